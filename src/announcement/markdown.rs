@@ -1,0 +1,128 @@
+//! The body in the two forms templates need: HTML for email and feeds, plain text for
+//! social networks (which show text, not Markdown).
+//!
+//! Raw HTML in the body is shown as text, never passed through: announcements are written
+//! by many hands and end up in subscribers' inboxes.
+
+use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd, html};
+
+fn parser(markdown: &str) -> impl Iterator<Item = Event<'_>> {
+    let options = Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TABLES;
+    Parser::new_ext(markdown, options).map(|event| match event {
+        Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
+        other => other,
+    })
+}
+
+/// The body as HTML (raw HTML escaped).
+pub fn to_html(markdown: &str) -> String {
+    let mut out = String::with_capacity(markdown.len() * 5 / 4);
+    html::push_html(&mut out, parser(markdown));
+    out
+}
+
+/// The body as plain text: paragraphs separated by a blank line, list items with `•`,
+/// links as `text (url)` unless the text already is the url.
+pub fn to_plain_text(markdown: &str) -> String {
+    let mut out = String::with_capacity(markdown.len());
+    let mut link_stack: Vec<(String, usize)> = Vec::new();
+    let mut list_depth = 0usize;
+    for event in parser(markdown) {
+        match event {
+            Event::Start(Tag::Paragraph | Tag::Heading { .. } | Tag::BlockQuote(_)) => {
+                block_break(&mut out)
+            }
+            Event::Start(Tag::CodeBlock(_) | Tag::Table(_)) => block_break(&mut out),
+            Event::Start(Tag::List(_)) => {
+                if list_depth == 0 {
+                    block_break(&mut out);
+                }
+                list_depth += 1;
+            }
+            Event::End(TagEnd::List(_)) => list_depth = list_depth.saturating_sub(1),
+            Event::Start(Tag::Item) => {
+                line_break(&mut out);
+                out.push_str(&"  ".repeat(list_depth.saturating_sub(1)));
+                out.push_str("• ");
+            }
+            Event::End(TagEnd::Heading(HeadingLevel::H1 | HeadingLevel::H2)) => {}
+            Event::End(TagEnd::TableRow | TagEnd::TableHead) => line_break(&mut out),
+            Event::End(TagEnd::TableCell) => out.push('\t'),
+            Event::Start(Tag::Link { dest_url, .. }) => {
+                link_stack.push((dest_url.into_string(), out.len()))
+            }
+            Event::End(TagEnd::Link) => {
+                if let Some((url, start)) = link_stack.pop() {
+                    let text = out[start..].trim();
+                    if text.is_empty() {
+                        out.push_str(&url);
+                    } else if text != url && !url.starts_with('#') {
+                        out.push_str(" (");
+                        out.push_str(&url);
+                        out.push(')');
+                    }
+                }
+            }
+            Event::Text(t) | Event::Code(t) => out.push_str(&t),
+            Event::SoftBreak => out.push(' '),
+            Event::HardBreak => out.push('\n'),
+            Event::Rule => {
+                block_break(&mut out);
+                out.push_str("———");
+            }
+            _ => {}
+        }
+    }
+    out.trim().to_owned()
+}
+
+fn block_break(out: &mut String) {
+    if !out.is_empty() {
+        let trimmed = out.trim_end_matches([' ', '\n', '\t']).len();
+        out.truncate(trimmed);
+        out.push_str("\n\n");
+    }
+}
+
+fn line_break(out: &mut String) {
+    if !out.is_empty() && !out.ends_with('\n') {
+        out.push('\n');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_text_keeps_paragraphs_and_shows_link_targets() {
+        let md = "First *para*\ncontinues.\n\nSee [the site](https://example.org/) or https://example.org/x.\n";
+        assert_eq!(
+            to_plain_text(md),
+            "First para continues.\n\nSee the site (https://example.org/) or https://example.org/x."
+        );
+    }
+
+    #[test]
+    fn lists_become_bullets() {
+        assert_eq!(
+            to_plain_text("Items:\n\n- one\n- two\n"),
+            "Items:\n\n• one\n• two"
+        );
+    }
+
+    #[test]
+    fn autolinks_are_not_doubled() {
+        assert_eq!(
+            to_plain_text("<https://example.org/>"),
+            "https://example.org/"
+        );
+    }
+
+    #[test]
+    fn raw_html_is_escaped_not_passed_through() {
+        let html = to_html("Hello <script>alert(1)</script>\n");
+        assert!(html.contains("&lt;script&gt;"), "{html}");
+        assert_eq!(to_plain_text("a <b>bold</b>"), "a <b>bold</b>");
+    }
+}

@@ -1,0 +1,115 @@
+//! Announcements: the Markdown files staff write, loaded into typed values.
+//!
+//! One announcement has one or more language variants (`<id>.md` or `<id>.<lang>.md`).
+//! Each variant is validated on its own and carries its own diagnostics, so one broken
+//! file never hides the others.
+
+mod front_matter;
+mod loader;
+pub mod markdown;
+pub mod yaml;
+
+pub use front_matter::{
+    FieldContext, check_inside_root, check_relative, check_url, is_language_tag, split_front_matter,
+};
+pub use loader::{LoadContext, load_all};
+
+use crate::diagnostic::Diagnostics;
+use jiff::Timestamp;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// All variants that share an id.
+#[derive(Debug)]
+pub struct Announcement {
+    pub id: String,
+    pub variants: Vec<Variant>,
+}
+
+/// One language variant: one file.
+#[derive(Debug)]
+pub struct Variant {
+    pub id: String,
+    pub lang: String,
+    /// Relative to the instance root.
+    pub path: PathBuf,
+    pub front: FrontMatter,
+    /// The Markdown body, line endings normalised to `\n`.
+    pub body: String,
+    /// The line of the file the body starts on.
+    pub body_line: usize,
+    /// Problems found while loading; errors make the variant `invalid`.
+    pub diagnostics: Diagnostics,
+}
+
+impl Variant {
+    pub fn is_valid(&self) -> bool {
+        !self.diagnostics.has_errors()
+    }
+}
+
+/// The typed front matter. Serialises (without `approval`) in a fixed field order, which
+/// is what the approval hash covers.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct FrontMatter {
+    pub title: String,
+    pub summary: Option<String>,
+    pub publish_at: Option<Timestamp>,
+    pub expires_at: Option<Timestamp>,
+    pub channels: ChannelSelection,
+    pub link: Option<String>,
+    pub images: Vec<Image>,
+    pub tags: Vec<String>,
+    pub lang: Option<String>,
+    pub overrides: BTreeMap<String, Override>,
+    pub thread: Option<ThreadMode>,
+    #[serde(skip)]
+    pub approval: Option<Approval>,
+    /// Where each named channel is written, for messages about it.
+    #[serde(skip)]
+    pub channel_positions: Vec<crate::diagnostic::Pos>,
+}
+
+/// Which channels a variant goes to.
+#[derive(Debug, Default, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChannelSelection {
+    /// No `channels` field: goes nowhere (reported by `check`).
+    #[default]
+    None,
+    /// `channels: all`: every channel in the variant's language.
+    All,
+    Named(Vec<String>),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Image {
+    /// Relative to the root, as written.
+    pub path: String,
+    pub alt: String,
+}
+
+/// `overrides.<channel>`: replace the rendered text, or skip the channel.
+#[derive(Debug, Default, Clone, PartialEq, Serialize)]
+pub struct Override {
+    pub text: Option<String>,
+    pub skip: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ThreadMode {
+    /// Split into a numbered thread when over the limit.
+    Auto,
+    /// Over the limit is an error.
+    Off,
+}
+
+/// The block `herald approve` writes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Approval {
+    pub by: String,
+    pub at: Option<Timestamp>,
+    pub hash: String,
+}

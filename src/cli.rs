@@ -1,0 +1,84 @@
+//! Command-line arguments, as typed: no validation beyond what clap does. Settings are
+//! validated once, in [`crate::settings`].
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "herald",
+    version,
+    about = "Publish approved announcements from a Git folder to social networks and email lists",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// The repository folder (default: the current folder).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// The configuration file, relative to the root (default: config/herald.toml).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Pretend the time is TIME (`2026-06-30 10:00` local, or RFC 3339).
+    #[arg(long, global = true, value_name = "TIME")]
+    pub at: Option<String>,
+    /// Only this announcement (its id, the file name without `.<lang>.md`).
+    #[arg(long, global = true, value_name = "ID")]
+    pub only: Option<String>,
+    /// Only this channel.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub channel: Option<String>,
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Print only problems.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Print more detail (the request bodies in a dry run).
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check every announcement, template and the configuration; render every post.
+    Check,
+    /// Publish what is due; with --dry-run, print exactly what would be sent.
+    Publish {
+        /// Print what would be sent; send nothing and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Show, per announcement and channel, what has happened and what will.
+    Status,
+    /// Create a new announcement file (one per language).
+    New {
+        /// A short name for the file, e.g. `summer-festival`.
+        slug: String,
+        /// Languages to create variants for (default: the configured default language).
+        #[arg(long, value_delimiter = ',')]
+        lang: Vec<String>,
+    },
+    /// Stamp announcement files as approved by you.
+    Approve {
+        /// The announcement files to approve.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Your email address as listed in `approvers` (default: git config user.email).
+        #[arg(long, value_name = "EMAIL")]
+        by: Option<String>,
+    },
+}

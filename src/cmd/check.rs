@@ -1,0 +1,135 @@
+//! `herald check`: validate everything, render every post, touch nothing.
+
+use super::output::{self, BOLD, CheckDocument, DIM, ERROR, GOOD, PostDoc, VariantDoc, WARNING};
+use super::{Exit, Instance};
+use crate::cli::{Format, Global};
+use crate::diagnostic::Diagnostic;
+use std::collections::BTreeMap;
+use std::io::Write;
+
+pub fn run(
+    instance: &Instance,
+    global: &Global,
+    env: &BTreeMap<String, String>,
+) -> anyhow::Result<Exit> {
+    let plan = instance.plan(global.channel.as_deref());
+    let mut loose = instance.loose_diagnostics();
+    loose.extend(instance.missing_secrets(env));
+    let errors = loose.iter().filter(|d| d.is_error()).count()
+        + plan
+            .iter()
+            .flat_map(|p| &p.diagnostics)
+            .filter(|d| d.is_error())
+            .count();
+    let warnings = loose.len() + plan.iter().map(|p| p.diagnostics.len()).sum::<usize>() - errors;
+    let mut out = anstream::stdout().lock();
+
+    match global.format {
+        Format::Json => {
+            let doc = CheckDocument {
+                announcements: plan
+                    .iter()
+                    .map(|p| VariantDoc {
+                        id: &p.variant.id,
+                        lang: &p.variant.lang,
+                        path: crate::diagnostic::display_path(&p.variant.path),
+                        state: p.state.name(),
+                        publish_at: p
+                            .variant
+                            .front
+                            .publish_at
+                            .map(|t| crate::time::rfc3339_in(t, &instance.settings.tz)),
+                        posts: p
+                            .posts
+                            .iter()
+                            .filter(|post| !post.skipped)
+                            .map(|post| PostDoc {
+                                channel: post.channel.name(),
+                                kind: post.channel.kind().name(),
+                                parts: &post.parts,
+                                ok: post.ok(),
+                            })
+                            .collect(),
+                        diagnostics: p.diagnostics.clone(),
+                    })
+                    .collect(),
+                diagnostics: loose,
+            };
+            serde_json::to_writer_pretty(&mut out, &doc)?;
+            writeln!(out)?;
+        }
+        Format::Text => {
+            let all: Vec<&Diagnostic> = loose
+                .iter()
+                .chain(plan.iter().flat_map(|p| &p.diagnostics))
+                .collect();
+            output::print_diagnostics(&mut out, all)?;
+            if !global.quiet {
+                if errors + warnings > 0 {
+                    writeln!(out)?;
+                }
+                for p in &plan {
+                    let v = p.variant;
+                    let style = if p.state.publishable() {
+                        GOOD
+                    } else if p.diagnostics.iter().any(Diagnostic::is_error) {
+                        ERROR
+                    } else {
+                        WARNING
+                    };
+                    writeln!(
+                        out,
+                        "{BOLD}{}{BOLD:#} [{}] {style}{}{style:#} {DIM}{}{DIM:#}",
+                        v.id,
+                        v.lang,
+                        p.state.describe(),
+                        crate::diagnostic::display_path(&v.path)
+                    )?;
+                    for post in &p.posts {
+                        let name = post.channel.name();
+                        if post.skipped {
+                            writeln!(out, "  {name:<16} {DIM}skipped (overrides){DIM:#}")?;
+                            continue;
+                        }
+                        let unit = post.channel.rules().counter.unit();
+                        let lengths: Vec<String> = post
+                            .parts
+                            .iter()
+                            .map(|part| match part.limit {
+                                Some(l) => format!("{}/{l}", part.length),
+                                None => format!("{}", part.length),
+                            })
+                            .collect();
+                        let mark = if post.ok() {
+                            format!("{GOOD}ok{GOOD:#}")
+                        } else {
+                            format!("{ERROR}problem{ERROR:#}")
+                        };
+                        let shape = if post.parts.len() > 1 {
+                            format!(
+                                "thread of {}: {} {unit}",
+                                post.parts.len(),
+                                lengths.join(", ")
+                            )
+                        } else {
+                            format!("{} {unit}", lengths.join(""))
+                        };
+                        writeln!(out, "  {name:<16} {mark}  {shape}")?;
+                    }
+                }
+                writeln!(out)?;
+            }
+            let files = instance.variants().count();
+            let summary = format!(
+                "checked {files} announcement files: {}",
+                output::counts(errors, warnings)
+            );
+            if errors > 0 {
+                writeln!(out, "{ERROR}{summary}{ERROR:#}")?;
+            } else if !global.quiet {
+                writeln!(out, "{GOOD}{summary}{GOOD:#}")?;
+            }
+        }
+    }
+    Ok(if errors > 0 { Exit::Problems } else { Exit::Ok })
+}

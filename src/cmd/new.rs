@@ -1,0 +1,93 @@
+//! `herald new SLUG`: scaffold an announcement, one file per language.
+
+use super::{Exit, UsageError};
+use crate::cli::Global;
+use crate::settings::Settings;
+use std::io::Write;
+
+pub fn run(
+    settings: &Settings,
+    slug: &str,
+    langs: &[String],
+    global: &Global,
+) -> anyhow::Result<Exit> {
+    if slug.is_empty()
+        || !slug
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        return Err(UsageError(vec![format!(
+            "the name `{slug}` should be lowercase letters, digits and `-`, e.g. `summer-festival`"
+        )])
+        .into());
+    }
+    let langs: Vec<String> = if langs.is_empty() {
+        vec![settings.default_lang.clone()]
+    } else {
+        langs.to_vec()
+    };
+    for l in &langs {
+        if !crate::announcement::is_language_tag(l) {
+            return Err(UsageError(vec![format!(
+                "--lang: `{l}` is not a language code such as `et`"
+            )])
+            .into());
+        }
+    }
+    let now = match &global.at {
+        Some(t) => crate::time::parse_time(t, &settings.tz)
+            .map_err(|e| UsageError(vec![format!("--at: {e}")]))?,
+        None => jiff::Timestamp::now(),
+    };
+    let tomorrow = now
+        .to_zoned_datetime(settings.tz.clone())
+        .date()
+        .tomorrow()
+        .map_err(|e| anyhow::anyhow!("date out of range: {e}"))?;
+    let id = format!("{}-{slug}", tomorrow.strftime("%Y-%m-%d"));
+    let dir = settings.root.join(&settings.announcements_dir);
+    std::fs::create_dir_all(&dir)?;
+    let mut created = Vec::new();
+    for lang in &langs {
+        let rel = settings.announcements_dir.join(format!("{id}.{lang}.md"));
+        let text = format!(
+            "---\n\
+             title: \"Write the headline here\"\n\
+             summary: \"One or two sentences for social posts when the text is too long.\"\n\
+             publish_at: {} 10:00\n\
+             channels: all\n\
+             link: https://example.org/news/{slug}\n\
+             tags: []\n\
+             ---\n\
+             Write the announcement here, in Markdown.\n\n\
+             A blank line starts a new paragraph.\n",
+            tomorrow.strftime("%Y-%m-%d")
+        );
+        let mut file = match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(settings.root.join(&rel))
+        {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                return Err(UsageError(vec![format!(
+                    "{} already exists; pick another name",
+                    rel.display()
+                )])
+                .into());
+            }
+            Err(e) => return Err(e.into()),
+        };
+        file.write_all(text.as_bytes())?;
+        created.push(rel);
+    }
+    let mut out = anstream::stdout().lock();
+    for rel in &created {
+        writeln!(out, "created {}", crate::diagnostic::display_path(rel))?;
+    }
+    writeln!(
+        out,
+        "next: edit the text, set publish_at and channels, run `herald check`, then ask an approver to run `herald approve`"
+    )?;
+    Ok(Exit::Ok)
+}

@@ -1,0 +1,17 @@
+//! Herald: approved announcements in Git → posts and emails, exactly once.
+//!
+//! The pipeline is visible in the module tree: [`announcement`] loads and validates the
+//! files, [`render`] turns each variant into a [`render::Post`] per [`channel`], and the
+//! commands in [`cmd`] either print (check, dry run, status) or publish.
+
+pub mod announcement;
+pub mod approval;
+pub mod channel;
+pub mod cli;
+pub mod cmd;
+pub mod diagnostic;
+pub mod render;
+pub mod schedule;
+pub mod settings;
+pub mod suggest;
+pub mod time;

@@ -1,0 +1,334 @@
+//! Rendering: one variant for one channel becomes a [`Post`], measured the way that
+//! platform measures, split into a thread when allowed, with every problem recorded.
+
+mod facets;
+mod measure;
+mod templates;
+mod thread;
+mod view;
+
+pub use facets::facets;
+pub use measure::Counter;
+pub use templates::Templates;
+pub use view::Prepared;
+
+use crate::announcement::{ThreadMode, Variant};
+use crate::channel::{Channel, Rules, Shape};
+use crate::diagnostic::{Diagnostic, Pos};
+use serde::Serialize;
+
+/// A variant rendered for one channel.
+pub struct Post<'a> {
+    pub variant: &'a Variant,
+    pub channel: &'a dyn Channel,
+    /// The text of each post; more than one for a thread.
+    pub parts: Vec<Part>,
+    /// Email subject.
+    pub subject: Option<String>,
+    /// Email HTML body, or a feed entry's content.
+    pub html: Option<String>,
+    /// `overrides.<channel>.skip`.
+    pub skipped: bool,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Post<'_> {
+    pub fn ok(&self) -> bool {
+        !self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Part {
+    pub text: String,
+    /// Length as the platform counts it.
+    pub length: usize,
+    pub limit: Option<usize>,
+}
+
+/// Renders `variant` for `channel`.
+pub fn render<'a>(
+    templates: &Templates,
+    prepared: &Prepared,
+    variant: &'a Variant,
+    channel: &'a dyn Channel,
+    default_thread: ThreadMode,
+) -> Post<'a> {
+    let mut post = Post {
+        variant,
+        channel,
+        parts: Vec::new(),
+        subject: None,
+        html: None,
+        skipped: false,
+        diagnostics: Vec::new(),
+    };
+    let over = variant.front.overrides.get(channel.name());
+    if over.is_some_and(|o| o.skip) {
+        post.skipped = true;
+        return post;
+    }
+    let rules = channel.rules();
+    check_images(&mut post, &rules);
+    let kind = channel.kind();
+    let render = |file: &str, text: &str| {
+        templates
+            .render(kind, file, &prepared.view(variant, channel, text))
+            .map_err(|p| p.0)
+    };
+    let result = match rules.shape {
+        Shape::Email => render("subject.txt.hbs", &prepared.body_text).and_then(|subject| {
+            let text = render("body.txt.hbs", &prepared.body_text)?;
+            let html = render("body.html.hbs", &prepared.body_text)?;
+            post.subject = Some(tidy(&subject).replace('\n', " "));
+            post.html = Some(html);
+            Ok(vec![tidy(&text)])
+        }),
+        Shape::Feed => render("item.html.hbs", &prepared.body_text).map(|html| {
+            post.html = Some(html.clone());
+            vec![html]
+        }),
+        Shape::Text | Shape::Html => {
+            let file = if rules.shape == Shape::Html {
+                "post.html.hbs"
+            } else {
+                "post.txt.hbs"
+            };
+            let overridden = over.and_then(|o| o.text.as_deref());
+            let full = match overridden {
+                Some(text) => Ok(text.trim().to_owned()),
+                None => render(file, &prepared.body_text).map(|t| tidy(&t)),
+            };
+            full.and_then(|full| {
+                let fits =
+                    |t: &str| over_limit(&rules, t, !variant.front.images.is_empty()).is_none();
+                let text = if fits(&full) || overridden.is_some() {
+                    full
+                } else if let Some(summary) = &variant.front.summary {
+                    render(file, summary).map(|t| tidy(&t))?
+                } else {
+                    full
+                };
+                Ok(parts_of(&mut post, &rules, text, default_thread))
+            })
+        }
+    };
+    match result {
+        Ok(texts) => {
+            post.parts = texts
+                .into_iter()
+                .map(|text| Part {
+                    length: measure(&rules, &text),
+                    limit: rules.limit,
+                    text,
+                })
+                .collect();
+        }
+        Err(d) => post.diagnostics.push(d),
+    }
+    post
+}
+
+/// The texts to send: the whole text when it fits, else a thread when allowed.
+fn parts_of(post: &mut Post<'_>, rules: &Rules, text: String, default: ThreadMode) -> Vec<String> {
+    let has_images = !post.variant.front.images.is_empty();
+    let Some((length, limit, unit)) = over_limit(rules, &text, has_images) else {
+        return vec![text];
+    };
+    let mode = post.variant.front.thread.unwrap_or(default);
+    let name = post.channel.name();
+    let at = Some(Pos::new(post.variant.body_line, 1));
+    if mode == ThreadMode::Auto && rules.threads {
+        let limit = rules.limit.unwrap_or(usize::MAX);
+        let counter = rules.counter;
+        let html = rules.shape == Shape::Html;
+        let measure_part = move |t: &str| {
+            if html {
+                counter.count(&visible_text(t))
+            } else {
+                counter.count(t)
+            }
+        };
+        let first_limit = if has_images {
+            rules.caption_limit.unwrap_or(limit).min(limit)
+        } else {
+            limit
+        };
+        let byte_limit = rules.byte_limit;
+        let limit_for_split = byte_limit.map_or(first_limit, |_| first_limit);
+        let measure_checked = move |t: &str| {
+            let n = measure_part(t);
+            match byte_limit {
+                Some(b) if t.len() > b => limit_for_split + 1,
+                _ => n,
+            }
+        };
+        return thread::split(&text, limit_for_split, &measure_checked, html);
+    }
+    let why = if rules.threads {
+        "shorten the text, add a `summary`, or set `thread: auto`"
+    } else {
+        "shorten the text or add a `summary` (this channel cannot post threads)"
+    };
+    post.diagnostics.push(Diagnostic::error(
+        &post.variant.path,
+        at,
+        format!("too long for `{name}`: {length} of {limit} {unit}; {why}"),
+    ));
+    vec![text]
+}
+
+/// `Some((length, limit, unit))` when `text` is over one of the platform's limits.
+fn over_limit(rules: &Rules, text: &str, has_images: bool) -> Option<(usize, usize, &'static str)> {
+    let length = measure(rules, text);
+    let limit = match (has_images, rules.caption_limit) {
+        (true, Some(c)) => Some(c),
+        _ => rules.limit,
+    };
+    if let Some(limit) = limit
+        && length > limit
+    {
+        return Some((length, limit, rules.counter.unit()));
+    }
+    match rules.byte_limit {
+        Some(b) if text.len() > b => Some((text.len(), b, "bytes")),
+        _ => None,
+    }
+}
+
+fn measure(rules: &Rules, text: &str) -> usize {
+    if rules.shape == Shape::Html {
+        rules.counter.count(&visible_text(text))
+    } else {
+        rules.counter.count(text)
+    }
+}
+
+fn check_images(post: &mut Post<'_>, rules: &Rules) {
+    let images = &post.variant.front.images;
+    let name = post.channel.name();
+    let path = &post.variant.path;
+    if images.len() > rules.max_images {
+        let d = if rules.max_images == 0 {
+            Diagnostic::warning(
+                path,
+                None,
+                format!("`{name}` cannot show images; they are left out there"),
+            )
+        } else {
+            Diagnostic::error(
+                path,
+                None,
+                format!(
+                    "`{name}` takes at most {} images, this has {}",
+                    rules.max_images,
+                    images.len()
+                ),
+            )
+        };
+        post.diagnostics.push(d);
+    }
+    if let Some(limit) = rules.alt_limit {
+        for img in images {
+            let n = img.alt.chars().count();
+            if n > limit {
+                post.diagnostics.push(Diagnostic::error(
+                    path,
+                    None,
+                    format!(
+                        "the alt text of `{}` is {n} characters; `{name}` allows {limit}",
+                        img.path
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+/// Trims each line's end, collapses runs of blank lines (left by `{{#if}}` blocks), and
+/// trims the whole text.
+fn tidy(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut blank_run = 0;
+    for line in text.lines() {
+        let line = line.trim_end();
+        if line.is_empty() {
+            blank_run += 1;
+            if blank_run > 1 {
+                continue;
+            }
+        } else {
+            blank_run = 0;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out.trim().to_owned()
+}
+
+/// The text a reader sees of Telegram-style HTML: tags removed, entities decoded.
+pub fn visible_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(i) = rest.find(['<', '&']) {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        if rest.starts_with('<') {
+            match rest.find('>') {
+                Some(end) => rest = &rest[end + 1..],
+                None => {
+                    out.push_str(rest);
+                    rest = "";
+                }
+            }
+        } else {
+            let end = rest.find(';').filter(|&e| e <= 10);
+            let decoded = end.and_then(|e| decode_entity(&rest[1..e]));
+            match (end, decoded) {
+                (Some(e), Some(c)) => {
+                    out.push(c);
+                    rest = &rest[e + 1..];
+                }
+                _ => {
+                    out.push('&');
+                    rest = &rest[1..];
+                }
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn decode_entity(name: &str) -> Option<char> {
+    match name {
+        "lt" => Some('<'),
+        "gt" => Some('>'),
+        "amp" => Some('&'),
+        "quot" => Some('"'),
+        _ => {
+            let num = name.strip_prefix('#')?;
+            let code = match num.strip_prefix(['x', 'X']) {
+                Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+                None => num.parse().ok()?,
+            };
+            char::from_u32(code)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn visible_text_drops_tags_and_decodes_entities() {
+        assert_eq!(
+            super::visible_text("<b>Tom &amp; Jerry</b> &lt;3 &#x1F44D; a&b"),
+            "Tom & Jerry <3 👍 a&b"
+        );
+    }
+
+    #[test]
+    fn tidy_collapses_blank_runs() {
+        assert_eq!(super::tidy("a  \n\n\n\nb\n\n"), "a\n\nb");
+    }
+}

@@ -1,0 +1,239 @@
+//! Handlebars templates: built in, overridable file by file from `templates/<kind>/`.
+//!
+//! Two registries, both strict: one without escaping for plain-text posts, one with HTML
+//! escaping for HTML outputs (Telegram, email, feeds). Which one a template belongs to is
+//! in its name: `*.txt.hbs` or `*.html.hbs`.
+
+use crate::channel::Kind;
+use crate::diagnostic::{Diagnostic, Diagnostics, Pos};
+use handlebars::Handlebars;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// (kind, file name, built-in source).
+const BUILT_IN: &[(Kind, &str, &str)] = &[
+    (
+        Kind::Mastodon,
+        "post.txt.hbs",
+        include_str!("../../templates/mastodon/post.txt.hbs"),
+    ),
+    (
+        Kind::Bluesky,
+        "post.txt.hbs",
+        include_str!("../../templates/bluesky/post.txt.hbs"),
+    ),
+    (
+        Kind::X,
+        "post.txt.hbs",
+        include_str!("../../templates/x/post.txt.hbs"),
+    ),
+    (
+        Kind::Facebook,
+        "post.txt.hbs",
+        include_str!("../../templates/facebook/post.txt.hbs"),
+    ),
+    (
+        Kind::Linkedin,
+        "post.txt.hbs",
+        include_str!("../../templates/linkedin/post.txt.hbs"),
+    ),
+    (
+        Kind::Telegram,
+        "post.html.hbs",
+        include_str!("../../templates/telegram/post.html.hbs"),
+    ),
+    (
+        Kind::Discord,
+        "post.txt.hbs",
+        include_str!("../../templates/discord/post.txt.hbs"),
+    ),
+    (
+        Kind::Slack,
+        "post.txt.hbs",
+        include_str!("../../templates/slack/post.txt.hbs"),
+    ),
+    (
+        Kind::Email,
+        "subject.txt.hbs",
+        include_str!("../../templates/email/subject.txt.hbs"),
+    ),
+    (
+        Kind::Email,
+        "body.txt.hbs",
+        include_str!("../../templates/email/body.txt.hbs"),
+    ),
+    (
+        Kind::Email,
+        "body.html.hbs",
+        include_str!("../../templates/email/body.html.hbs"),
+    ),
+    (
+        Kind::Feed,
+        "item.html.hbs",
+        include_str!("../../templates/feed/item.html.hbs"),
+    ),
+    (
+        Kind::Record,
+        "post.txt.hbs",
+        include_str!("../../templates/record/post.txt.hbs"),
+    ),
+];
+
+/// The compiled templates of one instance.
+pub struct Templates {
+    plain: Handlebars<'static>,
+    html: Handlebars<'static>,
+    /// Where each template came from, for error messages: template name → shown path.
+    origins: Vec<(String, PathBuf)>,
+}
+
+/// A template failed to render; located in the template file.
+#[derive(Debug, Clone)]
+pub struct TemplateProblem(pub Diagnostic);
+
+impl Templates {
+    /// Compiles the built-in templates and the repository's overrides. Problems with
+    /// overrides are reported and the built-in template is kept in their place.
+    pub fn load(root: &Path, dir: &Path) -> (Templates, Diagnostics) {
+        let mut diags = Diagnostics::new();
+        let mut t = Templates {
+            plain: registry(false),
+            html: registry(true),
+            origins: Vec::new(),
+        };
+        for &(kind, file, source) in BUILT_IN {
+            let name = template_name(kind, file);
+            let shown = dir.join(kind.name()).join(file);
+            let mut origin = PathBuf::from(format!("(built-in) {}", shown.display()));
+            let override_path = root.join(&shown);
+            let mut chosen = source.to_owned();
+            if override_path.is_file() {
+                match std::fs::read_to_string(&override_path) {
+                    Ok(text) => {
+                        chosen = text;
+                        origin = shown.clone();
+                    }
+                    Err(e) => diags.push(Diagnostic::error(
+                        &shown,
+                        None,
+                        format!("cannot read the template: {e}"),
+                    )),
+                }
+            }
+            if let Err(e) = t
+                .registry_for(file)
+                .register_template_string(&name, &chosen)
+            {
+                diags.push(Diagnostic::error(
+                    &origin,
+                    e.pos().map(|(line, col)| Pos::new(line, col)),
+                    format!("template error: {}", e.reason()),
+                ));
+                // Keep the built-in so the rest of the checks can run.
+                let _ = t.registry_for(file).register_template_string(&name, source);
+            }
+            t.origins.push((name, origin));
+        }
+        unused_overrides(root, dir, &mut diags);
+        (t, diags)
+    }
+
+    fn registry_for(&mut self, file: &str) -> &mut Handlebars<'static> {
+        if file.ends_with(".html.hbs") {
+            &mut self.html
+        } else {
+            &mut self.plain
+        }
+    }
+
+    /// Renders `file` of `kind` with `data`.
+    pub fn render<T: Serialize>(
+        &self,
+        kind: Kind,
+        file: &str,
+        data: &T,
+    ) -> Result<String, TemplateProblem> {
+        let name = template_name(kind, file);
+        let registry = if file.ends_with(".html.hbs") {
+            &self.html
+        } else {
+            &self.plain
+        };
+        registry.render(&name, data).map_err(|e| {
+            let origin = self
+                .origins
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map_or_else(|| PathBuf::from(&name), |(_, p)| p.clone());
+            let pos = e.line_no.map(|l| Pos::new(l, e.column_no.unwrap_or(1)));
+            TemplateProblem(Diagnostic::error(
+                &origin,
+                pos,
+                format!("template error: {}", friendly(e.reason())),
+            ))
+        })
+    }
+}
+
+fn template_name(kind: Kind, file: &str) -> String {
+    format!("{}/{}", kind.name(), file)
+}
+
+fn registry(html: bool) -> Handlebars<'static> {
+    let mut h = Handlebars::new();
+    h.set_strict_mode(true);
+    h.set_prevent_indent(true);
+    if !html {
+        h.register_escape_fn(handlebars::no_escape);
+    }
+    h
+}
+
+/// Strict mode's own message says what failed, not how to fix it.
+fn friendly(reason: &handlebars::RenderErrorReason) -> String {
+    match reason {
+        handlebars::RenderErrorReason::MissingVariable(Some(name)) => format!(
+            "unknown name `{name}`; see templates/README.md for the names templates can use"
+        ),
+        other => other.to_string(),
+    }
+}
+
+/// Files in `templates/` that replace nothing are probably misnamed.
+fn unused_overrides(root: &Path, dir: &Path, diags: &mut Diagnostics) {
+    let Ok(kinds) = std::fs::read_dir(root.join(dir)) else {
+        return;
+    };
+    for kind_dir in kinds.flatten() {
+        let kind = kind_dir.file_name().to_string_lossy().into_owned();
+        let Ok(files) = std::fs::read_dir(kind_dir.path()) else {
+            continue;
+        };
+        for file in files.flatten() {
+            let file = file.file_name().to_string_lossy().into_owned();
+            if !file.ends_with(".hbs") {
+                continue;
+            }
+            let known = BUILT_IN
+                .iter()
+                .any(|(k, f, _)| k.name() == kind && *f == file);
+            if !known {
+                let expected: Vec<&str> = BUILT_IN
+                    .iter()
+                    .filter(|(k, _, _)| k.name() == kind)
+                    .map(|(_, f, _)| *f)
+                    .collect();
+                let hint = if expected.is_empty() {
+                    format!("`{kind}` is not a channel kind")
+                } else {
+                    format!("Herald reads {}", expected.join(", "))
+                };
+                diags.push(Diagnostic::warning(
+                    dir.join(&kind).join(&file),
+                    None,
+                    format!("this template is never used: {hint}"),
+                ));
+            }
+        }
+    }
+}

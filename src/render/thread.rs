@@ -1,0 +1,187 @@
+//! Splitting a text that is too long into a numbered thread.
+//!
+//! Breaks fall between paragraphs where possible, then after sentences, then between
+//! words; a word (a URL, say) is never cut unless it alone is over the limit. Every part,
+//! with its ` 1/3` marker, is measured with the platform's own counter.
+
+/// Splits `text` into parts that each measure at most `limit` with their marker.
+/// `tags` keeps `<…>` markup in one piece (for HTML posts).
+pub fn split(text: &str, limit: usize, measure: &dyn Fn(&str) -> usize, tags: bool) -> Vec<String> {
+    let words = tokens(text, tags);
+    let mut count_guess = 2;
+    loop {
+        let marker = measure(&format!(" {count_guess}/{count_guess}"));
+        let budget = limit.saturating_sub(marker).max(1);
+        let parts = fill(&words, budget, measure);
+        if parts.len().to_string().len() <= count_guess.to_string().len() || count_guess > 10_000 {
+            let n = parts.len();
+            return parts
+                .into_iter()
+                .enumerate()
+                .map(|(i, p)| format!("{p} {}/{n}", i + 1))
+                .collect();
+        }
+        count_guess = parts.len();
+    }
+}
+
+/// A word and the separator before it (`""`, `" "`, `"\n"` or `"\n\n"`).
+struct Token<'a> {
+    sep: &'a str,
+    word: &'a str,
+}
+
+fn tokens(text: &str, tags: bool) -> Vec<Token<'_>> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    let bytes = text.as_bytes();
+    while i < text.len() {
+        let sep_start = i;
+        while i < text.len() && (bytes[i] == b' ' || bytes[i] == b'\n' || bytes[i] == b'\t') {
+            i += 1;
+        }
+        let sep = &text[sep_start..i];
+        let sep = if sep.contains("\n\n") {
+            "\n\n"
+        } else if sep.contains('\n') {
+            "\n"
+        } else if sep.is_empty() {
+            ""
+        } else {
+            " "
+        };
+        let word_start = i;
+        let mut in_tag = false;
+        while i < text.len() {
+            let c = bytes[i];
+            if tags && c == b'<' {
+                in_tag = true;
+            } else if tags && c == b'>' {
+                in_tag = false;
+            } else if !in_tag && (c == b' ' || c == b'\n' || c == b'\t') {
+                break;
+            }
+            i += 1;
+        }
+        if i > word_start {
+            out.push(Token {
+                sep,
+                word: &text[word_start..i],
+            });
+        }
+    }
+    out
+}
+
+fn fill(words: &[Token<'_>], budget: usize, measure: &dyn Fn(&str) -> usize) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    for (i, t) in words.iter().enumerate() {
+        if current.is_empty() {
+            push_word(&mut parts, &mut current, t.word, budget, measure);
+            continue;
+        }
+        let candidate_len = measure(&format!("{current}{}{}", t.sep, t.word));
+        let full_enough = measure(&current) * 2 >= budget;
+        // Start a new part at a paragraph (or after a sentence) when the current part is
+        // already half full and what follows would not fit whole.
+        let rest_of_paragraph = paragraph_from(words, i);
+        let natural_break = t.sep == "\n\n" || (ends_sentence(&current) && t.sep != "");
+        let break_here = candidate_len > budget
+            || (natural_break
+                && full_enough
+                && measure(&format!("{current}{}{rest_of_paragraph}", t.sep)) > budget);
+        if break_here {
+            parts.push(std::mem::take(&mut current));
+            push_word(&mut parts, &mut current, t.word, budget, measure);
+        } else {
+            current.push_str(t.sep);
+            current.push_str(t.word);
+        }
+    }
+    if !current.is_empty() {
+        parts.push(current);
+    }
+    parts
+}
+
+/// Starts `current` with `word`, cutting the word itself only when it alone is too long.
+fn push_word(
+    parts: &mut Vec<String>,
+    current: &mut String,
+    word: &str,
+    budget: usize,
+    measure: &dyn Fn(&str) -> usize,
+) {
+    if measure(word) <= budget {
+        current.push_str(word);
+        return;
+    }
+    use unicode_segmentation::UnicodeSegmentation;
+    for g in word.graphemes(true) {
+        if !current.is_empty() && measure(&format!("{current}{g}")) > budget {
+            parts.push(std::mem::take(current));
+        }
+        current.push_str(g);
+    }
+}
+
+fn paragraph_from(words: &[Token<'_>], start: usize) -> String {
+    let mut s = String::new();
+    for (n, t) in words[start..].iter().enumerate() {
+        if n > 0 && t.sep == "\n\n" {
+            break;
+        }
+        if n > 0 {
+            s.push_str(t.sep);
+        }
+        s.push_str(t.word);
+    }
+    s
+}
+
+fn ends_sentence(s: &str) -> bool {
+    s.ends_with(['.', '!', '?', '…', ':'])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split;
+
+    fn chars(s: &str) -> usize {
+        s.chars().count()
+    }
+
+    #[test]
+    fn every_part_fits_and_is_numbered() {
+        let text = "One two three four five six seven eight nine ten. ".repeat(20);
+        let parts = split(text.trim(), 100, &chars, false);
+        assert!(parts.len() > 5);
+        for (i, p) in parts.iter().enumerate() {
+            assert!(chars(p) <= 100, "{p:?}");
+            assert!(p.ends_with(&format!(" {}/{}", i + 1, parts.len())));
+        }
+    }
+
+    #[test]
+    fn prefers_paragraph_breaks_and_keeps_urls_whole() {
+        let text = "First paragraph is here and it is fairly long indeed.\n\nSecond one https://example.org/a/long/url ends.";
+        let parts = split(text, 70, &chars, false);
+        assert_eq!(
+            parts[0],
+            "First paragraph is here and it is fairly long indeed. 1/2"
+        );
+        assert!(parts[1].contains("https://example.org/a/long/url"));
+    }
+
+    #[test]
+    fn html_tags_stay_whole() {
+        let text = format!("{} <a href=\"https://x.org\">link</a>", "word ".repeat(30));
+        let parts = split(&text, 60, &chars, true);
+        assert!(
+            parts
+                .iter()
+                .any(|p| p.contains("<a href=\"https://x.org\">link</a>"))
+        );
+    }
+}

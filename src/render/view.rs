@@ -1,0 +1,89 @@
+//! What templates see: a borrowed, serialise-only view of one variant for one channel.
+//! Templates never see Herald's internal types, so those can change freely.
+
+use crate::announcement::{Image, Variant};
+use crate::channel::Channel;
+use serde::Serialize;
+
+#[derive(Serialize)]
+pub struct View<'a> {
+    pub id: &'a str,
+    pub lang: &'a str,
+    pub title: &'a str,
+    pub summary: Option<&'a str>,
+    /// The body as plain text, or the summary when the body makes the post too long.
+    pub text: &'a str,
+    pub body_text: &'a str,
+    pub body_html: &'a str,
+    pub link: Option<&'a str>,
+    pub tags: &'a [String],
+    /// `#One #Two`.
+    pub hashtags: String,
+    pub images: &'a [Image],
+    pub publish_at: Option<String>,
+    pub publish_date: Option<String>,
+    pub channel: ChannelView<'a>,
+}
+
+#[derive(Serialize)]
+pub struct ChannelView<'a> {
+    pub name: &'a str,
+    pub kind: &'static str,
+    pub lang: &'a str,
+}
+
+/// The parts of a view that do not depend on the channel, computed once per variant.
+pub struct Prepared {
+    pub body_text: String,
+    pub body_html: String,
+    pub hashtags: String,
+    pub publish_at: Option<String>,
+    pub publish_date: Option<String>,
+}
+
+impl Prepared {
+    pub fn new(variant: &Variant, tz: &jiff::tz::TimeZone) -> Prepared {
+        use crate::announcement::markdown;
+        let publish_at = variant.front.publish_at;
+        Prepared {
+            body_text: markdown::to_plain_text(&variant.body),
+            body_html: markdown::to_html(&variant.body),
+            hashtags: variant
+                .front
+                .tags
+                .iter()
+                .map(|t| format!("#{t}"))
+                .collect::<Vec<_>>()
+                .join(" "),
+            publish_at: publish_at.map(|t| crate::time::rfc3339_in(t, tz)),
+            publish_date: publish_at.map(|t| {
+                t.to_zoned_datetime(tz.clone())
+                    .strftime("%Y-%m-%d")
+                    .to_string()
+            }),
+        }
+    }
+
+    pub fn view<'a>(&'a self, v: &'a Variant, channel: &'a dyn Channel, text: &'a str) -> View<'a> {
+        View {
+            id: &v.id,
+            lang: &v.lang,
+            title: &v.front.title,
+            summary: v.front.summary.as_deref(),
+            text,
+            body_text: &self.body_text,
+            body_html: &self.body_html,
+            link: v.front.link.as_deref(),
+            tags: &v.front.tags,
+            hashtags: self.hashtags.clone(),
+            images: &v.front.images,
+            publish_at: self.publish_at.clone(),
+            publish_date: self.publish_date.clone(),
+            channel: ChannelView {
+                name: channel.name(),
+                kind: channel.kind().name(),
+                lang: channel.lang(),
+            },
+        }
+    }
+}

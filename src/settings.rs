@@ -1,0 +1,374 @@
+//! Validated settings: `config/herald.toml`, overridden by `HERALD_*` environment
+//! variables for non-secret keys.
+//!
+//! Raw configuration and validated settings are different types, converted once here.
+//! Every problem in the configuration is collected (with file, line and column where the
+//! key can be found in the file) so one run shows them all. Secrets are never part of the
+//! configuration: channels name the environment variables that hold them.
+
+use crate::announcement::ThreadMode;
+use crate::channel::{self, Channel};
+use crate::diagnostic::{Diagnostic, Diagnostics, Pos};
+use jiff::SignedDuration;
+use jiff::tz::TimeZone;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The default configuration file, relative to the root.
+pub const DEFAULT_CONFIG: &str = "config/herald.toml";
+
+/// Top-level keys that `HERALD_*` variables may override.
+const OVERRIDABLE: &[&str] = &[
+    "timezone",
+    "announcements_dir",
+    "templates_dir",
+    "state_dir",
+    "approvers",
+    "defaults",
+    "publish",
+    "channels",
+];
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    timezone: String,
+    #[serde(default = "default_announcements")]
+    announcements_dir: String,
+    #[serde(default = "default_templates")]
+    templates_dir: String,
+    #[serde(default = "default_state")]
+    state_dir: String,
+    #[serde(default)]
+    approvers: Vec<String>,
+    #[serde(default)]
+    defaults: RawDefaults,
+    #[serde(default)]
+    publish: RawPublish,
+    #[serde(default)]
+    channels: BTreeMap<String, Map<String, Value>>,
+}
+
+fn default_announcements() -> String {
+    "announcements".into()
+}
+fn default_templates() -> String {
+    "templates".into()
+}
+fn default_state() -> String {
+    "state".into()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDefaults {
+    #[serde(default = "default_lang")]
+    lang: String,
+    #[serde(default)]
+    thread: ThreadSetting,
+}
+
+impl Default for RawDefaults {
+    fn default() -> Self {
+        RawDefaults {
+            lang: default_lang(),
+            thread: ThreadSetting::default(),
+        }
+    }
+}
+
+fn default_lang() -> String {
+    "en".into()
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPublish {
+    /// How late a post may still go out, e.g. `"24h"`.
+    max_delay: Option<String>,
+}
+
+/// `thread = "auto"` or `thread = false` (a string `"false"` from the environment too).
+#[derive(Debug, Default, Clone, Copy)]
+struct ThreadSetting(Option<ThreadMode>);
+
+impl<'de> Deserialize<'de> for ThreadSetting {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match Value::deserialize(d)? {
+            Value::Bool(false) => Ok(ThreadSetting(Some(ThreadMode::Off))),
+            Value::String(s) if s == "false" => Ok(ThreadSetting(Some(ThreadMode::Off))),
+            Value::String(s) if s == "auto" => Ok(ThreadSetting(Some(ThreadMode::Auto))),
+            other => Err(serde::de::Error::custom(format!(
+                "`thread` must be \"auto\" or false, found {other}"
+            ))),
+        }
+    }
+}
+
+/// Everything a command needs to know about the instance.
+pub struct Settings {
+    pub root: PathBuf,
+    /// The configuration file, relative to the root when inside it.
+    pub config_path: PathBuf,
+    pub tz: TimeZone,
+    pub announcements_dir: PathBuf,
+    pub templates_dir: PathBuf,
+    pub state_dir: PathBuf,
+    pub approvers: Vec<String>,
+    pub default_lang: String,
+    pub default_thread: ThreadMode,
+    pub max_delay: SignedDuration,
+    /// In configuration order (sorted by name).
+    pub channels: Vec<Box<dyn Channel>>,
+    /// Where each `[channels.NAME]` table is in the configuration file.
+    pub channel_positions: BTreeMap<String, Pos>,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("root", &self.root)
+            .field("channels", &self.channel_names())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Settings {
+    pub fn channel_names(&self) -> Vec<String> {
+        self.channels.iter().map(|c| c.name().to_owned()).collect()
+    }
+
+    pub fn channel(&self, name: &str) -> Option<&dyn Channel> {
+        self.channels
+            .iter()
+            .find(|c| c.name() == name)
+            .map(|c| c.as_ref())
+    }
+
+    /// Loads and validates the configuration. On failure, every problem found.
+    pub fn load(
+        root: &Path,
+        config: Option<&Path>,
+        env: &BTreeMap<String, String>,
+    ) -> Result<Settings, Diagnostics> {
+        let config_path = config.map_or_else(|| PathBuf::from(DEFAULT_CONFIG), Path::to_path_buf);
+        let full_path = root.join(&config_path);
+        let shown = config_path.clone();
+        let err = |pos: Option<Pos>, msg: String| {
+            let mut d = Diagnostics::new();
+            d.push(Diagnostic::error(&shown, pos, msg));
+            d
+        };
+        let text = std::fs::read_to_string(&full_path).map_err(|e| {
+            err(
+                None,
+                format!(
+                    "cannot read the configuration: {e}; run herald in the repository folder or pass `--root DIR` / `--config FILE`"
+                ),
+            )
+        })?;
+        let locator = Locator::new(&text);
+        if let Err(e) = toml::de::DeTable::parse(&text) {
+            let pos = e.span().map(|s| locator.pos_of_offset(s.start));
+            return Err(err(pos, format!("this is not valid TOML: {}", e.message())));
+        }
+
+        let builder = config::Config::builder()
+            .add_source(config::File::from_str(&text, config::FileFormat::Toml))
+            .add_source(
+                config::Environment::with_prefix("HERALD")
+                    .prefix_separator("_")
+                    .separator("__")
+                    .list_separator(",")
+                    .with_list_parse_key("approvers")
+                    .try_parsing(true)
+                    .source(Some(overridable_env(env))),
+            );
+        let raw: RawConfig = builder
+            .build()
+            .and_then(|c| c.try_deserialize())
+            .map_err(|e| {
+                let message = describe_config_error(&e);
+                let pos = first_backticked(&message).and_then(|k| locator.find_key(&[k]));
+                err(pos, message)
+            })?;
+
+        let mut diags = Diagnostics::new();
+        let tz = TimeZone::get(&raw.timezone).unwrap_or_else(|_| {
+            diags.push(Diagnostic::error(
+                &shown,
+                locator.find_key(&["timezone"]),
+                format!(
+                    "unknown time zone `{}`; use an IANA name such as `Europe/Tallinn`",
+                    raw.timezone
+                ),
+            ));
+            TimeZone::UTC
+        });
+        let max_delay = match raw.publish.max_delay.as_deref() {
+            None => SignedDuration::from_hours(24),
+            Some(text) => text.parse::<SignedDuration>().unwrap_or_else(|_| {
+                diags.push(Diagnostic::error(
+                    &shown,
+                    locator.find_key(&["publish", "max_delay"]),
+                    format!(
+                        "`max_delay` must be a duration like \"24h\" or \"90m\", found `{text}`"
+                    ),
+                ));
+                SignedDuration::from_hours(24)
+            }),
+        };
+        if !crate::announcement::is_language_tag(&raw.defaults.lang) {
+            diags.push(Diagnostic::error(
+                &shown,
+                locator.find_key(&["defaults", "lang"]),
+                format!(
+                    "`lang` must be a language code such as `et`, found `{}`",
+                    raw.defaults.lang
+                ),
+            ));
+        }
+        for (i, approver) in raw.approvers.iter().enumerate() {
+            if !approver.contains('@') {
+                diags.push(Diagnostic::error(
+                    &shown,
+                    locator.find_key(&["approvers"]),
+                    format!("approver #{} `{approver}` is not an email address", i + 1),
+                ));
+            }
+        }
+
+        let mut channels = Vec::new();
+        let mut channel_positions = BTreeMap::new();
+        for (name, table) in raw.channels {
+            if let Some(pos) = locator.find_key(&["channels", name.as_str()]) {
+                channel_positions.insert(name.clone(), pos);
+            }
+            let at = |key: Option<&str>| {
+                let mut path = vec!["channels", name.as_str()];
+                path.extend(key);
+                locator
+                    .find_key(&path)
+                    .or_else(|| locator.find_key(&["channels", name.as_str()]))
+            };
+            match channel::from_config(&name, table) {
+                Ok(c) => channels.push(c),
+                Err(problems) => {
+                    for p in problems {
+                        diags.push(Diagnostic::error(
+                            &shown,
+                            at(p.key.as_deref()),
+                            format!("channel `{name}`: {}", p.message),
+                        ));
+                    }
+                }
+            }
+        }
+        if diags.has_errors() {
+            return Err(diags);
+        }
+        Ok(Settings {
+            root: root.to_owned(),
+            config_path,
+            tz,
+            announcements_dir: raw.announcements_dir.into(),
+            templates_dir: raw.templates_dir.into(),
+            state_dir: raw.state_dir.into(),
+            approvers: raw.approvers,
+            default_lang: raw.defaults.lang,
+            default_thread: raw.defaults.thread.0.unwrap_or(ThreadMode::Auto),
+            max_delay,
+            channels,
+            channel_positions,
+        })
+    }
+}
+
+/// Only `HERALD_<known key>…` variables are configuration; others (a secret someone named
+/// `HERALD_MASTODON_TOKEN`, say) are left alone rather than rejected as unknown keys.
+fn overridable_env(env: &BTreeMap<String, String>) -> config::Map<String, String> {
+    env.iter()
+        .filter(|(k, _)| {
+            k.strip_prefix("HERALD_").is_some_and(|rest| {
+                let first = rest.split("__").next().unwrap_or("").to_ascii_lowercase();
+                OVERRIDABLE.contains(&first.as_str())
+            })
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+fn describe_config_error(e: &config::ConfigError) -> String {
+    let text = e.to_string();
+    // The config crate appends the source ("in config/herald.toml") only for files it
+    // read itself; we feed it the text, so name the origin ourselves.
+    if text.contains("Environment") || text.contains("HERALD_") {
+        format!("{text} (from a HERALD_* environment variable)")
+    } else {
+        text
+    }
+}
+
+fn first_backticked(message: &str) -> Option<&str> {
+    let start = message.find('`')? + 1;
+    let len = message[start..].find('`')?;
+    Some(&message[start..start + len])
+}
+
+/// Finds where a key is written in the TOML text, for error positions.
+struct Locator<'a> {
+    text: &'a str,
+}
+
+impl<'a> Locator<'a> {
+    fn new(text: &'a str) -> Self {
+        Locator { text }
+    }
+
+    fn pos_of_offset(&self, offset: usize) -> Pos {
+        let before = &self.text[..offset.min(self.text.len())];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+        Pos::new(line, column)
+    }
+
+    /// The position of the key at `path` (e.g. `["channels", "x_en", "token_env"]`). A
+    /// single-element path matches the key at any depth, for errors that name only a key.
+    fn find_key(&self, path: &[&str]) -> Option<Pos> {
+        let table = toml::de::DeTable::parse(self.text).ok()?;
+        let offset = if path.len() == 1 {
+            find_anywhere(table.get_ref(), path[0])
+        } else {
+            find_path(table.get_ref(), path)
+        }?;
+        Some(self.pos_of_offset(offset))
+    }
+}
+
+fn find_path(table: &toml::de::DeTable<'_>, path: &[&str]) -> Option<usize> {
+    let (first, rest) = path.split_first()?;
+    let (key, value) = table.iter().find(|(k, _)| k.get_ref().as_ref() == *first)?;
+    if rest.is_empty() {
+        return Some(key.span().start);
+    }
+    match value.get_ref() {
+        toml::de::DeValue::Table(t) => find_path(t, rest),
+        _ => None,
+    }
+}
+
+fn find_anywhere(table: &toml::de::DeTable<'_>, name: &str) -> Option<usize> {
+    for (key, value) in table.iter() {
+        if key.get_ref().as_ref() == name {
+            return Some(key.span().start);
+        }
+        if let toml::de::DeValue::Table(t) = value.get_ref()
+            && let Some(found) = find_anywhere(t, name)
+        {
+            return Some(found);
+        }
+    }
+    None
+}
