@@ -86,7 +86,7 @@ pub fn read_fields(
     let mut front = FrontMatter::default();
     let Some(root) = root.filter(|n| !n.is_null()) else {
         r.error(
-            Pos::new(2, 1),
+            Pos::START,
             "the front matter is empty; it needs at least a `title`",
         );
         return front;
@@ -134,7 +134,8 @@ pub fn read_fields(
         }
     }
     if !has_title {
-        r.error(root.pos, "`title` is missing; add a line `title: …`");
+        // Reported at the opening `---`: the front matter as a whole lacks it.
+        r.error(Pos::START, "`title` is missing; add a line `title: …`");
     }
     if let (Some(p), Some(e)) = (front.publish_at, front.expires_at)
         && e <= p
@@ -249,7 +250,7 @@ impl Reader<'_, '_> {
             let Some(name) = self.text_named("channels", item) else {
                 continue;
             };
-            if !self.ctx.channel_names.iter().any(|c| *c == name) {
+            if !self.ctx.channel_names.contains(&name) {
                 let known = self.ctx.channel_names.iter().map(String::as_str);
                 self.error(
                     item.pos,
@@ -361,7 +362,7 @@ impl Reader<'_, '_> {
     fn overrides(&mut self, node: &Node) -> std::collections::BTreeMap<String, Override> {
         let mut out = std::collections::BTreeMap::new();
         for (key, value) in self.map("overrides", node) {
-            if !self.ctx.channel_names.iter().any(|c| *c == key.name) {
+            if !self.ctx.channel_names.contains(&key.name) {
                 let known = self.ctx.channel_names.iter().map(String::as_str);
                 self.error(
                     key.pos,

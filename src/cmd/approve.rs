@@ -36,7 +36,10 @@ pub fn run(
     let mut out = anstream::stdout().lock();
     let mut failed = false;
     for file in files {
-        let wanted = std::fs::canonicalize(file).ok();
+        // Relative to the current folder, or else to the root.
+        let wanted = std::fs::canonicalize(file)
+            .or_else(|_| std::fs::canonicalize(s.root.join(file)))
+            .ok();
         let found = plan.iter().find(|p| {
             std::fs::canonicalize(s.root.join(&p.variant.path)).ok() == wanted && wanted.is_some()
         });
@@ -51,7 +54,7 @@ pub fn run(
         };
         let errors: Vec<_> = p.diagnostics.iter().filter(|d| d.is_error()).collect();
         if !errors.is_empty() {
-            super::output::print_diagnostics(&mut out, errors.into_iter())?;
+            super::output::print_diagnostics(&mut out, errors)?;
             writeln!(
                 out,
                 "{ERROR}error{ERROR:#}: not approved: fix the problems above first"

@@ -139,31 +139,28 @@ fn parts_of(post: &mut Post<'_>, rules: &Rules, text: String, default: ThreadMod
     let name = post.channel.name();
     let at = Some(Pos::new(post.variant.body_line, 1));
     if mode == ThreadMode::Auto && rules.threads {
-        let limit = rules.limit.unwrap_or(usize::MAX);
-        let counter = rules.counter;
-        let html = rules.shape == Shape::Html;
+        // With images, Telegram's first part is a caption with a lower limit; the parts
+        // are kept within that lower limit throughout, which is simple and safe.
+        let limit = match (has_images, rules.caption_limit) {
+            (true, Some(caption)) => caption,
+            _ => rules.limit.unwrap_or(usize::MAX),
+        };
+        let (counter, html, byte_limit) =
+            (rules.counter, rules.shape == Shape::Html, rules.byte_limit);
+        // A part over the byte limit (Bluesky) counts as over the limit too.
         let measure_part = move |t: &str| {
-            if html {
+            let n = if html {
                 counter.count(&visible_text(t))
             } else {
                 counter.count(t)
+            };
+            if byte_limit.is_some_and(|b| t.len() > b) {
+                limit + 1
+            } else {
+                n
             }
         };
-        let first_limit = if has_images {
-            rules.caption_limit.unwrap_or(limit).min(limit)
-        } else {
-            limit
-        };
-        let byte_limit = rules.byte_limit;
-        let limit_for_split = byte_limit.map_or(first_limit, |_| first_limit);
-        let measure_checked = move |t: &str| {
-            let n = measure_part(t);
-            match byte_limit {
-                Some(b) if t.len() > b => limit_for_split + 1,
-                _ => n,
-            }
-        };
-        return thread::split(&text, limit_for_split, &measure_checked, html);
+        return thread::split(&text, limit, &measure_part, html);
     }
     let why = if rules.threads {
         "shorten the text, add a `summary`, or set `thread: auto`"

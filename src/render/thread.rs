@@ -82,15 +82,20 @@ fn fill(words: &[Token<'_>], budget: usize, measure: &dyn Fn(&str) -> usize) -> 
             continue;
         }
         let candidate_len = measure(&format!("{current}{}{}", t.sep, t.word));
-        let full_enough = measure(&current) * 2 >= budget;
-        // Start a new part at a paragraph (or after a sentence) when the current part is
-        // already half full and what follows would not fit whole.
-        let rest_of_paragraph = paragraph_from(words, i);
-        let natural_break = t.sep == "\n\n" || (ends_sentence(&current) && t.sep != "");
+        // At a paragraph break or after a sentence, start a new part when the current one
+        // is at least half full and the next paragraph (or sentence) would not fit whole.
+        let next_unit = if t.sep == "\n\n" {
+            Some(unit_from(words, i, false))
+        } else if ends_sentence(&current) && !t.sep.is_empty() {
+            Some(unit_from(words, i, true))
+        } else {
+            None
+        };
         let break_here = candidate_len > budget
-            || (natural_break
-                && full_enough
-                && measure(&format!("{current}{}{rest_of_paragraph}", t.sep)) > budget);
+            || next_unit.is_some_and(|unit| {
+                measure(&current) * 2 >= budget
+                    && measure(&format!("{current}{}{unit}", t.sep)) > budget
+            });
         if break_here {
             parts.push(std::mem::take(&mut current));
             push_word(&mut parts, &mut current, t.word, budget, measure);
@@ -126,10 +131,11 @@ fn push_word(
     }
 }
 
-fn paragraph_from(words: &[Token<'_>], start: usize) -> String {
+/// The words from `start` to the end of the paragraph, or of the sentence.
+fn unit_from(words: &[Token<'_>], start: usize, sentence: bool) -> String {
     let mut s = String::new();
     for (n, t) in words[start..].iter().enumerate() {
-        if n > 0 && t.sep == "\n\n" {
+        if n > 0 && (t.sep == "\n\n" || (sentence && ends_sentence(&s))) {
             break;
         }
         if n > 0 {

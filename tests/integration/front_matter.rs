@@ -1,0 +1,157 @@
+//! Every kind of bad front matter is reported at its line and column, all in one run.
+
+use crate::harness::{Repo, message_at};
+
+const GOOD: &str = "---\ntitle: Fine\npublish_at: 2026-06-30 10:00\nchannels: all\n---\nBody.\n";
+
+#[test]
+fn each_problem_is_reported_where_it_is_and_all_in_one_run() {
+    let repo = Repo::new();
+    repo.write("announcements/good.en.md", GOOD)
+        // unknown field (a typo) and a wrong type
+        .write("announcements/typo.en.md", "---\ntitel: Hello\ntags: Tartu\n---\nBody.\n")
+        // a bad date, a wrong type deeper in, an unknown channel
+        .write(
+            "announcements/dates.en.md",
+            "---\ntitle: Dates\npublish_at: next tuesday\nthread: maybe\nchannels: [record_en, mastodn_et]\n---\nBody.\n",
+        )
+        // images that leave the root, and one without alt text
+        .write(
+            "announcements/images.en.md",
+            "---\ntitle: Images\nimages:\n  - path: ../secret.png\n    alt: x\n  - path: /etc/passwd\n    alt: y\n  - path: announcements/pic.png\n---\nBody.\n",
+        )
+        .write("announcements/pic.png", "not really a png")
+        // a duplicate key and broken YAML in two more files
+        .write("announcements/dup.en.md", "---\ntitle: A\ntitle: B\n---\nBody.\n")
+        .write("announcements/broken.en.md", "---\ntitle: [unclosed\n---\nBody.\n")
+        .write("announcements/nofm.en.md", "Just text, no front matter.\n");
+
+    let run = repo.run(&["check", "--format", "json"]);
+    run.assert_code(1);
+    let doc = run.json();
+
+    assert_eq!(
+        message_at(&doc, "announcements/typo.en.md", 2, 1),
+        "unknown field `titel`; did you mean `title`?"
+    );
+    assert!(
+        message_at(&doc, "announcements/typo.en.md", 3, 7).starts_with("`tags` must be a list")
+    );
+    assert!(message_at(&doc, "announcements/typo.en.md", 2, 1).contains("titel"));
+    // the missing title is reported too, at the start of the fields
+    let all = crate::harness::diagnostics(&doc);
+    assert!(
+        all.iter()
+            .any(|d| d.0 == "announcements/typo.en.md" && d.3.contains("`title` is missing")),
+        "{all:#?}"
+    );
+
+    assert!(
+        message_at(&doc, "announcements/dates.en.md", 3, 13)
+            .contains("`next tuesday` is not a date and time")
+    );
+    assert!(
+        message_at(&doc, "announcements/dates.en.md", 4, 9).contains("`thread` must be `auto`")
+    );
+    assert_eq!(
+        message_at(&doc, "announcements/dates.en.md", 5, 23),
+        "no channel `mastodn_et` in the configuration; did you mean `mastodon_et`?"
+    );
+
+    assert!(
+        message_at(&doc, "announcements/images.en.md", 4, 11)
+            .contains("uses `..` to leave the repository")
+    );
+    assert!(message_at(&doc, "announcements/images.en.md", 6, 11).contains("is an absolute path"));
+    assert!(message_at(&doc, "announcements/images.en.md", 8, 5).contains("has no `alt` text"));
+
+    assert!(
+        message_at(&doc, "announcements/dup.en.md", 3, 1)
+            .contains("`title` appears twice (first at line 2)")
+    );
+    assert!(message_at(&doc, "announcements/broken.en.md", 3, 1).contains("not valid YAML"));
+    assert!(
+        message_at(&doc, "announcements/nofm.en.md", 1, 1).contains("must start with a line `---`")
+    );
+
+    // the good file is still checked and valid
+    let good = doc["announcements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == "good")
+        .unwrap();
+    assert_eq!(good["state"], "draft");
+    assert!(good["diagnostics"].as_array().unwrap().is_empty());
+    // and every broken one is `invalid`
+    for a in doc["announcements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["id"] != "good")
+    {
+        assert_eq!(a["state"], "invalid", "{a:#}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlink_pointing_outside_the_repository_is_refused() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("photo.png"), "x").unwrap();
+    let repo = Repo::new();
+    std::fs::create_dir_all(repo.path().join("announcements/images")).unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("photo.png"),
+        repo.path().join("announcements/images/photo.png"),
+    )
+    .unwrap();
+    repo.write(
+        "announcements/link.en.md",
+        "---\ntitle: Link\nimages:\n  - {path: announcements/images/photo.png, alt: A photo}\n---\nBody.\n",
+    );
+    let doc = repo
+        .run(&["check", "--format", "json"])
+        .assert_code(1)
+        .json();
+    assert!(
+        message_at(&doc, "announcements/link.en.md", 4, 12)
+            .contains("link to a file outside the repository")
+    );
+}
+
+#[test]
+fn the_text_report_names_file_line_and_column() {
+    let repo = Repo::new();
+    repo.write(
+        "announcements/typo.en.md",
+        "---\ntitle: Hi\nsumary: x\n---\nBody.\n",
+    );
+    let run = repo.run(&["check"]);
+    run.assert_code(1);
+    assert!(
+        run.stdout.contains(
+            "announcements/typo.en.md:3:1: error: unknown field `sumary`; did you mean `summary`?"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("1 error"), "{}", run.stdout);
+}
+
+#[test]
+fn a_channel_of_another_language_is_an_error_at_its_position() {
+    let repo = Repo::new();
+    repo.write(
+        "announcements/mixed.et.md",
+        "---\ntitle: Tere\nchannels:\n  - record_et\n  - record_en\n---\nTekst.\n",
+    );
+    let doc = repo
+        .run(&["check", "--format", "json"])
+        .assert_code(1)
+        .json();
+    assert!(
+        message_at(&doc, "announcements/mixed.et.md", 5, 5)
+            .contains("posts in `en`, but this variant is `et`")
+    );
+}

@@ -1,0 +1,185 @@
+//! A fixture repository in a temporary folder, and the real `herald` binary run on it.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A config with one channel per language of the `record` kind (no secrets), plus a
+/// Mastodon channel whose token variable tests can set or leave unset.
+pub const BASE_CONFIG: &str = r#"timezone = "Europe/Tallinn"
+approvers = ["editor@example.org"]
+
+[defaults]
+lang = "et"
+
+[channels.record_et]
+kind = "record"
+lang = "et"
+limit = 500
+
+[channels.record_en]
+kind = "record"
+lang = "en"
+limit = 500
+
+[channels.mastodon_et]
+kind = "mastodon"
+lang = "et"
+base_url = "https://mastodon.example"
+token_env = "TEST_MASTODON_TOKEN"
+"#;
+
+pub struct Repo {
+    dir: tempfile::TempDir,
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+
+    #[track_caller]
+    pub fn assert_code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code, code,
+            "exit code\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+}
+
+impl Repo {
+    /// An empty repository with [`BASE_CONFIG`].
+    pub fn new() -> Repo {
+        let repo = Repo {
+            dir: tempfile::tempdir().expect("temp dir"),
+        };
+        repo.write("config/herald.toml", BASE_CONFIG);
+        std::fs::create_dir_all(repo.path().join("announcements")).unwrap();
+        repo
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn write(&self, rel: &str, text: &str) -> &Repo {
+        let path = self.path().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+        self
+    }
+
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.path().join(rel)).unwrap()
+    }
+
+    /// Runs `herald --root <repo> ARGS` with a clean environment plus `env`.
+    pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        run_in(self.path(), args, env)
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        self.run_env(args, &[])
+    }
+
+    /// Every file below the root with its bytes, for "nothing was written" checks.
+    pub fn snapshot(&self) -> Vec<(PathBuf, Vec<u8>)> {
+        let mut out = Vec::new();
+        walk(self.path(), self.path(), &mut out);
+        out.sort();
+        out
+    }
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            walk(root, &p, out);
+        } else {
+            out.push((
+                p.strip_prefix(root).unwrap().to_owned(),
+                std::fs::read(&p).unwrap_or_default(),
+            ));
+        }
+    }
+}
+
+/// Runs the binary on any root (the repository itself, for the examples).
+pub fn run_in(root: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_herald"));
+    cmd.arg("--root")
+        .arg(root)
+        .args(args)
+        .current_dir(root)
+        .env_clear();
+    for key in ["PATH", "HOME"] {
+        if let Ok(v) = std::env::var(key) {
+            cmd.env(key, v);
+        }
+    }
+    cmd.env("NO_COLOR", "1");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run herald");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// The repository this test suite lives in.
+pub fn project_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// All diagnostics of a `check --format json` document, as (path, line, column, message).
+pub fn diagnostics(doc: &Value) -> Vec<(String, Option<u64>, Option<u64>, String)> {
+    let mut out = Vec::new();
+    let loose = doc["diagnostics"].as_array().cloned().unwrap_or_default();
+    let nested = doc["announcements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|a| a["diagnostics"].as_array().cloned().unwrap_or_default());
+    for d in loose.into_iter().chain(nested) {
+        out.push((
+            d["path"].as_str().unwrap().to_owned(),
+            d["line"].as_u64(),
+            d["column"].as_u64(),
+            d["message"].as_str().unwrap().to_owned(),
+        ));
+    }
+    out
+}
+
+/// Finds the one diagnostic at `path:line:column` and returns its message.
+#[track_caller]
+pub fn message_at(doc: &Value, path: &str, line: u64, column: u64) -> String {
+    let all = diagnostics(doc);
+    let found: Vec<_> = all
+        .iter()
+        .filter(|d| d.0 == path && d.1 == Some(line) && d.2 == Some(column))
+        .collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "expected one diagnostic at {path}:{line}:{column}, all: {all:#?}"
+    );
+    found[0].3.clone()
+}
