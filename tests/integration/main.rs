@@ -9,4 +9,4 @@ mod front_matter;
 mod json;
 mod schedule;
 mod templates;
-// mod workflows;
+mod workflows;
