@@ -43,14 +43,11 @@ impl Bluesky {
 }
 
 impl Channel for Bluesky {
-    fn name(&self) -> &str {
-        &self.base.name
+    fn base(&self) -> &Base {
+        &self.base
     }
     fn kind(&self) -> Kind {
         Kind::Bluesky
-    }
-    fn lang(&self) -> &str {
-        &self.base.lang
     }
     fn rules(&self) -> Rules {
         Rules {

@@ -1,7 +1,7 @@
 //! An email list sent over SMTP. Each subscriber gets the variant in their language.
 
 use super::{Base, Channel, ConfigProblem, Kind, Request, Rules, SecretRef, Shape};
-use crate::render::{Counter, Post};
+use crate::render::Post;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -79,29 +79,17 @@ impl Email {
 }
 
 impl Channel for Email {
-    fn name(&self) -> &str {
-        &self.base.name
+    fn base(&self) -> &Base {
+        &self.base
     }
     fn kind(&self) -> Kind {
         Kind::Email
-    }
-    fn lang(&self) -> &str {
-        &self.base.lang
     }
     fn multilingual(&self) -> bool {
         true
     }
     fn rules(&self) -> Rules {
-        Rules {
-            counter: Counter::Utf16,
-            limit: None,
-            byte_limit: None,
-            caption_limit: None,
-            threads: false,
-            max_images: 20,
-            alt_limit: None,
-            shape: Shape::Email,
-        }
+        super::unlimited_rules(Shape::Email, 20)
     }
     fn secrets(&self) -> Vec<SecretRef<'_>> {
         let mut out = vec![SecretRef {

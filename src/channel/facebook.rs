@@ -49,14 +49,11 @@ impl Facebook {
 }
 
 impl Channel for Facebook {
-    fn name(&self) -> &str {
-        &self.base.name
+    fn base(&self) -> &Base {
+        &self.base
     }
     fn kind(&self) -> Kind {
         Kind::Facebook
-    }
-    fn lang(&self) -> &str {
-        &self.base.lang
     }
     fn rules(&self) -> Rules {
         // 63,206 is the limit Facebook's composer enforces; the API's own is unpublished.

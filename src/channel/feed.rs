@@ -1,7 +1,7 @@
 //! Web feeds: Atom and JSON Feed files of published announcements, for a website.
 
 use super::{Base, Channel, ConfigProblem, Kind, Request, Rules, SecretRef, Shape};
-use crate::render::{Counter, Post};
+use crate::render::Post;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -48,26 +48,14 @@ impl Feed {
 }
 
 impl Channel for Feed {
-    fn name(&self) -> &str {
-        &self.base.name
+    fn base(&self) -> &Base {
+        &self.base
     }
     fn kind(&self) -> Kind {
         Kind::Feed
     }
-    fn lang(&self) -> &str {
-        &self.base.lang
-    }
     fn rules(&self) -> Rules {
-        Rules {
-            counter: Counter::Utf16,
-            limit: None,
-            byte_limit: None,
-            caption_limit: None,
-            threads: false,
-            max_images: 20,
-            alt_limit: None,
-            shape: Shape::Feed,
-        }
+        super::unlimited_rules(Shape::Feed, 20)
     }
     fn secrets(&self) -> Vec<SecretRef<'_>> {
         Vec::new()

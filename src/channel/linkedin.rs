@@ -76,14 +76,11 @@ pub fn escape_commentary(text: &str) -> String {
 }
 
 impl Channel for Linkedin {
-    fn name(&self) -> &str {
-        &self.base.name
+    fn base(&self) -> &Base {
+        &self.base
     }
     fn kind(&self) -> Kind {
         Kind::Linkedin
-    }
-    fn lang(&self) -> &str {
-        &self.base.lang
     }
     fn rules(&self) -> Rules {
         Rules {

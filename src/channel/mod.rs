@@ -131,10 +131,16 @@ pub struct SecretRef<'a> {
 
 /// A channel instance, created by name from `[channels.NAME]`.
 pub trait Channel: Send + Sync {
-    fn name(&self) -> &str;
+    fn base(&self) -> &Base;
     fn kind(&self) -> Kind;
+    /// The instance name, `NAME` of `[channels.NAME]`.
+    fn name(&self) -> &str {
+        &self.base().name
+    }
     /// The language of the variants this channel posts (email: the fallback language).
-    fn lang(&self) -> &str;
+    fn lang(&self) -> &str {
+        &self.base().lang
+    }
     fn rules(&self) -> Rules;
     /// The environment variables this channel's secrets come from.
     fn secrets(&self) -> Vec<SecretRef<'_>>;
@@ -302,6 +308,20 @@ pub fn text_rules(counter: Counter, limit: usize, threads: bool, max_images: usi
         max_images,
         alt_limit: None,
         shape: Shape::Text,
+    }
+}
+
+/// Rules of a kind without a length limit (email, feeds).
+pub fn unlimited_rules(shape: Shape, max_images: usize) -> Rules {
+    Rules {
+        counter: Counter::Utf16,
+        limit: None,
+        byte_limit: None,
+        caption_limit: None,
+        threads: false,
+        max_images,
+        alt_limit: None,
+        shape,
     }
 }
 

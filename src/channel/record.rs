@@ -43,14 +43,11 @@ impl Record {
 }
 
 impl Channel for Record {
-    fn name(&self) -> &str {
-        &self.base.name
+    fn base(&self) -> &Base {
+        &self.base
     }
     fn kind(&self) -> Kind {
         Kind::Record
-    }
-    fn lang(&self) -> &str {
-        &self.base.lang
     }
     fn rules(&self) -> Rules {
         super::text_rules(Counter::Graphemes, self.settings.limit, true, 4)

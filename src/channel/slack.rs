@@ -35,14 +35,11 @@ pub fn escape_mrkdwn(text: &str) -> String {
 }
 
 impl Channel for Slack {
-    fn name(&self) -> &str {
-        &self.base.name
+    fn base(&self) -> &Base {
+        &self.base
     }
     fn kind(&self) -> Kind {
         Kind::Slack
-    }
-    fn lang(&self) -> &str {
-        &self.base.lang
     }
     fn rules(&self) -> Rules {
         // Slack truncates message text after 40,000 characters; webhooks take no files.

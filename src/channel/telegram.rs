@@ -37,14 +37,11 @@ impl Telegram {
 }
 
 impl Channel for Telegram {
-    fn name(&self) -> &str {
-        &self.base.name
+    fn base(&self) -> &Base {
+        &self.base
     }
     fn kind(&self) -> Kind {
         Kind::Telegram
-    }
-    fn lang(&self) -> &str {
-        &self.base.lang
     }
     fn rules(&self) -> Rules {
         Rules {
