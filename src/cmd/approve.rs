@@ -32,17 +32,26 @@ pub fn run(
         )])
         .into());
     }
-    let plan = instance.plan(None);
+    // Resolve each file once (relative to the current folder, or else to the root) and
+    // render only those variants.
+    let root = std::fs::canonicalize(&s.root)?;
+    let wanted: Vec<Option<PathBuf>> = files
+        .iter()
+        .map(|f| {
+            std::fs::canonicalize(f)
+                .or_else(|_| std::fs::canonicalize(s.root.join(f)))
+                .ok()
+                .and_then(|p| p.strip_prefix(&root).ok().map(Path::to_path_buf))
+        })
+        .collect();
+    let set: std::collections::HashSet<&PathBuf> = wanted.iter().flatten().collect();
+    let plan = instance.plan_where(None, |v| set.contains(&v.path));
+    let by_path: std::collections::HashMap<&Path, &super::Planned<'_>> =
+        plan.iter().map(|p| (p.variant.path.as_path(), p)).collect();
     let mut out = anstream::stdout().lock();
     let mut failed = false;
-    for file in files {
-        // Relative to the current folder, or else to the root.
-        let wanted = std::fs::canonicalize(file)
-            .or_else(|_| std::fs::canonicalize(s.root.join(file)))
-            .ok();
-        let found = plan.iter().find(|p| {
-            std::fs::canonicalize(s.root.join(&p.variant.path)).ok() == wanted && wanted.is_some()
-        });
+    for (file, wanted) in files.iter().zip(&wanted) {
+        let found = wanted.as_deref().and_then(|w| by_path.get(w).copied());
         let Some(p) = found else {
             writeln!(
                 out,

@@ -193,8 +193,18 @@ impl Instance {
 
     /// Renders every variant for each of its channels.
     pub fn plan(&self, only_channel: Option<&str>) -> Vec<Planned<'_>> {
+        self.plan_where(only_channel, |_| true)
+    }
+
+    /// Renders the variants `wanted` picks, for each of their channels.
+    pub fn plan_where(
+        &self,
+        only_channel: Option<&str>,
+        wanted: impl Fn(&Variant) -> bool,
+    ) -> Vec<Planned<'_>> {
         let s = &self.settings;
         self.variants()
+            .filter(|v| wanted(v))
             .map(|v| {
                 let state = approval::state(&s.root, v, &s.approvers);
                 let mut diagnostics: Vec<Diagnostic> = v.diagnostics.iter().cloned().collect();
