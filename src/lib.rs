@@ -10,6 +10,7 @@ pub mod channel;
 pub mod cli;
 pub mod cmd;
 pub mod diagnostic;
+pub mod parallel;
 pub mod render;
 pub mod schedule;
 pub mod settings;

@@ -25,7 +25,7 @@ pub fn load_all(ctx: &LoadContext<'_>) -> (Vec<Announcement>, Diagnostics) {
     collect_markdown(ctx.root, ctx.dir, &mut files, &mut diags);
     files.sort();
 
-    let variants: Vec<Variant> = parallel_map(&files, |rel| load_variant(ctx, rel));
+    let variants: Vec<Variant> = crate::parallel::map(&files, |rel| load_variant(ctx, rel));
 
     let mut by_id: BTreeMap<String, Vec<Variant>> = BTreeMap::new();
     for v in variants {
@@ -50,25 +50,6 @@ pub fn load_all(ctx: &LoadContext<'_>) -> (Vec<Announcement>, Diagnostics) {
         announcements.push(Announcement { id, variants });
     }
     (announcements, diags)
-}
-
-/// Loads files on all cores; order is kept.
-fn parallel_map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync) -> Vec<U> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if threads < 2 || items.len() < 64 {
-        return items.iter().map(&f).collect();
-    }
-    let chunk = items.len().div_ceil(threads);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .map(|part| s.spawn(|| part.iter().map(&f).collect::<Vec<U>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("loading thread panicked"))
-            .collect()
-    })
 }
 
 /// Markdown files below `dir`, depth first. Files and folders whose names start with `.`

@@ -78,13 +78,14 @@ pub fn run(
         let stamped = stamp(&text, &by, &at, &hash)
             .ok_or_else(|| anyhow::anyhow!("{}: cannot find the front matter", full.display()))?;
         std::fs::write(&full, stamped)?;
-        writeln!(
-            out,
-            "{GOOD}approved{GOOD:#} {} [{}] as {by}",
-            p.variant.id, p.variant.lang
-        )?;
+        if !global.quiet {
+            writeln!(
+                out,
+                "{GOOD}approved{GOOD:#} {} [{}] as {by}",
+                p.variant.id, p.variant.lang
+            )?;
+        }
     }
-    let _ = global;
     Ok(if failed { Exit::Problems } else { Exit::Ok })
 }
 

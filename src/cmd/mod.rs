@@ -203,42 +203,43 @@ impl Instance {
         wanted: impl Fn(&Variant) -> bool,
     ) -> Vec<Planned<'_>> {
         let s = &self.settings;
-        self.variants()
-            .filter(|v| wanted(v))
-            .map(|v| {
-                let state = approval::state(&s.root, v, &s.approvers);
-                let mut diagnostics: Vec<Diagnostic> = v.diagnostics.iter().cloned().collect();
-                let shown = crate::diagnostic::display_path(&v.path);
-                diagnostics.extend(self.diagnostics.iter().filter(|d| d.path == shown).cloned());
-                let posts: Vec<Post<'_>> = if v.is_valid() {
-                    let prepared = Prepared::new(v, &s.tz);
-                    self.targets(v, only_channel)
-                        .into_iter()
-                        .map(|c| render::render(&self.templates, &prepared, v, c, s.default_thread))
-                        .collect()
-                } else {
-                    Vec::new()
-                };
-                for p in &posts {
-                    diagnostics.extend(p.diagnostics.iter().cloned());
-                }
-                if v.is_valid() && v.front.channels == ChannelSelection::None {
-                    diagnostics.push(Diagnostic::warning(
-                        &v.path,
-                        Some(crate::diagnostic::Pos::new(2, 1)),
-                        "no `channels`: this goes nowhere; add `channels: all` or a list of channels",
-                    ));
-                }
-                diagnostics.sort_by(|a, b| (&a.path, a.line, a.column, &a.message).cmp(&(&b.path, b.line, b.column, &b.message)));
-                diagnostics.dedup();
-                Planned {
-                    variant: v,
-                    state,
-                    posts,
-                    diagnostics,
-                }
-            })
-            .collect()
+        let chosen: Vec<&Variant> = self.variants().filter(|v| wanted(v)).collect();
+        crate::parallel::map(&chosen, |&v| {
+            let state = approval::state(&s.root, v, &s.approvers);
+            let mut diagnostics: Vec<Diagnostic> = v.diagnostics.iter().cloned().collect();
+            let shown = crate::diagnostic::display_path(&v.path);
+            diagnostics.extend(self.diagnostics.iter().filter(|d| d.path == shown).cloned());
+            let posts: Vec<Post<'_>> = if v.is_valid() {
+                let prepared = Prepared::new(v, &s.tz);
+                self.targets(v, only_channel)
+                    .into_iter()
+                    .map(|c| render::render(&self.templates, &prepared, v, c, s.default_thread))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            for p in &posts {
+                diagnostics.extend(p.diagnostics.iter().cloned());
+            }
+            if v.is_valid() && v.front.channels == ChannelSelection::None {
+                diagnostics.push(Diagnostic::warning(
+                    &v.path,
+                    Some(crate::diagnostic::Pos::new(2, 1)),
+                    "no `channels`: this goes nowhere; add `channels: all` or a list of channels",
+                ));
+            }
+            diagnostics.sort_by(|a, b| {
+                (&a.path, a.line, a.column, &a.message)
+                    .cmp(&(&b.path, b.line, b.column, &b.message))
+            });
+            diagnostics.dedup();
+            Planned {
+                variant: v,
+                state,
+                posts,
+                diagnostics,
+            }
+        })
     }
 
     /// Problems that belong to no variant: shown once at the top.
