@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// How bad a problem is: errors block publishing, warnings do not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -124,28 +124,7 @@ impl Diagnostics {
         self.items.iter().filter(|d| d.is_error()).count()
     }
 
-    pub fn warning_count(&self) -> usize {
-        self.items.len() - self.error_count()
-    }
-
     pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
         self.items.iter()
     }
-
-    pub fn into_vec(self) -> Vec<Diagnostic> {
-        self.items
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
-    }
-
-    /// Sorted by file, then position, so output is stable across runs.
-    pub fn sort(&mut self) {
-        self.items
-            .sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
-    }
 }
-
-/// A path relative to the instance root, as stored in diagnostics and JSON.
-pub type RelPath = PathBuf;

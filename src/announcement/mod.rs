@@ -10,7 +10,7 @@ pub mod markdown;
 pub mod yaml;
 
 pub use front_matter::{
-    FieldContext, check_inside_root, check_relative, check_url, is_language_tag, split_front_matter,
+    FieldContext, check_relative, check_url, is_language_tag, split_front_matter,
 };
 pub use loader::{LoadContext, load_all};
 

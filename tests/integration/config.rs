@@ -96,10 +96,7 @@ fn environment_variables_override_non_secret_keys() {
         "announcements/plain.md",
         "---\ntitle: Plain\nchannels: all\n---\nBody.\n",
     );
-    let doc = repo
-        .run(&["check", "--format", "json"])
-        .assert_code(0)
-        .json();
+    let doc = repo.json(&["check"], 0);
     assert_eq!(doc["announcements"][0]["lang"], "et");
     let doc = repo
         .run_env(

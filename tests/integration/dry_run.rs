@@ -10,13 +10,7 @@ fn prints_each_post_and_request_and_writes_nothing() {
         "announcements/kutse.et.md",
         &format!("---\ntitle: Kutse\npublish_at: 2026-06-30 10:00\nchannels: [record_et, mastodon_et]\n---\n{long_body}\n"),
     );
-    repo.run(&[
-        "approve",
-        "announcements/kutse.et.md",
-        "--by",
-        "editor@example.org",
-    ])
-    .assert_code(0);
+    repo.approve("announcements/kutse.et.md");
     let before = repo.snapshot();
     let run = repo.run(&["publish", "--dry-run", "-v", "--at", "2026-06-30 10:05"]);
     run.assert_code(0);
@@ -43,22 +37,9 @@ fn prints_each_post_and_request_and_writes_nothing() {
         "{out}"
     );
     assert!(out.contains("APPEND state/recorded.jsonl"), "{out}");
-    assert!(
-        out.contains("4 post(s) would be sent") || out.contains("2 post(s) would be sent"),
-        "{out}"
-    );
+    assert!(out.contains("2 post(s) would be sent"), "{out}");
 
-    let doc = repo
-        .run(&[
-            "publish",
-            "--dry-run",
-            "--format",
-            "json",
-            "--at",
-            "2026-06-30 10:05",
-        ])
-        .assert_code(0)
-        .json();
+    let doc = repo.json(&["publish", "--dry-run", "--at", "2026-06-30 10:05"], 0);
     let mastodon = doc["due"]
         .as_array()
         .unwrap()
@@ -109,10 +90,7 @@ fn new_scaffolds_a_draft_per_language_that_checks_clean() {
         "{}",
         run.stdout
     );
-    let doc = repo
-        .run(&["check", "--format", "json"])
-        .assert_code(0)
-        .json();
+    let doc = repo.json(&["check"], 0);
     let list = doc["announcements"].as_array().unwrap();
     assert_eq!(list.len(), 2);
     assert!(list.iter().all(|a| a["state"] == "draft"));

@@ -110,10 +110,7 @@ fn a_symlink_pointing_outside_the_repository_is_refused() {
         "announcements/link.en.md",
         "---\ntitle: Link\nimages:\n  - {path: announcements/images/photo.png, alt: A photo}\n---\nBody.\n",
     );
-    let doc = repo
-        .run(&["check", "--format", "json"])
-        .assert_code(1)
-        .json();
+    let doc = repo.json(&["check"], 1);
     assert!(
         message_at(&doc, "announcements/link.en.md", 4, 12)
             .contains("link to a file outside the repository")
@@ -146,10 +143,7 @@ fn a_channel_of_another_language_is_an_error_at_its_position() {
         "announcements/mixed.et.md",
         "---\ntitle: Tere\nchannels:\n  - record_et\n  - record_en\n---\nTekst.\n",
     );
-    let doc = repo
-        .run(&["check", "--format", "json"])
-        .assert_code(1)
-        .json();
+    let doc = repo.json(&["check"], 1);
     assert!(
         message_at(&doc, "announcements/mixed.et.md", 5, 5)
             .contains("posts in `en`, but this variant is `et`")

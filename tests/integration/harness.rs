@@ -91,6 +91,20 @@ impl Repo {
         run_in(self.path(), args, env)
     }
 
+    /// Approves `rel` as the approver listed in [`BASE_CONFIG`]; must succeed.
+    pub fn approve(&self, rel: &str) -> &Repo {
+        self.run(&["approve", rel, "--by", "editor@example.org"])
+            .assert_code(0);
+        self
+    }
+
+    /// Runs ARGS with `--format json`, expecting exit code `code`, and parses stdout.
+    pub fn json(&self, args: &[&str], code: i32) -> Value {
+        let mut all = args.to_vec();
+        all.extend(["--format", "json"]);
+        self.run(&all).assert_code(code).json()
+    }
+
     pub fn run(&self, args: &[&str]) -> Run {
         self.run_env(args, &[])
     }

@@ -17,17 +17,8 @@ fn field_by_field() {
         "---\ntitle: Uudis\npublish_at: 2026-06-30T10:00:00+03:00\nchannels: [record_et, mastodon_et]\n---\nTekst.\n",
     )
     .write("announcements/news.en.md", "---\ntitle: News\nchannels: all\nsumary: oops\n---\nText.\n");
-    repo.run(&[
-        "approve",
-        "announcements/news.et.md",
-        "--by",
-        "editor@example.org",
-    ])
-    .assert_code(0);
-    let doc = repo
-        .run(&["check", "--format", "json"])
-        .assert_code(1)
-        .json();
+    repo.approve("announcements/news.et.md");
+    let doc = repo.json(&["check"], 1);
 
     assert_eq!(keys(&doc), ["announcements", "diagnostics"]);
     let list = doc["announcements"].as_array().unwrap();
@@ -90,13 +81,7 @@ fn states_follow_the_content_and_the_approvers() {
         repo.run(&["check", "--format", "json"]).json()["announcements"][0]["state"].clone()
     };
     assert_eq!(state(&repo), "draft");
-    repo.run(&[
-        "approve",
-        "announcements/a.et.md",
-        "--by",
-        "editor@example.org",
-    ])
-    .assert_code(0);
+    repo.approve("announcements/a.et.md");
     assert_eq!(state(&repo), "approved");
     // Reindenting or reordering does not change the content; editing does.
     let approved = repo.read("announcements/a.et.md");

@@ -10,21 +10,12 @@ fn approved_repo(publish_at: &str) -> Repo {
             "---\ntitle: Kevad\npublish_at: {publish_at}\nchannels: [record_et]\n---\nTekst.\n"
         ),
     );
-    repo.run(&[
-        "approve",
-        "announcements/spring.et.md",
-        "--by",
-        "editor@example.org",
-    ])
-    .assert_code(0);
+    repo.approve("announcements/spring.et.md");
     repo
 }
 
 fn status_at(repo: &Repo, at: &str) -> String {
-    let doc = repo
-        .run(&["status", "--format", "json", "--at", at])
-        .assert_code(0)
-        .json();
+    let doc = repo.json(&["status", "--at", at], 0);
     doc["announcements"][0]["channels"][0]["status"]
         .as_str()
         .unwrap()
@@ -36,10 +27,7 @@ fn local_publish_time_on_the_day_clocks_go_forward() {
     // On 2026-03-29 Tallinn moves from +02:00 to +03:00 at 03:00 local time, so
     // 10:00 local that day is 07:00 UTC, not 08:00.
     let repo = approved_repo("2026-03-29 10:00");
-    let doc = repo
-        .run(&["check", "--format", "json"])
-        .assert_code(0)
-        .json();
+    let doc = repo.json(&["check"], 0);
     assert_eq!(
         doc["announcements"][0]["publish_at"],
         "2026-03-29T10:00:00+03:00"
@@ -56,33 +44,13 @@ fn local_publish_time_on_the_day_clocks_go_forward() {
 #[test]
 fn the_dry_run_follows_the_same_clock() {
     let repo = approved_repo("2026-03-29 10:00");
-    let before = repo
-        .run(&[
-            "publish",
-            "--dry-run",
-            "--format",
-            "json",
-            "--at",
-            "2026-03-29T06:59:00Z",
-        ])
-        .assert_code(0)
-        .json();
+    let before = repo.json(&["publish", "--dry-run", "--at", "2026-03-29T06:59:00Z"], 0);
     assert!(before["due"].as_array().unwrap().is_empty());
     assert_eq!(
         before["held"][0]["reason"],
         "scheduled for 2026-03-29 10:00 (+03:00)"
     );
-    let after = repo
-        .run(&[
-            "publish",
-            "--dry-run",
-            "--format",
-            "json",
-            "--at",
-            "2026-03-29T07:00:00Z",
-        ])
-        .assert_code(0)
-        .json();
+    let after = repo.json(&["publish", "--dry-run", "--at", "2026-03-29T07:00:00Z"], 0);
     assert_eq!(after["due"][0]["channel"], "record_et");
 }
 
@@ -97,10 +65,7 @@ fn times_that_do_not_exist_or_happen_twice_are_refused() {
         "announcements/fold.et.md",
         "---\ntitle: Fold\npublish_at: 2026-10-25 03:30\n---\nTekst.\n",
     );
-    let doc = repo
-        .run(&["check", "--format", "json"])
-        .assert_code(1)
-        .json();
+    let doc = repo.json(&["check"], 1);
     assert!(
         message_at(&doc, "announcements/gap.et.md", 3, 13)
             .contains("does not exist in Europe/Tallinn")

@@ -15,10 +15,7 @@ fn first_text(doc: &serde_json::Value) -> String {
 fn the_built_in_template_renders_title_text_link_and_hashtags() {
     let repo = Repo::new();
     repo.write("announcements/hello.en.md", POST);
-    let doc = repo
-        .run(&["check", "--format", "json"])
-        .assert_code(0)
-        .json();
+    let doc = repo.json(&["check"], 0);
     assert_eq!(
         first_text(&doc),
         "Hello Tartu\n\nThe body text.\n\nhttps://example.org/news\n\n#Tartu #News"
@@ -36,10 +33,7 @@ fn an_override_replaces_the_default_for_that_kind_only() {
         "templates/record/post.txt.hbs",
         "NEWS: {{title}} <{{link}}> {{channel.name}}\n",
     );
-    let doc = repo
-        .run(&["check", "--format", "json"])
-        .assert_code(0)
-        .json();
+    let doc = repo.json(&["check"], 0);
     // plain-text templates do not HTML-escape
     assert_eq!(
         first_text(&doc),
@@ -91,10 +85,7 @@ fn html_outputs_escape_and_text_outputs_do_not() {
         ),
     )
     .write("announcements/amp.en.md", "---\ntitle: Tom & Jerry <3\nchannels: all\n---\nBody.\n");
-    let doc = repo
-        .run(&["check", "--format", "json"])
-        .assert_code(0)
-        .json();
+    let doc = repo.json(&["check"], 0);
     let posts = doc["announcements"][0]["posts"].as_array().unwrap();
     let text_of = |name: &str| {
         posts.iter().find(|p| p["channel"] == name).unwrap()["parts"][0]["text"]
