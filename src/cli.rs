@@ -61,6 +61,9 @@ pub enum Command {
         /// Print what would be sent; send nothing and write nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Also send what is more than `max_delay` late (normally reported as missed).
+        #[arg(long)]
+        allow_late: bool,
     },
     /// Show, per announcement and channel, what has happened and what will.
     Status,
@@ -71,6 +74,26 @@ pub enum Command {
         /// Languages to create variants for (default: the configured default language).
         #[arg(long, value_delimiter = ',')]
         lang: Vec<String>,
+    },
+    /// Record what a person found out about a post that is in doubt or failed.
+    #[command(group(clap::ArgGroup::new("outcome").required(true).args(["posted", "not_posted"])))]
+    Resolve {
+        /// The announcement id.
+        id: String,
+        /// The channel name.
+        channel: String,
+        /// It did go out: its public address.
+        #[arg(long, value_name = "URL")]
+        posted: Option<String>,
+        /// It did not go out: Herald may send it again.
+        #[arg(long)]
+        not_posted: bool,
+        /// The language variant, when the announcement has several.
+        #[arg(long)]
+        lang: Option<String>,
+        /// The thread part, when several parts are in doubt.
+        #[arg(long)]
+        part: Option<u32>,
     },
     /// Stamp announcement files as approved by you.
     Approve {

@@ -10,6 +10,8 @@ pub mod channel;
 pub mod cli;
 pub mod cmd;
 pub mod diagnostic;
+pub mod engine;
+pub mod ledger;
 pub mod parallel;
 pub mod render;
 pub mod schedule;

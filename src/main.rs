@@ -7,6 +7,8 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = herald::cli::Cli::parse();
+    // One TLS crypto provider for the process (ring: pure Rust, quick to build).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let env: std::collections::BTreeMap<String, String> = std::env::vars().collect();
     match cmd::run(cli, &env) {
         Ok(exit) => ExitCode::from(exit.code()),

@@ -86,8 +86,32 @@ fn default_lang() -> String {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawPublish {
-    /// How late a post may still go out, e.g. `"24h"`.
     max_delay: Option<String>,
+    min_spacing: Option<String>,
+    max_posts_per_run: Option<u32>,
+    max_attempts: Option<u32>,
+    retries_per_run: Option<u32>,
+    retry_base: Option<String>,
+    max_retry_wait: Option<String>,
+}
+
+/// `[publish]`: when posts go out and how failures are retried.
+#[derive(Debug, Clone)]
+pub struct Publishing {
+    /// How late a post may still go out; later it is *missed*.
+    pub max_delay: SignedDuration,
+    /// The least time between two posts on one channel.
+    pub min_spacing: SignedDuration,
+    /// At most this many posts per channel in one run.
+    pub max_posts_per_run: u32,
+    /// Attempts per part over all runs before Herald gives up on it.
+    pub max_attempts: u32,
+    /// Retries of one part within a run (transient errors only).
+    pub retries_per_run: u32,
+    /// The first backoff; doubled per retry, with full jitter.
+    pub retry_base: SignedDuration,
+    /// A longer wait than this (from `Retry-After`, say) is left for the next run.
+    pub max_retry_wait: SignedDuration,
 }
 
 /// `thread = "auto"` or `thread = false` (a string `"false"` from the environment too).
@@ -119,7 +143,7 @@ pub struct Settings {
     pub approvers: Vec<String>,
     pub default_lang: String,
     pub default_thread: ThreadMode,
-    pub max_delay: SignedDuration,
+    pub publishing: Publishing,
     /// In configuration order (sorted by name).
     pub channels: Vec<Box<dyn Channel>>,
     /// Where each `[channels.NAME]` table is in the configuration file.
@@ -207,18 +231,33 @@ impl Settings {
             ));
             TimeZone::UTC
         });
-        let max_delay = match raw.publish.max_delay.as_deref() {
-            None => SignedDuration::from_hours(24),
+        let mut duration = |key: &str, value: &Option<String>, default: SignedDuration| match value
+        {
+            None => default,
             Some(text) => text.parse::<SignedDuration>().unwrap_or_else(|_| {
                 diags.push(Diagnostic::error(
                     &shown,
-                    locator.find_key(&["publish", "max_delay"]),
+                    locator.find_key(&["publish", key]),
                     format!(
-                        "`max_delay` must be a duration like \"24h\" or \"90m\", found `{text}`"
+                        "`{key}` must be a duration like \"24h\", \"90m\" or \"2s\", found `{text}`"
                     ),
                 ));
-                SignedDuration::from_hours(24)
+                default
             }),
+        };
+        let p = &raw.publish;
+        let publishing = Publishing {
+            max_delay: duration("max_delay", &p.max_delay, SignedDuration::from_hours(24)),
+            min_spacing: duration("min_spacing", &p.min_spacing, SignedDuration::ZERO),
+            retry_base: duration("retry_base", &p.retry_base, SignedDuration::from_secs(2)),
+            max_retry_wait: duration(
+                "max_retry_wait",
+                &p.max_retry_wait,
+                SignedDuration::from_secs(120),
+            ),
+            max_posts_per_run: p.max_posts_per_run.unwrap_or(10),
+            max_attempts: p.max_attempts.unwrap_or(5).max(1),
+            retries_per_run: p.retries_per_run.unwrap_or(3),
         };
         if !crate::announcement::is_language_tag(&raw.defaults.lang) {
             diags.push(Diagnostic::error(
@@ -279,7 +318,7 @@ impl Settings {
             approvers: raw.approvers,
             default_lang: raw.defaults.lang,
             default_thread: raw.defaults.thread.0.unwrap_or(ThreadMode::Auto),
-            max_delay,
+            publishing,
             channels,
             channel_positions,
         })

@@ -1,11 +1,17 @@
 //! Mastodon (and compatible servers): `POST /api/v1/statuses`.
 
-use super::{Base, Channel, ConfigProblem, Kind, Request, Rules, SecretRef};
+use super::send::{
+    self, BoxFuture, Lookup, Outgoing, Receipt, SendError, Sender, bearer, from_reqwest,
+    from_status,
+};
+use super::{Base, Channel, ConfigProblem, Kind, Request, Rules, SecretRef, SendContext};
 use crate::render::{Counter, Post};
+use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
+use std::time::Duration;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Settings {
     /// The instance, e.g. `https://mastodon.social`.
@@ -48,8 +54,34 @@ impl Mastodon {
     }
 
     fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.settings.base_url.trim_end_matches('/'))
+        url(&self.settings.base_url, path)
     }
+}
+
+fn url(base: &str, path: &str) -> String {
+    format!("{}{path}", base.trim_end_matches('/'))
+}
+
+/// The body of `POST /api/v1/statuses`, the same in the dry run and when sending.
+fn status_body(
+    settings: &Settings,
+    text: &str,
+    lang: &str,
+    media_ids: Option<Vec<String>>,
+    reply_to: Option<String>,
+) -> Value {
+    let mut body = json!({
+        "status": text,
+        "language": iso639_1(lang),
+        "visibility": settings.visibility,
+    });
+    if let Some(ids) = media_ids {
+        body["media_ids"] = ids.into_iter().map(Value::String).collect();
+    }
+    if let Some(id) = reply_to {
+        body["in_reply_to_id"] = Value::String(id);
+    }
+    body
 }
 
 impl Channel for Mastodon {
@@ -84,31 +116,149 @@ impl Channel for Mastodon {
                 body: json!({ "file": image.path, "description": image.alt }),
             });
         }
+        let images = &post.variant.front.images;
         for (i, part) in post.parts.iter().enumerate() {
-            let mut body = json!({
-                "status": part.text,
-                "language": iso639_1(&post.variant.lang),
-                "visibility": self.settings.visibility,
-            });
-            if i == 0 && !post.variant.front.images.is_empty() {
-                body["media_ids"] = post
-                    .variant
-                    .front
-                    .images
+            let media = (i == 0 && !images.is_empty()).then(|| {
+                images
                     .iter()
-                    .map(|img| Value::String(super::upload_id(&img.path)))
-                    .collect();
-            }
-            if i > 0 {
-                body["in_reply_to_id"] = Value::String(super::earlier_part_id(i));
-            }
+                    .map(|img| super::upload_id(&img.path))
+                    .collect()
+            });
+            let reply_to = (i > 0).then(|| super::earlier_part_id(i));
             out.push(Request {
                 action: format!("POST {}", self.url("/api/v1/statuses")),
-                body,
+                body: status_body(
+                    &self.settings,
+                    &part.text,
+                    &post.variant.lang,
+                    media,
+                    reply_to,
+                ),
             });
         }
         out
     }
+    fn sender(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
+        Ok(Box::new(MastodonSender {
+            http: ctx.http.clone(),
+            settings: self.settings.clone(),
+            token: send::secret(ctx.env, &self.settings.token_env, "access token")?,
+        }))
+    }
+}
+
+/// Posts statuses with an `Idempotency-Key`, so a retry or a rerun after a crash returns
+/// the status created the first time instead of a second one (Mastodon keeps keys for an
+/// hour; after that, in-doubt parts are looked up among the account's own statuses).
+struct MastodonSender {
+    http: reqwest::Client,
+    settings: Settings,
+    token: SecretString,
+}
+
+impl MastodonSender {
+    async fn get(&self, path: &str) -> Result<Value, SendError> {
+        let response = self
+            .http
+            .get(url(&self.settings.base_url, path))
+            .header("Authorization", bearer(&self.token))
+            .send()
+            .await
+            .map_err(from_reqwest)?;
+        read_json(response).await
+    }
+}
+
+async fn read_json(response: reqwest::Response) -> Result<Value, SendError> {
+    let status = response.status().as_u16();
+    let wait =
+        send::retry_after(response.headers()).or_else(|| rate_limit_reset(response.headers()));
+    let text = response.text().await.map_err(from_reqwest)?;
+    if !(200..300).contains(&status) {
+        return Err(from_status(status, wait, &text));
+    }
+    serde_json::from_str(&text).map_err(|e| SendError::permanent(format!("unexpected answer: {e}")))
+}
+
+/// Mastodon sends no `Retry-After`; `X-RateLimit-Reset` is an ISO 8601 time.
+fn rate_limit_reset(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let reset: jiff::Timestamp = headers
+        .get("x-ratelimit-reset")?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()?;
+    let wait = reset.duration_since(jiff::Timestamp::now());
+    Duration::try_from(wait).ok()
+}
+
+fn receipt(status: &Value) -> Result<Receipt, SendError> {
+    let id = status["id"]
+        .as_str()
+        .ok_or_else(|| SendError::permanent("the answer has no status id"))?;
+    Ok(Receipt {
+        remote_id: id.to_owned(),
+        url: status["url"].as_str().map(str::to_owned),
+    })
+}
+
+impl Sender for MastodonSender {
+    fn send<'a>(&'a self, part: &'a Outgoing) -> BoxFuture<'a, Result<Receipt, SendError>> {
+        Box::pin(async move {
+            let body = status_body(
+                &self.settings,
+                &part.text,
+                &part.lang,
+                None,
+                part.reply_to.clone(),
+            );
+            let response = self
+                .http
+                .post(url(&self.settings.base_url, "/api/v1/statuses"))
+                .header("Authorization", bearer(&self.token))
+                .header("Idempotency-Key", &part.key)
+                .json(&body)
+                .send()
+                .await
+                .map_err(from_reqwest)?;
+            receipt(&read_json(response).await?)
+        })
+    }
+
+    fn idempotent(&self) -> bool {
+        true
+    }
+
+    fn lookup<'a>(&'a self, part: &'a Outgoing) -> BoxFuture<'a, Result<Lookup, SendError>> {
+        Box::pin(async move {
+            let me = self.get("/api/v1/accounts/verify_credentials").await?;
+            let id = me["id"].as_str().unwrap_or_default();
+            let statuses = self
+                .get(&format!(
+                    "/api/v1/accounts/{id}/statuses?limit=40&exclude_reblogs=true"
+                ))
+                .await?;
+            let wanted = normalise(&part.text);
+            let found = statuses.as_array().into_iter().flatten().find(|s| {
+                normalise(&crate::render::visible_text(
+                    &s["content"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .replace("<br", "\n<br")
+                        .replace("</p><p>", "\n\n"),
+                )) == wanted
+            });
+            Ok(match found {
+                Some(status) => Lookup::Found(receipt(status)?),
+                None => Lookup::NotFound,
+            })
+        })
+    }
+}
+
+/// Text compared with white space folded, as Mastodon's HTML rendering keeps the words.
+fn normalise(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Mastodon takes ISO 639-1 (`en`), not a full BCP 47 tag (`en-GB`).

@@ -13,6 +13,7 @@ mod feed;
 mod linkedin;
 mod mastodon;
 mod record;
+pub mod send;
 mod slack;
 mod telegram;
 mod x;
@@ -148,11 +149,28 @@ pub trait Channel: Send + Sync {
     /// uploads). Placeholders like `<id of part 1>` stand for values known only once the
     /// earlier request has been answered.
     fn requests(&self, post: &Post) -> Vec<Request>;
+    /// A sender holding this channel's secrets, or why there can be none (a secret is
+    /// not set; the kind cannot post yet).
+    fn sender(&self, ctx: &SendContext<'_>) -> Result<Box<dyn send::Sender>, String> {
+        let _ = ctx;
+        Err(format!(
+            "posting to {} is not built yet; `herald publish --dry-run` shows what it would send",
+            self.kind()
+        ))
+    }
+
     /// Whether this channel takes variants in every language (email lists, where each
     /// subscriber gets their own language) rather than only its own.
     fn multilingual(&self) -> bool {
         false
     }
+}
+
+/// What building a sender needs.
+pub struct SendContext<'a> {
+    pub env: &'a std::collections::BTreeMap<String, String>,
+    pub root: &'a std::path::Path,
+    pub http: &'a reqwest::Client,
 }
 
 /// The identity every channel has.

@@ -1,12 +1,15 @@
 //! A channel that records what it would send, one JSON line per post, in a file under
 //! the state folder. For trying Herald without accounts, and for tests.
 
-use super::{Base, Channel, ConfigProblem, Kind, Request, Rules, SecretRef};
+use super::send::{BoxFuture, Lookup, Outgoing, Receipt, SendError, Sender};
+use super::{Base, Channel, ConfigProblem, Kind, Request, Rules, SecretRef, SendContext};
 use crate::render::{Counter, Post};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
+use std::io::Write;
+use std::path::PathBuf;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Settings {
     /// Relative to the root.
@@ -70,5 +73,88 @@ impl Channel for Record {
                 }),
             })
             .collect()
+    }
+    fn sender(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
+        Ok(Box::new(RecordSender {
+            path: ctx.root.join(&self.settings.file),
+            channel: self.base.name.clone(),
+        }))
+    }
+}
+
+/// Appends each part as a JSON line `{key, channel, lang, reply_to, text}` and fsyncs it.
+/// A key already in the file is not written again, like a platform's idempotency key.
+struct RecordSender {
+    path: PathBuf,
+    channel: String,
+}
+
+impl RecordSender {
+    fn find(&self, key: &str) -> Result<Option<Receipt>, SendError> {
+        let text = match std::fs::read_to_string(&self.path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => {
+                return Err(SendError::permanent(format!(
+                    "cannot read the record file: {e}"
+                )));
+            }
+        };
+        Ok(text.lines().enumerate().find_map(|(n, line)| {
+            let v: Value = serde_json::from_str(line).ok()?;
+            (v["key"] == key).then(|| Receipt {
+                remote_id: format!("{}", n + 1),
+                url: None,
+            })
+        }))
+    }
+}
+
+impl Sender for RecordSender {
+    fn send<'a>(&'a self, part: &'a Outgoing) -> BoxFuture<'a, Result<Receipt, SendError>> {
+        Box::pin(async move {
+            if let Some(earlier) = self.find(&part.key)? {
+                return Ok(earlier);
+            }
+            let line = json!({
+                "key": part.key,
+                "channel": self.channel,
+                "lang": part.lang,
+                "reply_to": part.reply_to,
+                "text": part.text,
+            });
+            let write = || -> std::io::Result<usize> {
+                if let Some(dir) = self.path.parent() {
+                    std::fs::create_dir_all(dir)?;
+                }
+                let mut f = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&self.path)?;
+                let before = std::fs::read_to_string(&self.path).map_or(0, |t| t.lines().count());
+                f.write_all(format!("{line}\n").as_bytes())?;
+                f.sync_data()?;
+                Ok(before + 1)
+            };
+            let n = write()
+                .map_err(|e| SendError::permanent(format!("cannot write the record file: {e}")))?;
+            Ok(Receipt {
+                remote_id: n.to_string(),
+                url: None,
+            })
+        })
+    }
+
+    fn idempotent(&self) -> bool {
+        true
+    }
+
+    fn lookup<'a>(&'a self, part: &'a Outgoing) -> BoxFuture<'a, Result<Lookup, SendError>> {
+        Box::pin(async move {
+            Ok(match self.find(&part.key)? {
+                Some(r) => Lookup::Found(r),
+                None => Lookup::NotFound,
+            })
+        })
     }
 }

@@ -6,6 +6,7 @@ mod check;
 mod new;
 mod output;
 mod publish;
+mod resolve;
 mod status;
 
 use crate::announcement::{Announcement, ChannelSelection, LoadContext, Variant};
@@ -66,12 +67,35 @@ pub fn run(cli: Cli, env: &BTreeMap<String, String>) -> anyhow::Result<Exit> {
     let instance = Instance::load(&cli.global, root, env)?;
     match cli.command {
         Command::Check => check::run(&instance, &cli.global, env),
-        Command::Publish { dry_run: true } => publish::dry_run(&instance, &cli.global),
-        Command::Publish { dry_run: false } => publish::run(&instance, &cli.global, env),
+        Command::Publish {
+            dry_run: true,
+            allow_late,
+        } => publish::dry_run(&instance, &cli.global, allow_late),
+        Command::Publish {
+            dry_run: false,
+            allow_late,
+        } => publish::run(&instance, &cli.global, env, allow_late),
         Command::Status => status::run(&instance, &cli.global),
         Command::Approve { files, by } => {
             approve::run(&instance, &files, by.as_deref(), &cli.global)
         }
+        Command::Resolve {
+            id,
+            channel,
+            posted,
+            not_posted: _,
+            lang,
+            part,
+        } => resolve::run(
+            &instance,
+            &resolve::Target {
+                id,
+                channel,
+                lang,
+                part,
+            },
+            posted,
+        ),
         Command::New { .. } => unreachable!("handled above"),
     }
 }

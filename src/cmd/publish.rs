@@ -2,28 +2,37 @@
 //! channel would receive and touches neither network nor files.
 
 use super::output::{BOLD, DIM, ERROR, GOOD, WARNING};
-use super::{Exit, Instance, Planned};
+use super::{Exit, Instance, Planned, UsageError};
+use crate::channel::SendContext;
 use crate::cli::{Format, Global};
 use crate::diagnostic::Diagnostic;
+use crate::engine::{self, ChannelRun, Clock, Job, Outcome, Row, Shared};
+use crate::ledger::{self, History, Key, KeyState};
 use crate::schedule::{Timing, timing};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::sync::Arc;
 
 /// Why a variant does not go out now.
-fn hold_reason(instance: &Instance, p: &Planned<'_>) -> Option<String> {
+fn hold_reason(instance: &Instance, p: &Planned<'_>, allow_late: bool) -> Option<String> {
     let tz = &instance.settings.tz;
     if !p.state.publishable() {
         return Some(p.state.describe().to_owned());
     }
-    match timing(&p.variant.front, instance.now, instance.settings.max_delay) {
+    match timing(
+        &p.variant.front,
+        instance.now,
+        instance.settings.publishing.max_delay,
+    ) {
         Timing::Due => None,
+        Timing::Missed if allow_late => None,
         Timing::Unscheduled => Some("no `publish_at`".into()),
         Timing::Scheduled(t) => Some(format!("scheduled for {}", crate::time::human_in(t, tz))),
         Timing::Missed => Some(format!(
             "missed: {} is more than {} ago",
             crate::time::human_in(p.variant.front.publish_at.expect("missed has a time"), tz),
-            friendly_duration(instance.settings.max_delay)
+            friendly_duration(instance.settings.publishing.max_delay)
         )),
         Timing::Expired => Some("expired".into()),
     }
@@ -63,13 +72,30 @@ struct Held<'a> {
     reason: String,
 }
 
-pub fn dry_run(instance: &Instance, global: &Global) -> anyhow::Result<Exit> {
+/// Whether every part of `post` is recorded as posted in the ledger.
+fn already_posted(history: &History, post: &crate::render::Post<'_>) -> bool {
+    let v = post.variant;
+    (1..=post.parts.len().max(1) as u32).all(|part| {
+        let key = Key {
+            id: v.id.clone(),
+            lang: v.lang.clone(),
+            channel: post.channel.name().to_owned(),
+            part,
+        };
+        matches!(history.state(&key), Some(KeyState::Posted { .. }))
+    })
+}
+
+pub fn dry_run(instance: &Instance, global: &Global, allow_late: bool) -> anyhow::Result<Exit> {
+    let s = &instance.settings;
+    // Read without the lock: a dry run changes nothing.
+    let history = ledger::read(&s.root.join(&s.state_dir)).map_err(|e| UsageError(vec![e]))?;
     let plan = instance.plan(global.channel.as_deref());
     let tz = &instance.settings.tz;
     let mut due = Vec::new();
     let mut held = Vec::new();
     for p in &plan {
-        match hold_reason(instance, p) {
+        match hold_reason(instance, p, allow_late) {
             Some(reason) => held.push((p, reason)),
             None => due.push(p),
         }
@@ -83,7 +109,11 @@ pub fn dry_run(instance: &Instance, global: &Global) -> anyhow::Result<Exit> {
             at: crate::time::rfc3339_in(instance.now, tz),
             due: due
                 .iter()
-                .flat_map(|p| p.posts.iter().filter(|post| !post.skipped))
+                .flat_map(|p| {
+                    p.posts
+                        .iter()
+                        .filter(|post| !post.skipped && !already_posted(&history, post))
+                })
                 .map(|post| DuePost {
                     id: &post.variant.id,
                     lang: &post.variant.lang,
@@ -133,6 +163,10 @@ pub fn dry_run(instance: &Instance, global: &Global) -> anyhow::Result<Exit> {
         }
         for post in &p.posts {
             let c = post.channel;
+            if already_posted(&history, post) {
+                writeln!(out, "  → {} {DIM}already posted{DIM:#}", c.name())?;
+                continue;
+            }
             if post.skipped {
                 writeln!(
                     out,
@@ -198,7 +232,12 @@ pub fn dry_run(instance: &Instance, global: &Global) -> anyhow::Result<Exit> {
     }
     let posts: usize = due
         .iter()
-        .map(|p| p.posts.iter().filter(|x| !x.skipped).count())
+        .map(|p| {
+            p.posts
+                .iter()
+                .filter(|x| !x.skipped && !already_posted(&history, x))
+                .count()
+        })
         .sum();
     let hint = if global.verbose {
         ""
@@ -212,23 +251,201 @@ pub fn dry_run(instance: &Instance, global: &Global) -> anyhow::Result<Exit> {
     Ok(if problems { Exit::Problems } else { Exit::Ok })
 }
 
-/// Publishing for real. The network clients and the ledger arrive with the publish
-/// engine; until then this refuses clearly instead of pretending.
+/// What a real run would do with the plan: the jobs per channel, and rows for what is
+/// held back (not approved, with errors, missed).
+struct Selection {
+    runs: BTreeMap<String, Vec<Job>>,
+    rows: Vec<Row>,
+}
+
+fn select(
+    instance: &Instance,
+    plan: &[Planned<'_>],
+    history: &History,
+    allow_late: bool,
+) -> Selection {
+    let tz = &instance.settings.tz;
+    let mut runs: BTreeMap<String, Vec<Job>> = BTreeMap::new();
+    let mut rows = Vec::new();
+    for p in plan {
+        let v = p.variant;
+        let t = timing(
+            &v.front,
+            instance.now,
+            instance.settings.publishing.max_delay,
+        );
+        let due = t == Timing::Due || (t == Timing::Missed && allow_late);
+        if !due && t != Timing::Missed {
+            continue;
+        }
+        for post in p.posts.iter().filter(|post| !post.skipped) {
+            let job = Job {
+                id: v.id.clone(),
+                lang: v.lang.clone(),
+                channel: post.channel.name().to_owned(),
+                hash: v
+                    .front
+                    .approval
+                    .as_ref()
+                    .map(|a| a.hash.clone())
+                    .unwrap_or_default(),
+                parts: post.parts.iter().map(|part| part.text.clone()).collect(),
+            };
+            if already_posted(history, post) {
+                continue;
+            }
+            let held = |result, detail: String| Row {
+                id: job.id.clone(),
+                lang: job.lang.clone(),
+                channel: job.channel.clone(),
+                result,
+                detail,
+                urls: vec![],
+            };
+            if !due {
+                let when =
+                    crate::time::human_in(v.front.publish_at.expect("missed has a time"), tz);
+                rows.push(held(Outcome::Missed, format!("was due at {when}, more than {} ago; not sent automatically (`--allow-late` sends it)", friendly_duration(instance.settings.publishing.max_delay))));
+            } else if !p.state.publishable() {
+                rows.push(held(Outcome::Skipped, p.state.describe().to_owned()));
+            } else if !post.ok() {
+                let why = post
+                    .diagnostics
+                    .iter()
+                    .find(|d| d.is_error())
+                    .map_or("it has problems".into(), |d| d.message.clone());
+                rows.push(held(Outcome::Failed, format!("not sent: {why}")));
+            } else {
+                runs.entry(job.channel.clone()).or_default().push(job);
+            }
+        }
+    }
+    Selection { runs, rows }
+}
+
+#[derive(Serialize)]
+struct RunReport<'a> {
+    at: String,
+    rows: &'a [Row],
+    summary: BTreeMap<&'static str, usize>,
+}
+
+/// Publishes what is due: the engine, then the report.
 pub fn run(
     instance: &Instance,
     global: &Global,
     env: &BTreeMap<String, String>,
+    allow_late: bool,
 ) -> anyhow::Result<Exit> {
+    let s = &instance.settings;
+    let state_dir = s.root.join(&s.state_dir);
+    let (writer, history) = ledger::Writer::open(&state_dir).map_err(|e| UsageError(vec![e]))?;
     let mut err = anstream::stderr().lock();
-    let missing = instance.missing_secrets(env);
-    for d in &missing {
-        writeln!(err, "{ERROR}error{ERROR:#}: {}", d.message)?;
+    for w in &history.warnings {
+        writeln!(err, "{WARNING}warning{WARNING:#}: {w}")?;
     }
-    let _ = global;
-    writeln!(
-        err,
-        "{ERROR}error{ERROR:#}: this version of herald can only preview: use `herald publish --dry-run`; \
-         sending to the platforms comes with the publish engine"
-    )?;
-    Ok(Exit::Problems)
+    let plan = instance.plan(global.channel.as_deref());
+    let selection = select(instance, &plan, &history, allow_late);
+    let http = crate::channel::send::http_client();
+    let ctx = SendContext {
+        env,
+        root: &s.root,
+        http: &http,
+    };
+    let runs: Vec<ChannelRun> = selection
+        .runs
+        .into_iter()
+        .map(|(name, jobs)| ChannelRun {
+            sender: s
+                .channel(&name)
+                .expect("planned channels exist")
+                .sender(&ctx),
+            channel: name,
+            jobs,
+        })
+        .collect();
+    let shared = Arc::new(Shared {
+        history,
+        writer: std::sync::Mutex::new(writer),
+        config: s.publishing.clone(),
+        clock: Clock::starting_at(instance.now),
+    });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let mut rows = runtime.block_on(engine::run(runs, shared));
+    rows.extend(selection.rows);
+    rows.sort_by(|a, b| (&a.id, &a.lang, &a.channel).cmp(&(&b.id, &b.lang, &b.channel)));
+    print_report(instance, global, &rows)?;
+    Ok(if rows.iter().any(|r| r.result.is_problem()) {
+        Exit::Problems
+    } else {
+        Exit::Ok
+    })
+}
+
+fn print_report(instance: &Instance, global: &Global, rows: &[Row]) -> anyhow::Result<()> {
+    let mut summary: BTreeMap<&'static str, usize> = BTreeMap::new();
+    for kind in [
+        "posted", "skipped", "deferred", "missed", "failed", "in_doubt",
+    ] {
+        summary.insert(kind, 0);
+    }
+    for r in rows {
+        *summary.entry(outcome_name(r.result)).or_default() += 1;
+    }
+    let mut out = anstream::stdout().lock();
+    let at = crate::time::rfc3339_in(instance.now, &instance.settings.tz);
+    if global.format == Format::Json {
+        serde_json::to_writer_pretty(&mut out, &RunReport { at, rows, summary })?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    if rows.is_empty() {
+        writeln!(out, "Nothing to publish.")?;
+        return Ok(());
+    }
+    for r in rows {
+        if global.quiet && !r.result.is_problem() {
+            continue;
+        }
+        let (style, word) = match r.result {
+            Outcome::Posted => (GOOD, "posted"),
+            Outcome::Skipped => (WARNING, "skipped"),
+            Outcome::Deferred => (DIM, "deferred"),
+            Outcome::Missed => (WARNING, "missed"),
+            Outcome::Failed => (ERROR, "failed"),
+            Outcome::InDoubt => (ERROR, "in doubt"),
+        };
+        write!(
+            out,
+            "{style}{word:<9}{style:#} {BOLD}{}{BOLD:#} [{}] → {}",
+            r.id, r.lang, r.channel
+        )?;
+        for url in &r.urls {
+            write!(out, " {url}")?;
+        }
+        writeln!(out)?;
+        if !r.detail.is_empty() {
+            writeln!(out, "          {}", r.detail)?;
+        }
+    }
+    let parts: Vec<String> = summary
+        .iter()
+        .map(|(k, n)| format!("{n} {}", k.replace('_', " ")))
+        .collect();
+    writeln!(out, "\n{}", parts.join(", "))?;
+    Ok(())
+}
+
+fn outcome_name(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Posted => "posted",
+        Outcome::Skipped => "skipped",
+        Outcome::Deferred => "deferred",
+        Outcome::Missed => "missed",
+        Outcome::Failed => "failed",
+        Outcome::InDoubt => "in_doubt",
+    }
 }

@@ -1,8 +1,9 @@
 //! `herald status`: per announcement variant and channel, where things stand.
 
 use super::output::{BOLD, DIM, ERROR, GOOD, WARNING};
-use super::{Exit, Instance};
+use super::{Exit, Instance, UsageError};
 use crate::cli::{Format, Global};
+use crate::ledger::{self, History, Key, KeyState};
 use crate::schedule::{Timing, timing};
 use serde::Serialize;
 use std::io::Write;
@@ -27,19 +28,85 @@ struct VariantStatus<'a> {
 struct ChannelStatus<'a> {
     channel: &'a str,
     kind: &'static str,
-    /// draft, changed, unknown_approver, invalid, skipped, unscheduled, scheduled, due,
-    /// missed, expired.
+    /// posted, in_doubt, failed (from the ledger), else draft, changed,
+    /// unknown_approver, invalid, skipped, unscheduled, scheduled, due, missed, expired.
     status: &'static str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    urls: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<String>,
+}
+
+/// What the ledger says about `channel` for this variant, if anything decisive.
+fn from_ledger(
+    history: &History,
+    v: &crate::announcement::Variant,
+    channel: &str,
+    parts: usize,
+) -> Option<(&'static str, Vec<String>, Option<String>)> {
+    let states: Vec<Option<&KeyState>> = (1..=parts.max(1) as u32)
+        .map(|part| {
+            history.state(&Key {
+                id: v.id.clone(),
+                lang: v.lang.clone(),
+                channel: channel.to_owned(),
+                part,
+            })
+        })
+        .collect();
+    let urls: Vec<String> = states
+        .iter()
+        .filter_map(|s| match s {
+            Some(KeyState::Posted { url, .. }) => url.clone(),
+            _ => None,
+        })
+        .collect();
+    if states
+        .iter()
+        .all(|s| matches!(s, Some(KeyState::Posted { .. })))
+    {
+        return Some(("posted", urls, None));
+    }
+    for s in states.iter().flatten() {
+        if let KeyState::InDoubt { since, .. } = s {
+            return Some((
+                "in_doubt",
+                urls,
+                Some(format!(
+                    "started {since} without an answer; `herald resolve` records what happened"
+                )),
+            ));
+        }
+    }
+    for s in states.iter().flatten() {
+        if let KeyState::Failed {
+            attempts, message, ..
+        } = s
+        {
+            return Some((
+                "failed",
+                urls,
+                Some(format!("{message} ({attempts} attempt(s))")),
+            ));
+        }
+    }
+    None
 }
 
 pub fn run(instance: &Instance, global: &Global) -> anyhow::Result<Exit> {
+    let s = &instance.settings;
+    let history = ledger::read(&s.root.join(&s.state_dir)).map_err(|e| UsageError(vec![e]))?;
     let tz = &instance.settings.tz;
     let plan = instance.plan(global.channel.as_deref());
     let rows: Vec<VariantStatus<'_>> = plan
         .iter()
         .map(|p| {
             let v = p.variant;
-            let t = timing(&v.front, instance.now, instance.settings.max_delay);
+            let t = timing(
+                &v.front,
+                instance.now,
+                instance.settings.publishing.max_delay,
+            );
             let timing_word = match t {
                 Timing::Unscheduled => "unscheduled",
                 Timing::Scheduled(_) => "scheduled",
@@ -51,6 +118,21 @@ pub fn run(instance: &Instance, global: &Global) -> anyhow::Result<Exit> {
                 .targets(v, global.channel.as_deref())
                 .into_iter()
                 .map(|c| {
+                    let parts = p
+                        .posts
+                        .iter()
+                        .find(|post| post.channel.name() == c.name())
+                        .map_or(1, |post| post.parts.len());
+                    if let Some((status, urls, detail)) = from_ledger(&history, v, c.name(), parts)
+                    {
+                        return ChannelStatus {
+                            channel: c.name(),
+                            kind: c.kind().name(),
+                            status,
+                            urls,
+                            detail,
+                        };
+                    }
                     let skipped = v.front.overrides.get(c.name()).is_some_and(|o| o.skip);
                     let status = if skipped {
                         "skipped"
@@ -63,6 +145,8 @@ pub fn run(instance: &Instance, global: &Global) -> anyhow::Result<Exit> {
                         channel: c.name(),
                         kind: c.kind().name(),
                         status,
+                        urls: Vec::new(),
+                        detail: None,
                     }
                 })
                 .collect();
@@ -110,11 +194,22 @@ pub fn run(instance: &Instance, global: &Global) -> anyhow::Result<Exit> {
         }
         for c in &row.channels {
             let style = match c.status {
-                "due" | "scheduled" => GOOD,
-                "invalid" | "missed" | "changed" | "unknown_approver" => ERROR,
+                "due" | "scheduled" | "posted" => GOOD,
+                "invalid" | "missed" | "changed" | "unknown_approver" | "failed" | "in_doubt" => {
+                    ERROR
+                }
                 _ => WARNING,
             };
-            writeln!(out, "  {:<16} {style}{}{style:#}", c.channel, c.status)?;
+            let status = c.status.replace('_', " ");
+            writeln!(
+                out,
+                "  {:<16} {style}{status}{style:#} {}",
+                c.channel,
+                c.urls.join(" ")
+            )?;
+            if let Some(detail) = &c.detail {
+                writeln!(out, "  {:<16} {DIM}{detail}{DIM:#}", "")?;
+            }
         }
     }
     Ok(Exit::Ok)

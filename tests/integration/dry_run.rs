@@ -61,18 +61,6 @@ fn prints_each_post_and_request_and_writes_nothing() {
 }
 
 #[test]
-fn publishing_for_real_is_refused_clearly_until_the_engine_exists() {
-    let repo = Repo::new();
-    let run = repo.run(&["publish"]);
-    run.assert_code(1);
-    assert!(
-        run.stderr.contains("use `herald publish --dry-run`"),
-        "{}",
-        run.stderr
-    );
-}
-
-#[test]
 fn new_scaffolds_a_draft_per_language_that_checks_clean() {
     let repo = Repo::new();
     let run = repo.run(&[

@@ -1,0 +1,166 @@
+//! Sending: what a channel needs to publish one part, and how it reports the outcome.
+//!
+//! Errors say whether trying again can help ([`SendError::Transient`]) and whether the
+//! request may already have taken effect (`maybe_sent`). The engine retries only what is
+//! safe: a request that never left, or one the platform de-duplicates by key.
+
+use secrecy::{ExposeSecret, SecretString};
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// One part to send.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    /// Stable per (variant, channel, part, content): the idempotency key.
+    pub key: String,
+    pub text: String,
+    pub lang: String,
+    /// The remote id of the part this one replies to (threads).
+    pub reply_to: Option<String>,
+}
+
+/// What the platform gave back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Receipt {
+    pub remote_id: String,
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SendError {
+    /// May succeed later: timeouts, connection errors, 5xx, 429.
+    #[error("{message}")]
+    Transient {
+        message: String,
+        /// How long the platform asked us to wait.
+        retry_after: Option<Duration>,
+        /// The request may have been processed (a timeout after sending, a lost answer).
+        maybe_sent: bool,
+    },
+    /// Will not succeed as it is: other 4xx, a missing secret.
+    #[error("{message}")]
+    Permanent { message: String },
+}
+
+impl SendError {
+    pub fn permanent(message: impl Into<String>) -> Self {
+        SendError::Permanent {
+            message: message.into(),
+        }
+    }
+}
+
+/// The answer of an own-posts lookup for an in-doubt part.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Lookup {
+    Found(Receipt),
+    NotFound,
+    /// The platform offers no way to know.
+    Unsupported,
+}
+
+/// A channel ready to send, holding its secrets.
+pub trait Sender: Send + Sync {
+    fn send<'a>(&'a self, part: &'a Outgoing) -> BoxFuture<'a, Result<Receipt, SendError>>;
+
+    /// Whether sending the same key twice creates one post (an idempotency key honoured
+    /// by the platform). Then an in-doubt part is reconciled by sending it again.
+    fn idempotent(&self) -> bool {
+        false
+    }
+
+    /// Looks for an earlier post of `part` among the account's own posts.
+    fn lookup<'a>(&'a self, part: &'a Outgoing) -> BoxFuture<'a, Result<Lookup, SendError>> {
+        let _ = part;
+        Box::pin(async { Ok(Lookup::Unsupported) })
+    }
+}
+
+/// A secret read from the environment; never printed (`Debug` shows `[REDACTED]`).
+pub fn secret(
+    env: &std::collections::BTreeMap<String, String>,
+    name: &str,
+    what: &str,
+) -> Result<SecretString, String> {
+    match env.get(name).filter(|v| !v.is_empty()) {
+        Some(v) => Ok(SecretString::from(v.clone())),
+        None => Err(format!("the {what} variable `{name}` is not set")),
+    }
+}
+
+/// `Bearer …` for an Authorization header.
+pub fn bearer(token: &SecretString) -> String {
+    format!("Bearer {}", token.expose_secret())
+}
+
+/// The shared HTTP client: rustls, timeouts, a user agent, no redirects.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .user_agent(concat!("herald/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(30))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("the HTTP client builds")
+}
+
+/// Classifies a transport error. The URL is left out: some platforms put secrets in it.
+pub fn from_reqwest(e: reqwest::Error) -> SendError {
+    let maybe_sent = !e.is_connect();
+    let what = if e.is_timeout() {
+        "the request timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else {
+        "the connection failed"
+    };
+    let detail = e.without_url().to_string();
+    SendError::Transient {
+        message: format!("{what}: {detail}"),
+        retry_after: None,
+        maybe_sent,
+    }
+}
+
+/// Classifies an HTTP error status. `429` and `503` mean the request was not processed;
+/// other 5xx may have been.
+pub fn from_status(status: u16, retry_after: Option<Duration>, body: &str) -> SendError {
+    let detail = short(body);
+    match status {
+        429 => SendError::Transient {
+            message: format!("rate limited (429): {detail}"),
+            retry_after,
+            maybe_sent: false,
+        },
+        500..=599 => SendError::Transient {
+            message: format!("server error ({status}): {detail}"),
+            retry_after,
+            maybe_sent: status != 503,
+        },
+        _ => SendError::permanent(format!("refused ({status}): {detail}")),
+    }
+}
+
+fn short(body: &str) -> String {
+    let body = body.trim();
+    match body.char_indices().nth(300) {
+        Some((i, _)) => format!("{}…", &body[..i]),
+        None => body.to_owned(),
+    }
+}
+
+/// `Retry-After` in seconds (the HTTP-date form is rare on these APIs and is ignored).
+pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map(Duration::from_secs_f64)
+}

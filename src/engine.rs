@@ -1,0 +1,406 @@
+//! The publish engine: sends what is due, exactly once, recording every step.
+//!
+//! For each due (variant, channel) the parts are sent in order; before each network call a
+//! `started` record is on disk, after it a `posted` or `failed` one. Channels run
+//! concurrently; one failing never stops another. A part found *in doubt* (started, no
+//! outcome) is reconciled before anything is re-sent: by sending it again under the same
+//! idempotency key where the platform de-duplicates, else by looking it up among the
+//! account's own posts, else it is reported and left for a person (`herald resolve`).
+
+use crate::channel::send::{Lookup, Outgoing, Receipt, SendError, Sender};
+use crate::ledger::{ErrorClass, Event, History, Key, KeyState, Record, Writer};
+use crate::settings::Publishing;
+use jiff::{SignedDuration, Timestamp};
+use serde::Serialize;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long a platform keeps idempotency keys (Mastodon: one hour), with a margin.
+const IDEMPOTENCY_WINDOW: SignedDuration = SignedDuration::from_mins(55);
+
+/// One (variant, channel) to publish: its parts in order.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub id: String,
+    pub lang: String,
+    pub channel: String,
+    /// The approved content hash.
+    pub hash: String,
+    pub parts: Vec<String>,
+}
+
+/// What happened to one (variant, channel) in this run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub id: String,
+    pub lang: String,
+    pub channel: String,
+    pub result: Outcome,
+    pub detail: String,
+    pub urls: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Posted,
+    Skipped,
+    Deferred,
+    Missed,
+    Failed,
+    InDoubt,
+}
+
+impl Outcome {
+    /// Whether this outcome makes the run fail (exit 1).
+    pub fn is_problem(self) -> bool {
+        matches!(self, Outcome::Failed | Outcome::InDoubt)
+    }
+}
+
+/// The clock of a run: starts at `--at` (or now) and runs at real speed.
+#[derive(Clone, Copy)]
+pub struct Clock {
+    start: Timestamp,
+    real: Instant,
+}
+
+impl Clock {
+    pub fn starting_at(start: Timestamp) -> Clock {
+        Clock {
+            start,
+            real: Instant::now(),
+        }
+    }
+
+    pub fn now(&self) -> Timestamp {
+        let elapsed = SignedDuration::try_from(self.real.elapsed()).unwrap_or(SignedDuration::ZERO);
+        self.start.checked_add(elapsed).unwrap_or(self.start)
+    }
+}
+
+/// Everything one channel's task needs; owned, so tasks can run concurrently.
+pub struct ChannelRun {
+    pub channel: String,
+    pub sender: Result<Box<dyn Sender>, String>,
+    pub jobs: Vec<Job>,
+}
+
+pub struct Shared {
+    pub history: History,
+    pub writer: Mutex<Writer>,
+    pub config: Publishing,
+    pub clock: Clock,
+}
+
+/// Runs every channel concurrently and returns the rows of all of them.
+pub async fn run(runs: Vec<ChannelRun>, shared: Arc<Shared>) -> Vec<Row> {
+    let mut set = tokio::task::JoinSet::new();
+    for run in runs {
+        let shared = shared.clone();
+        set.spawn(async move { run_channel(run, &shared).await });
+    }
+    let mut rows = Vec::new();
+    while let Some(result) = set.join_next().await {
+        rows.extend(result.expect("a channel task panicked"));
+    }
+    rows.sort_by(|a, b| (&a.id, &a.lang, &a.channel).cmp(&(&b.id, &b.lang, &b.channel)));
+    rows
+}
+
+fn row(job: &Job, result: Outcome, detail: impl Into<String>, urls: Vec<String>) -> Row {
+    Row {
+        id: job.id.clone(),
+        lang: job.lang.clone(),
+        channel: job.channel.clone(),
+        result,
+        detail: detail.into(),
+        urls,
+    }
+}
+
+fn key(job: &Job, part: usize) -> Key {
+    Key {
+        id: job.id.clone(),
+        lang: job.lang.clone(),
+        channel: job.channel.clone(),
+        part: part as u32 + 1,
+    }
+}
+
+fn fully_posted(job: &Job, history: &History) -> bool {
+    (0..job.parts.len())
+        .all(|i| matches!(history.state(&key(job, i)), Some(KeyState::Posted { .. })))
+}
+
+async fn run_channel(run: ChannelRun, shared: &Shared) -> Vec<Row> {
+    let pending: Vec<&Job> = run
+        .jobs
+        .iter()
+        .filter(|j| !fully_posted(j, &shared.history))
+        .collect();
+    let sender = match &run.sender {
+        Ok(s) => s.as_ref(),
+        Err(why) => {
+            return pending
+                .iter()
+                .map(|j| {
+                    row(
+                        j,
+                        Outcome::Failed,
+                        format!("cannot post to `{}`: {why}", run.channel),
+                        vec![],
+                    )
+                })
+                .collect();
+        }
+    };
+    let config = &shared.config;
+    let mut rows = Vec::new();
+    let mut posts = 0;
+    let mut last_posted = shared.history.last_posted.get(&run.channel).copied();
+    for job in pending {
+        if posts >= config.max_posts_per_run {
+            rows.push(row(
+                job,
+                Outcome::Deferred,
+                format!(
+                    "`max_posts_per_run` ({}) reached; goes out in a later run",
+                    config.max_posts_per_run
+                ),
+                vec![],
+            ));
+            continue;
+        }
+        if let Some(last) = last_posted
+            && !config.min_spacing.is_zero()
+            && shared.clock.now() < last.saturating_add(config.min_spacing).unwrap_or(last)
+        {
+            rows.push(row(job, Outcome::Deferred, "`min_spacing` since the last post on this channel has not passed; goes out in a later run", vec![]));
+            continue;
+        }
+        let result = publish_job(job, sender, shared).await;
+        if result.result == Outcome::Posted {
+            posts += 1;
+            last_posted = Some(shared.clock.now());
+        }
+        let stop = result.detail.starts_with("cannot write the ledger");
+        rows.push(result);
+        if stop {
+            break;
+        }
+    }
+    rows
+}
+
+/// Sends the parts of one job that are not posted yet, in order.
+async fn publish_job(job: &Job, sender: &dyn Sender, shared: &Shared) -> Row {
+    let mut reply_to: Option<String> = None;
+    let mut urls = Vec::new();
+    for (i, text) in job.parts.iter().enumerate() {
+        let k = key(job, i);
+        let outgoing = Outgoing {
+            key: k.token(&job.hash),
+            text: text.clone(),
+            lang: job.lang.clone(),
+            reply_to: reply_to.clone(),
+        };
+        let state = shared.history.state(&k).cloned();
+        let part = if job.parts.len() > 1 {
+            format!("part {} of {}: ", i + 1, job.parts.len())
+        } else {
+            String::new()
+        };
+        let attempts = match &state {
+            Some(KeyState::Posted { remote_id, url, .. }) => {
+                reply_to = remote_id.clone();
+                urls.extend(url.clone());
+                continue;
+            }
+            Some(KeyState::Failed {
+                class: ErrorClass::Permanent,
+                message,
+                ..
+            }) => {
+                return row(
+                    job,
+                    Outcome::Failed,
+                    format!(
+                        "{part}failed earlier and will not be retried: {message}; after fixing the cause, run `herald resolve {} {} --not-posted` to send it again",
+                        job.id, job.channel
+                    ),
+                    urls,
+                );
+            }
+            Some(KeyState::Failed {
+                attempts, message, ..
+            }) if *attempts >= shared.config.max_attempts => {
+                return row(
+                    job,
+                    Outcome::Failed,
+                    format!("{part}gave up after {attempts} attempts: {message}"),
+                    urls,
+                );
+            }
+            Some(KeyState::InDoubt { since, attempt }) => {
+                let fresh = shared.clock.now().duration_since(*since) < IDEMPOTENCY_WINDOW;
+                if !(sender.idempotent() && fresh) {
+                    match sender.lookup(&outgoing).await {
+                        Ok(Lookup::Found(receipt)) => {
+                            if let Err(e) =
+                                record_posted(shared, &k, &job.hash, &receipt, Some(*attempt))
+                            {
+                                return row(job, Outcome::Failed, e, urls);
+                            }
+                            urls.extend(receipt.url.clone());
+                            reply_to = Some(receipt.remote_id);
+                            continue;
+                        }
+                        Ok(Lookup::NotFound) => {}
+                        Ok(Lookup::Unsupported) => {
+                            return row(
+                                job,
+                                Outcome::InDoubt,
+                                format!(
+                                    "{part}an earlier run may have posted this (it stopped before the answer came) and `{}` offers no way to check; look at the account, then run `herald resolve {} {} --posted URL` or `--not-posted`",
+                                    job.channel, job.id, job.channel
+                                ),
+                                urls,
+                            );
+                        }
+                        Err(e) => {
+                            return row(
+                                job,
+                                Outcome::InDoubt,
+                                format!("{part}still in doubt: looking it up failed: {e}"),
+                                urls,
+                            );
+                        }
+                    }
+                }
+                *attempt
+            }
+            Some(other) => other.attempts(),
+            None => 0,
+        };
+        match send_with_retries(&k, &job.hash, &outgoing, attempts, sender, shared).await {
+            Ok(receipt) => {
+                urls.extend(receipt.url.clone());
+                reply_to = Some(receipt.remote_id);
+            }
+            Err((outcome, detail)) => return row(job, outcome, format!("{part}{detail}"), urls),
+        }
+    }
+    row(job, Outcome::Posted, "", urls)
+}
+
+fn append(shared: &Shared, record: &Record) -> Result<(), String> {
+    shared
+        .writer
+        .lock()
+        .expect("ledger lock poisoned")
+        .append(record)
+        .map_err(|e| format!("cannot write the ledger: {e}"))
+}
+
+fn record_posted(
+    shared: &Shared,
+    k: &Key,
+    hash: &str,
+    r: &Receipt,
+    attempt: Option<u32>,
+) -> Result<(), String> {
+    append(
+        shared,
+        &Record {
+            attempt,
+            remote_id: Some(r.remote_id.clone()),
+            url: r.url.clone(),
+            ..Record::new(Event::Posted, k.clone(), hash, shared.clock.now())
+        },
+    )
+}
+
+/// Sends one part, retrying transient errors within this run where that is safe.
+async fn send_with_retries(
+    k: &Key,
+    hash: &str,
+    outgoing: &Outgoing,
+    mut attempts: u32,
+    sender: &dyn Sender,
+    shared: &Shared,
+) -> Result<Receipt, (Outcome, String)> {
+    let config = &shared.config;
+    let mut retries = 0;
+    loop {
+        if attempts >= config.max_attempts {
+            return Err((
+                Outcome::Failed,
+                format!("gave up after {attempts} attempts"),
+            ));
+        }
+        attempts += 1;
+        let started = Record {
+            attempt: Some(attempts),
+            ..Record::new(Event::Started, k.clone(), hash, shared.clock.now())
+        };
+        append(shared, &started).map_err(|e| (Outcome::Failed, e))?;
+        let error = match sender.send(outgoing).await {
+            Ok(receipt) => {
+                record_posted(shared, k, hash, &receipt, Some(attempts))
+                    .map_err(|e| (Outcome::Failed, e))?;
+                return Ok(receipt);
+            }
+            Err(e) => e,
+        };
+        let (class, retry_after, maybe_sent) = match &error {
+            SendError::Permanent { .. } => (ErrorClass::Permanent, None, false),
+            SendError::Transient {
+                retry_after,
+                maybe_sent,
+                ..
+            } => (ErrorClass::Transient, *retry_after, *maybe_sent),
+        };
+        if maybe_sent && !sender.idempotent() {
+            // The request may have been processed; sending it again could post twice.
+            // The `started` record stays without an outcome: in doubt.
+            return Err((
+                Outcome::InDoubt,
+                format!(
+                    "{error}; it may have been posted, so it is not sent again: check the account, then run `herald resolve {} {} --posted URL` or `--not-posted`",
+                    k.id, k.channel
+                ),
+            ));
+        }
+        let failed = Record {
+            attempt: Some(attempts),
+            class: Some(class),
+            message: Some(error.to_string()),
+            ..Record::new(Event::Failed, k.clone(), hash, shared.clock.now())
+        };
+        append(shared, &failed).map_err(|e| (Outcome::Failed, e))?;
+        if class == ErrorClass::Permanent {
+            return Err((Outcome::Failed, error.to_string()));
+        }
+        retries += 1;
+        let wait = retry_after.unwrap_or_else(|| backoff(config.retry_base, retries));
+        let max_wait = Duration::try_from(config.max_retry_wait).unwrap_or_default();
+        if retries > config.retries_per_run || wait > max_wait || attempts >= config.max_attempts {
+            return Err((
+                Outcome::Failed,
+                format!(
+                    "{error} (attempt {attempts} of {}; tried again in the next run)",
+                    config.max_attempts
+                ),
+            ));
+        }
+        tokio::time::sleep(wait).await;
+    }
+}
+
+/// Exponential backoff with full jitter: a random wait up to `base * 2^(n-1)`.
+fn backoff(base: SignedDuration, retry: u32) -> Duration {
+    let base = Duration::try_from(base).unwrap_or(Duration::from_secs(1));
+    let ceiling = base.saturating_mul(1 << retry.saturating_sub(1).min(10));
+    ceiling.mul_f64(fastrand::f64())
+}

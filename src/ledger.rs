@@ -1,0 +1,403 @@
+//! The ledger: `state/ledger.jsonl`, the memory of what has been sent.
+//!
+//! Append-only JSON Lines, one event per line, each line written and fsynced before the
+//! next step is taken: `started` before any network call, then `posted`, `failed` or (by a
+//! person) `resolved`. Replaying the file gives the state of every (variant, channel,
+//! part). A `started` with no outcome after it is *in doubt*: the process died or the
+//! connection broke after the request left, and nobody knows whether it was posted.
+//!
+//! A crash can leave a torn last line. It is reported and cut off before the next append;
+//! every complete line before it is kept. A damaged line anywhere else is an error: the
+//! ledger is not guessed at.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+pub const LEDGER_FILE: &str = "ledger.jsonl";
+const LOCK_FILE: &str = ".publish.lock";
+
+/// What one line records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Event {
+    Started,
+    Posted,
+    Failed,
+    Resolved,
+}
+
+/// Whether a failure may go away by itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorClass {
+    Transient,
+    Permanent,
+}
+
+/// What a person found out about an in-doubt post.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Resolution {
+    Posted,
+    NotPosted,
+}
+
+/// The identity of one thing sent: one part of one variant on one channel.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Key {
+    pub id: String,
+    pub lang: String,
+    pub channel: String,
+    /// 1-based thread part.
+    pub part: u32,
+}
+
+impl Key {
+    /// A stable string for idempotency keys and lookups: never reused for other content.
+    pub fn token(&self, hash: &str) -> String {
+        format!(
+            "herald:{}:{}:{}:{}:{}",
+            self.id, self.lang, self.channel, self.part, hash
+        )
+    }
+}
+
+/// One line of the ledger.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    pub event: Event,
+    #[serde(flatten)]
+    pub key: Key,
+    /// The approved content hash of the variant.
+    #[serde(default)]
+    pub hash: String,
+    pub at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempt: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class: Option<ErrorClass>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<Resolution>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+}
+
+impl Record {
+    pub fn new(event: Event, key: Key, hash: &str, at: Timestamp) -> Record {
+        Record {
+            event,
+            key,
+            hash: hash.to_owned(),
+            at,
+            attempt: None,
+            remote_id: None,
+            url: None,
+            class: None,
+            message: None,
+            resolution: None,
+            by: None,
+        }
+    }
+}
+
+/// Where one key stands after replay.
+#[derive(Debug, Clone, PartialEq)]
+pub enum KeyState {
+    /// Sent and confirmed (or confirmed by a person).
+    Posted {
+        remote_id: Option<String>,
+        url: Option<String>,
+        at: Timestamp,
+    },
+    /// Started, no outcome: may or may not have gone out.
+    InDoubt { attempt: u32, since: Timestamp },
+    /// Failed `attempts` times; the last failure's class and message.
+    Failed {
+        attempts: u32,
+        class: ErrorClass,
+        message: String,
+    },
+    /// A person confirmed it did not go out; it may be sent again.
+    NotPosted { attempts: u32 },
+}
+
+impl KeyState {
+    pub fn attempts(&self) -> u32 {
+        match self {
+            KeyState::Posted { .. } => 0,
+            KeyState::InDoubt { attempt, .. } => *attempt,
+            KeyState::Failed { attempts, .. } | KeyState::NotPosted { attempts } => *attempts,
+        }
+    }
+}
+
+/// The replayed ledger.
+#[derive(Debug, Default)]
+pub struct History {
+    pub states: HashMap<Key, KeyState>,
+    /// When each channel last had something posted, for pacing.
+    pub last_posted: HashMap<String, Timestamp>,
+    /// Problems found while reading (a torn last line).
+    pub warnings: Vec<String>,
+    pub lines: usize,
+}
+
+impl History {
+    pub fn state(&self, key: &Key) -> Option<&KeyState> {
+        self.states.get(key)
+    }
+
+    fn apply(&mut self, r: Record) {
+        let attempts = self.states.get(&r.key).map_or(0, KeyState::attempts);
+        let next = match r.event {
+            Event::Started => KeyState::InDoubt {
+                attempt: r.attempt.unwrap_or(attempts + 1),
+                since: r.at,
+            },
+            Event::Posted => {
+                let last = self
+                    .last_posted
+                    .entry(r.key.channel.clone())
+                    .or_insert(r.at);
+                *last = (*last).max(r.at);
+                KeyState::Posted {
+                    remote_id: r.remote_id,
+                    url: r.url,
+                    at: r.at,
+                }
+            }
+            Event::Failed => KeyState::Failed {
+                attempts: r.attempt.unwrap_or(attempts),
+                class: r.class.unwrap_or(ErrorClass::Transient),
+                message: r.message.unwrap_or_default(),
+            },
+            Event::Resolved => match r.resolution {
+                Some(Resolution::Posted) => KeyState::Posted {
+                    remote_id: r.remote_id,
+                    url: r.url,
+                    at: r.at,
+                },
+                _ => KeyState::NotPosted { attempts: 0 },
+            },
+        };
+        // A confirmed post is final: nothing later un-posts it.
+        if !matches!(self.states.get(&r.key), Some(KeyState::Posted { .. })) {
+            self.states.insert(r.key, next);
+        }
+    }
+}
+
+/// Reads the ledger in `state_dir` (a missing file is an empty ledger).
+pub fn read(state_dir: &Path) -> Result<History, String> {
+    let path = state_dir.join(LEDGER_FILE);
+    let text = match std::fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(History::default()),
+        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+    };
+    replay(&text, &path)
+}
+
+fn replay(bytes: &[u8], path: &Path) -> Result<History, String> {
+    let mut history = History::default();
+    let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    for (n, line) in bytes[..complete].split(|&b| b == b'\n').enumerate() {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let record: Record = serde_json::from_slice(line).map_err(|e| {
+            format!(
+                "{}:{}: this ledger line is damaged ({e}); restore the file from Git history",
+                path.display(),
+                n + 1
+            )
+        })?;
+        history.lines += 1;
+        history.apply(record);
+    }
+    if complete < bytes.len() {
+        let line = bytes[..complete].iter().filter(|&&b| b == b'\n').count() + 1;
+        history.warnings.push(format!(
+            "{}:{line}: the last line was cut short (a run was interrupted while writing it); it is ignored",
+            path.display()
+        ));
+    }
+    Ok(history)
+}
+
+/// The ledger open for appending, holding the publish lock.
+pub struct Writer {
+    file: File,
+    _lock: File,
+    path: PathBuf,
+}
+
+impl Writer {
+    /// Takes the lock (failing if another `publish` holds it), reads the ledger under it,
+    /// cuts off a torn last line, and opens the ledger for appending.
+    pub fn open(state_dir: &Path) -> Result<(Writer, History), String> {
+        std::fs::create_dir_all(state_dir)
+            .map_err(|e| format!("cannot create {}: {e}", state_dir.display()))?;
+        let lock_path = state_dir.join(LOCK_FILE);
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| format!("cannot open {}: {e}", lock_path.display()))?;
+        lock.try_lock().map_err(|_| {
+            format!(
+                "another `herald publish` is running (it holds {}); wait for it to finish",
+                lock_path.display()
+            )
+        })?;
+        // Read only under the lock: another run could be appending otherwise.
+        let history = read(state_dir)?;
+        let path = state_dir.join(LEDGER_FILE);
+        let mut file = OpenOptions::new()
+            .create(true)
+            .read(true)
+            .append(true)
+            .open(&path)
+            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        cut_torn_tail(&mut file).map_err(|e| format!("cannot repair {}: {e}", path.display()))?;
+        let writer = Writer {
+            file,
+            _lock: lock,
+            path,
+        };
+        Ok((writer, history))
+    }
+
+    /// Appends one record and waits until it is on disk.
+    pub fn append(&mut self, record: &Record) -> Result<(), String> {
+        let mut line = serde_json::to_vec(record).expect("records serialise");
+        line.push(b'\n');
+        self.file
+            .write_all(&line)
+            .and_then(|()| self.file.sync_data())
+            .map_err(|e| format!("cannot write {}: {e}", self.path.display()))
+    }
+}
+
+/// Truncates the file after its last newline, so the next append starts a fresh line.
+fn cut_torn_tail(file: &mut File) -> std::io::Result<()> {
+    let len = file.seek(SeekFrom::End(0))?;
+    if len == 0 {
+        return Ok(());
+    }
+    // Torn lines are short; look back far enough for any single record.
+    let back = len.min(1 << 20);
+    file.seek(SeekFrom::Start(len - back))?;
+    let mut tail = Vec::with_capacity(back as usize);
+    file.read_to_end(&mut tail)?;
+    if tail.last() == Some(&b'\n') {
+        return Ok(());
+    }
+    let keep = match tail.iter().rposition(|&b| b == b'\n') {
+        Some(i) => len - back + i as u64 + 1,
+        None if back == len => 0,
+        None => return Ok(()),
+    };
+    file.set_len(keep)?;
+    file.sync_data()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(part: u32) -> Key {
+        Key {
+            id: "a".into(),
+            lang: "et".into(),
+            channel: "m".into(),
+            part,
+        }
+    }
+
+    fn at() -> Timestamp {
+        "2026-06-30T07:00:00Z".parse().unwrap()
+    }
+
+    #[test]
+    fn replay_gives_the_last_state_and_posted_is_final() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut w, _) = Writer::open(dir.path()).unwrap();
+        w.append(&Record::new(Event::Started, key(1), "h", at()))
+            .unwrap();
+        w.append(&Record {
+            remote_id: Some("9".into()),
+            ..Record::new(Event::Posted, key(1), "h", at())
+        })
+        .unwrap();
+        w.append(&Record::new(Event::Started, key(2), "h", at()))
+            .unwrap();
+        w.append(&Record::new(Event::Started, key(1), "h", at()))
+            .unwrap();
+        drop(w);
+        let h = read(dir.path()).unwrap();
+        assert!(matches!(h.state(&key(1)), Some(KeyState::Posted { .. })));
+        assert!(matches!(
+            h.state(&key(2)),
+            Some(KeyState::InDoubt { attempt: 1, .. })
+        ));
+        assert_eq!(h.lines, 4);
+    }
+
+    #[test]
+    fn a_torn_last_line_is_reported_then_cut_and_earlier_lines_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut w, _) = Writer::open(dir.path()).unwrap();
+        w.append(&Record::new(Event::Started, key(1), "h", at()))
+            .unwrap();
+        drop(w);
+        let path = dir.path().join(LEDGER_FILE);
+        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+        f.write_all(b"{\"event\":\"posted\",\"id\":\"a\",\"la")
+            .unwrap();
+        drop(f);
+        let h = read(dir.path()).unwrap();
+        assert_eq!(h.lines, 1);
+        assert!(
+            h.warnings[0].contains(":2: the last line was cut short"),
+            "{:?}",
+            h.warnings
+        );
+        let (mut w, _) = Writer::open(dir.path()).unwrap();
+        w.append(&Record::new(Event::Failed, key(1), "h", at()))
+            .unwrap();
+        drop(w);
+        let h = read(dir.path()).unwrap();
+        assert!(h.warnings.is_empty());
+        assert_eq!(h.lines, 2);
+        assert!(matches!(h.state(&key(1)), Some(KeyState::Failed { .. })));
+    }
+
+    #[test]
+    fn a_damaged_line_in_the_middle_is_an_error() {
+        let err = replay(b"{\"event\":\"started\"}\nnot json\n", Path::new("l")).unwrap_err();
+        assert!(err.starts_with("l:1: this ledger line is damaged"), "{err}");
+    }
+
+    #[test]
+    fn the_lock_keeps_a_second_writer_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let _first = Writer::open(dir.path()).unwrap();
+        let second = Writer::open(dir.path()).err().unwrap();
+        assert!(
+            second.contains("another `herald publish` is running"),
+            "{second}"
+        );
+    }
+}

@@ -1,0 +1,240 @@
+//! `herald publish` with the `record` channel: exactly once, and what is held back says why.
+
+use crate::harness::Repo;
+use serde_json::Value;
+
+const SPRING: &str =
+    "---\ntitle: Kevad\npublish_at: 2026-03-29 10:00\nchannels: [record_et]\n---\nTekst.\n";
+
+fn recorded(repo: &Repo) -> Vec<Value> {
+    std::fs::read_to_string(repo.path().join("state/recorded.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn ledger(repo: &Repo) -> Vec<Value> {
+    repo.read("state/ledger.jsonl")
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn publishes_what_is_due_once_and_records_each_step() {
+    let repo = Repo::new();
+    repo.write("announcements/spring.et.md", SPRING);
+    repo.approve("announcements/spring.et.md");
+    let first = repo.json(&["publish", "--at", "2026-03-29 10:05"], 0);
+    assert_eq!(first["rows"][0]["result"], "posted");
+    assert_eq!(first["summary"]["posted"], 1);
+    let second = repo.json(&["publish", "--at", "2026-03-29 10:20"], 0);
+    assert!(second["rows"].as_array().unwrap().is_empty(), "{second:#}");
+    let sent = recorded(&repo);
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0]["text"], "Kevad\n\nTekst.");
+    let events: Vec<String> = ledger(&repo)
+        .iter()
+        .map(|r| r["event"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(events, ["started", "posted"]);
+    let record = &ledger(&repo)[1];
+    assert_eq!(
+        (
+            record["id"].as_str(),
+            record["lang"].as_str(),
+            record["channel"].as_str(),
+            record["part"].as_u64()
+        ),
+        (Some("spring"), Some("et"), Some("record_et"), Some(1))
+    );
+    assert!(record["hash"].as_str().unwrap().starts_with("sha256:"));
+    // status reads the ledger
+    let status = repo.json(&["status", "--at", "2026-03-29 10:20"], 0);
+    assert_eq!(
+        status["announcements"][0]["channels"][0]["status"],
+        "posted"
+    );
+    // and the dry run knows it is done
+    let dry = repo.json(&["publish", "--dry-run", "--at", "2026-03-29 10:20"], 0);
+    assert!(dry["due"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn nothing_unapproved_or_changed_after_approval_is_ever_sent() {
+    let repo = Repo::new();
+    repo.write(
+        "announcements/draft.et.md",
+        &SPRING.replace("Kevad", "Mustand"),
+    )
+    .write("announcements/spring.et.md", SPRING);
+    repo.approve("announcements/spring.et.md");
+    repo.write(
+        "announcements/spring.et.md",
+        &repo
+            .read("announcements/spring.et.md")
+            .replace("Tekst.", "Muudetud tekst."),
+    );
+    let report = repo.json(&["publish", "--at", "2026-03-29 10:05"], 0);
+    let rows: Vec<(&str, &str, &str)> = report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_str().unwrap(),
+                r["result"].as_str().unwrap(),
+                r["detail"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("draft", "skipped", "draft (not approved)"),
+            ("spring", "skipped", "changed after approval")
+        ]
+    );
+    assert!(recorded(&repo).is_empty());
+}
+
+#[test]
+fn late_posts_are_missed_unless_allowed() {
+    let repo = Repo::new();
+    repo.write("announcements/spring.et.md", SPRING);
+    repo.approve("announcements/spring.et.md");
+    // 24 hours after publish_at is still due; a minute more is missed.
+    let missed = repo.json(&["publish", "--at", "2026-03-30 10:01"], 0);
+    assert_eq!(missed["rows"][0]["result"], "missed");
+    assert!(
+        missed["rows"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("`--allow-late` sends it")
+    );
+    assert!(recorded(&repo).is_empty());
+    let late = repo.json(&["publish", "--allow-late", "--at", "2026-03-30 10:01"], 0);
+    assert_eq!(late["rows"][0]["result"], "posted");
+    assert_eq!(recorded(&repo).len(), 1);
+}
+
+#[test]
+fn expired_announcements_are_not_sent() {
+    let repo = Repo::new();
+    repo.write(
+        "announcements/spring.et.md",
+        &SPRING.replace("channels:", "expires_at: 2026-03-29 12:00\nchannels:"),
+    );
+    repo.approve("announcements/spring.et.md");
+    let at_expiry = repo.json(&["publish", "--at", "2026-03-29 12:00"], 0);
+    assert!(at_expiry["rows"].as_array().unwrap().is_empty());
+    assert!(recorded(&repo).is_empty());
+    repo.json(&["publish", "--at", "2026-03-29 11:59"], 0);
+    assert_eq!(recorded(&repo).len(), 1);
+}
+
+#[test]
+fn pacing_limits_posts_per_run_and_spacing() {
+    let repo = Repo::new();
+    repo.write(
+        "config/herald.toml",
+        &format!(
+            "{}\n[publish]\nmax_posts_per_run = 2\nmin_spacing = \"30m\"\n",
+            crate::harness::BASE_CONFIG
+        ),
+    );
+    for n in 1..=3 {
+        let rel = format!("announcements/n{n}.et.md");
+        repo.write(&rel, &SPRING.replace("Kevad", &format!("Uudis {n}")));
+        repo.approve(&rel);
+    }
+    // max_posts_per_run would allow two, but min_spacing since the first post of this
+    // run has not passed, so one goes out per run.
+    let first = repo.json(&["publish", "--at", "2026-03-29 10:05"], 0);
+    assert_eq!(first["summary"]["posted"], 1, "{first:#}");
+    assert_eq!(first["summary"]["deferred"], 2);
+    let soon = repo.json(&["publish", "--at", "2026-03-29 10:20"], 0);
+    assert_eq!(soon["summary"]["posted"], 0, "{soon:#}");
+    let later = repo.json(&["publish", "--at", "2026-03-29 10:40"], 0);
+    assert_eq!(later["summary"]["posted"], 1, "{later:#}");
+    assert_eq!(recorded(&repo).len(), 2);
+}
+
+#[test]
+fn a_second_run_is_refused_while_one_holds_the_lock() {
+    let repo = Repo::new();
+    std::fs::create_dir_all(repo.path().join("state")).unwrap();
+    let lock = std::fs::File::create(repo.path().join("state/.publish.lock")).unwrap();
+    lock.lock().unwrap();
+    let run = repo.run(&["publish"]);
+    run.assert_code(2);
+    assert!(
+        run.stderr.contains("another `herald publish` is running"),
+        "{}",
+        run.stderr
+    );
+    drop(lock);
+    repo.run(&["publish"]).assert_code(0);
+}
+
+#[test]
+fn a_torn_last_ledger_line_is_reported_and_earlier_records_kept() {
+    let repo = Repo::new();
+    repo.write("announcements/spring.et.md", SPRING);
+    repo.approve("announcements/spring.et.md");
+    repo.json(&["publish", "--at", "2026-03-29 10:05"], 0);
+    let whole = repo.read("state/ledger.jsonl");
+    repo.write(
+        "state/ledger.jsonl",
+        &format!("{whole}{{\"event\":\"started\",\"id\":\"spr"),
+    );
+    let run = repo.run(&["publish", "--at", "2026-03-29 10:10"]);
+    run.assert_code(0);
+    assert!(
+        run.stderr
+            .contains("state/ledger.jsonl:3: the last line was cut short"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        repo.read("state/ledger.jsonl"),
+        whole,
+        "the torn tail is cut, the rest kept"
+    );
+    assert_eq!(recorded(&repo).len(), 1, "still posted once");
+}
+
+#[test]
+fn a_person_resolves_what_herald_cannot_know() {
+    let repo = Repo::new();
+    repo.write("announcements/spring.et.md", SPRING);
+    repo.approve("announcements/spring.et.md");
+    // A run that died after `started`: in doubt. The record channel can look itself up,
+    // so the next run finds it was not sent and sends it.
+    let hash = {
+        let text = repo.read("announcements/spring.et.md");
+        text.lines()
+            .find_map(|l| l.trim().strip_prefix("hash: ").map(str::to_owned))
+            .unwrap()
+    };
+    repo.write(
+        "state/ledger.jsonl",
+        &format!("{{\"event\":\"started\",\"id\":\"spring\",\"lang\":\"et\",\"channel\":\"record_et\",\"part\":1,\"hash\":\"{hash}\",\"at\":\"2026-03-29T07:05:00Z\",\"attempt\":1}}\n"),
+    );
+    let status = repo.json(&["status", "--at", "2026-03-29 10:06"], 0);
+    assert_eq!(
+        status["announcements"][0]["channels"][0]["status"],
+        "in_doubt"
+    );
+    repo.json(&["publish", "--at", "2026-03-29 11:30"], 0);
+    assert_eq!(recorded(&repo).len(), 1);
+    // Nothing left to resolve now.
+    let run = repo.run(&["resolve", "spring", "record_et", "--not-posted"]);
+    run.assert_code(2);
+    assert!(
+        run.stderr.contains("is in doubt or failed"),
+        "{}",
+        run.stderr
+    );
+}
