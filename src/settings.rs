@@ -93,6 +93,7 @@ struct RawPublish {
     retries_per_run: Option<u32>,
     retry_base: Option<String>,
     max_retry_wait: Option<String>,
+    request_timeout: Option<String>,
 }
 
 /// `[publish]`: when posts go out and how failures are retried.
@@ -112,6 +113,8 @@ pub struct Publishing {
     pub retry_base: SignedDuration,
     /// A longer wait than this (from `Retry-After`, say) is left for the next run.
     pub max_retry_wait: SignedDuration,
+    /// How long one request may take before it counts as timed out.
+    pub request_timeout: SignedDuration,
 }
 
 /// `thread = "auto"` or `thread = false` (a string `"false"` from the environment too).
@@ -254,6 +257,11 @@ impl Settings {
                 "max_retry_wait",
                 &p.max_retry_wait,
                 SignedDuration::from_secs(120),
+            ),
+            request_timeout: duration(
+                "request_timeout",
+                &p.request_timeout,
+                SignedDuration::from_secs(30),
             ),
             max_posts_per_run: p.max_posts_per_run.unwrap_or(10),
             max_attempts: p.max_attempts.unwrap_or(5).max(1),

@@ -171,8 +171,12 @@ impl MastodonSender {
 
 async fn read_json(response: reqwest::Response) -> Result<Value, SendError> {
     let status = response.status().as_u16();
-    let wait =
-        send::retry_after(response.headers()).or_else(|| rate_limit_reset(response.headers()));
+    // The reset time matters only when the limit was hit; other answers carry it too.
+    let wait = send::retry_after(response.headers()).or_else(|| {
+        (status == 429)
+            .then(|| rate_limit_reset(response.headers()))
+            .flatten()
+    });
     let text = response.text().await.map_err(from_reqwest)?;
     if !(200..300).contains(&status) {
         return Err(from_status(status, wait, &text));

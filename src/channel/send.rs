@@ -97,11 +97,11 @@ pub fn bearer(token: &SecretString) -> String {
 }
 
 /// The shared HTTP client: rustls, timeouts, a user agent, no redirects.
-pub fn http_client() -> reqwest::Client {
+pub fn http_client(timeout: Duration) -> reqwest::Client {
     reqwest::Client::builder()
         .user_agent(concat!("herald/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(30))
+        .connect_timeout(Duration::from_secs(10).min(timeout))
+        .timeout(timeout)
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("the HTTP client builds")

@@ -340,13 +340,18 @@ pub fn run(
     let s = &instance.settings;
     let state_dir = s.root.join(&s.state_dir);
     let (writer, history) = ledger::Writer::open(&state_dir).map_err(|e| UsageError(vec![e]))?;
-    let mut err = anstream::stderr().lock();
-    for w in &history.warnings {
-        writeln!(err, "{WARNING}warning{WARNING:#}: {w}")?;
+    {
+        // Scoped: the channel tasks must never wait on a held stderr lock.
+        let mut err = anstream::stderr().lock();
+        for w in &history.warnings {
+            writeln!(err, "{WARNING}warning{WARNING:#}: {w}")?;
+        }
     }
     let plan = instance.plan(global.channel.as_deref());
     let selection = select(instance, &plan, &history, allow_late);
-    let http = crate::channel::send::http_client();
+    let timeout = std::time::Duration::try_from(s.publishing.request_timeout)
+        .unwrap_or(std::time::Duration::from_secs(30));
+    let http = crate::channel::send::http_client(timeout);
     let ctx = SendContext {
         env,
         root: &s.root,
