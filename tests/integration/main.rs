@@ -3,6 +3,7 @@
 mod harness;
 
 mod config;
+mod crash;
 mod dry_run;
 mod examples;
 mod front_matter;
