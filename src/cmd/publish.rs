@@ -347,7 +347,15 @@ pub fn run(
             writeln!(err, "{WARNING}warning{WARNING:#}: {w}")?;
         }
     }
-    let plan = instance.plan(global.channel.as_deref());
+    // Only what is due or missed is rendered: a run with nothing due stays cheap however
+    // many announcements the repository holds.
+    let max_delay = s.publishing.max_delay;
+    let plan = instance.plan_where(global.channel.as_deref(), |v| {
+        matches!(
+            timing(&v.front, instance.now, max_delay),
+            Timing::Due | Timing::Missed
+        )
+    });
     let selection = select(instance, &plan, &history, allow_late);
     let timeout = std::time::Duration::try_from(s.publishing.request_timeout)
         .unwrap_or(std::time::Duration::from_secs(30));
