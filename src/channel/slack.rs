@@ -1,7 +1,11 @@
 //! Slack incoming webhook: `POST {webhook}` with `{"text": …}`.
 
-use super::{Base, Channel, ConfigProblem, Kind, Request, Rules, SecretRef};
+use super::send::{
+    self, BoxFuture, Outgoing, Receipt, SendError, Sender, from_reqwest, from_status,
+};
+use super::{Base, Channel, ConfigProblem, Kind, Request, Rules, SecretRef, SendContext};
 use crate::render::{Counter, Post};
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -59,5 +63,42 @@ impl Channel for Slack {
                 body: json!({ "text": escape_mrkdwn(&part.text) }),
             })
             .collect()
+    }
+    fn sender(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
+        Ok(Box::new(SlackSender {
+            http: ctx.http.clone(),
+            webhook: send::secret(ctx.env, &self.settings.webhook_url_env, "webhook URL")?,
+        }))
+    }
+}
+
+/// Slack answers a webhook with `ok` and no message id, offers no idempotency and no
+/// way to read the channel back: a post whose answer was lost stays in doubt.
+struct SlackSender {
+    http: reqwest::Client,
+    webhook: SecretString,
+}
+
+impl Sender for SlackSender {
+    fn send<'a>(&'a self, part: &'a Outgoing) -> BoxFuture<'a, Result<Receipt, SendError>> {
+        Box::pin(async move {
+            let response = self
+                .http
+                .post(self.webhook.expose_secret())
+                .json(&json!({ "text": escape_mrkdwn(&part.text) }))
+                .send()
+                .await
+                .map_err(from_reqwest)?;
+            let status = response.status().as_u16();
+            let wait = send::retry_after(response.headers());
+            let body = response.text().await.map_err(from_reqwest)?;
+            if status != 200 {
+                return Err(from_status(status, wait, &body));
+            }
+            Ok(Receipt {
+                remote_id: "ok".into(),
+                url: None,
+            })
+        })
     }
 }

@@ -10,6 +10,7 @@ mod front_matter;
 mod json;
 mod mastodon;
 mod mock_mastodon;
+mod mock_webhook;
 mod publish;
 mod schedule;
 mod templates;

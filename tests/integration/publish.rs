@@ -238,3 +238,36 @@ fn a_person_resolves_what_herald_cannot_know() {
         run.stderr
     );
 }
+
+#[test]
+fn slack_gets_the_exact_body_and_its_secret_url_is_never_written() {
+    let slack = crate::mock_webhook::MockWebhook::start();
+    let repo = Repo::new();
+    repo.write(
+        "config/herald.toml",
+        &format!(
+            "{}\n[channels.slack_et]\nkind = \"slack\"\nlang = \"et\"\nwebhook_url_env = \"TEST_SLACK_URL\"\n",
+            crate::harness::BASE_CONFIG
+        ),
+    )
+    .write("announcements/spring.et.md", &SPRING.replace("[record_et]", "[slack_et]").replace("Tekst.", "Tom & Jerry <3"));
+    repo.approve("announcements/spring.et.md");
+    let url = slack.url();
+    let run = repo.run_env(
+        &["publish", "-v", "--at", "2026-03-29 10:05"],
+        &[("TEST_SLACK_URL", &url)],
+    );
+    run.assert_code(0);
+    let received = slack.received();
+    assert_eq!(received.len(), 1);
+    assert_eq!(
+        serde_json::to_string(&received[0]).unwrap(),
+        r#"{"text":"Kevad\n\nTom &amp; Jerry &lt;3"}"#
+    );
+    for text in [&run.stdout, &run.stderr, &repo.read("state/ledger.jsonl")] {
+        assert!(
+            !text.contains("secret") && !text.contains(&url),
+            "the webhook URL leaked: {text}"
+        );
+    }
+}
