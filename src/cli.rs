@@ -67,6 +67,8 @@ pub enum Command {
     },
     /// Show, per announcement and channel, what has happened and what will.
     Status,
+    /// For every posted item: who approved it, when, the content hash, and its addresses.
+    Audit,
     /// Create a new announcement file (one per language).
     New {
         /// A short name for the file, e.g. `summer-festival`.
@@ -98,8 +100,14 @@ pub enum Command {
     /// Stamp announcement files as approved by you.
     Approve {
         /// The announcement files to approve.
-        #[arg(required = true)]
+        #[arg(required_unless_present = "all_pending")]
         files: Vec<PathBuf>,
+        /// Approve every variant that is new or changed, after showing them.
+        #[arg(long, conflicts_with = "files")]
+        all_pending: bool,
+        /// Do not ask for confirmation (for scripts).
+        #[arg(long)]
+        yes: bool,
         /// Your email address as listed in `approvers` (default: git config user.email).
         #[arg(long, value_name = "EMAIL")]
         by: Option<String>,

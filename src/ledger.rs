@@ -163,6 +163,8 @@ pub enum KeyState {
         remote_id: Option<String>,
         url: Option<String>,
         at: Timestamp,
+        /// The content hash that was posted (what was approved).
+        hash: String,
     },
     /// Started, no outcome: may or may not have gone out.
     InDoubt { attempt: u32, since: Timestamp },
@@ -219,6 +221,7 @@ impl History {
                     remote_id: r.remote_id,
                     url: r.url,
                     at: r.at,
+                    hash: r.hash,
                 }
             }
             Event::Failed => KeyState::Failed {
@@ -231,6 +234,7 @@ impl History {
                     remote_id: r.remote_id,
                     url: r.url,
                     at: r.at,
+                    hash: r.hash,
                 },
                 _ => KeyState::NotPosted { attempts: 0 },
             },

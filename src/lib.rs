@@ -11,6 +11,7 @@ pub mod cli;
 pub mod cmd;
 pub mod diagnostic;
 pub mod engine;
+pub mod git;
 pub mod ledger;
 pub mod parallel;
 pub mod render;

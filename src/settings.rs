@@ -26,6 +26,9 @@ const OVERRIDABLE: &[&str] = &[
     "templates_dir",
     "state_dir",
     "approvers",
+    "approvals_required",
+    "approval_provenance",
+    "require_signed_approval",
     "defaults",
     "publish",
     "channels",
@@ -43,12 +46,24 @@ struct RawConfig {
     state_dir: String,
     #[serde(default)]
     approvers: Vec<String>,
+    /// Different approvers each variant needs (two: the "four eyes" rule).
+    #[serde(default = "one")]
+    approvals_required: usize,
+    #[serde(default)]
+    approval_provenance: crate::approval::Provenance,
+    /// Shorthand for `approval_provenance = "signed"`.
+    #[serde(default)]
+    require_signed_approval: bool,
     #[serde(default)]
     defaults: RawDefaults,
     #[serde(default)]
     publish: RawPublish,
     #[serde(default)]
     channels: BTreeMap<String, Map<String, Value>>,
+}
+
+fn one() -> usize {
+    1
 }
 
 fn default_announcements() -> String {
@@ -144,6 +159,8 @@ pub struct Settings {
     pub templates_dir: PathBuf,
     pub state_dir: PathBuf,
     pub approvers: Vec<String>,
+    /// How approvals are checked.
+    pub policy: crate::approval::Policy,
     pub default_lang: String,
     pub default_thread: ThreadMode,
     pub publishing: Publishing,
@@ -287,6 +304,17 @@ impl Settings {
             }
         }
 
+        if raw.approvals_required == 0 || raw.approvals_required > raw.approvers.len().max(1) {
+            diags.push(Diagnostic::error(
+                &shown,
+                locator.find_key(&["approvals_required"]),
+                format!(
+                    "`approvals_required` is {} but there are {} approvers",
+                    raw.approvals_required,
+                    raw.approvers.len()
+                ),
+            ));
+        }
         let mut channels = Vec::new();
         let mut channel_positions = BTreeMap::new();
         for (name, table) in raw.channels {
@@ -323,6 +351,15 @@ impl Settings {
             announcements_dir: raw.announcements_dir.into(),
             templates_dir: raw.templates_dir.into(),
             state_dir: raw.state_dir.into(),
+            policy: crate::approval::Policy {
+                approvers: raw.approvers.clone(),
+                required: raw.approvals_required,
+                provenance: if raw.require_signed_approval {
+                    crate::approval::Provenance::Signed
+                } else {
+                    raw.approval_provenance
+                },
+            },
             approvers: raw.approvers,
             default_lang: raw.defaults.lang,
             default_thread: raw.defaults.thread.0.unwrap_or(ThreadMode::Auto),

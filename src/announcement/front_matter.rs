@@ -123,7 +123,7 @@ pub fn read_fields(
             "lang" => front.lang = r.lang(key, node),
             "overrides" => front.overrides = r.overrides(node),
             "thread" => front.thread = r.thread(node),
-            "approval" => front.approval = r.approval(node),
+            "approval" => front.approvals = r.approvals(node),
             other => r.error(
                 key.pos,
                 format!(
@@ -407,6 +407,18 @@ impl Reader<'_, '_> {
                 );
                 None
             }
+        }
+    }
+
+    /// One approval (`approval: {by, at, hash}`) or several (a list of them, when two
+    /// approvers are required).
+    fn approvals(&mut self, node: &Node) -> Vec<Approval> {
+        match &node.value {
+            Value::Seq(items) => items
+                .iter()
+                .filter_map(|item| self.approval(item))
+                .collect(),
+            _ => self.approval(node).into_iter().collect(),
         }
     }
 

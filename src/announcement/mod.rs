@@ -10,7 +10,8 @@ pub mod markdown;
 pub mod yaml;
 
 pub use front_matter::{
-    FieldContext, check_relative, check_url, is_language_tag, split_front_matter,
+    FieldContext, check_relative, check_url, is_language_tag, parse_front_matter,
+    split_front_matter,
 };
 pub use loader::{LoadContext, load_all};
 
@@ -64,8 +65,9 @@ pub struct FrontMatter {
     pub lang: Option<String>,
     pub overrides: BTreeMap<String, Override>,
     pub thread: Option<ThreadMode>,
+    /// Written by `herald approve`; not part of the content (nor of its hash).
     #[serde(skip)]
-    pub approval: Option<Approval>,
+    pub approvals: Vec<Approval>,
     /// Where each named channel is written, for messages about it.
     #[serde(skip)]
     pub channel_positions: Vec<crate::diagnostic::Pos>,

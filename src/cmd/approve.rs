@@ -1,25 +1,30 @@
-//! `herald approve FILE...`: stamp variants as approved, pinning their content hash.
+//! `herald approve FILE...` / `--all-pending`: stamp variants as approved, pinning their
+//! content hash.
 //!
 //! Only the `approval` block of the front matter is rewritten; every other line of the
-//! file stays exactly as it was.
+//! file (comments, formatting) stays exactly as it was. With `approvals_required = 2` a
+//! second approver's stamp is added beside the first.
 
-use super::output::{ERROR, GOOD};
-use super::{Exit, Instance, UsageError};
-use crate::approval::content_hash;
+use super::output::{BOLD, ERROR, GOOD};
+use super::{Exit, Instance, Planned, UsageError};
+use crate::announcement::Approval;
+use crate::approval::State;
 use crate::cli::Global;
-use std::io::Write;
+use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-pub fn run(
-    instance: &Instance,
-    files: &[PathBuf],
-    by: Option<&str>,
-    global: &Global,
-) -> anyhow::Result<Exit> {
+pub struct Request<'a> {
+    pub files: &'a [PathBuf],
+    pub by: Option<&'a str>,
+    pub all_pending: bool,
+    pub yes: bool,
+}
+
+pub fn run(instance: &Instance, req: &Request<'_>, global: &Global) -> anyhow::Result<Exit> {
     let s = &instance.settings;
-    let by = match by {
+    let by = match req.by {
         Some(b) => b.to_owned(),
-        None => git_email(&s.root).ok_or_else(|| {
+        None => crate::git::user_email(&s.root).ok_or_else(|| {
             UsageError(vec![
                 "say who approves: `--by you@example.org` (or set `git config user.email`)".into(),
             ])
@@ -32,50 +37,81 @@ pub fn run(
         )])
         .into());
     }
-    // Resolve each file once (relative to the current folder, or else to the root) and
-    // render only those variants.
-    let root = std::fs::canonicalize(&s.root)?;
-    let wanted: Vec<Option<PathBuf>> = files
-        .iter()
-        .map(|f| {
-            std::fs::canonicalize(f)
-                .or_else(|_| std::fs::canonicalize(s.root.join(f)))
-                .ok()
-                .and_then(|p| p.strip_prefix(&root).ok().map(Path::to_path_buf))
-        })
-        .collect();
-    let set: std::collections::HashSet<&PathBuf> = wanted.iter().flatten().collect();
-    let plan = instance.plan_where(None, |v| set.contains(&v.path));
-    let by_path: std::collections::HashMap<&Path, &super::Planned<'_>> =
-        plan.iter().map(|p| (p.variant.path.as_path(), p)).collect();
     let mut out = anstream::stdout().lock();
     let mut failed = false;
-    for (file, wanted) in files.iter().zip(&wanted) {
-        let found = wanted.as_deref().and_then(|w| by_path.get(w).copied());
-        let Some(p) = found else {
+    let plan;
+    let chosen: Vec<&Planned<'_>> = if req.all_pending {
+        plan = instance.plan(None);
+        let pending: Vec<&Planned<'_>> =
+            plan.iter().filter(|p| p.state != State::Approved).collect();
+        if pending.is_empty() {
+            writeln!(out, "Nothing is waiting for approval.")?;
+            return Ok(Exit::Ok);
+        }
+        writeln!(out, "{BOLD}Waiting for approval{BOLD:#}")?;
+        for p in &pending {
+            writeln!(
+                out,
+                "  {} [{}] {}: {}",
+                p.variant.id,
+                p.variant.lang,
+                crate::diagnostic::display_path(&p.variant.path),
+                p.verdict.describe()
+            )?;
+        }
+        if !req.yes && !confirm(&mut out, pending.len(), &by)? {
+            writeln!(out, "Nothing approved.")?;
+            return Ok(Exit::Ok);
+        }
+        pending
+    } else {
+        let (found, missing) = resolve_files(instance, req.files)?;
+        for file in missing {
             writeln!(
                 out,
                 "{ERROR}error{ERROR:#}: {} is not an announcement file of this repository",
                 file.display()
             )?;
             failed = true;
-            continue;
-        };
+        }
+        plan = found;
+        plan.iter().collect()
+    };
+
+    for p in chosen {
         let errors: Vec<_> = p.diagnostics.iter().filter(|d| d.is_error()).collect();
         if !errors.is_empty() {
             super::output::print_diagnostics(&mut out, errors)?;
             writeln!(
                 out,
-                "{ERROR}error{ERROR:#}: not approved: fix the problems above first"
+                "{ERROR}error{ERROR:#}: {} not approved: fix the problems above first",
+                crate::diagnostic::display_path(&p.variant.path)
             )?;
             failed = true;
             continue;
         }
-        let hash = content_hash(&s.root, p.variant)?;
-        let at = crate::time::rfc3339_in(instance.now, &s.tz);
+        let hash = p.verdict.hash.clone().expect("valid variants have a hash");
+        let mine = Approval {
+            by: by.clone(),
+            at: Some(instance.now),
+            hash: hash.clone(),
+        };
+        // Keep other approvers' stamps of this same content when more than one is needed.
+        let mut approvals: Vec<Approval> = if s.policy.required > 1 {
+            p.variant
+                .front
+                .approvals
+                .iter()
+                .filter(|a| a.hash == hash && !a.by.eq_ignore_ascii_case(&by))
+                .cloned()
+                .collect()
+        } else {
+            Vec::new()
+        };
+        approvals.push(mine);
         let full = s.root.join(&p.variant.path);
         let text = std::fs::read_to_string(&full)?;
-        let stamped = stamp(&text, &by, &at, &hash)
+        let stamped = stamp(&text, &approvals, &s.tz)
             .ok_or_else(|| anyhow::anyhow!("{}: cannot find the front matter", full.display()))?;
         std::fs::write(&full, stamped)?;
         if !global.quiet {
@@ -89,22 +125,58 @@ pub fn run(
     Ok(if failed { Exit::Problems } else { Exit::Ok })
 }
 
-fn git_email(root: &Path) -> Option<String> {
-    let out = std::process::Command::new("git")
-        .args(["config", "user.email"])
-        .current_dir(root)
-        .output()
-        .ok()?;
-    let email = String::from_utf8(out.stdout).ok()?.trim().to_owned();
-    (!email.is_empty()).then_some(email)
+/// Asks on the terminal; refuses to assume a yes when nobody can answer.
+fn confirm(out: &mut impl Write, n: usize, by: &str) -> anyhow::Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        return Err(UsageError(vec![
+            "--all-pending asks for confirmation; add --yes to approve without asking".into(),
+        ])
+        .into());
+    }
+    write!(out, "Approve these {n} as {by}? [y/N] ")?;
+    out.flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "jah" | "j"))
 }
 
-/// Replaces (or adds) the top-level `approval:` block at the end of the front matter.
-fn stamp(text: &str, by: &str, at: &str, hash: &str) -> Option<String> {
+/// Plans the variants `files` name (relative to the current folder, or else to the
+/// root), each resolved once; also returns the files that are no announcement.
+fn resolve_files<'a>(
+    instance: &'a Instance,
+    files: &'a [PathBuf],
+) -> anyhow::Result<(Vec<Planned<'a>>, Vec<&'a PathBuf>)> {
+    let s = &instance.settings;
+    let root = std::fs::canonicalize(&s.root)?;
+    let wanted: Vec<Option<PathBuf>> = files
+        .iter()
+        .map(|f| {
+            std::fs::canonicalize(f)
+                .or_else(|_| std::fs::canonicalize(s.root.join(f)))
+                .ok()
+                .and_then(|p| p.strip_prefix(&root).ok().map(Path::to_path_buf))
+        })
+        .collect();
+    let set: std::collections::HashSet<&PathBuf> = wanted.iter().flatten().collect();
+    let plan = instance.plan_where(None, |v| set.contains(&v.path));
+    let known: std::collections::HashSet<&Path> =
+        plan.iter().map(|p| p.variant.path.as_path()).collect();
+    let missing = files
+        .iter()
+        .zip(&wanted)
+        .filter(|(_, w)| w.as_deref().is_none_or(|w| !known.contains(w)))
+        .map(|(f, _)| f)
+        .collect();
+    Ok((plan, missing))
+}
+
+/// Replaces (or adds) the top-level `approval:` block at the end of the front matter:
+/// a single stamp as fields, several as a list.
+fn stamp(text: &str, approvals: &[Approval], tz: &jiff::tz::TimeZone) -> Option<String> {
     let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
     let first = lines.first()?;
-    if first.trim_end() != "---" && first.trim_start_matches('\u{feff}').trim_end() != "---" {
+    if first.trim_start_matches('\u{feff}').trim_end() != "---" {
         return None;
     }
     let close = lines
@@ -116,7 +188,7 @@ fn stamp(text: &str, by: &str, at: &str, hash: &str) -> Option<String> {
     out.push_str(first);
     let mut in_approval = false;
     for line in &lines[1..close] {
-        let top_level = !line.starts_with([' ', '\t', '\r', '\n', '#']);
+        let top_level = !line.starts_with([' ', '\t', '\r', '\n', '#', '-']);
         if top_level {
             in_approval = line.starts_with("approval:");
         }
@@ -124,9 +196,29 @@ fn stamp(text: &str, by: &str, at: &str, hash: &str) -> Option<String> {
             out.push_str(line);
         }
     }
-    out.push_str(&format!(
-        "approval:{nl}  by: {by}{nl}  at: {at}{nl}  hash: {hash}{nl}"
-    ));
+    let at = |a: &Approval| {
+        a.at.map(|t| crate::time::rfc3339_in(t, tz))
+            .unwrap_or_default()
+    };
+    out.push_str(&format!("approval:{nl}"));
+    match approvals {
+        [a] => out.push_str(&format!(
+            "  by: {}{nl}  at: {}{nl}  hash: {}{nl}",
+            a.by,
+            at(a),
+            a.hash
+        )),
+        many => {
+            for a in many {
+                out.push_str(&format!(
+                    "  - by: {}{nl}    at: {}{nl}    hash: {}{nl}",
+                    a.by,
+                    at(a),
+                    a.hash
+                ));
+            }
+        }
+    }
     for line in &lines[close..] {
         out.push_str(line);
     }
@@ -135,13 +227,43 @@ fn stamp(text: &str, by: &str, at: &str, hash: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    fn approval(by: &str, hash: &str) -> Approval {
+        Approval {
+            by: by.into(),
+            at: Some("2026-01-01T08:00:00Z".parse().unwrap()),
+            hash: hash.into(),
+        }
+    }
+
     #[test]
     fn stamping_replaces_only_the_approval_block() {
+        let tz = jiff::tz::TimeZone::get("Europe/Tallinn").unwrap();
         let text = "---\ntitle: A  # kept\napproval:\n  by: old@x.org\n  hash: sha256:0\ntags: [a]\n---\nBody\n";
-        let got = super::stamp(text, "new@x.org", "2026-01-01T10:00:00+02:00", "sha256:1").unwrap();
+        let got = stamp(text, &[approval("new@x.org", "sha256:1")], &tz).unwrap();
         assert_eq!(
             got,
             "---\ntitle: A  # kept\ntags: [a]\napproval:\n  by: new@x.org\n  at: 2026-01-01T10:00:00+02:00\n  hash: sha256:1\n---\nBody\n"
+        );
+    }
+
+    #[test]
+    fn two_stamps_are_written_as_a_list_replacing_a_list() {
+        let tz = jiff::tz::TimeZone::UTC;
+        let text = "---\ntitle: A\napproval:\n  - by: a@x.org\n    hash: sha256:0\n---\nBody\n";
+        let got = stamp(
+            text,
+            &[
+                approval("a@x.org", "sha256:1"),
+                approval("b@x.org", "sha256:1"),
+            ],
+            &tz,
+        )
+        .unwrap();
+        assert_eq!(
+            got,
+            "---\ntitle: A\napproval:\n  - by: a@x.org\n    at: 2026-01-01T08:00:00+00:00\n    hash: sha256:1\n  - by: b@x.org\n    at: 2026-01-01T08:00:00+00:00\n    hash: sha256:1\n---\nBody\n"
         );
     }
 }

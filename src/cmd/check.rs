@@ -82,7 +82,7 @@ pub fn run(
                         "{BOLD}{}{BOLD:#} [{}] {style}{}{style:#} {DIM}{}{DIM:#}",
                         v.id,
                         v.lang,
-                        p.state.describe(),
+                        p.verdict.describe(),
                         crate::diagnostic::display_path(&v.path)
                     )?;
                     for post in &p.posts {

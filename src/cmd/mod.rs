@@ -2,6 +2,7 @@
 //! [`Instance::plan`], and either prints or publishes.
 
 mod approve;
+mod audit;
 mod check;
 mod new;
 mod output;
@@ -76,8 +77,20 @@ pub fn run(cli: Cli, env: &BTreeMap<String, String>) -> anyhow::Result<Exit> {
             allow_late,
         } => publish::run(&instance, &cli.global, env, allow_late),
         Command::Status => status::run(&instance, &cli.global),
-        Command::Approve { files, by } => {
-            approve::run(&instance, &files, by.as_deref(), &cli.global)
+        Command::Audit => audit::run(&instance, &cli.global),
+        Command::Approve {
+            files,
+            by,
+            all_pending,
+            yes,
+        } => {
+            let request = approve::Request {
+                files: &files,
+                by: by.as_deref(),
+                all_pending,
+                yes,
+            };
+            approve::run(&instance, &request, &cli.global)
         }
         Command::Resolve {
             id,
@@ -130,6 +143,8 @@ pub struct Instance {
 pub struct Planned<'a> {
     pub variant: &'a Variant,
     pub state: State,
+    /// The state with its reason and the content hash.
+    pub verdict: approval::Verdict,
     pub posts: Vec<Post<'a>>,
     /// The variant's own problems and those of its posts, sorted, without repeats.
     pub diagnostics: Vec<Diagnostic>,
@@ -192,6 +207,18 @@ impl Instance {
         })
     }
 
+    /// What re-reading front matter (an older version from Git) needs.
+    pub fn field_context<'a>(
+        &'a self,
+        names: &'a [String],
+    ) -> crate::announcement::FieldContext<'a> {
+        crate::announcement::FieldContext {
+            root: &self.settings.root,
+            tz: &self.settings.tz,
+            channel_names: names,
+        }
+    }
+
     pub fn variants(&self) -> impl Iterator<Item = &Variant> {
         self.announcements.iter().flat_map(|a| a.variants.iter())
     }
@@ -227,9 +254,11 @@ impl Instance {
         wanted: impl Fn(&Variant) -> bool,
     ) -> Vec<Planned<'_>> {
         let s = &self.settings;
+        let names = s.channel_names();
         let chosen: Vec<&Variant> = self.variants().filter(|v| wanted(v)).collect();
         crate::parallel::map(&chosen, |&v| {
-            let state = approval::state(&s.root, v, &s.approvers);
+            let verdict = approval::verdict(&s.root, v, &s.policy, &self.field_context(&names));
+            let state = verdict.state;
             let mut diagnostics: Vec<Diagnostic> = v.diagnostics.iter().cloned().collect();
             let shown = crate::diagnostic::display_path(&v.path);
             diagnostics.extend(self.diagnostics.iter().filter(|d| d.path == shown).cloned());
@@ -260,6 +289,7 @@ impl Instance {
             Planned {
                 variant: v,
                 state,
+                verdict,
                 posts,
                 diagnostics,
             }

@@ -18,7 +18,7 @@ use std::sync::Arc;
 fn hold_reason(instance: &Instance, p: &Planned<'_>, allow_late: bool) -> Option<String> {
     let tz = &instance.settings.tz;
     if !p.state.publishable() {
-        return Some(p.state.describe().to_owned());
+        return Some(p.verdict.describe());
     }
     match timing(
         &p.variant.front,
@@ -283,12 +283,7 @@ fn select(
                 id: v.id.clone(),
                 lang: v.lang.clone(),
                 channel: post.channel.name().to_owned(),
-                hash: v
-                    .front
-                    .approval
-                    .as_ref()
-                    .map(|a| a.hash.clone())
-                    .unwrap_or_default(),
+                hash: p.verdict.hash.clone().unwrap_or_default(),
                 parts: post.parts.iter().map(|part| part.text.clone()).collect(),
             };
             if already_posted(history, post) {
@@ -307,7 +302,7 @@ fn select(
                     crate::time::human_in(v.front.publish_at.expect("missed has a time"), tz);
                 rows.push(held(Outcome::Missed, format!("was due at {when}, more than {} ago; not sent automatically (`--allow-late` sends it)", friendly_duration(instance.settings.publishing.max_delay))));
             } else if !p.state.publishable() {
-                rows.push(held(Outcome::Skipped, p.state.describe().to_owned()));
+                rows.push(held(Outcome::Skipped, p.verdict.describe()));
             } else if !post.ok() {
                 let why = post
                     .diagnostics

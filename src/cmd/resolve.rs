@@ -85,5 +85,5 @@ fn history_hash(instance: &Instance, key: &crate::ledger::Key) -> Option<String>
     instance
         .variants()
         .find(|v| v.id == key.id && v.lang == key.lang)
-        .and_then(|v| v.front.approval.as_ref().map(|a| a.hash.clone()))
+        .and_then(|v| crate::approval::content_hash(&instance.settings.root, v).ok())
 }

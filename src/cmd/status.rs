@@ -20,7 +20,12 @@ struct VariantStatus<'a> {
     lang: &'a str,
     path: String,
     state: &'static str,
+    /// Why, for states that need one (what changed, who is missing).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<String>,
     publish_at: Option<String>,
+    /// The approval stamps as written: who, when, which content hash.
+    approvals: Vec<serde_json::Value>,
     channels: Vec<ChannelStatus<'a>>,
 }
 
@@ -155,6 +160,19 @@ pub fn run(instance: &Instance, global: &Global) -> anyhow::Result<Exit> {
                 lang: &v.lang,
                 path: crate::diagnostic::display_path(&v.path),
                 state: p.state.name(),
+                detail: p.verdict.detail.clone(),
+                approvals: v
+                    .front
+                    .approvals
+                    .iter()
+                    .map(|a| {
+                        serde_json::json!({
+                            "by": a.by,
+                            "at": a.at.map(|t| crate::time::rfc3339_in(t, tz)),
+                            "hash": a.hash,
+                        })
+                    })
+                    .collect(),
                 publish_at: v.front.publish_at.map(|t| crate::time::rfc3339_in(t, tz)),
                 channels,
             }
@@ -187,7 +205,7 @@ pub fn run(instance: &Instance, global: &Global) -> anyhow::Result<Exit> {
             "{BOLD}{}{BOLD:#} [{}] {}  {DIM}{when}{DIM:#}",
             row.id,
             row.lang,
-            p.state.describe()
+            p.verdict.describe()
         )?;
         if row.channels.is_empty() {
             writeln!(out, "  {DIM}(no channels){DIM:#}")?;

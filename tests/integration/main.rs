@@ -2,6 +2,8 @@
 
 mod harness;
 
+mod approval;
+
 mod config;
 mod crash;
 mod dry_run;
