@@ -50,6 +50,8 @@ pub struct Global {
 pub enum Format {
     Text,
     Json,
+    /// `preview`: a summary table for a CI job summary (other commands print text).
+    Markdown,
 }
 
 #[derive(Debug, Subcommand)]
@@ -64,6 +66,12 @@ pub enum Command {
         /// Also send what is more than `max_delay` late (normally reported as missed).
         #[arg(long)]
         allow_late: bool,
+    },
+    /// Check, then write a page showing every post as it will look (or a Markdown summary).
+    Preview {
+        /// Where to write `index.html` (default: `preview/` in the repository).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
     },
     /// Show, per announcement and channel, what has happened and what will.
     Status,

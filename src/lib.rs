@@ -14,6 +14,7 @@ pub mod engine;
 pub mod git;
 pub mod ledger;
 pub mod parallel;
+pub mod preview;
 pub mod render;
 pub mod schedule;
 pub mod settings;

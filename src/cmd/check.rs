@@ -58,7 +58,7 @@ pub fn run(
             serde_json::to_writer_pretty(&mut out, &doc)?;
             writeln!(out)?;
         }
-        Format::Text => {
+        Format::Text | Format::Markdown => {
             let all: Vec<&Diagnostic> = loose
                 .iter()
                 .chain(plan.iter().flat_map(|p| &p.diagnostics))

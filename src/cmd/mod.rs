@@ -6,6 +6,7 @@ mod audit;
 mod check;
 mod new;
 mod output;
+mod preview;
 mod publish;
 mod resolve;
 mod status;
@@ -78,6 +79,7 @@ pub fn run(cli: Cli, env: &BTreeMap<String, String>) -> anyhow::Result<Exit> {
         } => publish::run(&instance, &cli.global, env, allow_late),
         Command::Status => status::run(&instance, &cli.global),
         Command::Audit => audit::run(&instance, &cli.global),
+        Command::Preview { out } => preview::run(&instance, &cli.global, out.as_deref()),
         Command::Approve {
             files,
             by,

@@ -13,6 +13,7 @@ mod json;
 mod mastodon;
 mod mock_mastodon;
 mod mock_webhook;
+mod preview;
 mod publish;
 mod schedule;
 mod templates;

@@ -1,0 +1,8 @@
+//! Previews for people: the HTML page and the Markdown summary.
+
+mod html;
+mod page;
+mod summary;
+
+pub use page::page;
+pub use summary::markdown;

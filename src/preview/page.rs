@@ -1,0 +1,394 @@
+//! The preview page: one self-contained HTML file (inline CSS, images as data: URIs, no
+//! scripts, no external requests) that shows, for people, what goes out where and when.
+
+use super::html::{esc, post_text};
+use crate::approval::State;
+use crate::channel::Kind;
+use crate::cmd::{Instance, Planned};
+use crate::ledger::{History, Key, KeyState};
+use crate::render::Post;
+use crate::schedule::{Timing, timing};
+use base64::Engine;
+use std::fmt::Write;
+
+const STYLE: &str = include_str!("preview.css");
+
+/// Builds the page for `plan` at `instance.now`.
+pub fn page(instance: &Instance, plan: &[Planned<'_>], history: &History) -> String {
+    let s = &instance.settings;
+    let tz = &s.tz;
+    let mut out = String::with_capacity(64 * 1024);
+    let now = crate::time::human_in(instance.now, tz);
+    let problems: usize = plan
+        .iter()
+        .map(|p| p.diagnostics.iter().filter(|d| d.is_error()).count())
+        .sum();
+    let posts: usize = plan
+        .iter()
+        .map(|p| p.posts.iter().filter(|x| !x.skipped).count())
+        .sum();
+    let _ = writeln!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-src 'self' about:; child-src about:\">\n\
+         <title>Herald preview</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<header>\n\
+         <h1>What Herald will publish</h1>\n<p class=\"meta\">As of {} · {} announcement files · {} posts · {}</p>\n</header>\n<main>",
+        esc(&now),
+        plan.len(),
+        posts,
+        if problems == 0 {
+            "<span class=\"ok\">no problems</span>".to_owned()
+        } else {
+            format!("<span class=\"bad\">{problems} problem(s) to fix</span>")
+        }
+    );
+    timeline(&mut out, instance, plan, history);
+    for p in plan {
+        variant(&mut out, instance, p, history);
+    }
+    out.push_str("</main>\n</body>\n</html>\n");
+    out
+}
+
+/// What the schedule and the ledger say about one post.
+fn post_status(
+    instance: &Instance,
+    p: &Planned<'_>,
+    post: &Post<'_>,
+    history: &History,
+) -> (&'static str, String) {
+    let v = p.variant;
+    let key = |part: u32| Key {
+        id: v.id.clone(),
+        lang: v.lang.clone(),
+        channel: post.channel.name().to_owned(),
+        part,
+    };
+    let states: Vec<Option<&KeyState>> = (1..=post.parts.len().max(1) as u32)
+        .map(|n| history.state(&key(n)))
+        .collect();
+    if states
+        .iter()
+        .all(|s| matches!(s, Some(KeyState::Posted { .. })))
+    {
+        return ("posted", "posted".into());
+    }
+    if states
+        .iter()
+        .any(|s| matches!(s, Some(KeyState::InDoubt { .. })))
+    {
+        return ("problem", "in doubt: see `herald status`".into());
+    }
+    if post.skipped {
+        return ("held", "skipped for this channel (overrides)".into());
+    }
+    if !p.state.publishable() {
+        return ("held", format!("not going out: {}", p.verdict.describe()));
+    }
+    if !post.ok() {
+        return ("problem", "not going out: it has problems".into());
+    }
+    let tz = &instance.settings.tz;
+    match timing(
+        &v.front,
+        instance.now,
+        instance.settings.publishing.max_delay,
+    ) {
+        Timing::Due => ("due", "due now".into()),
+        Timing::Scheduled(t) => (
+            "scheduled",
+            format!("scheduled for {}", crate::time::human_in(t, tz)),
+        ),
+        Timing::Missed => ("problem", "missed: more than `max_delay` late".into()),
+        Timing::Expired => ("held", "expired".into()),
+        Timing::Unscheduled => ("held", "no publish_at".into()),
+    }
+}
+
+fn timeline(out: &mut String, instance: &Instance, plan: &[Planned<'_>], history: &History) {
+    let tz = &instance.settings.tz;
+    let mut items: Vec<&Planned<'_>> = plan.iter().collect();
+    items.sort_by_key(|p| p.variant.front.publish_at);
+    out.push_str("<section id=\"timeline\" aria-labelledby=\"timeline-h\">\n<h2 id=\"timeline-h\">Timeline</h2>\n<ol>\n");
+    for p in items {
+        let v = p.variant;
+        let (when, attr) = match v.front.publish_at {
+            Some(t) => (crate::time::human_in(t, tz), crate::time::rfc3339_in(t, tz)),
+            None => ("no time set".to_owned(), String::new()),
+        };
+        let _ = write!(
+            out,
+            "<li class=\"timeline-item\" data-when=\"{}\"><time>{}</time> <a href=\"#{}\">{} [{}]</a><ul class=\"channels\">",
+            esc(&attr),
+            esc(&when),
+            esc(&anchor(p)),
+            esc(&v.front.title),
+            esc(&v.lang)
+        );
+        for post in &p.posts {
+            let (class, words) = post_status(instance, p, post, history);
+            let _ = write!(
+                out,
+                "<li class=\"{class}\">{}: {}</li>",
+                esc(post.channel.name()),
+                esc(&words)
+            );
+        }
+        if p.posts.is_empty() {
+            let _ = write!(
+                out,
+                "<li class=\"problem\">{}</li>",
+                esc(&p.verdict.describe())
+            );
+        }
+        out.push_str("</ul></li>\n");
+    }
+    out.push_str("</ol>\n</section>\n");
+}
+
+fn anchor(p: &Planned<'_>) -> String {
+    format!("{}-{}", p.variant.id, p.variant.lang)
+}
+
+fn variant(out: &mut String, instance: &Instance, p: &Planned<'_>, history: &History) {
+    let v = p.variant;
+    let tz = &instance.settings.tz;
+    let approval = match p.state {
+        State::Approved => {
+            let by: Vec<String> = v
+                .front
+                .approvals
+                .iter()
+                .filter(|a| Some(&a.hash) == p.verdict.hash.as_ref())
+                .map(|a| match a.at {
+                    Some(t) => format!("{} ({})", a.by, crate::time::human_in(t, tz)),
+                    None => a.by.clone(),
+                })
+                .collect();
+            format!("Approved by {}", by.join(", "))
+        }
+        _ => p.verdict.describe(),
+    };
+    let class = match p.state {
+        State::Approved => "ok",
+        State::Draft => "warn",
+        _ => "bad",
+    };
+    let _ = writeln!(
+        out,
+        "<section class=\"variant\" id=\"{}\" aria-labelledby=\"{}-h\">\n<h2 id=\"{}-h\">{} <span class=\"lang\">[{}]</span></h2>\n\
+         <p class=\"approval {class}\"><strong>{}</strong></p>\n<p class=\"meta\">{} · {}</p>",
+        esc(&anchor(p)),
+        esc(&anchor(p)),
+        esc(&anchor(p)),
+        esc(&v.front.title),
+        esc(&v.lang),
+        esc(&approval),
+        esc(&crate::diagnostic::display_path(&v.path)),
+        esc(&v
+            .front
+            .publish_at
+            .map(|t| crate::time::human_in(t, tz))
+            .unwrap_or_else(|| "no publish_at".into())),
+    );
+    if !p.diagnostics.is_empty() {
+        out.push_str("<ul class=\"diagnostics\">");
+        for d in &p.diagnostics {
+            let _ = write!(
+                out,
+                "<li class=\"{}\">{}</li>",
+                if d.is_error() { "bad" } else { "warn" },
+                esc(&d.to_string())
+            );
+        }
+        out.push_str("</ul>\n");
+    }
+    out.push_str("<div class=\"cards\">\n");
+    for post in p.posts.iter().filter(|x| !x.skipped) {
+        card(out, instance, p, post, history);
+    }
+    out.push_str("</div>\n</section>\n");
+}
+
+fn card(
+    out: &mut String,
+    instance: &Instance,
+    p: &Planned<'_>,
+    post: &Post<'_>,
+    history: &History,
+) {
+    let v = p.variant;
+    let c = post.channel;
+    let kind = c.kind();
+    let (status_class, status) = post_status(instance, p, post, history);
+    let _ = writeln!(
+        out,
+        "<article class=\"card kind-{k}\" data-id=\"{}\" data-lang=\"{}\" data-channel=\"{}\" data-kind=\"{k}\" data-state=\"{}\">\n\
+         <header><span class=\"avatar\" aria-hidden=\"true\">{}</span><span class=\"who\"><strong>{}</strong> <span class=\"network\">{}</span></span>\
+         <span class=\"state {status_class}\">{}</span></header>",
+        esc(&v.id),
+        esc(&v.lang),
+        esc(c.name()),
+        p.state.name(),
+        esc(&kind.name()[..1].to_uppercase()),
+        esc(c.name()),
+        network_name(kind),
+        esc(&status),
+        k = kind.name(),
+    );
+    if let Some(subject) = &post.subject {
+        let _ = writeln!(
+            out,
+            "<p class=\"subject\"><span>Subject:</span> {}</p>",
+            esc(subject)
+        );
+    }
+    let unit = c.rules().counter.unit();
+    for (i, part) in post.parts.iter().enumerate() {
+        let over = part.limit.is_some_and(|l| part.length > l);
+        let limit_attr = part
+            .limit
+            .map(|l| format!(" data-limit=\"{l}\""))
+            .unwrap_or_default();
+        let count = match part.limit {
+            Some(l) => format!("{} / {l}", part.length),
+            None => part.length.to_string(),
+        };
+        let _ = write!(
+            out,
+            "<div class=\"part{}\" data-length=\"{}\"{limit_attr}>",
+            if over { " over" } else { "" },
+            part.length
+        );
+        match kind {
+            Kind::Email => {
+                let _ = write!(
+                    out,
+                    "<iframe class=\"email-frame\" sandbox=\"\" title=\"The email as subscribers see it\" srcdoc=\"{}\"></iframe>\
+                     <details class=\"email-text\"><summary>Plain-text version</summary><pre>{}</pre></details>",
+                    esc(post.html.as_deref().unwrap_or_default()),
+                    esc(&part.text)
+                );
+            }
+            Kind::Feed => {
+                let _ = write!(
+                    out,
+                    "<iframe class=\"feed-frame\" sandbox=\"\" title=\"The feed entry\" srcdoc=\"{}\"></iframe>",
+                    esc(&part.text)
+                );
+            }
+            Kind::Telegram => {
+                let _ = write!(
+                    out,
+                    "<p class=\"text\">{}</p>",
+                    post_text(&crate::render::visible_text(&part.text))
+                );
+            }
+            _ => {
+                let _ = write!(out, "<p class=\"text\">{}</p>", post_text(&part.text));
+            }
+        }
+        if i == 0 && kind != Kind::Email {
+            images(out, v, instance);
+            link_card(out, v, kind);
+        }
+        let thread = if post.parts.len() > 1 {
+            format!("part {} of {} · ", i + 1, post.parts.len())
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "<p class=\"count\">{thread}<span>{count}</span> {unit}{}</p></div>",
+            if over { " — too long" } else { "" }
+        );
+    }
+    for d in post.diagnostics.iter() {
+        let _ = writeln!(
+            out,
+            "<p class=\"diag {}\">{}</p>",
+            if d.is_error() { "bad" } else { "warn" },
+            esc(&d.message)
+        );
+    }
+    out.push_str("</article>\n");
+}
+
+fn network_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Mastodon => "Mastodon",
+        Kind::Bluesky => "Bluesky",
+        Kind::X => "X",
+        Kind::Facebook => "Facebook Page",
+        Kind::Linkedin => "LinkedIn",
+        Kind::Telegram => "Telegram",
+        Kind::Discord => "Discord",
+        Kind::Slack => "Slack",
+        Kind::Email => "Email list",
+        Kind::Feed => "Web feed",
+        Kind::Record => "Record (test)",
+    }
+}
+
+fn images(out: &mut String, v: &crate::announcement::Variant, instance: &Instance) {
+    for img in &v.front.images {
+        let path = instance.settings.root.join(&img.path);
+        let Ok(bytes) = std::fs::read(&path) else {
+            continue;
+        };
+        let mime = match img
+            .path
+            .rsplit('.')
+            .next()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            Some("png") => "image/png",
+            Some("gif") => "image/gif",
+            Some("webp") => "image/webp",
+            _ => "image/jpeg",
+        };
+        let data = base64::engine::general_purpose::STANDARD.encode(bytes);
+        let _ = write!(
+            out,
+            "<figure><img src=\"data:{mime};base64,{data}\" alt=\"{}\"><figcaption>Alt text: {}</figcaption></figure>",
+            esc(&img.alt),
+            esc(&img.alt)
+        );
+    }
+}
+
+/// The link card platforms build (or Herald supplies) for the announcement's link.
+fn link_card(out: &mut String, v: &crate::announcement::Variant, kind: Kind) {
+    let builds_card = matches!(
+        kind,
+        Kind::Mastodon
+            | Kind::Bluesky
+            | Kind::Facebook
+            | Kind::Linkedin
+            | Kind::X
+            | Kind::Telegram
+            | Kind::Discord
+    );
+    let Some(link) = &v.front.link else { return };
+    if !builds_card || !v.front.images.is_empty() {
+        return;
+    }
+    let domain = link
+        .split("//")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .unwrap_or(link);
+    let _ = write!(
+        out,
+        "<div class=\"link-card\"><span class=\"domain\">{}</span><strong>{}</strong>{}</div>",
+        esc(domain),
+        esc(&v.front.title),
+        v.front
+            .summary
+            .as_deref()
+            .map(|s| format!("<span>{}</span>", esc(s)))
+            .unwrap_or_default()
+    );
+}
