@@ -4,7 +4,9 @@ mod harness;
 
 mod approval;
 
+mod browser;
 mod config;
+mod conformance;
 mod crash;
 mod dry_run;
 mod examples;
