@@ -1,0 +1,196 @@
+//! The page that `herald preview` writes, opened in a real browser.
+//!
+//! Runs the real binary on the repository's own examples: `check --format json`
+//! for the list of posts, then `preview --out DIR`, then
+//! `node tests/browser/check-preview.js`, which opens `DIR/index.html` in Debian's
+//! Chromium (through playwright-core) and checks that every post is there, as the
+//! check reported it, with no request leaving the page. The full-page screenshot is
+//! kept at `target/preview-screenshot.png` for CI to keep as an artifact.
+//!
+//! Needs `/usr/bin/chromium` and `tests/browser/node_modules`; `./scripts/test`
+//! installs both. This test fails, rather than skips, when either is missing.
+
+use std::io::{ErrorKind, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+/// The browser check has its own timeout (120 s); this one is in case node hangs.
+const BROWSER_CHECK_TIMEOUT: Duration = Duration::from_secs(180);
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs `herald --root <repository> ARGS` with a clean environment; must succeed.
+#[track_caller]
+fn herald(args: &[&str]) -> Output {
+    let root = root();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_herald"));
+    cmd.arg("--root")
+        .arg(&root)
+        .args(args)
+        .current_dir(&root)
+        .env_clear();
+    for key in ["PATH", "HOME"] {
+        if let Some(value) = std::env::var_os(key) {
+            cmd.env(key, value);
+        }
+    }
+    cmd.env("NO_COLOR", "1");
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run herald {args:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "herald {args:?} failed ({})\n--- stdout\n{}\n--- stderr\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    out
+}
+
+/// Reads a child's pipe to the end on another thread, so that a chatty child
+/// cannot block on a full pipe while we wait for it.
+fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        if let Some(mut pipe) = pipe {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            text = String::from_utf8_lossy(&bytes).into_owned();
+        }
+        text
+    })
+}
+
+/// Waits for `child` at most `timeout`, killing it past that.
+fn wait_with_timeout(mut child: Child, timeout: Duration) -> (Option<i32>, String, String, bool) {
+    let stdout = drain(child.stdout.take());
+    let stderr = drain(child.stderr.take());
+    let deadline = Instant::now() + timeout;
+    let (status, timed_out) = loop {
+        match child.try_wait().expect("cannot wait for node") {
+            Some(status) => break (status, false),
+            None if Instant::now() >= deadline => {
+                let _ = child.kill();
+                break (child.wait().expect("cannot wait for node"), true);
+            }
+            None => std::thread::sleep(Duration::from_millis(100)),
+        }
+    };
+    (
+        status.code(),
+        stdout.join().unwrap_or_default(),
+        stderr.join().unwrap_or_default(),
+        timed_out,
+    )
+}
+
+#[test]
+fn preview_page_shows_every_post_in_a_real_browser() {
+    let root = root();
+    let script = root.join("tests/browser/check-preview.js");
+    let node_modules = root.join("tests/browser/node_modules");
+    assert!(
+        Path::new(CHROMIUM).exists(),
+        "{CHROMIUM} is missing, so the preview page cannot be checked in a browser. \
+         Run the test suite with `./scripts/test`, which installs Debian's chromium \
+         package (as root: `apt-get install -y chromium`)."
+    );
+    assert!(
+        node_modules.join("playwright-core").is_dir(),
+        "{} is missing (or has no playwright-core), so the preview page cannot be \
+         checked in a browser. Run the test suite with `./scripts/test`, which runs \
+         `npm ci --prefix tests/browser`.",
+        node_modules.display()
+    );
+
+    // What the page must show: every post of every announcement variant.
+    let work = tempfile::tempdir().expect("temp dir");
+    let check = herald(&["check", "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap_or_else(|e| {
+        panic!(
+            "`herald check --format json` printed no JSON ({e}):\n{}",
+            String::from_utf8_lossy(&check.stdout)
+        )
+    });
+    let posts: usize = doc["announcements"]
+        .as_array()
+        .expect("check JSON has an announcements array")
+        .iter()
+        .map(|a| a["posts"].as_array().map_or(0, Vec::len))
+        .sum();
+    assert!(posts > 0, "the examples render no posts: {doc:#}");
+    let check_json = work.path().join("check.json");
+    std::fs::write(&check_json, &check.stdout).expect("write check.json");
+
+    let out_dir = work.path().join("preview");
+    herald(&[
+        "preview",
+        "--out",
+        out_dir.to_str().expect("temp path is UTF-8"),
+        "--at",
+        "2022-06-30 10:30",
+    ]);
+    let page = out_dir.join("index.html");
+    assert!(
+        page.is_file(),
+        "`herald preview --out {}` did not write {}",
+        out_dir.display(),
+        page.display()
+    );
+
+    let screenshot = root.join("target").join("preview-screenshot.png");
+    std::fs::create_dir_all(screenshot.parent().unwrap()).expect("create target/");
+    let _ = std::fs::remove_file(&screenshot);
+    let child = match Command::new("node")
+        .arg(&script)
+        .arg(&page)
+        .arg(&check_json)
+        .arg(&screenshot)
+        .current_dir(root.join("tests/browser"))
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+    {
+        Ok(child) => child,
+        Err(e) if e.kind() == ErrorKind::NotFound => panic!(
+            "`node` was not found on PATH, so the preview page cannot be checked in a \
+             browser. Install Node.js (20 or newer) and run `./scripts/test`."
+        ),
+        Err(e) => panic!("cannot run node {}: {e}", script.display()),
+    };
+    let (code, stdout, stderr, timed_out) = wait_with_timeout(child, BROWSER_CHECK_TIMEOUT);
+    assert!(
+        !timed_out,
+        "the browser check did not finish within {BROWSER_CHECK_TIMEOUT:?} and was killed\n\
+         --- stdout\n{stdout}\n--- stderr\n{stderr}"
+    );
+    if code != Some(0) {
+        // Keep the page for a look; the temp dir goes away with this test.
+        let kept = root.join("target").join("preview-failed.html");
+        let kept = match std::fs::copy(&page, &kept) {
+            Ok(_) => kept.display().to_string(),
+            Err(e) => format!("(could not copy it to {}: {e})", kept.display()),
+        };
+        panic!(
+            "the browser check of the preview page failed (exit code {code:?}); \
+             page kept at {kept}, screenshot (if taken) at {}\n\
+             --- stdout\n{stdout}\n--- stderr\n{stderr}",
+            screenshot.display()
+        );
+    }
+    let png = std::fs::read(&screenshot)
+        .unwrap_or_else(|e| panic!("no screenshot at {}: {e}", screenshot.display()));
+    assert!(
+        png.starts_with(b"\x89PNG\r\n\x1a\n"),
+        "{} is not a PNG",
+        screenshot.display()
+    );
+    eprintln!("{}", stdout.trim_end());
+}
