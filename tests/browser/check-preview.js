@@ -16,7 +16,8 @@ const os = require('node:os');
 const path = require('node:path');
 const { pathToFileURL } = require('node:url');
 
-const CHROMIUM = '/usr/bin/chromium';
+// CHROMIUM overrides the path (GitHub's Ubuntu runners have Google Chrome instead).
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',

@@ -15,7 +15,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const CHROMIUM: &str = "/usr/bin/chromium";
+/// The browser: `/usr/bin/chromium`, or the path in `CHROMIUM`.
+fn chromium() -> String {
+    std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned())
+}
 /// The browser check has its own timeout (120 s); this one is in case node hangs.
 const BROWSER_CHECK_TIMEOUT: Duration = Duration::from_secs(180);
 
@@ -95,10 +98,11 @@ fn preview_page_shows_every_post_in_a_real_browser() {
     let script = root.join("tests/browser/check-preview.js");
     let node_modules = root.join("tests/browser/node_modules");
     assert!(
-        Path::new(CHROMIUM).exists(),
-        "{CHROMIUM} is missing, so the preview page cannot be checked in a browser. \
+        Path::new(&chromium()).exists(),
+        "{} is missing, so the preview page cannot be checked in a browser. \
          Run the test suite with `./scripts/test`, which installs Debian's chromium \
-         package (as root: `apt-get install -y chromium`)."
+         package (as root: `apt-get install -y chromium`), or set CHROMIUM to a browser's path.",
+        chromium()
     );
     assert!(
         node_modules.join("playwright-core").is_dir(),
