@@ -266,9 +266,11 @@ fn card(
                 let _ = write!(
                     out,
                     "<iframe class=\"email-frame\" sandbox=\"\" title=\"The email as subscribers see it\" srcdoc=\"{}\"></iframe>\
-                     <details class=\"email-text\"><summary>Plain-text version</summary><pre>{}</pre></details>",
+                     <details class=\"email-text\"><summary>Plain-text version</summary><pre>{}</pre></details>\
+                     <details class=\"email-headers\"><summary>Headers</summary><pre>{}</pre></details>",
                     esc(post.html.as_deref().unwrap_or_default()),
-                    esc(&part.text)
+                    esc(&part.text),
+                    esc(&email_headers(post))
                 );
             }
             Kind::Feed => {
@@ -313,6 +315,22 @@ fn card(
         );
     }
     out.push_str("</article>\n");
+}
+
+/// The headers the email will carry, one per line, as the dry run shows them.
+fn email_headers(post: &Post<'_>) -> String {
+    let requests = post.channel.requests(post);
+    let Some(headers) = requests
+        .first()
+        .and_then(|r| r.body["headers"].as_object().cloned())
+    else {
+        return String::new();
+    };
+    headers
+        .iter()
+        .map(|(name, value)| format!("{name}: {}", value.as_str().unwrap_or_default()))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn network_name(kind: Kind) -> &'static str {
