@@ -1,13 +1,14 @@
 //! Rendering: one variant for one channel becomes a [`Post`], measured the way that
 //! platform measures, split into a thread when allowed, with every problem recorded.
 
+mod bsky_tlds;
 mod facets;
 mod measure;
 mod templates;
 mod thread;
 mod view;
 
-pub use facets::facets;
+pub use facets::{Facet, Feature, detect as detect_facets, facets};
 pub use measure::Counter;
 pub use templates::Templates;
 pub use view::Prepared;

@@ -40,3 +40,37 @@ fn bluesky_graphemes_and_bytes_agree_with_atproto_rich_text() {
         disagreements.join("\n")
     );
 }
+
+#[test]
+fn bluesky_facets_agree_with_atproto_detection() {
+    use herald::render::{Feature, detect_facets};
+    let mut disagreements = Vec::new();
+    for entry in &expected() {
+        let text = entry["text"].as_str().unwrap();
+        let ours: Vec<Value> = detect_facets(text)
+            .into_iter()
+            .map(|f| {
+                let (kind, value) = match f.feature {
+                    Feature::Link(v) => ("link", v),
+                    Feature::Tag(v) => ("tag", v),
+                    Feature::Mention(v) => ("mention", v),
+                };
+                serde_json::json!({ "byteStart": f.byte_start, "byteEnd": f.byte_end, "type": kind, "value": value })
+            })
+            .collect();
+        let want = entry["bluesky"]["facets"].as_array().unwrap();
+        if ours != *want {
+            disagreements.push(format!(
+                "{text:?}\n  herald:  {}\n  atproto: {}",
+                Value::Array(ours),
+                Value::Array(want.clone())
+            ));
+        }
+    }
+    assert!(
+        disagreements.is_empty(),
+        "{} disagreements:\n{}",
+        disagreements.len(),
+        disagreements.join("\n")
+    );
+}
