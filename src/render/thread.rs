@@ -191,3 +191,88 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::split;
+    use crate::render::Counter;
+
+    /// Random announcement-like text: words, URLs, hashtags, emoji, Estonian, CJK,
+    /// sentence ends and paragraph breaks.
+    fn random_text(rng: &mut fastrand::Rng) -> String {
+        const WORDS: &[&str] = &[
+            "Tartu",
+            "linn",
+            "kõik",
+            "elanikud",
+            "BETTER",
+            "projekt",
+            "Nyíregyháza",
+            "Gävle",
+            "https://www.interregeurope.eu/better/",
+            "https://example.org/a/very/long/path/that/keeps/going/on",
+            "#Tartu",
+            "#InterregEurope",
+            "👨‍👩‍👧",
+            "👍🏽",
+            "🇪🇪",
+            "東京",
+            "e\u{301}",
+            "and",
+            "the",
+            "ühine",
+        ];
+        let mut out = String::new();
+        for _ in 0..rng.usize(1..400) {
+            if !out.is_empty() {
+                out.push_str(match rng.u8(0..20) {
+                    0 => "\n\n",
+                    1 => "\n",
+                    2 => ". ",
+                    _ => " ",
+                });
+            }
+            out.push_str(WORDS[rng.usize(0..WORDS.len())]);
+        }
+        out
+    }
+
+    /// The words of `text`, for checking nothing was lost or reordered.
+    fn words(text: &str) -> Vec<&str> {
+        text.split_whitespace().collect()
+    }
+
+    #[test]
+    fn every_part_fits_and_no_text_is_lost() {
+        let mut rng = fastrand::Rng::with_seed(2022);
+        for case in 0..300 {
+            let text = random_text(&mut rng);
+            let (counter, limit) = match case % 3 {
+                0 => (Counter::XWeighted, 280),
+                1 => (Counter::Graphemes, 300),
+                _ => (Counter::Mastodon, 500),
+            };
+            let measure = move |t: &str| counter.count(t);
+            let parts = split(&text, limit, &measure, false);
+            let n = parts.len();
+            let mut rejoined = Vec::new();
+            for (i, part) in parts.iter().enumerate() {
+                assert!(
+                    measure(part) <= limit,
+                    "case {case}: part {i} is {} > {limit}: {part:?}",
+                    measure(part)
+                );
+                let marker = format!(" {}/{n}", i + 1);
+                let body = part
+                    .strip_suffix(&marker)
+                    .unwrap_or_else(|| panic!("case {case}: no marker in {part:?}"));
+                rejoined.extend(words(body));
+            }
+            assert_eq!(
+                rejoined,
+                words(&text),
+                "case {case}: words lost or reordered"
+            );
+        }
+    }
+}
