@@ -118,7 +118,7 @@ pub fn read_fields(
             "expires_at" => front.expires_at = r.time(key, node),
             "channels" => (front.channels, front.channel_positions) = r.channels(node),
             "link" => front.link = r.link(key, node),
-            "images" => front.images = r.images(node),
+            "images" => (front.images, front.image_positions) = r.images(node),
             "tags" => front.tags = r.tags(node),
             "lang" => front.lang = r.lang(key, node),
             "overrides" => front.overrides = r.overrides(node),
@@ -277,14 +277,17 @@ impl Reader<'_, '_> {
         Some(link)
     }
 
-    fn images(&mut self, node: &Node) -> Vec<Image> {
+    fn images(&mut self, node: &Node) -> (Vec<Image>, Vec<Pos>) {
         let mut images = Vec::new();
+        let mut positions = Vec::new();
         for item in self.list("images", node) {
             let mut path = None;
+            let mut path_pos = item.pos;
             let mut alt = None;
             for (key, value) in self.map("images", item) {
                 match key.name.as_str() {
                     "path" => {
+                        path_pos = value.pos;
                         path = self.text(key, value).inspect(|p| {
                             if let Err(why) = check_inside_root(self.ctx.root, p) {
                                 self.error(value.pos, why);
@@ -317,9 +320,10 @@ impl Reader<'_, '_> {
             }
             if let (Some(path), Some(alt)) = (path, alt) {
                 images.push(Image { path, alt });
+                positions.push(path_pos);
             }
         }
-        images
+        (images, positions)
     }
 
     fn tags(&mut self, node: &Node) -> Vec<String> {

@@ -71,6 +71,9 @@ pub struct FrontMatter {
     /// Where each named channel is written, for messages about it.
     #[serde(skip)]
     pub channel_positions: Vec<crate::diagnostic::Pos>,
+    /// Where each image's `path` is written, for messages about the image.
+    #[serde(skip)]
+    pub image_positions: Vec<crate::diagnostic::Pos>,
 }
 
 /// Which channels a variant goes to.

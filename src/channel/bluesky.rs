@@ -1,7 +1,7 @@
 //! Bluesky (AT Protocol): `com.atproto.repo.createRecord` of `app.bsky.feed.post`.
 
 use super::{Base, Channel, ConfigProblem, Kind, Request, Rules, SecretRef, Shape};
-use crate::render::{Counter, Post, facets};
+use crate::render::{Counter, ImageFormat, Post, facets};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -58,6 +58,9 @@ impl Channel for Bluesky {
             threads: true,
             max_images: 4,
             alt_limit: None,
+            // The lexicon allows 2 MB since 2026-04; 1 MB is what every PDS accepts.
+            image_bytes: Some(1_000_000),
+            image_formats: &[ImageFormat::Jpeg, ImageFormat::Png, ImageFormat::Webp],
             shape: Shape::Text,
         }
     }

@@ -39,6 +39,8 @@ impl Channel for Discord {
     fn rules(&self) -> Rules {
         Rules {
             alt_limit: Some(1024),
+            image_bytes: Some(10 * 1024 * 1024),
+            image_formats: super::WEB_IMAGES,
             ..super::text_rules(Counter::Utf16, 2000, true, 10)
         }
     }

@@ -1,7 +1,7 @@
 //! Facebook Page (Graph API): `POST /{page-id}/feed`.
 
 use super::{Base, Channel, ConfigProblem, Kind, Request, Rules, SecretRef};
-use crate::render::{Counter, Post};
+use crate::render::{Counter, ImageFormat, Post};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -57,7 +57,17 @@ impl Channel for Facebook {
     }
     fn rules(&self) -> Rules {
         // 63,206 is the limit Facebook's composer enforces; the API's own is unpublished.
-        super::text_rules(Counter::Utf16, 63_206, self.settings.thread_as_comments, 10)
+        Rules {
+            image_bytes: Some(4 * 1024 * 1024),
+            image_formats: &[
+                ImageFormat::Jpeg,
+                ImageFormat::Png,
+                ImageFormat::Gif,
+                ImageFormat::Bmp,
+                ImageFormat::Tiff,
+            ],
+            ..super::text_rules(Counter::Utf16, 63_206, self.settings.thread_as_comments, 10)
+        }
     }
     fn secrets(&self) -> Vec<SecretRef<'_>> {
         vec![SecretRef {

@@ -1,7 +1,7 @@
 //! LinkedIn organization posts: `POST /rest/posts`.
 
 use super::{Base, Channel, ConfigProblem, Kind, Request, Rules, SecretRef};
-use crate::render::{Counter, Post};
+use crate::render::{Counter, ImageFormat, Post};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -85,6 +85,7 @@ impl Channel for Linkedin {
     fn rules(&self) -> Rules {
         Rules {
             alt_limit: Some(4086),
+            image_formats: &[ImageFormat::Jpeg, ImageFormat::Png, ImageFormat::Gif],
             ..super::text_rules(Counter::Utf16, 3000, false, 20)
         }
     }

@@ -18,7 +18,7 @@ mod slack;
 mod telegram;
 mod x;
 
-use crate::render::{Counter, Post};
+use crate::render::{Counter, ImageFormat, Post};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -111,8 +111,20 @@ pub struct Rules {
     pub threads: bool,
     pub max_images: usize,
     pub alt_limit: Option<usize>,
+    /// Largest image file the platform takes.
+    pub image_bytes: Option<u64>,
+    /// Image formats the platform takes (empty: any).
+    pub image_formats: &'static [ImageFormat],
     pub shape: Shape,
 }
+
+/// JPEG, PNG, GIF and WebP: what most platforms take.
+pub const WEB_IMAGES: &[ImageFormat] = &[
+    ImageFormat::Jpeg,
+    ImageFormat::Png,
+    ImageFormat::Gif,
+    ImageFormat::Webp,
+];
 
 /// One request a channel would send: for HTTP, the method and URL (secrets replaced by
 /// the name of their environment variable) and the JSON body.
@@ -325,6 +337,8 @@ pub fn text_rules(counter: Counter, limit: usize, threads: bool, max_images: usi
         threads,
         max_images,
         alt_limit: None,
+        image_bytes: None,
+        image_formats: &[],
         shape: Shape::Text,
     }
 }
@@ -339,6 +353,8 @@ pub fn unlimited_rules(shape: Shape, max_images: usize) -> Rules {
         threads: false,
         max_images,
         alt_limit: None,
+        image_bytes: None,
+        image_formats: &[],
         shape,
     }
 }

@@ -1,7 +1,7 @@
 //! Telegram channel through a bot: `sendMessage` / `sendPhoto` with HTML parse mode.
 
 use super::{Base, Channel, ConfigProblem, Kind, Request, Rules, SecretRef, Shape};
-use crate::render::{Counter, Post};
+use crate::render::{Counter, ImageFormat, Post};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -52,6 +52,8 @@ impl Channel for Telegram {
             threads: true,
             max_images: 1,
             alt_limit: None,
+            image_bytes: Some(10 * 1024 * 1024),
+            image_formats: &[ImageFormat::Jpeg, ImageFormat::Png, ImageFormat::Webp],
             shape: Shape::Html,
         }
     }

@@ -58,6 +58,8 @@ impl Channel for X {
     fn rules(&self) -> Rules {
         Rules {
             alt_limit: Some(1000),
+            image_bytes: Some(5 * 1024 * 1024),
+            image_formats: super::WEB_IMAGES,
             ..super::text_rules(Counter::XWeighted, 280, true, 4)
         }
     }

@@ -265,7 +265,7 @@ impl Instance {
             let shown = crate::diagnostic::display_path(&v.path);
             diagnostics.extend(self.diagnostics.iter().filter(|d| d.path == shown).cloned());
             let posts: Vec<Post<'_>> = if v.is_valid() {
-                let prepared = Prepared::new(v, &s.tz);
+                let prepared = Prepared::new(v, &s.tz, &s.root);
                 self.targets(v, only_channel)
                     .into_iter()
                     .map(|c| render::render(&self.templates, &prepared, v, c, s.default_thread))

@@ -4,12 +4,16 @@
 mod bsky_tlds;
 mod facets;
 mod measure;
+mod media;
 mod templates;
 mod thread;
 mod view;
 
 pub use facets::{Facet, Feature, detect as detect_facets, facets};
 pub use measure::Counter;
+pub use media::{
+    ImageFormat, ImageInfo, human_size, inspect as inspect_image, sniff as sniff_image,
+};
 pub use templates::Templates;
 pub use view::Prepared;
 
@@ -70,7 +74,7 @@ pub fn render<'a>(
         return post;
     }
     let rules = channel.rules();
-    check_images(&mut post, &rules);
+    check_images(&mut post, &rules, &prepared.images);
     let kind = channel.kind();
     let render = |file: &str, text: &str| {
         templates
@@ -202,8 +206,9 @@ fn measure(rules: &Rules, text: &str) -> usize {
     }
 }
 
-fn check_images(post: &mut Post<'_>, rules: &Rules) {
+fn check_images(post: &mut Post<'_>, rules: &Rules, infos: &[Option<ImageInfo>]) {
     let images = &post.variant.front.images;
+    let positions = &post.variant.front.image_positions;
     let name = post.channel.name();
     let path = &post.variant.path;
     if images.len() > rules.max_images {
@@ -226,13 +231,50 @@ fn check_images(post: &mut Post<'_>, rules: &Rules) {
         };
         post.diagnostics.push(d);
     }
+    if rules.max_images == 0 {
+        return;
+    }
+    for (i, (img, info)) in images.iter().zip(infos).enumerate() {
+        let at = positions.get(i).copied();
+        let Some(info) = info else { continue };
+        match info.format {
+            Some(f) if !rules.image_formats.is_empty() && !rules.image_formats.contains(&f) => {
+                let takes: Vec<String> = rules.image_formats.iter().map(ToString::to_string).collect();
+                post.diagnostics.push(Diagnostic::error(
+                    path,
+                    at,
+                    format!("`{}` is a {f} image; `{name}` takes {}", img.path, takes.join(", ")),
+                ));
+            }
+            None if !rules.image_formats.is_empty() => post.diagnostics.push(Diagnostic::error(
+                path,
+                at,
+                format!("`{}` is not an image file `{name}` can take (JPEG, PNG, …); save it as JPEG or PNG", img.path),
+            )),
+            _ => {}
+        }
+        if let Some(limit) = rules.image_bytes
+            && info.bytes > limit
+        {
+            post.diagnostics.push(Diagnostic::error(
+                path,
+                at,
+                format!(
+                    "`{}` is {}; `{name}` takes images up to {}: make it smaller",
+                    img.path,
+                    human_size(info.bytes),
+                    human_size(limit)
+                ),
+            ));
+        }
+    }
     if let Some(limit) = rules.alt_limit {
-        for img in images {
+        for (i, img) in images.iter().enumerate() {
             let n = img.alt.chars().count();
             if n > limit {
                 post.diagnostics.push(Diagnostic::error(
                     path,
-                    None,
+                    positions.get(i).copied(),
                     format!(
                         "the alt text of `{}` is {n} characters; `{name}` allows {limit}",
                         img.path

@@ -39,10 +39,12 @@ pub struct Prepared {
     pub hashtags: String,
     pub publish_at: Option<String>,
     pub publish_date: Option<String>,
+    /// Format and size of each image (None when it cannot be read).
+    pub images: Vec<Option<super::ImageInfo>>,
 }
 
 impl Prepared {
-    pub fn new(variant: &Variant, tz: &jiff::tz::TimeZone) -> Prepared {
+    pub fn new(variant: &Variant, tz: &jiff::tz::TimeZone, root: &std::path::Path) -> Prepared {
         use crate::announcement::markdown;
         let publish_at = variant.front.publish_at;
         Prepared {
@@ -56,6 +58,12 @@ impl Prepared {
                 .collect::<Vec<_>>()
                 .join(" "),
             publish_at: publish_at.map(|t| crate::time::rfc3339_in(t, tz)),
+            images: variant
+                .front
+                .images
+                .iter()
+                .map(|img| super::inspect_image(&root.join(&img.path)).ok())
+                .collect(),
             publish_date: publish_at.map(|t| {
                 t.to_zoned_datetime(tz.clone())
                     .strftime("%Y-%m-%d")

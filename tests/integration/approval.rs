@@ -31,10 +31,11 @@ fn state(repo: &Repo) -> (String, String) {
 
 fn approved_news() -> Repo {
     let repo = Repo::new();
-    repo.write(
-        "announcements/pic.png",
-        "\u{89}PNG fake image bytes 0123456789",
-    );
+    std::fs::write(
+        repo.path().join("announcements/pic.png"),
+        crate::harness::TINY_PNG,
+    )
+    .unwrap();
     repo.write("announcements/news.et.md", NEWS);
     repo.approve("announcements/news.et.md");
     assert_eq!(state(&repo).0, "approved");

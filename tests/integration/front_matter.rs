@@ -149,3 +149,44 @@ fn a_channel_of_another_language_is_an_error_at_its_position() {
             .contains("posts in `en`, but this variant is `et`")
     );
 }
+
+#[test]
+fn images_each_platform_would_refuse_are_reported_at_their_line() {
+    let repo = Repo::new();
+    repo.write(
+        "config/herald.toml",
+        &format!(
+            "{}\n[channels.bluesky_en]\nkind = \"bluesky\"\nlang = \"en\"\nidentifier = \"city.bsky.social\"\npassword_env = \"BSKY\"\n",
+            crate::harness::BASE_CONFIG
+        ),
+    );
+    // A BMP (Bluesky takes JPEG, PNG, WebP), and a PNG over Bluesky's 1 MB.
+    let mut big = crate::harness::TINY_PNG.to_vec();
+    big.resize(1_200_000, 0);
+    std::fs::write(repo.path().join("announcements/big.png"), &big).unwrap();
+    std::fs::write(
+        repo.path().join("announcements/old.bmp"),
+        b"BM\x3a\0\0\0\0\0\0\0",
+    )
+    .unwrap();
+    repo.write(
+        "announcements/pics.en.md",
+        "---\ntitle: Pictures\nchannels: [bluesky_en, record_en]\nimages:\n  - path: announcements/old.bmp\n    alt: An old scan\n  - path: announcements/big.png\n    alt: A large photo\n---\nText.\n",
+    );
+    let doc = repo.json(&["check"], 1);
+    assert_eq!(
+        message_at(&doc, "announcements/pics.en.md", 5, 11),
+        "`announcements/old.bmp` is a BMP image; `bluesky_en` takes JPEG, PNG, WebP"
+    );
+    assert_eq!(
+        message_at(&doc, "announcements/pics.en.md", 7, 11),
+        "`announcements/big.png` is 1.2 MB; `bluesky_en` takes images up to 1.0 MB: make it smaller"
+    );
+    // The record channel takes any image: its post is fine.
+    let posts = doc["announcements"][0]["posts"].as_array().unwrap();
+    let ok: Vec<(&str, bool)> = posts
+        .iter()
+        .map(|p| (p["channel"].as_str().unwrap(), p["ok"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(ok, [("bluesky_en", false), ("record_en", true)]);
+}
