@@ -18,5 +18,6 @@ mod mock_webhook;
 mod preview;
 mod publish;
 mod schedule;
+mod snapshots;
 mod templates;
 mod workflows;
