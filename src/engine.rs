@@ -15,6 +15,9 @@ use serde::Serialize;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// The start of the message when a ledger record cannot be written.
+const LEDGER_FAILURE: &str = "cannot write the ledger";
+
 /// How long a platform keeps idempotency keys (Mastodon: one hour), with a margin.
 const IDEMPOTENCY_WINDOW: SignedDuration = SignedDuration::from_mins(55);
 
@@ -184,7 +187,8 @@ async fn run_channel(run: ChannelRun, shared: &Shared) -> Vec<Row> {
             posts += 1;
             last_posted = Some(shared.clock.now());
         }
-        let stop = result.detail.starts_with("cannot write the ledger");
+        // Without a ledger nothing more may be sent: the next run could not know about it.
+        let stop = result.detail.contains(LEDGER_FAILURE);
         rows.push(result);
         if stop {
             break;
@@ -300,7 +304,7 @@ fn append(shared: &Shared, record: &Record) -> Result<(), String> {
         .lock()
         .expect("ledger lock poisoned")
         .append(record)
-        .map_err(|e| format!("cannot write the ledger: {e}"))
+        .map_err(|e| format!("{LEDGER_FAILURE}: {e}"))
 }
 
 fn record_posted(

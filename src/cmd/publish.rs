@@ -297,7 +297,10 @@ fn select(
                 detail,
                 urls: vec![],
             };
-            if !due {
+            if !due && !p.state.publishable() {
+                // An old draft is not news; only approved posts that missed their time are.
+                continue;
+            } else if !due {
                 let when =
                     crate::time::human_in(v.front.publish_at.expect("missed has a time"), tz);
                 rows.push(held(Outcome::Missed, format!("was due at {when}, more than {} ago; not sent automatically (`--allow-late` sends it)", friendly_duration(instance.settings.publishing.max_delay))));
