@@ -120,11 +120,18 @@ pub fn render<'a>(
     };
     match result {
         Ok(texts) => {
+            // A first part that carries images is a caption where the platform has a
+            // lower limit for those (Telegram).
+            let has_images = !variant.front.images.is_empty();
             post.parts = texts
                 .into_iter()
-                .map(|text| Part {
+                .enumerate()
+                .map(|(i, text)| Part {
                     length: measure(&rules, &text),
-                    limit: rules.limit,
+                    limit: match (i, has_images, rules.caption_limit) {
+                        (0, true, Some(caption)) => Some(caption),
+                        _ => rules.limit,
+                    },
                     text,
                 })
                 .collect();
