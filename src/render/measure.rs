@@ -5,7 +5,6 @@
 //! units. URLs count as 23 on Mastodon and X whatever their length, and in full elsewhere.
 //! The exact rules and their sources are in the README's "How lengths are counted".
 
-use unicode_normalization::UnicodeNormalization;
 use unicode_segmentation::UnicodeSegmentation;
 
 /// How one platform measures text.
@@ -31,10 +30,7 @@ impl Counter {
         match self {
             Counter::Mastodon => count_with_urls(text, SHORT_URL_LENGTH, mastodon_plain),
             Counter::Graphemes => text.graphemes(true).count(),
-            Counter::XWeighted => {
-                let nfc: String = text.nfc().collect();
-                count_with_urls(&nfc, SHORT_URL_LENGTH, x_weight)
-            }
+            Counter::XWeighted => super::x_count::weighted_length(text),
             Counter::Utf16 => text.encode_utf16().count(),
         }
     }
@@ -82,42 +78,6 @@ fn mastodon_plain(text: &str) -> usize {
         total += counted.graphemes(true).count();
     }
     total
-}
-
-/// twitter-text v3 weights: 1 for the listed ranges, 2 otherwise; an emoji sequence counts
-/// 2 as a whole.
-fn x_weight(text: &str) -> usize {
-    text.graphemes(true)
-        .map(|g| {
-            if is_emoji_cluster(g) {
-                2
-            } else {
-                g.chars().map(x_char_weight).sum()
-            }
-        })
-        .sum()
-}
-
-fn x_char_weight(c: char) -> usize {
-    match c as u32 {
-        0x0000..=0x10FF | 0x2000..=0x200D | 0x2010..=0x201F | 0x2032..=0x2037 => 1,
-        _ => 2,
-    }
-}
-
-/// Whether a grapheme cluster is an emoji (presentation) sequence.
-fn is_emoji_cluster(g: &str) -> bool {
-    let mut chars = g.chars();
-    let Some(first) = chars.next() else {
-        return false;
-    };
-    let cp = first as u32;
-    let pictographic = matches!(cp,
-        0x1F000..=0x1FAFF | 0x2600..=0x27BF | 0x2B00..=0x2BFF | 0x2190..=0x21FF
-        | 0x2300..=0x23FF | 0x2900..=0x297F | 0x3030 | 0x303D | 0x3297 | 0x3299 | 0x00A9 | 0x00AE
-        | 0x203C | 0x2049 | 0x2122 | 0x2139);
-    let keycap = g.contains('\u{20E3}');
-    (pictographic && (cp >= 0x1F000 || g.contains('\u{FE0F}') || cp >= 0x2600)) || keycap
 }
 
 #[cfg(test)]

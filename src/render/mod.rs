@@ -8,6 +8,8 @@ mod media;
 mod templates;
 mod thread;
 mod view;
+mod x_count;
+mod x_data;
 
 pub use facets::{Facet, Feature, detect as detect_facets, facets};
 pub use measure::Counter;

@@ -74,3 +74,27 @@ fn bluesky_facets_agree_with_atproto_detection() {
         disagreements.join("\n")
     );
 }
+
+#[test]
+fn x_weighted_length_agrees_with_twitter_text() {
+    let corpus = expected();
+    let mut disagreements = Vec::new();
+    for entry in &corpus {
+        let text = entry["text"].as_str().unwrap();
+        let ours = Counter::XWeighted.count(text) as u64;
+        let want = entry["x"]["weightedLength"].as_u64();
+        if Some(ours) != want {
+            disagreements.push(format!(
+                "{text:?}: herald {ours}, twitter-text {}",
+                entry["x"]["weightedLength"]
+            ));
+        }
+    }
+    assert!(
+        disagreements.is_empty(),
+        "{} of {} disagree:\n{}",
+        disagreements.len(),
+        corpus.len(),
+        disagreements.join("\n")
+    );
+}
