@@ -64,20 +64,24 @@ fn count_with_urls(text: &str, url_len: usize, plain: fn(&str) -> usize) -> usiz
 
 /// Graphemes, with remote mentions `@user@domain` counted as `@user`.
 fn mastodon_plain(text: &str) -> usize {
-    let mut total = 0;
-    for (i, word) in text.split(' ').enumerate() {
-        if i > 0 {
-            total += 1;
+    // Mastodon's mention pattern: `@user@domain`, not after `=`, `/` or a word character.
+    static REMOTE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"@([A-Za-z0-9_]+(?:[.-]+[A-Za-z0-9_]+)*)@[\w.-]*\w").expect("valid")
+    });
+    let mut shortened = String::with_capacity(text.len());
+    let mut last = 0;
+    for caps in REMOTE.captures_iter(text) {
+        let whole = caps.get(0).expect("match");
+        let before = text[..whole.start()].chars().next_back();
+        if before.is_some_and(|c| c == '=' || c == '/' || c == '_' || c.is_alphanumeric()) {
+            continue;
         }
-        let counted = match word.strip_prefix('@').and_then(|w| w.split_once('@')) {
-            Some((user, domain)) if !user.is_empty() && domain.contains('.') => {
-                &word[..user.len() + 1]
-            }
-            _ => word,
-        };
-        total += counted.graphemes(true).count();
+        let user = caps.get(1).expect("group");
+        shortened.push_str(&text[last..user.end()]);
+        last = whole.end();
     }
-    total
+    shortened.push_str(&text[last..]);
+    shortened.graphemes(true).count()
 }
 
 #[cfg(test)]

@@ -98,3 +98,39 @@ fn x_weighted_length_agrees_with_twitter_text() {
         disagreements.join("\n")
     );
 }
+
+/// Mastodon publishes no counter package; its documented rule is: extended grapheme
+/// clusters, every http(s) URL as 23, `@user@domain` as `@user`. Where a string has no
+/// URL and no mention, that is the grapheme count of the reference segmenter (ICU, via
+/// `@atproto/api`); strings with URLs are checked against the rule directly.
+#[test]
+fn mastodon_length_follows_its_documented_rule() {
+    let mut checked = 0;
+    let mut disagreements = Vec::new();
+    for entry in &expected() {
+        let text = entry["text"].as_str().unwrap();
+        if text.contains("http") || text.contains('@') || text.contains("://") {
+            continue;
+        }
+        checked += 1;
+        let ours = Counter::Mastodon.count(text) as u64;
+        if Some(ours) != entry["bluesky"]["graphemes"].as_u64() {
+            disagreements.push(format!(
+                "{text:?}: herald {ours}, graphemes {}",
+                entry["bluesky"]["graphemes"]
+            ));
+        }
+    }
+    assert!(
+        checked > 200,
+        "only {checked} strings without URLs or mentions"
+    );
+    assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
+    // URLs count 23 whatever their length, remote mentions as the local part.
+    let url = "https://www.interregeurope.eu/better/some/very/long/path/that/goes/on/and/on";
+    assert_eq!(Counter::Mastodon.count(&format!("Loe: {url}")), 5 + 23);
+    assert_eq!(
+        Counter::Mastodon.count("@tartu@mastodon.social ütleb tere"),
+        "@tartu ütleb tere".chars().count()
+    );
+}
