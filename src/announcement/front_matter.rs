@@ -119,7 +119,7 @@ pub fn read_fields(
             "channels" => (front.channels, front.channel_positions) = r.channels(node),
             "link" => front.link = r.link(key, node),
             "images" => (front.images, front.image_positions) = r.images(node),
-            "tags" => front.tags = r.tags(node),
+            "tags" => (front.tags, front.tag_positions) = r.tags(node),
             "lang" => front.lang = r.lang(key, node),
             "overrides" => front.overrides = r.overrides(node),
             "thread" => front.thread = r.thread(node),
@@ -326,8 +326,9 @@ impl Reader<'_, '_> {
         (images, positions)
     }
 
-    fn tags(&mut self, node: &Node) -> Vec<String> {
+    fn tags(&mut self, node: &Node) -> (Vec<String>, Vec<Pos>) {
         let mut tags = Vec::new();
+        let mut positions = Vec::new();
         for item in self.list("tags", node) {
             let Some(tag) = self.text_named("tags", item) else {
                 continue;
@@ -346,9 +347,10 @@ impl Reader<'_, '_> {
                 );
             } else {
                 tags.push(tag);
+                positions.push(item.pos);
             }
         }
-        tags
+        (tags, positions)
     }
 
     fn lang(&mut self, key: &Key, node: &Node) -> Option<String> {

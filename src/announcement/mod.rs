@@ -74,6 +74,9 @@ pub struct FrontMatter {
     /// Where each image's `path` is written, for messages about the image.
     #[serde(skip)]
     pub image_positions: Vec<crate::diagnostic::Pos>,
+    /// Where each tag is written.
+    #[serde(skip)]
+    pub tag_positions: Vec<crate::diagnostic::Pos>,
 }
 
 /// Which channels a variant goes to.

@@ -61,6 +61,8 @@ impl Channel for Bluesky {
             // The lexicon allows 2 MB since 2026-04; 1 MB is what every PDS accepts.
             image_bytes: Some(1_000_000),
             image_formats: &[ImageFormat::Jpeg, ImageFormat::Png, ImageFormat::Webp],
+            // Longer tags are not linked (the facet lexicon allows 64 graphemes).
+            tag_limit: Some(64),
             shape: Shape::Text,
         }
     }

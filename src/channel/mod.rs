@@ -115,6 +115,8 @@ pub struct Rules {
     pub image_bytes: Option<u64>,
     /// Image formats the platform takes (empty: any).
     pub image_formats: &'static [ImageFormat],
+    /// Longest hashtag the platform links, in characters.
+    pub tag_limit: Option<usize>,
     pub shape: Shape,
 }
 
@@ -339,6 +341,7 @@ pub fn text_rules(counter: Counter, limit: usize, threads: bool, max_images: usi
         alt_limit: None,
         image_bytes: None,
         image_formats: &[],
+        tag_limit: None,
         shape: Shape::Text,
     }
 }
@@ -355,6 +358,7 @@ pub fn unlimited_rules(shape: Shape, max_images: usize) -> Rules {
         alt_limit: None,
         image_bytes: None,
         image_formats: &[],
+        tag_limit: None,
         shape,
     }
 }

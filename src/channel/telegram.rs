@@ -54,6 +54,7 @@ impl Channel for Telegram {
             alt_limit: None,
             image_bytes: Some(10 * 1024 * 1024),
             image_formats: &[ImageFormat::Jpeg, ImageFormat::Png, ImageFormat::Webp],
+            tag_limit: None,
             shape: Shape::Html,
         }
     }

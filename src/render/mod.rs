@@ -77,6 +77,22 @@ pub fn render<'a>(
     }
     let rules = channel.rules();
     check_images(&mut post, &rules, &prepared.images);
+    if let Some(limit) = rules.tag_limit {
+        for (tag, at) in variant.front.tags.iter().zip(&variant.front.tag_positions) {
+            let n =
+                unicode_segmentation::UnicodeSegmentation::graphemes(tag.as_str(), true).count();
+            if n > limit {
+                post.diagnostics.push(Diagnostic::error(
+                    &variant.path,
+                    Some(*at),
+                    format!(
+                        "the tag `{tag}` is {n} characters; `{}` links tags of up to {limit}",
+                        channel.name()
+                    ),
+                ));
+            }
+        }
+    }
     let kind = channel.kind();
     let render = |file: &str, text: &str| {
         templates

@@ -190,3 +190,27 @@ fn images_each_platform_would_refuse_are_reported_at_their_line() {
         .collect();
     assert_eq!(ok, [("bluesky_en", false), ("record_en", true)]);
 }
+
+#[test]
+fn a_hashtag_too_long_for_bluesky_is_reported_at_its_line() {
+    let repo = Repo::new();
+    repo.write(
+        "config/herald.toml",
+        &format!(
+            "{}\n[channels.bluesky_en]\nkind = \"bluesky\"\nlang = \"en\"\nidentifier = \"city.bsky.social\"\npassword_env = \"BSKY\"\n",
+            crate::harness::BASE_CONFIG
+        ),
+    );
+    let long = "a".repeat(65);
+    repo.write(
+        "announcements/t.en.md",
+        &format!(
+            "---\ntitle: Tags\nchannels: [bluesky_en]\ntags:\n  - Tartu\n  - {long}\n---\nText.\n"
+        ),
+    );
+    let doc = repo.json(&["check"], 1);
+    assert_eq!(
+        message_at(&doc, "announcements/t.en.md", 6, 5),
+        format!("the tag `{long}` is 65 characters; `bluesky_en` links tags of up to 64")
+    );
+}
