@@ -60,7 +60,7 @@ impl State {
 /// `sha256:<hex>` of the variant's content, images read from the work tree.
 pub fn content_hash(root: &Path, v: &Variant) -> std::io::Result<String> {
     hash_parts(&v.id, &v.lang, &v.front, &v.body, |path| {
-        std::fs::read(root.join(path))
+        crate::limits::read_limited(&root.join(path), crate::limits::IMAGE_BYTES, "image")
     })
 }
 

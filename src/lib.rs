@@ -13,6 +13,7 @@ pub mod diagnostic;
 pub mod engine;
 pub mod git;
 pub mod ledger;
+pub mod limits;
 pub mod parallel;
 pub mod preview;
 pub mod render;

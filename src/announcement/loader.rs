@@ -169,8 +169,12 @@ fn load_variant(ctx: &LoadContext<'_>, rel: &Path) -> Variant {
 
 /// Reads a file as UTF-8 with `\n` line endings; invalid UTF-8 is located by line and column.
 fn read_text(root: &Path, rel: &Path) -> Result<String, Diagnostic> {
-    let bytes = std::fs::read(root.join(rel))
-        .map_err(|e| Diagnostic::error(rel, None, format!("cannot read the file: {e}")))?;
+    let bytes = crate::limits::read_limited(
+        &root.join(rel),
+        crate::limits::ANNOUNCEMENT_BYTES,
+        "announcement file",
+    )
+    .map_err(|e| Diagnostic::error(rel, None, format!("cannot read the file: {e}")))?;
     let text = String::from_utf8(bytes).map_err(|e| {
         let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
         let valid = std::str::from_utf8(valid).unwrap_or_default();

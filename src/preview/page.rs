@@ -352,7 +352,8 @@ fn network_name(kind: Kind) -> &'static str {
 fn images(out: &mut String, v: &crate::announcement::Variant, instance: &Instance) {
     for img in &v.front.images {
         let path = instance.settings.root.join(&img.path);
-        let Ok(bytes) = std::fs::read(&path) else {
+        let Ok(bytes) = crate::limits::read_limited(&path, crate::limits::IMAGE_BYTES, "image")
+        else {
             continue;
         };
         let mime = match img

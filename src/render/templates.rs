@@ -108,7 +108,13 @@ impl Templates {
             let override_path = root.join(&shown);
             let mut chosen = source.to_owned();
             if override_path.is_file() {
-                match std::fs::read_to_string(&override_path) {
+                let read = crate::limits::read_limited(
+                    &override_path,
+                    crate::limits::TEMPLATE_BYTES,
+                    "template",
+                )
+                .and_then(|b| String::from_utf8(b).map_err(std::io::Error::other));
+                match read {
                     Ok(text) => {
                         chosen = text;
                         origin = shown.clone();

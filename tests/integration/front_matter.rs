@@ -214,3 +214,26 @@ fn a_hashtag_too_long_for_bluesky_is_reported_at_its_line() {
         format!("the tag `{long}` is 65 characters; `bluesky_en` links tags of up to 64")
     );
 }
+
+#[test]
+fn a_huge_file_is_refused_with_a_clear_error_and_the_others_still_checked() {
+    let repo = Repo::new();
+    repo.write("announcements/ok.en.md", GOOD).write(
+        "announcements/huge.en.md",
+        &format!("---\ntitle: Huge\n---\n{}", "x".repeat(1024 * 1024 + 1)),
+    );
+    let doc = repo.json(&["check"], 1);
+    let all = crate::harness::diagnostics(&doc);
+    assert!(
+        all.iter()
+            .any(|d| d.0 == "announcements/huge.en.md" && d.3.contains("larger than 1 MB")),
+        "{all:#?}"
+    );
+    let ok = doc["announcements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == "ok")
+        .unwrap();
+    assert!(ok["diagnostics"].as_array().unwrap().is_empty());
+}
