@@ -18,6 +18,7 @@ mod mock_webhook;
 mod preview;
 mod publish;
 mod schedule;
+mod secrets;
 mod snapshots;
 mod templates;
 mod workflows;
