@@ -30,6 +30,8 @@ pub struct Job {
     /// The approved content hash.
     pub hash: String,
     pub parts: Vec<String>,
+    /// Images that go with the first part: (absolute path, alt text).
+    pub images: Vec<(std::path::PathBuf, String)>,
 }
 
 /// What happened to one (variant, channel) in this run.
@@ -208,6 +210,11 @@ async fn publish_job(job: &Job, sender: &dyn Sender, shared: &Shared) -> Row {
             text: text.clone(),
             lang: job.lang.clone(),
             reply_to: reply_to.clone(),
+            images: if i == 0 {
+                job.images.clone()
+            } else {
+                Vec::new()
+            },
         };
         let state = shared.history.state(&k).cloned();
         let part = if job.parts.len() > 1 {

@@ -1,11 +1,15 @@
 //! Discord channel webhook: `POST {webhook}?wait=true`.
 
-use super::{Base, Channel, ConfigProblem, Kind, Request, Rules, SecretRef};
+use super::send::{
+    self, BoxFuture, Outgoing, Receipt, SendError, Sender, from_reqwest, from_status,
+};
+use super::{Base, Channel, ConfigProblem, Kind, Request, Rules, SecretRef, SendContext};
 use crate::render::{Counter, Post};
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Settings {
     /// The webhook URL is the credential, so it lives in the environment.
@@ -74,5 +78,71 @@ impl Channel for Discord {
                 }
             })
             .collect()
+    }
+    fn sender(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
+        Ok(Box::new(DiscordSender {
+            http: ctx.http.clone(),
+            username: self.settings.username.clone(),
+            webhook: send::secret(ctx.env, &self.settings.webhook_url_env, "webhook URL")?,
+        }))
+    }
+}
+
+/// Executes the webhook with `?wait=true`, so Discord answers with the message and its
+/// id. There is no idempotency key and no way to list the webhook's messages: a lost
+/// answer stays in doubt.
+struct DiscordSender {
+    http: reqwest::Client,
+    username: Option<String>,
+    webhook: SecretString,
+}
+
+impl Sender for DiscordSender {
+    fn send<'a>(&'a self, part: &'a Outgoing) -> BoxFuture<'a, Result<Receipt, SendError>> {
+        Box::pin(async move {
+            let url = self.webhook.expose_secret();
+            let url = format!(
+                "{url}{}wait=true",
+                if url.contains('?') { '&' } else { '?' }
+            );
+            let mut payload = json!({ "content": part.text });
+            if let Some(name) = &self.username {
+                payload["username"] = Value::String(name.clone());
+            }
+            let files = part.image_files()?;
+            let request = if files.is_empty() {
+                self.http.post(&url).json(&payload)
+            } else {
+                payload["attachments"] = files
+                    .iter()
+                    .enumerate()
+                    .map(|(n, (name, _, alt))| json!({ "id": n, "filename": name, "description": alt }))
+                    .collect();
+                let mut form =
+                    reqwest::multipart::Form::new().text("payload_json", payload.to_string());
+                for (n, (name, bytes, _)) in files.into_iter().enumerate() {
+                    form = form.part(
+                        format!("files[{n}]"),
+                        reqwest::multipart::Part::bytes(bytes).file_name(name),
+                    );
+                }
+                self.http.post(&url).multipart(form)
+            };
+            let response = request.send().await.map_err(from_reqwest)?;
+            let status = response.status().as_u16();
+            let wait = send::retry_after(response.headers());
+            let text = response.text().await.map_err(from_reqwest)?;
+            if !(200..300).contains(&status) {
+                return Err(from_status(status, wait, &text));
+            }
+            let message: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+            let id = message["id"]
+                .as_str()
+                .ok_or_else(|| SendError::permanent("the answer has no message id"))?;
+            Ok(Receipt {
+                remote_id: id.to_owned(),
+                url: None,
+            })
+        })
     }
 }

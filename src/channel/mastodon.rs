@@ -218,6 +218,12 @@ fn receipt(status: &Value) -> Result<Receipt, SendError> {
 impl Sender for MastodonSender {
     fn send<'a>(&'a self, part: &'a Outgoing) -> BoxFuture<'a, Result<Receipt, SendError>> {
         Box::pin(async move {
+            if !part.images.is_empty() {
+                // Never post without the images the preview showed.
+                return Err(SendError::permanent(
+                    "uploading images to Mastodon is not built yet; remove the images or post this one by hand",
+                ));
+            }
             let body = status_body(
                 &self.settings,
                 &part.text,

@@ -20,6 +20,30 @@ pub struct Outgoing {
     pub lang: String,
     /// The remote id of the part this one replies to (threads).
     pub reply_to: Option<String>,
+    /// Images to attach (first part only): absolute path and alt text.
+    pub images: Vec<(std::path::PathBuf, String)>,
+}
+
+impl Outgoing {
+    /// The images' bytes, read now (each within Herald's image size limit).
+    pub fn image_files(&self) -> Result<Vec<(String, Vec<u8>, String)>, SendError> {
+        self.images
+            .iter()
+            .map(|(path, alt)| {
+                let name = path
+                    .file_name()
+                    .map_or("image".into(), |n| n.to_string_lossy().into_owned());
+                crate::limits::read_limited(path, crate::limits::IMAGE_BYTES, "image")
+                    .map(|bytes| (name, bytes, alt.clone()))
+                    .map_err(|e| {
+                        SendError::permanent(format!(
+                            "cannot read the image {}: {e}",
+                            path.display()
+                        ))
+                    })
+            })
+            .collect()
+    }
 }
 
 /// What the platform gave back.

@@ -1,17 +1,28 @@
 //! Telegram channel through a bot: `sendMessage` / `sendPhoto` with HTML parse mode.
 
-use super::{Base, Channel, ConfigProblem, Kind, Request, Rules, SecretRef, Shape};
+use super::send::{
+    self, BoxFuture, Outgoing, Receipt, SendError, Sender, from_reqwest, from_status,
+};
+use super::{Base, Channel, ConfigProblem, Kind, Request, Rules, SecretRef, SendContext, Shape};
 use crate::render::{Counter, ImageFormat, Post};
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Settings {
     /// `@channelusername` or the numeric chat id.
     chat_id: String,
     /// The bot token (it goes in the URL path, so it never appears in output).
     token_env: String,
+    /// The Bot API server (a local one, or a test double).
+    #[serde(default = "default_api")]
+    api_url: String,
+}
+
+fn default_api() -> String {
+    "https://api.telegram.org".into()
 }
 
 pub struct Telegram {
@@ -30,7 +41,8 @@ impl Telegram {
 
     fn method(&self, name: &str) -> String {
         format!(
-            "POST https://api.telegram.org/bot${}/{name}",
+            "POST {}/bot${}/{name}",
+            self.settings.api_url.trim_end_matches('/'),
             self.settings.token_env
         )
     }
@@ -84,5 +96,85 @@ impl Channel for Telegram {
                 Request { action: self.method(method), body }
             })
             .collect()
+    }
+    fn sender(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
+        Ok(Box::new(TelegramSender {
+            http: ctx.http.clone(),
+            settings: self.settings.clone(),
+            token: send::secret(ctx.env, &self.settings.token_env, "bot token")?,
+        }))
+    }
+}
+
+/// Sends with `sendMessage`, or `sendPhoto` when the part carries an image. Telegram has
+/// no idempotency key and cannot list a channel's history: a lost answer stays in doubt.
+struct TelegramSender {
+    http: reqwest::Client,
+    settings: Settings,
+    token: SecretString,
+}
+
+impl TelegramSender {
+    fn url(&self, method: &str) -> String {
+        format!(
+            "{}/bot{}/{method}",
+            self.settings.api_url.trim_end_matches('/'),
+            self.token.expose_secret()
+        )
+    }
+}
+
+impl Sender for TelegramSender {
+    fn send<'a>(&'a self, part: &'a Outgoing) -> BoxFuture<'a, Result<Receipt, SendError>> {
+        Box::pin(async move {
+            let chat = &self.settings.chat_id;
+            let mut files = part.image_files()?;
+            let request = if let Some((name, bytes, _alt)) = files.pop() {
+                let mut form = reqwest::multipart::Form::new()
+                    .text("chat_id", chat.clone())
+                    .text("caption", part.text.clone())
+                    .text("parse_mode", "HTML")
+                    .part(
+                        "photo",
+                        reqwest::multipart::Part::bytes(bytes).file_name(name),
+                    );
+                if let Some(id) = &part.reply_to {
+                    form = form.text(
+                        "reply_parameters",
+                        json!({ "message_id": id.parse::<i64>().unwrap_or_default() }).to_string(),
+                    );
+                }
+                self.http.post(self.url("sendPhoto")).multipart(form)
+            } else {
+                let mut body = json!({ "chat_id": chat, "text": part.text, "parse_mode": "HTML" });
+                if let Some(id) = &part.reply_to {
+                    body["reply_parameters"] =
+                        json!({ "message_id": id.parse::<i64>().unwrap_or_default() });
+                    body["link_preview_options"] = json!({ "is_disabled": true });
+                }
+                self.http.post(self.url("sendMessage")).json(&body)
+            };
+            let response = request.send().await.map_err(from_reqwest)?;
+            let status = response.status().as_u16();
+            let text = response.text().await.map_err(from_reqwest)?;
+            let answer: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+            if status != 200 || answer["ok"] != true {
+                let wait = answer["parameters"]["retry_after"]
+                    .as_f64()
+                    .map(std::time::Duration::from_secs_f64);
+                let description = answer["description"].as_str().unwrap_or(&text);
+                return Err(from_status(status, wait, description));
+            }
+            let id = answer["result"]["message_id"]
+                .as_i64()
+                .ok_or_else(|| SendError::permanent("the answer has no message_id"))?;
+            let url = chat
+                .strip_prefix('@')
+                .map(|name| format!("https://t.me/{name}/{id}"));
+            Ok(Receipt {
+                remote_id: id.to_string(),
+                url,
+            })
+        })
     }
 }

@@ -285,6 +285,12 @@ fn select(
                 channel: post.channel.name().to_owned(),
                 hash: p.verdict.hash.clone().unwrap_or_default(),
                 parts: post.parts.iter().map(|part| part.text.clone()).collect(),
+                images: v
+                    .front
+                    .images
+                    .iter()
+                    .map(|img| (instance.settings.root.join(&img.path), img.alt.clone()))
+                    .collect(),
             };
             if already_posted(history, post) {
                 continue;

@@ -21,4 +21,5 @@ mod schedule;
 mod secrets;
 mod snapshots;
 mod templates;
+mod webhooks;
 mod workflows;

@@ -1,5 +1,6 @@
-//! A loopback stand-in for a Slack incoming webhook: answers `ok`, returns no id, keeps
-//! nothing but what it received. Each answer closes the connection.
+//! A loopback stand-in for webhook-style APIs (Slack's incoming webhook answers `ok`;
+//! Discord's and Telegram's answer JSON with an id). It records what it received and
+//! closes the connection after each answer.
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -7,10 +8,23 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-#[derive(Clone, Default)]
+/// The answer to the n-th request (0-based): content type and body.
+type Responder = fn(usize) -> (&'static str, String);
+
+#[derive(Clone)]
 struct State {
     received: Vec<Value>,
+    raw: Vec<Raw>,
     latency: Duration,
+    respond: Responder,
+}
+
+/// One request as it arrived.
+#[derive(Clone, Debug)]
+pub struct Raw {
+    pub path: String,
+    pub content_type: String,
+    pub body: Vec<u8>,
 }
 
 pub struct MockWebhook {
@@ -19,13 +33,24 @@ pub struct MockWebhook {
 }
 
 impl MockWebhook {
+    /// Answers `ok` as text, like Slack.
     pub fn start() -> MockWebhook {
+        Self::start_with(|_| ("text/plain", "ok".into()))
+    }
+
+    /// Answers with what `respond` gives for the n-th request.
+    pub fn start_with(respond: Responder) -> MockWebhook {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let url = format!(
             "http://{}/services/T000/B000/secret",
             listener.local_addr().unwrap()
         );
-        let state = Arc::new(Mutex::new(State::default()));
+        let state = Arc::new(Mutex::new(State {
+            received: Vec::new(),
+            raw: Vec::new(),
+            latency: Duration::ZERO,
+            respond,
+        }));
         let shared = state.clone();
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
@@ -48,6 +73,16 @@ impl MockWebhook {
         self.state.lock().unwrap().received.clone()
     }
 
+    /// Every complete request: path (with query), content type and body bytes.
+    pub fn raw(&self) -> Vec<Raw> {
+        self.state.lock().unwrap().raw.clone()
+    }
+
+    /// The address of the server, without the webhook path.
+    pub fn base(&self) -> String {
+        self.url.split("/services/").next().unwrap().to_owned()
+    }
+
     /// Delays each answer, after the message is accepted (so a killed client leaves a
     /// message behind that it never heard about).
     pub fn set_latency(&self, d: Duration) {
@@ -58,8 +93,10 @@ impl MockWebhook {
 fn serve(stream: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut length = 0;
+    let mut content_type = String::new();
     let mut line = String::new();
     reader.read_line(&mut line)?;
+    let path = line.split_whitespace().nth(1).unwrap_or("").to_owned();
     loop {
         line.clear();
         if reader.read_line(&mut line)? == 0 {
@@ -69,21 +106,35 @@ fn serve(stream: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
         if header.is_empty() {
             break;
         }
-        if let Some((name, value)) = header.split_once(':')
-            && name.eq_ignore_ascii_case("content-length")
-        {
-            length = value.trim().parse().unwrap_or(0);
+        if let Some((name, value)) = header.split_once(':') {
+            if name.eq_ignore_ascii_case("content-length") {
+                length = value.trim().parse().unwrap_or(0);
+            } else if name.eq_ignore_ascii_case("content-type") {
+                content_type = value.trim().to_owned();
+            }
         }
     }
     let mut body = vec![0; length];
     reader.read_exact(&mut body)?;
-    let latency = {
+    let (latency, (kind, answer)) = {
         let mut s = state.lock().unwrap();
+        let n = s.raw.len();
         s.received
             .push(serde_json::from_slice(&body).unwrap_or(Value::Null));
-        s.latency
+        s.raw.push(Raw {
+            path,
+            content_type,
+            body,
+        });
+        (s.latency, (s.respond)(n))
     };
     std::thread::sleep(latency);
     let mut stream = stream;
-    stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+    stream.write_all(
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+            answer.len()
+        )
+        .as_bytes(),
+    )
 }
