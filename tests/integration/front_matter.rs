@@ -2,6 +2,9 @@
 
 use crate::harness::{Repo, message_at};
 
+/// A Bluesky channel for English, for the platform-specific checks.
+const BLUESKY_EN: &str = "[channels.bluesky_en]\nkind = \"bluesky\"\nlang = \"en\"\nidentifier = \"city.bsky.social\"\npassword_env = \"BSKY\"\n";
+
 const GOOD: &str = "---\ntitle: Fine\npublish_at: 2026-06-30 10:00\nchannels: all\n---\nBody.\n";
 
 #[test]
@@ -152,14 +155,7 @@ fn a_channel_of_another_language_is_an_error_at_its_position() {
 
 #[test]
 fn images_each_platform_would_refuse_are_reported_at_their_line() {
-    let repo = Repo::new();
-    repo.write(
-        "config/herald.toml",
-        &format!(
-            "{}\n[channels.bluesky_en]\nkind = \"bluesky\"\nlang = \"en\"\nidentifier = \"city.bsky.social\"\npassword_env = \"BSKY\"\n",
-            crate::harness::BASE_CONFIG
-        ),
-    );
+    let repo = Repo::with_config(BLUESKY_EN);
     // A BMP (Bluesky takes JPEG, PNG, WebP), and a PNG over Bluesky's 1 MB.
     let mut big = crate::harness::TINY_PNG.to_vec();
     big.resize(1_200_000, 0);
@@ -193,14 +189,7 @@ fn images_each_platform_would_refuse_are_reported_at_their_line() {
 
 #[test]
 fn a_hashtag_too_long_for_bluesky_is_reported_at_its_line() {
-    let repo = Repo::new();
-    repo.write(
-        "config/herald.toml",
-        &format!(
-            "{}\n[channels.bluesky_en]\nkind = \"bluesky\"\nlang = \"en\"\nidentifier = \"city.bsky.social\"\npassword_env = \"BSKY\"\n",
-            crate::harness::BASE_CONFIG
-        ),
-    );
+    let repo = Repo::with_config(BLUESKY_EN);
     let long = "a".repeat(65);
     repo.write(
         "announcements/t.en.md",

@@ -80,6 +80,14 @@ impl Repo {
         repo
     }
 
+    /// A repository whose configuration is [`BASE_CONFIG`] plus `extra` (more channels,
+    /// a `[publish]` table, …).
+    pub fn with_config(extra: &str) -> Repo {
+        let repo = Repo::new();
+        repo.write("config/herald.toml", &format!("{BASE_CONFIG}\n{extra}"));
+        repo
+    }
+
     pub fn path(&self) -> &Path {
         self.dir.path()
     }

@@ -136,14 +136,7 @@ fn expired_announcements_are_not_sent() {
 
 #[test]
 fn pacing_limits_posts_per_run_and_spacing() {
-    let repo = Repo::new();
-    repo.write(
-        "config/herald.toml",
-        &format!(
-            "{}\n[publish]\nmax_posts_per_run = 2\nmin_spacing = \"30m\"\n",
-            crate::harness::BASE_CONFIG
-        ),
-    );
+    let repo = Repo::with_config("[publish]\nmax_posts_per_run = 2\nmin_spacing = \"30m\"\n");
     for n in 1..=3 {
         let rel = format!("announcements/n{n}.et.md");
         repo.write(&rel, &SPRING.replace("Kevad", &format!("Uudis {n}")));
@@ -242,15 +235,15 @@ fn a_person_resolves_what_herald_cannot_know() {
 #[test]
 fn slack_gets_the_exact_body_and_its_secret_url_is_never_written() {
     let slack = crate::mock_webhook::MockWebhook::start();
-    let repo = Repo::new();
+    let repo = Repo::with_config(
+        "[channels.slack_et]\nkind = \"slack\"\nlang = \"et\"\nwebhook_url_env = \"TEST_SLACK_URL\"\n",
+    );
     repo.write(
-        "config/herald.toml",
-        &format!(
-            "{}\n[channels.slack_et]\nkind = \"slack\"\nlang = \"et\"\nwebhook_url_env = \"TEST_SLACK_URL\"\n",
-            crate::harness::BASE_CONFIG
-        ),
-    )
-    .write("announcements/spring.et.md", &SPRING.replace("[record_et]", "[slack_et]").replace("Tekst.", "Tom & Jerry <3"));
+        "announcements/spring.et.md",
+        &SPRING
+            .replace("[record_et]", "[slack_et]")
+            .replace("Tekst.", "Tom & Jerry <3"),
+    );
     repo.approve("announcements/spring.et.md");
     let url = slack.url();
     let run = repo.run_env(

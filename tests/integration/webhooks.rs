@@ -1,6 +1,6 @@
 //! Telegram and Discord, against loopback servers answering as their documented APIs do.
 
-use crate::harness::{BASE_CONFIG, Repo, TINY_PNG};
+use crate::harness::{Repo, TINY_PNG};
 use crate::mock_webhook::MockWebhook;
 
 const TG_TOKEN: &str = "123456:tg-test-token";
@@ -23,8 +23,7 @@ fn discord_answer(n: usize) -> (&'static str, String) {
 }
 
 fn repo_with(channels: &str) -> Repo {
-    let repo = Repo::new();
-    repo.write("config/herald.toml", &format!("{BASE_CONFIG}{channels}"));
+    let repo = Repo::with_config(channels);
     std::fs::write(repo.path().join("announcements/pic.png"), TINY_PNG).unwrap();
     repo
 }
