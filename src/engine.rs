@@ -222,7 +222,7 @@ async fn publish_job(job: &Job, sender: &dyn Sender, shared: &Shared) -> Row {
         } else {
             String::new()
         };
-        let attempts = match &state {
+        let (attempts, failures) = match &state {
             Some(KeyState::Posted { remote_id, url, .. }) => {
                 reply_to = remote_id.clone();
                 urls.extend(url.clone());
@@ -244,16 +244,20 @@ async fn publish_job(job: &Job, sender: &dyn Sender, shared: &Shared) -> Row {
                 );
             }
             Some(KeyState::Failed {
-                attempts, message, ..
-            }) if *attempts >= shared.config.max_attempts => {
+                failures, message, ..
+            }) if *failures >= shared.config.max_attempts => {
                 return row(
                     job,
                     Outcome::Failed,
-                    format!("{part}gave up after {attempts} attempts: {message}"),
+                    format!("{part}gave up after {failures} failed attempts: {message}"),
                     urls,
                 );
             }
-            Some(KeyState::InDoubt { since, attempt }) => {
+            Some(KeyState::InDoubt {
+                since,
+                attempt,
+                failures,
+            }) => {
                 let fresh = shared.clock.now().duration_since(*since) < IDEMPOTENCY_WINDOW;
                 if !(sender.idempotent() && fresh) {
                     match sender.lookup(&outgoing).await {
@@ -289,12 +293,21 @@ async fn publish_job(job: &Job, sender: &dyn Sender, shared: &Shared) -> Row {
                         }
                     }
                 }
-                *attempt
+                (*attempt, *failures)
             }
-            Some(other) => other.attempts(),
-            None => 0,
+            Some(other) => (other.attempts(), other.failures()),
+            None => (0, 0),
         };
-        match send_with_retries(&k, &job.hash, &outgoing, attempts, sender, shared).await {
+        match send_with_retries(
+            &k,
+            &job.hash,
+            &outgoing,
+            (attempts, failures),
+            sender,
+            shared,
+        )
+        .await
+        {
             Ok(receipt) => {
                 urls.extend(receipt.url.clone());
                 reply_to = Some(receipt.remote_id);
@@ -333,21 +346,22 @@ fn record_posted(
 }
 
 /// Sends one part, retrying transient errors within this run where that is safe.
+/// `(attempts, failures)`: the number of the last attempt, and how many failed.
 async fn send_with_retries(
     k: &Key,
     hash: &str,
     outgoing: &Outgoing,
-    mut attempts: u32,
+    (mut attempts, mut failures): (u32, u32),
     sender: &dyn Sender,
     shared: &Shared,
 ) -> Result<Receipt, (Outcome, String)> {
     let config = &shared.config;
     let mut retries = 0;
     loop {
-        if attempts >= config.max_attempts {
+        if failures >= config.max_attempts {
             return Err((
                 Outcome::Failed,
-                format!("gave up after {attempts} attempts"),
+                format!("gave up after {failures} failed attempts"),
             ));
         }
         attempts += 1;
@@ -390,17 +404,18 @@ async fn send_with_retries(
             ..Record::new(Event::Failed, k.clone(), hash, shared.clock.now())
         };
         append(shared, &failed).map_err(|e| (Outcome::Failed, e))?;
+        failures += 1;
         if class == ErrorClass::Permanent {
             return Err((Outcome::Failed, error.to_string()));
         }
         retries += 1;
         let wait = retry_after.unwrap_or_else(|| backoff(config.retry_base, retries));
         let max_wait = Duration::try_from(config.max_retry_wait).unwrap_or_default();
-        if retries > config.retries_per_run || wait > max_wait || attempts >= config.max_attempts {
+        if retries > config.retries_per_run || wait > max_wait || failures >= config.max_attempts {
             return Err((
                 Outcome::Failed,
                 format!(
-                    "{error} (attempt {attempts} of {}; tried again in the next run)",
+                    "{error} (failed attempt {failures} of {}; tried again in the next run)",
                     config.max_attempts
                 ),
             ));

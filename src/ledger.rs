@@ -166,11 +166,17 @@ pub enum KeyState {
         /// The content hash that was posted (what was approved).
         hash: String,
     },
-    /// Started, no outcome: may or may not have gone out.
-    InDoubt { attempt: u32, since: Timestamp },
-    /// Failed `attempts` times; the last failure's class and message.
+    /// Started, no outcome: may or may not have gone out. `failures` counts the
+    /// attempts before it that failed (a run that died is not a failure).
+    InDoubt {
+        attempt: u32,
+        since: Timestamp,
+        failures: u32,
+    },
+    /// The last attempt (`attempts`) failed; `failures` of them have.
     Failed {
         attempts: u32,
+        failures: u32,
         class: ErrorClass,
         message: String,
     },
@@ -179,11 +185,21 @@ pub enum KeyState {
 }
 
 impl KeyState {
+    /// The number of the last attempt, for numbering the next one.
     pub fn attempts(&self) -> u32 {
         match self {
             KeyState::Posted { .. } => 0,
             KeyState::InDoubt { attempt, .. } => *attempt,
             KeyState::Failed { attempts, .. } | KeyState::NotPosted { attempts } => *attempts,
+        }
+    }
+
+    /// How many attempts failed: what `max_attempts` limits. Attempts cut short by a
+    /// crash are not failures; they are reconciled and, where safe, sent again.
+    pub fn failures(&self) -> u32 {
+        match self {
+            KeyState::InDoubt { failures, .. } | KeyState::Failed { failures, .. } => *failures,
+            KeyState::Posted { .. } | KeyState::NotPosted { .. } => 0,
         }
     }
 }
@@ -206,10 +222,12 @@ impl History {
 
     fn apply(&mut self, r: Record) {
         let attempts = self.states.get(&r.key).map_or(0, KeyState::attempts);
+        let failures = self.states.get(&r.key).map_or(0, KeyState::failures);
         let next = match r.event {
             Event::Started => KeyState::InDoubt {
                 attempt: r.attempt.unwrap_or(attempts + 1),
                 since: r.at,
+                failures,
             },
             Event::Posted => {
                 let last = self
@@ -226,6 +244,7 @@ impl History {
             }
             Event::Failed => KeyState::Failed {
                 attempts: r.attempt.unwrap_or(attempts),
+                failures: failures + 1,
                 class: r.class.unwrap_or(ErrorClass::Transient),
                 message: r.message.unwrap_or_default(),
             },
@@ -340,7 +359,8 @@ impl Writer {
 }
 
 /// Truncates the file after its last newline, so the next append starts a fresh line.
-fn cut_torn_tail(file: &mut File) -> std::io::Result<()> {
+/// Any append-only JSON Lines file Herald writes goes through this after a crash.
+pub(crate) fn cut_torn_tail(file: &mut File) -> std::io::Result<()> {
     let len = file.seek(SeekFrom::End(0))?;
     if len == 0 {
         return Ok(());
@@ -402,6 +422,22 @@ mod tests {
             Some(KeyState::InDoubt { attempt: 1, .. })
         ));
         assert_eq!(h.lines, 4);
+    }
+
+    #[test]
+    fn runs_that_died_are_not_failures() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut w, _) = Writer::open(dir.path()).unwrap();
+        for _ in 0..6 {
+            w.append(&Record::new(Event::Started, key(1), "h", at()))
+                .unwrap();
+        }
+        w.append(&Record::new(Event::Failed, key(1), "h", at()))
+            .unwrap();
+        drop(w);
+        let h = read(dir.path()).unwrap();
+        let state = h.state(&key(1)).unwrap();
+        assert_eq!((state.attempts(), state.failures()), (6, 1));
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod facebook;
 mod feed;
 mod linkedin;
 mod mastodon;
+pub mod oauth1;
 mod record;
 pub mod send;
 mod slack;

@@ -129,8 +129,11 @@ impl Sender for RecordSender {
                 }
                 let mut f = std::fs::OpenOptions::new()
                     .create(true)
+                    .read(true)
                     .append(true)
                     .open(&self.path)?;
+                // A run killed mid-write leaves a torn line; the next line must not join it.
+                crate::ledger::cut_torn_tail(&mut f)?;
                 let before = std::fs::read_to_string(&self.path).map_or(0, |t| t.lines().count());
                 f.write_all(format!("{line}\n").as_bytes())?;
                 f.sync_data()?;
