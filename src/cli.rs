@@ -73,6 +73,8 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
+    /// Check each channel against its platform, read-only: credentials, account, limits.
+    Doctor,
     /// Show, per announcement and channel, what has happened and what will.
     Status,
     /// For every posted item: who approved it, when, the content hash, and its addresses.

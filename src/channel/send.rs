@@ -101,6 +101,59 @@ pub trait Sender: Send + Sync {
         let _ = part;
         Box::pin(async { Ok(Lookup::Unsupported) })
     }
+
+    /// Read-only checks for `herald doctor`: the credentials work, the account is the
+    /// expected one, the platform's own limits. Never posts or changes anything.
+    fn doctor(&self) -> BoxFuture<'_, Vec<Finding>> {
+        Box::pin(async { vec![Finding::info("no online check for this kind")] })
+    }
+}
+
+/// One line of `herald doctor` about a channel.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Finding {
+    pub level: Level,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// Works.
+    Ok,
+    /// Facts worth knowing (an instance's limits).
+    Info,
+    /// Works now but needs attention soon (a token about to expire).
+    Warning,
+    /// Publishing would fail.
+    Error,
+}
+
+impl Finding {
+    pub fn ok(message: impl Into<String>) -> Self {
+        Finding {
+            level: Level::Ok,
+            message: message.into(),
+        }
+    }
+    pub fn info(message: impl Into<String>) -> Self {
+        Finding {
+            level: Level::Info,
+            message: message.into(),
+        }
+    }
+    pub fn warning(message: impl Into<String>) -> Self {
+        Finding {
+            level: Level::Warning,
+            message: message.into(),
+        }
+    }
+    pub fn error(message: impl Into<String>) -> Self {
+        Finding {
+            level: Level::Error,
+            message: message.into(),
+        }
+    }
 }
 
 /// A secret read from the environment; never printed (`Debug` shows `[REDACTED]`).

@@ -4,6 +4,7 @@
 mod approve;
 mod audit;
 mod check;
+mod doctor;
 mod new;
 mod output;
 mod preview;
@@ -78,6 +79,7 @@ pub fn run(cli: Cli, env: &BTreeMap<String, String>) -> anyhow::Result<Exit> {
             allow_late,
         } => publish::run(&instance, &cli.global, env, allow_late),
         Command::Status => status::run(&instance, &cli.global),
+        Command::Doctor => doctor::run(&instance, &cli.global, env),
         Command::Audit => audit::run(&instance, &cli.global),
         Command::Preview { out } => preview::run(&instance, &cli.global, out.as_deref()),
         Command::Approve {
