@@ -7,7 +7,7 @@
 //! idempotency key where the platform de-duplicates, else by looking it up among the
 //! account's own posts, else it is reported and left for a person (`herald resolve`).
 
-use crate::channel::send::{Lookup, Outgoing, Receipt, SendError, Sender};
+use crate::channel::send::{Card, Lookup, Outgoing, Receipt, SendError, Sender};
 use crate::ledger::{ErrorClass, Event, History, Key, KeyState, Record, Writer};
 use crate::settings::Publishing;
 use jiff::{SignedDuration, Timestamp};
@@ -17,9 +17,6 @@ use std::time::{Duration, Instant};
 
 /// The start of the message when a ledger record cannot be written.
 const LEDGER_FAILURE: &str = "cannot write the ledger";
-
-/// How long a platform keeps idempotency keys (Mastodon: one hour), with a margin.
-const IDEMPOTENCY_WINDOW: SignedDuration = SignedDuration::from_mins(55);
 
 /// One (variant, channel) to publish: its parts in order.
 #[derive(Debug, Clone)]
@@ -32,6 +29,8 @@ pub struct Job {
     pub parts: Vec<String>,
     /// Images that go with the first part: (absolute path, alt text).
     pub images: Vec<(std::path::PathBuf, String)>,
+    /// The announcement's link card (first part).
+    pub card: Option<Card>,
 }
 
 /// What happened to one (variant, channel) in this run.
@@ -202,19 +201,30 @@ async fn run_channel(run: ChannelRun, shared: &Shared) -> Vec<Row> {
 /// Sends the parts of one job that are not posted yet, in order.
 async fn publish_job(job: &Job, sender: &dyn Sender, shared: &Shared) -> Row {
     let mut reply_to: Option<String> = None;
+    let mut thread_root: Option<String> = None;
     let mut urls = Vec::new();
     for (i, text) in job.parts.iter().enumerate() {
         let k = key(job, i);
+        if i == 1 {
+            thread_root = reply_to.clone();
+        }
         let outgoing = Outgoing {
             key: k.token(&job.hash),
             text: text.clone(),
             lang: job.lang.clone(),
             reply_to: reply_to.clone(),
+            thread_root: thread_root.clone(),
             images: if i == 0 {
                 job.images.clone()
             } else {
                 Vec::new()
             },
+            card: if i == 0 { job.card.clone() } else { None },
+            planned_id: shared
+                .history
+                .planned_id(&k, &job.hash)
+                .map(str::to_owned)
+                .or_else(|| sender.plan()),
         };
         let state = shared.history.state(&k).cloned();
         let part = if job.parts.len() > 1 {
@@ -258,7 +268,7 @@ async fn publish_job(job: &Job, sender: &dyn Sender, shared: &Shared) -> Row {
                 attempt,
                 failures,
             }) => {
-                let fresh = shared.clock.now().duration_since(*since) < IDEMPOTENCY_WINDOW;
+                let fresh = shared.clock.now().duration_since(*since) < sender.keeps_keys_for();
                 if !(sender.idempotent() && fresh) {
                     match sender.lookup(&outgoing).await {
                         Ok(Lookup::Found(receipt)) => {
@@ -367,6 +377,7 @@ async fn send_with_retries(
         attempts += 1;
         let started = Record {
             attempt: Some(attempts),
+            planned_id: outgoing.planned_id.clone(),
             ..Record::new(Event::Started, k.clone(), hash, shared.clock.now())
         };
         append(shared, &started).map_err(|e| (Outcome::Failed, e))?;

@@ -79,6 +79,10 @@ pub struct Record {
     pub at: Timestamp,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attempt: Option<u32>,
+    /// On `started`: the remote id chosen before sending (a Bluesky record key), so a
+    /// repeat writes the same record instead of a second one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub planned_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remote_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -106,6 +110,7 @@ struct FlatRecord {
     hash: String,
     at: Timestamp,
     attempt: Option<u32>,
+    planned_id: Option<String>,
     remote_id: Option<String>,
     url: Option<String>,
     class: Option<ErrorClass>,
@@ -127,6 +132,7 @@ impl From<FlatRecord> for Record {
             hash: f.hash,
             at: f.at,
             attempt: f.attempt,
+            planned_id: f.planned_id,
             remote_id: f.remote_id,
             url: f.url,
             class: f.class,
@@ -145,6 +151,7 @@ impl Record {
             hash: hash.to_owned(),
             at,
             attempt: None,
+            planned_id: None,
             remote_id: None,
             url: None,
             class: None,
@@ -210,6 +217,9 @@ pub struct History {
     pub states: HashMap<Key, KeyState>,
     /// When each channel last had something posted, for pacing.
     pub last_posted: HashMap<String, Timestamp>,
+    /// The first remote id planned for each key, with the content hash it was planned
+    /// for: every later attempt at the same content reuses it.
+    pub plans: HashMap<Key, (String, String)>,
     /// Problems found while reading (a torn last line).
     pub warnings: Vec<String>,
     pub lines: usize,
@@ -220,7 +230,21 @@ impl History {
         self.states.get(key)
     }
 
+    /// The remote id planned earlier for `key` with this content, if any.
+    pub fn planned_id(&self, key: &Key, hash: &str) -> Option<&str> {
+        self.plans
+            .get(key)
+            .filter(|(h, _)| h == hash)
+            .map(|(_, id)| id.as_str())
+    }
+
     fn apply(&mut self, r: Record) {
+        if let Some(id) = &r.planned_id
+            && self.planned_id(&r.key, &r.hash).is_none()
+        {
+            self.plans
+                .insert(r.key.clone(), (r.hash.clone(), id.clone()));
+        }
         let attempts = self.states.get(&r.key).map_or(0, KeyState::attempts);
         let failures = self.states.get(&r.key).map_or(0, KeyState::failures);
         let next = match r.event {

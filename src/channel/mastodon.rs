@@ -1,7 +1,7 @@
 //! Mastodon (and compatible servers): `POST /api/v1/statuses`.
 
 use super::send::{
-    self, BoxFuture, Lookup, Outgoing, Receipt, SendError, Sender, bearer, from_reqwest,
+    self, BoxFuture, Finding, Lookup, Outgoing, Receipt, SendError, Sender, bearer, from_reqwest,
     from_status,
 };
 use super::{Base, Channel, ConfigProblem, Kind, Request, Rules, SecretRef, SendContext};
@@ -215,20 +215,72 @@ fn receipt(status: &Value) -> Result<Receipt, SendError> {
     })
 }
 
+impl MastodonSender {
+    /// Uploads one image with its alt text and waits until the server has processed it:
+    /// attaching unprocessed media makes the status fail.
+    async fn upload(&self, name: String, bytes: Vec<u8>, alt: String) -> Result<String, SendError> {
+        let mime =
+            crate::render::sniff_image(&bytes).map_or("application/octet-stream", |f| f.mime());
+        let file = reqwest::multipart::Part::bytes(bytes)
+            .file_name(name)
+            .mime_str(mime)
+            .map_err(|e| SendError::permanent(format!("cannot attach the image: {e}")))?;
+        let form = reqwest::multipart::Form::new()
+            .part("file", file)
+            .text("description", alt);
+        let response = self
+            .http
+            .post(url(&self.settings.base_url, "/api/v2/media"))
+            .header("Authorization", bearer(&self.token))
+            .multipart(form)
+            .send()
+            .await
+            .map_err(from_reqwest)?;
+        let mut media = read_json(response).await?;
+        let id = media["id"]
+            .as_str()
+            .ok_or_else(|| SendError::permanent("the media answer has no id"))?
+            .to_owned();
+        // 202 with `url: null`: still processing; `GET /api/v1/media/:id` answers 206
+        // until it is done.
+        let mut wait = Duration::from_millis(250);
+        let deadline = tokio::time::Instant::now() + MEDIA_PROCESSING;
+        while media["url"].is_null() {
+            if tokio::time::Instant::now() >= deadline {
+                return Err(SendError::Transient {
+                    message: format!(
+                        "the server was still processing the image after {} s",
+                        MEDIA_PROCESSING.as_secs()
+                    ),
+                    retry_after: None,
+                    maybe_sent: false,
+                });
+            }
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(Duration::from_secs(5));
+            media = self.get(&format!("/api/v1/media/{id}")).await?;
+        }
+        Ok(id)
+    }
+}
+
+/// How long to wait for the server to process an uploaded image.
+const MEDIA_PROCESSING: Duration = Duration::from_secs(60);
+
 impl Sender for MastodonSender {
     fn send<'a>(&'a self, part: &'a Outgoing) -> BoxFuture<'a, Result<Receipt, SendError>> {
         Box::pin(async move {
-            if !part.images.is_empty() {
-                // Never post without the images the preview showed.
-                return Err(SendError::permanent(
-                    "uploading images to Mastodon is not built yet; remove the images or post this one by hand",
-                ));
+            // Uploads are not de-duplicated, but an unattached upload is harmless: the
+            // server deletes it after a day. The status itself carries the key.
+            let mut media_ids = Vec::new();
+            for (name, bytes, alt) in part.image_files()? {
+                media_ids.push(self.upload(name, bytes, alt).await?);
             }
             let body = status_body(
                 &self.settings,
                 &part.text,
                 &part.lang,
-                None,
+                (!media_ids.is_empty()).then_some(media_ids),
                 part.reply_to.clone(),
             );
             let response = self
@@ -273,6 +325,67 @@ impl Sender for MastodonSender {
             })
         })
     }
+
+    fn doctor(&self) -> BoxFuture<'_, Vec<Finding>> {
+        Box::pin(async move {
+            let mut findings = Vec::new();
+            match self.get("/api/v1/accounts/verify_credentials").await {
+                Ok(me) => findings.push(Finding::ok(format!(
+                    "the access token works: signed in as @{}",
+                    me["acct"].as_str().unwrap_or("?")
+                ))),
+                Err(e) => findings.push(Finding::error(format!(
+                    "the access token does not work: {e}; create a new one under Preferences → Development with the scopes write:statuses, write:media and read:accounts"
+                ))),
+            }
+            match self.get("/api/v2/instance").await {
+                Ok(instance) => findings.extend(instance_limits(&self.settings, &instance)),
+                Err(e) => findings.push(Finding::warning(format!(
+                    "could not read the instance's limits (GET /api/v2/instance): {e}"
+                ))),
+            }
+            findings
+        })
+    }
+}
+
+/// The instance's own limits, and whether Herald's settings match them.
+fn instance_limits(settings: &Settings, instance: &Value) -> Vec<Finding> {
+    let c = &instance["configuration"];
+    let number = |v: &Value| v.as_u64();
+    let mut findings = Vec::new();
+    let mut facts = Vec::new();
+    if let Some(n) = number(&c["statuses"]["max_characters"]) {
+        facts.push(format!("{n} characters per post"));
+        let ours = settings.max_characters.unwrap_or(500) as u64;
+        if n != ours {
+            findings.push(Finding::warning(format!(
+                "the instance allows {n} characters per post but Herald counts to {ours}; set `max_characters = {n}` in this channel's configuration"
+            )));
+        }
+    }
+    if let Some(n) = number(&c["statuses"]["max_media_attachments"]) {
+        facts.push(format!("{n} images per post"));
+    }
+    if let Some(n) = number(&c["media_attachments"]["image_size_limit"]) {
+        facts.push(format!("images up to {} MB", n / 1_000_000));
+    }
+    if let Some(n) = number(&c["media_attachments"]["description_limit"]) {
+        facts.push(format!("alt text up to {n} characters"));
+    }
+    let name = instance["domain"]
+        .as_str()
+        .or(instance["title"].as_str())
+        .unwrap_or("the instance");
+    if facts.is_empty() {
+        findings.insert(
+            0,
+            Finding::info(format!("{name} does not publish its limits")),
+        );
+    } else {
+        findings.insert(0, Finding::info(format!("{name}: {}", facts.join(", "))));
+    }
+    findings
 }
 
 /// Text compared with white space folded, as Mastodon's HTML rendering keeps the words.

@@ -20,8 +20,23 @@ pub struct Outgoing {
     pub lang: String,
     /// The remote id of the part this one replies to (threads).
     pub reply_to: Option<String>,
+    /// The remote id of the thread's first part (Bluesky replies name both).
+    pub thread_root: Option<String>,
     /// Images to attach (first part only): absolute path and alt text.
     pub images: Vec<(std::path::PathBuf, String)>,
+    /// The announcement's link, for platforms that show a card (first part only).
+    pub card: Option<Card>,
+    /// The remote id chosen before the first attempt (see [`Sender::plan`]), the same in
+    /// every attempt at this content.
+    pub planned_id: Option<String>,
+}
+
+/// A link preview the sender builds itself (Bluesky does not fetch pages).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Card {
+    pub uri: String,
+    pub title: String,
+    pub description: String,
 }
 
 impl Outgoing {
@@ -94,6 +109,20 @@ pub trait Sender: Send + Sync {
     /// by the platform). Then an in-doubt part is reconciled by sending it again.
     fn idempotent(&self) -> bool {
         false
+    }
+
+    /// How long the platform remembers what was sent under a key, when
+    /// [`idempotent`](Sender::idempotent). Past it, an in-doubt part is looked up instead.
+    fn keeps_keys_for(&self) -> jiff::SignedDuration {
+        // Mastodon keeps idempotency keys for an hour; a margin for clock drift.
+        jiff::SignedDuration::from_mins(55)
+    }
+
+    /// A remote id to choose before the first attempt, for platforms where the client
+    /// names what it creates (a Bluesky record key). It goes into the `started` record,
+    /// so every later attempt, in this run or after a crash, writes the same thing.
+    fn plan(&self) -> Option<String> {
+        None
     }
 
     /// Looks for an earlier post of `part` among the account's own posts.

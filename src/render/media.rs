@@ -30,6 +30,22 @@ impl fmt::Display for ImageFormat {
     }
 }
 
+impl ImageFormat {
+    /// The MIME type platforms expect with an upload.
+    pub fn mime(self) -> &'static str {
+        match self {
+            ImageFormat::Jpeg => "image/jpeg",
+            ImageFormat::Png => "image/png",
+            ImageFormat::Gif => "image/gif",
+            ImageFormat::Webp => "image/webp",
+            ImageFormat::Bmp => "image/bmp",
+            ImageFormat::Tiff => "image/tiff",
+            ImageFormat::Heic => "image/heic",
+            ImageFormat::Avif => "image/avif",
+        }
+    }
+}
+
 /// What an image file is, by its magic bytes.
 pub fn sniff(head: &[u8]) -> Option<ImageFormat> {
     let starts = |magic: &[u8]| head.starts_with(magic);

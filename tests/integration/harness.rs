@@ -88,6 +88,21 @@ impl Repo {
         repo
     }
 
+    /// A copy of the bundled example repository (announcements and configuration), with
+    /// `extra` appended to its configuration.
+    pub fn examples(extra: &str) -> Repo {
+        let repo = Repo {
+            dir: tempfile::tempdir().expect("temp dir"),
+        };
+        copy_dir(
+            &project_root().join("announcements"),
+            &repo.path().join("announcements"),
+        );
+        let config = std::fs::read_to_string(project_root().join("config/herald.toml")).unwrap();
+        repo.write("config/herald.toml", &format!("{config}\n{extra}"));
+        repo
+    }
+
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
@@ -171,6 +186,19 @@ pub fn run_in(root: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
     }
 }
 

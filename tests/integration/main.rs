@@ -4,6 +4,7 @@ mod harness;
 
 mod approval;
 
+mod bluesky;
 mod browser;
 mod config;
 mod conformance;
@@ -15,6 +16,7 @@ mod json;
 mod mastodon;
 mod mock_mastodon;
 mod mock_webhook;
+mod pds;
 mod preview;
 mod publish;
 mod schedule;
