@@ -1,6 +1,7 @@
 //! Herald's integration tests: fixture repositories, the real binary.
 
 mod harness;
+mod http;
 
 mod approval;
 
@@ -14,6 +15,7 @@ mod examples;
 mod front_matter;
 mod json;
 mod mastodon;
+mod mastodon_server;
 mod mock_mastodon;
 mod mock_webhook;
 mod pds;
