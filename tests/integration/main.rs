@@ -6,6 +6,7 @@ mod http;
 mod approval;
 
 mod bluesky;
+mod bluesky_contract;
 mod browser;
 mod config;
 mod conformance;
@@ -15,6 +16,7 @@ mod examples;
 mod front_matter;
 mod json;
 mod mastodon;
+mod mastodon_media;
 mod mastodon_server;
 mod mock_mastodon;
 mod mock_webhook;
