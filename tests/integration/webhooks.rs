@@ -122,25 +122,3 @@ fn discord_waits_for_the_message_id_and_sends_images_with_their_alt_text() {
         "{body}"
     );
 }
-
-#[test]
-fn mastodon_refuses_to_post_without_the_images_it_cannot_upload_yet() {
-    let mock = crate::mock_mastodon::MockMastodon::start(crate::mastodon::TOKEN);
-    let (repo, env) = crate::mastodon::repo_for(&mock);
-    std::fs::write(repo.path().join("announcements/pic.png"), TINY_PNG).unwrap();
-    repo.write(
-        "announcements/b.et.md",
-        "---\ntitle: Pildiga\npublish_at: 2026-06-30 10:00\nchannels: [mastodon_et]\nimages:\n  - path: announcements/pic.png\n    alt: Raekoda\n---\nTekst.\n",
-    );
-    repo.approve("announcements/b.et.md");
-    let report = crate::mastodon::publish(&repo, &env, "2026-06-30 10:05")
-        .assert_code(1)
-        .json();
-    assert!(
-        report["rows"][0]["detail"]
-            .as_str()
-            .unwrap()
-            .contains("uploading images to Mastodon is not built yet")
-    );
-    assert!(mock.requests().is_empty());
-}
