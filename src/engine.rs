@@ -7,7 +7,7 @@
 //! idempotency key where the platform de-duplicates, else by looking it up among the
 //! account's own posts, else it is reported and left for a person (`herald resolve`).
 
-use crate::channel::send::{Card, Lookup, Outgoing, Receipt, SendError, Sender};
+use crate::channel::send::{About, Card, Lookup, Outgoing, Receipt, SendError, Sender};
 use crate::ledger::{ErrorClass, Event, History, Key, KeyState, Record, Writer};
 use crate::settings::Publishing;
 use jiff::{SignedDuration, Timestamp};
@@ -31,6 +31,7 @@ pub struct Job {
     pub images: Vec<(std::path::PathBuf, String)>,
     /// The announcement's link card (first part).
     pub card: Option<Card>,
+    pub about: std::sync::Arc<About>,
 }
 
 /// What happened to one (variant, channel) in this run.
@@ -220,6 +221,7 @@ async fn publish_job(job: &Job, sender: &dyn Sender, shared: &Shared) -> Row {
                 Vec::new()
             },
             card: if i == 0 { job.card.clone() } else { None },
+            about: job.about.clone(),
             planned_id: shared
                 .history
                 .planned_id(&k, &job.hash)

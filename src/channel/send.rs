@@ -26,9 +26,23 @@ pub struct Outgoing {
     pub images: Vec<(std::path::PathBuf, String)>,
     /// The announcement's link, for platforms that show a card (first part only).
     pub card: Option<Card>,
+    /// What the announcement is, for kinds that list it whole (feeds).
+    pub about: std::sync::Arc<About>,
     /// The remote id chosen before the first attempt (see [`Sender::plan`]), the same in
     /// every attempt at this content.
     pub planned_id: Option<String>,
+}
+
+/// The announcement a part belongs to, as its front matter says.
+#[derive(Debug, Clone, PartialEq)]
+pub struct About {
+    pub id: String,
+    pub title: String,
+    pub summary: Option<String>,
+    pub link: Option<String>,
+    pub tags: Vec<String>,
+    /// When it was scheduled (the approved `publish_at`).
+    pub publish_at: Option<jiff::Timestamp>,
 }
 
 /// A link preview the sender builds itself (Bluesky does not fetch pages).

@@ -4,7 +4,7 @@
 use super::output::{BOLD, DIM, ERROR, GOOD, WARNING};
 use super::{Exit, Instance, Planned, UsageError};
 use crate::channel::SendContext;
-use crate::channel::send::Card;
+use crate::channel::send::{About, Card};
 use crate::cli::{Format, Global};
 use crate::diagnostic::Diagnostic;
 use crate::engine::{self, ChannelRun, Clock, Job, Outcome, Row, Shared};
@@ -296,6 +296,14 @@ fn select(
                     uri: uri.clone(),
                     title: v.front.title.clone(),
                     description: v.front.summary.clone().unwrap_or_default(),
+                }),
+                about: Arc::new(About {
+                    id: v.id.clone(),
+                    title: v.front.title.clone(),
+                    summary: v.front.summary.clone(),
+                    link: v.front.link.clone(),
+                    tags: v.front.tags.clone(),
+                    publish_at: v.front.publish_at,
                 }),
             };
             if already_posted(history, post) {
