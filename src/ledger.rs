@@ -14,7 +14,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{BufRead, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 pub const LEDGER_FILE: &str = "ledger.jsonl";
@@ -292,37 +292,94 @@ impl History {
 /// Reads the ledger in `state_dir` (a missing file is an empty ledger).
 pub fn read(state_dir: &Path) -> Result<History, String> {
     let path = state_dir.join(LEDGER_FILE);
-    let text = match std::fs::read(&path) {
-        Ok(bytes) => bytes,
+    let file = match File::open(&path) {
+        Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(History::default()),
         Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
     };
-    replay(&text, &path)
+    let meta = file
+        .metadata()
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if !meta.is_file() {
+        return Err(format!(
+            "{} is not a regular file; the ledger must be one",
+            path.display()
+        ));
+    }
+    if meta.len() > crate::limits::LEDGER_BYTES {
+        return Err(format!(
+            "{} is larger than {} MB; Herald reads ledgers up to that size. Move it aside (keep it in Git history) only after checking that nothing is in doubt",
+            path.display(),
+            crate::limits::LEDGER_BYTES / (1024 * 1024)
+        ));
+    }
+    replay(
+        std::io::BufReader::new(file.take(crate::limits::LEDGER_BYTES)),
+        &path,
+    )
 }
 
-fn replay(bytes: &[u8], path: &Path) -> Result<History, String> {
+/// The longest ledger line Herald reads; real ones are a few hundred bytes.
+const MAX_LINE: usize = 64 * 1024;
+
+/// Replays the ledger line by line, holding one line in memory at a time. A damaged line
+/// is reported and skipped: the lines around it still count. (A post is never recorded
+/// by one line alone: `started` comes first, so losing a `posted` line leaves the post
+/// in doubt, to be reconciled, never silently sent again.) An unfinished last line is a
+/// run that died while writing it.
+pub fn replay(mut input: impl std::io::BufRead, path: &Path) -> Result<History, String> {
     let mut history = History::default();
-    let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    for (n, line) in bytes[..complete].split(|&b| b == b'\n').enumerate() {
+    let mut line = Vec::new();
+    let mut n = 0;
+    loop {
+        line.clear();
+        let read = (&mut input)
+            .take(MAX_LINE as u64 + 1)
+            .read_until(b'\n', &mut line)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        if read == 0 {
+            break;
+        }
+        n += 1;
+        if line.last() != Some(&b'\n') {
+            if line.len() > MAX_LINE {
+                // Skip the rest of an overlong line.
+                let mut rest = Vec::new();
+                loop {
+                    rest.clear();
+                    let more = (&mut input)
+                        .take(MAX_LINE as u64)
+                        .read_until(b'\n', &mut rest)
+                        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                    if more == 0 || rest.last() == Some(&b'\n') {
+                        break;
+                    }
+                }
+                history.warnings.push(format!(
+                    "{}:{n}: this line is longer than any ledger record; it is ignored (restore the file from Git history to see what it was)",
+                    path.display()
+                ));
+                continue;
+            }
+            history.warnings.push(format!(
+                "{}:{n}: the last line was cut short (a run was interrupted while writing it); it is ignored",
+                path.display()
+            ));
+            break;
+        }
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let record: Record = serde_json::from_slice(line).map_err(|e| {
-            format!(
-                "{}:{}: this ledger line is damaged ({e}); restore the file from Git history",
-                path.display(),
-                n + 1
-            )
-        })?;
-        history.lines += 1;
-        history.apply(record);
-    }
-    if complete < bytes.len() {
-        let line = bytes[..complete].iter().filter(|&&b| b == b'\n').count() + 1;
-        history.warnings.push(format!(
-            "{}:{line}: the last line was cut short (a run was interrupted while writing it); it is ignored",
-            path.display()
-        ));
+        match serde_json::from_slice::<Record>(&line) {
+            Ok(record) => {
+                history.lines += 1;
+                history.apply(record);
+            }
+            Err(e) => history.warnings.push(format!(
+                "{}:{n}: this ledger line is damaged ({e}) and is ignored; the other lines still count. Compare the file with its Git history",
+                path.display()
+            )),
+        }
     }
     Ok(history)
 }
@@ -494,9 +551,34 @@ mod tests {
     }
 
     #[test]
-    fn a_damaged_line_in_the_middle_is_an_error() {
-        let err = replay(b"{\"event\":\"started\"}\nnot json\n", Path::new("l")).unwrap_err();
-        assert!(err.starts_with("l:1: this ledger line is damaged"), "{err}");
+    fn a_damaged_line_is_reported_and_every_other_line_still_counts() {
+        let good = |part: u32, event: &str| {
+            format!(
+                r#"{{"event":"{event}","id":"a","lang":"et","channel":"m","part":{part},"hash":"h","at":"2026-06-30T07:00:00Z"}}"#
+            )
+        };
+        let text = format!(
+            "{}\n{{\"event\":\"posted\",\"id\n{}\n\n{}\n{}\n",
+            good(1, "started"),
+            good(1, "posted"),
+            good(2, "started"),
+            "x".repeat(MAX_LINE * 3)
+        );
+        let h = replay(text.as_bytes(), Path::new("l")).unwrap();
+        assert_eq!(h.lines, 3);
+        assert!(matches!(h.state(&key(1)), Some(KeyState::Posted { .. })));
+        assert!(matches!(h.state(&key(2)), Some(KeyState::InDoubt { .. })));
+        assert_eq!(h.warnings.len(), 2, "{:#?}", h.warnings);
+        assert!(h.warnings[0].starts_with("l:2: this ledger line is damaged"));
+        assert!(h.warnings[1].starts_with("l:6: this line is longer than any ledger record"));
+    }
+
+    #[test]
+    fn a_ledger_that_is_not_a_regular_file_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join(LEDGER_FILE)).unwrap();
+        let err = read(dir.path()).unwrap_err();
+        assert!(err.contains("is not a regular file"), "{err}");
     }
 
     #[test]

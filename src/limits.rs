@@ -10,6 +10,10 @@ pub const ANNOUNCEMENT_BYTES: u64 = 1024 * 1024;
 pub const TEMPLATE_BYTES: u64 = 256 * 1024;
 /// An image (hashed for approval, embedded in the preview).
 pub const IMAGE_BYTES: u64 = 50 * 1024 * 1024;
+/// The ledger (read line by line; about two million records).
+pub const LEDGER_BYTES: u64 = 512 * 1024 * 1024;
+/// The configuration file.
+pub const CONFIG_BYTES: u64 = 1024 * 1024;
 
 /// Reads `path` whole unless it is larger than `limit` bytes; `what` names it for the
 /// message ("announcement file", "template").

@@ -199,20 +199,37 @@ impl Settings {
     ) -> Result<Settings, Diagnostics> {
         let config_path = config.map_or_else(|| PathBuf::from(DEFAULT_CONFIG), Path::to_path_buf);
         let full_path = root.join(&config_path);
+        let text = crate::limits::read_limited(&full_path, crate::limits::CONFIG_BYTES, "configuration file")
+            .and_then(|bytes| String::from_utf8(bytes).map_err(|_| std::io::Error::other("it is not UTF-8 text")))
+            .map_err(|e| {
+                let mut d = Diagnostics::new();
+                d.push(Diagnostic::error(
+                    &config_path,
+                    None,
+                    format!(
+                        "cannot read the configuration: {e}; run herald in the repository folder or pass `--root DIR` / `--config FILE`"
+                    ),
+                ));
+                d
+            })?;
+        Settings::from_text(root, &config_path, &text, env)
+    }
+
+    /// Validates configuration `text` (read from `config_path` below `root`).
+    pub fn from_text(
+        root: &Path,
+        config_path: &Path,
+        text: &str,
+        env: &BTreeMap<String, String>,
+    ) -> Result<Settings, Diagnostics> {
+        let text = text.to_owned();
+        let config_path = config_path.to_path_buf();
         let shown = config_path.clone();
         let err = |pos: Option<Pos>, msg: String| {
             let mut d = Diagnostics::new();
             d.push(Diagnostic::error(&shown, pos, msg));
             d
         };
-        let text = std::fs::read_to_string(&full_path).map_err(|e| {
-            err(
-                None,
-                format!(
-                    "cannot read the configuration: {e}; run herald in the repository folder or pass `--root DIR` / `--config FILE`"
-                ),
-            )
-        })?;
         let locator = Locator::new(&text);
         if let Err(e) = toml::de::DeTable::parse(&text) {
             let pos = e.span().map(|s| locator.pos_of_offset(s.start));

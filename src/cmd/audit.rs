@@ -2,9 +2,9 @@
 //! where it went out, from the repository alone (ledger + files + Git history).
 
 use super::output::{BOLD, DIM, WARNING};
-use super::{Exit, Instance, UsageError};
+use super::{Exit, Instance};
 use crate::cli::{Format, Global};
-use crate::ledger::{self, KeyState};
+use crate::ledger::KeyState;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -32,7 +32,7 @@ type Posted = (jiff::Timestamp, String, Vec<(u32, String)>);
 
 pub fn run(instance: &Instance, global: &Global) -> anyhow::Result<Exit> {
     let s = &instance.settings;
-    let history = ledger::read(&s.root.join(&s.state_dir)).map_err(|e| UsageError(vec![e]))?;
+    let history = super::read_ledger(s)?;
     let mut posted: BTreeMap<(String, String, String), Posted> = BTreeMap::new();
     for (key, state) in &history.states {
         if let KeyState::Posted { url, at, hash, .. } = state {

@@ -21,6 +21,7 @@ use crate::render::{self, Post, Prepared, Templates};
 use crate::settings::Settings;
 use jiff::Timestamp;
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::PathBuf;
 
 /// How a command ended, mapped to the exit code by `main`.
@@ -55,6 +56,17 @@ impl std::fmt::Display for UsageError {
 }
 
 impl std::error::Error for UsageError {}
+
+/// The replayed ledger; its warnings (a damaged or cut-off line) go to stderr.
+fn read_ledger(settings: &Settings) -> anyhow::Result<crate::ledger::History> {
+    let history = crate::ledger::read(&settings.root.join(&settings.state_dir))
+        .map_err(|e| UsageError(vec![e]))?;
+    let mut err = anstream::stderr().lock();
+    for w in &history.warnings {
+        writeln!(err, "{}warning{:#}: {w}", output::WARNING, output::WARNING)?;
+    }
+    Ok(history)
+}
 
 /// Runs the command `cli` names.
 pub fn run(cli: Cli, env: &BTreeMap<String, String>) -> anyhow::Result<Exit> {

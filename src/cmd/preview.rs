@@ -2,7 +2,7 @@
 //! `--format markdown`, a summary for a CI job summary).
 
 use super::output::{ERROR, GOOD};
-use super::{Exit, Instance, UsageError};
+use super::{Exit, Instance};
 use crate::cli::{Format, Global};
 use std::io::Write;
 use std::path::Path;
@@ -26,8 +26,7 @@ pub fn run(instance: &Instance, global: &Global, out_dir: Option<&Path>) -> anyh
         write!(out, "{}", crate::preview::markdown(&plan))?;
         return Ok(exit);
     }
-    let history =
-        crate::ledger::read(&s.root.join(&s.state_dir)).map_err(|e| UsageError(vec![e]))?;
+    let history = super::read_ledger(s)?;
     let dir = out_dir.map_or_else(|| s.root.join("preview"), Path::to_path_buf);
     std::fs::create_dir_all(&dir)?;
     let file = dir.join("index.html");

@@ -90,7 +90,7 @@ fn already_posted(history: &History, post: &crate::render::Post<'_>) -> bool {
 pub fn dry_run(instance: &Instance, global: &Global, allow_late: bool) -> anyhow::Result<Exit> {
     let s = &instance.settings;
     // Read without the lock: a dry run changes nothing.
-    let history = ledger::read(&s.root.join(&s.state_dir)).map_err(|e| UsageError(vec![e]))?;
+    let history = super::read_ledger(s)?;
     let plan = instance.plan(global.channel.as_deref());
     let tz = &instance.settings.tz;
     let mut due = Vec::new();

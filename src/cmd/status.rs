@@ -1,9 +1,9 @@
 //! `herald status`: per announcement variant and channel, where things stand.
 
 use super::output::{BOLD, DIM, ERROR, GOOD, WARNING};
-use super::{Exit, Instance, UsageError};
+use super::{Exit, Instance};
 use crate::cli::{Format, Global};
-use crate::ledger::{self, History, Key, KeyState};
+use crate::ledger::{History, Key, KeyState};
 use crate::schedule::{Timing, timing};
 use serde::Serialize;
 use std::io::Write;
@@ -100,7 +100,7 @@ fn from_ledger(
 
 pub fn run(instance: &Instance, global: &Global) -> anyhow::Result<Exit> {
     let s = &instance.settings;
-    let history = ledger::read(&s.root.join(&s.state_dir)).map_err(|e| UsageError(vec![e]))?;
+    let history = super::read_ledger(s)?;
     let tz = &instance.settings.tz;
     let plan = instance.plan(global.channel.as_deref());
     let rows: Vec<VariantStatus<'_>> = plan
