@@ -7,7 +7,7 @@
 //! idempotency key where the platform de-duplicates, else by looking it up among the
 //! account's own posts, else it is reported and left for a person (`herald resolve`).
 
-use crate::channel::send::{Lookup, Outgoing, Receipt, SendError, Sender};
+use crate::channel::send::{LinkCard, Lookup, Outgoing, Receipt, SendError, Sender};
 use crate::ledger::{ErrorClass, Event, History, Key, KeyState, Record, Writer};
 use crate::settings::Publishing;
 use jiff::{SignedDuration, Timestamp};
@@ -32,6 +32,8 @@ pub struct Job {
     pub parts: Vec<String>,
     /// Images that go with the first part: (absolute path, alt text).
     pub images: Vec<(std::path::PathBuf, String)>,
+    /// The link that goes with the first part.
+    pub card: Option<LinkCard>,
 }
 
 /// What happened to one (variant, channel) in this run.
@@ -215,6 +217,7 @@ async fn publish_job(job: &Job, sender: &dyn Sender, shared: &Shared) -> Row {
             } else {
                 Vec::new()
             },
+            card: if i == 0 { job.card.clone() } else { None },
         };
         let state = shared.history.state(&k).cloned();
         let part = if job.parts.len() > 1 {

@@ -4,6 +4,7 @@
 use super::output::{BOLD, DIM, ERROR, GOOD, WARNING};
 use super::{Exit, Instance, Planned, UsageError};
 use crate::channel::SendContext;
+use crate::channel::send::LinkCard;
 use crate::cli::{Format, Global};
 use crate::diagnostic::Diagnostic;
 use crate::engine::{self, ChannelRun, Clock, Job, Outcome, Row, Shared};
@@ -291,6 +292,11 @@ fn select(
                     .iter()
                     .map(|img| (instance.settings.root.join(&img.path), img.alt.clone()))
                     .collect(),
+                card: v.front.link.as_ref().map(|url| LinkCard {
+                    url: url.clone(),
+                    title: v.front.title.clone(),
+                    description: v.front.summary.clone(),
+                }),
             };
             if already_posted(history, post) {
                 continue;

@@ -23,3 +23,4 @@ mod snapshots;
 mod templates;
 mod webhooks;
 mod workflows;
+mod x;
