@@ -10,6 +10,7 @@ mod conformance;
 mod crash;
 mod dry_run;
 mod examples;
+mod facebook;
 mod front_matter;
 mod json;
 mod mastodon;
