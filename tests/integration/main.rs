@@ -13,6 +13,7 @@ mod examples;
 mod facebook;
 mod front_matter;
 mod json;
+mod linkedin;
 mod mastodon;
 mod mock_mastodon;
 mod mock_webhook;
