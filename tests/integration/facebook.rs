@@ -455,3 +455,45 @@ async fn doctor_checks_that_the_token_is_the_pages_own() {
         assert!(all.iter().all(|r| r.method.as_str() == "GET"));
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_bundled_example_goes_out_exactly_as_the_dry_run_shows() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(format!("/v26.0/{PAGE}/feed")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "id": POST })))
+        .mount(&server)
+        .await;
+    mount_permalinks(&server).await;
+    let repo = Repo::bundled_examples(&[("facebook_en", &server.uri())]);
+    let env = [("FACEBOOK_PAGE_TOKEN", TOKEN)];
+    let at = "2022-06-30 10:30";
+    let args = [
+        "publish",
+        "--channel",
+        "facebook_en",
+        "--format",
+        "json",
+        "--at",
+        at,
+    ];
+    let plan = repo
+        .run_env(&[&["publish", "--dry-run"], &args[1..]].concat(), &env)
+        .assert_code(0)
+        .json();
+    let planned = crate::harness::planned(&plan, "facebook_en", POST);
+    repo.run_env(&args, &env).assert_code(0);
+    let all = server.received_requests().await.unwrap();
+    let posts: Vec<&Request> = all.iter().filter(|r| r.method.as_str() == "POST").collect();
+    assert_eq!(posts.len(), planned.len());
+    for (r, (action, body)) in posts.iter().zip(&planned) {
+        assert_eq!(action, &format!("POST {}{}", server.uri(), r.url.path()));
+        assert_eq!(self::body(r), *body);
+    }
+    let status = repo.run_env(&["status", "--channel", "facebook_en", "--at", at], &env);
+    assert!(
+        status.stdout.contains(&permalink(POST)),
+        "{}",
+        status.stdout
+    );
+}

@@ -435,3 +435,53 @@ async fn doctor_warns_before_the_token_expires_and_checks_it_read_only() {
         assert!(all.iter().all(|r| r.method.as_str() == "GET"));
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_bundled_example_goes_out_exactly_as_the_dry_run_shows() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/rest/posts"))
+        .respond_with(created())
+        .mount(&server)
+        .await;
+    let repo = Repo::bundled_examples(&[("linkedin_en", &server.uri())]);
+    let env = [("LINKEDIN_TOKEN", TOKEN)];
+    let at = "2022-06-30 10:30";
+    let args = [
+        "publish",
+        "--channel",
+        "linkedin_en",
+        "--format",
+        "json",
+        "--at",
+        at,
+    ];
+    let plan = repo
+        .run_env(&[&["publish", "--dry-run"], &args[1..]].concat(), &env)
+        .assert_code(0)
+        .json();
+    let planned = crate::harness::planned(&plan, "linkedin_en", SHARE);
+    repo.run_env(&args, &env).assert_code(0);
+    let all = server.received_requests().await.unwrap();
+    assert_eq!(all.len(), planned.len());
+    for (r, (action, body)) in all.iter().zip(&planned) {
+        assert_eq!(
+            action,
+            &format!(
+                "POST {}{} (Linkedin-Version: 202601)",
+                server.uri(),
+                r.url.path()
+            )
+        );
+        assert_eq!(self::body(r), *body);
+        assert_rest_headers(r);
+    }
+    let status = repo.run_env(&["status", "--channel", "linkedin_en", "--at", at], &env);
+    assert!(
+        status
+            .stdout
+            .contains(&format!("https://www.linkedin.com/feed/update/{SHARE}/")),
+        "{}",
+        status.stdout
+    );
+}

@@ -590,3 +590,51 @@ async fn doctor_signs_in_read_only() {
         .json();
     assert_eq!(report[0]["findings"][0]["level"], "error");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_bundled_example_goes_out_exactly_as_the_dry_run_shows() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/2/tweets"))
+        .respond_with(created("1880000000000000041", "…"))
+        .mount(&server)
+        .await;
+    let repo = Repo::bundled_examples(&[("x_en", &server.uri())]);
+    let env = [
+        ("X_CONSUMER_KEY", CONSUMER_KEY),
+        ("X_CONSUMER_SECRET", CONSUMER_SECRET),
+        ("X_ACCESS_TOKEN", TOKEN),
+        ("X_ACCESS_TOKEN_SECRET", TOKEN_SECRET),
+    ];
+    let at = "2022-06-30 10:30";
+    let args = [
+        "publish",
+        "--channel",
+        "x_en",
+        "--format",
+        "json",
+        "--at",
+        at,
+    ];
+    let plan = repo
+        .run_env(&[&["publish", "--dry-run"], &args[1..]].concat(), &env)
+        .assert_code(0)
+        .json();
+    let planned = crate::harness::planned(&plan, "x_en", "1880000000000000041");
+    repo.run_env(&args, &env).assert_code(0);
+    let all = server.received_requests().await.unwrap();
+    assert_eq!(all.len(), planned.len());
+    for (r, (action, body)) in all.iter().zip(&planned) {
+        assert_eq!(action, &format!("POST {}{}", server.uri(), r.url.path()));
+        assert_eq!(self::body(r), *body);
+        assert_signed(r);
+    }
+    let status = repo.run_env(&["status", "--channel", "x_en", "--at", at], &env);
+    assert!(
+        status
+            .stdout
+            .contains("https://x.com/i/web/status/1880000000000000041"),
+        "{}",
+        status.stdout
+    );
+}
