@@ -7,7 +7,7 @@
 //! idempotency key where the platform de-duplicates, else by looking it up among the
 //! account's own posts, else it is reported and left for a person (`herald resolve`).
 
-use crate::channel::send::{About, Card, Lookup, Outgoing, Receipt, SendError, Sender};
+use crate::channel::send::{About, LinkCard, Lookup, Outgoing, Receipt, SendError, Sender};
 use crate::ledger::{ErrorClass, Event, History, Key, KeyState, Record, Writer};
 use crate::settings::Publishing;
 use jiff::{SignedDuration, Timestamp};
@@ -30,7 +30,7 @@ pub struct Job {
     /// Images that go with the first part: (absolute path, alt text).
     pub images: Vec<(std::path::PathBuf, String)>,
     /// The announcement's link card (first part).
-    pub card: Option<Card>,
+    pub card: Option<LinkCard>,
     pub about: std::sync::Arc<About>,
 }
 

@@ -2,7 +2,7 @@
 //! `com.atproto.repo.putRecord` under a record key chosen before the first attempt.
 
 use super::send::{
-    self, BoxFuture, Card, Finding, Lookup, Outgoing, Receipt, SendError, Sender, bearer,
+    self, BoxFuture, Finding, LinkCard, Lookup, Outgoing, Receipt, SendError, Sender, bearer,
     from_reqwest,
 };
 use super::{Base, Channel, ConfigProblem, Kind, Request, Rules, SecretRef, SendContext, Shape};
@@ -102,10 +102,10 @@ impl Channel for Bluesky {
                 ))
             } else {
                 front.link.as_ref().map(|uri| {
-                    external_embed(&Card {
-                        uri: uri.clone(),
+                    external_embed(&LinkCard {
+                        url: uri.clone(),
                         title: front.title.clone(),
-                        description: front.summary.clone().unwrap_or_default(),
+                        description: front.summary.clone(),
                     })
                 })
             };
@@ -211,13 +211,14 @@ fn images_embed(images: Vec<EmbeddedImage>) -> Value {
 }
 
 /// A link card built by Herald from the announcement (the PDS does not fetch pages).
-fn external_embed(card: &Card) -> Value {
+fn external_embed(card: &LinkCard) -> Value {
     json!({
         "$type": "app.bsky.embed.external",
         "external": {
-            "uri": card.uri,
+            "uri": card.url,
             "title": card.title,
-            "description": card.description,
+            // Required by the lexicon, even when empty.
+            "description": card.description.clone().unwrap_or_default(),
         },
     })
 }

@@ -1,14 +1,27 @@
 //! Facebook Page (Graph API): `POST /{page-id}/feed`.
+//!
+//! Images go up first as unpublished photos (`POST /{page-id}/photos`, `published=false`,
+//! alt text in `alt_text_custom`); the post names them in `attached_media`. The rest of a
+//! long text goes out as comments, each replying to the part before, only when
+//! `thread_as_comments` is on; otherwise a text over the limit is an error at `check`.
+//! Facebook has no idempotency key: a part whose answer was lost is looked up among the
+//! Page's published posts (or the comments it replies to) before anything is re-sent.
 
-use super::{Base, Channel, ConfigProblem, Kind, Request, Rules, SecretRef};
+use super::send::{
+    self, BoxFuture, Finding, LinkCard, Lookup, Outgoing, Receipt, SendError, Sender, bearer,
+    before_posting, fold_space, from_reqwest, from_status,
+};
+use super::{Base, Channel, ConfigProblem, Kind, Request, Rules, SecretRef, SendContext};
 use crate::render::{Counter, ImageFormat, Post};
+use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
+use std::time::Duration;
 
 /// The Graph API version used when the configuration does not name one.
-pub const DEFAULT_GRAPH_VERSION: &str = "v24.0";
+pub const DEFAULT_GRAPH_VERSION: &str = "v26.0";
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Settings {
     page_id: String,
@@ -20,10 +33,17 @@ struct Settings {
     /// text over the limit is then an error at `check`.
     #[serde(default)]
     thread_as_comments: bool,
+    /// The Graph API server, without the version (a test double in tests).
+    #[serde(default = "default_api")]
+    api_url: String,
 }
 
 fn default_version() -> String {
     DEFAULT_GRAPH_VERSION.into()
+}
+
+fn default_api() -> String {
+    "https://graph.facebook.com".into()
 }
 
 pub struct Facebook {
@@ -37,15 +57,58 @@ impl Facebook {
         table: Map<String, Value>,
     ) -> Result<Box<dyn Channel>, Vec<ConfigProblem>> {
         let settings: Settings = super::settings(table)?;
+        let mut problems = Vec::new();
+        if settings.page_id.is_empty() || !settings.page_id.chars().all(|c| c.is_ascii_digit()) {
+            problems.push(ConfigProblem::at(
+                "page_id",
+                format!(
+                    "`page_id` is the Page's numeric id (Page settings → About → Page ID), found \"{}\"",
+                    settings.page_id
+                ),
+            ));
+        }
+        let v = &settings.graph_version;
+        if !(v.starts_with('v') && v[1..].split('.').all(|n| n.parse::<u32>().is_ok())) {
+            problems.push(ConfigProblem::at(
+                "graph_version",
+                format!("`graph_version` looks like \"{DEFAULT_GRAPH_VERSION}\", found \"{v}\""),
+            ));
+        }
+        if let Err(why) = crate::announcement::check_url(&settings.api_url) {
+            problems.push(ConfigProblem::at("api_url", format!("`api_url` {why}")));
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
         Ok(Box::new(Facebook { base, settings }))
     }
+}
 
-    fn graph(&self, path: &str) -> String {
+impl Settings {
+    fn url(&self, path: &str) -> String {
         format!(
-            "POST https://graph.facebook.com/{}/{path}",
-            self.settings.graph_version
+            "{}/{}/{path}",
+            self.api_url.trim_end_matches('/'),
+            self.graph_version
         )
     }
+}
+
+/// The body of `POST /{page-id}/feed`, the same in the dry run and when sending. With
+/// images the link stays in the text only: a post has photos or a link preview.
+fn feed_body(text: &str, link: Option<&str>, photo_ids: &[String]) -> Value {
+    let mut body = json!({ "message": text });
+    if photo_ids.is_empty() {
+        if let Some(link) = link {
+            body["link"] = Value::String(link.to_owned());
+        }
+    } else {
+        body["attached_media"] = photo_ids
+            .iter()
+            .map(|id| json!({ "media_fbid": id }))
+            .collect();
+    }
+    body
 }
 
 impl Channel for Facebook {
@@ -77,40 +140,295 @@ impl Channel for Facebook {
     }
     fn requests(&self, post: &Post) -> Vec<Request> {
         let front = &post.variant.front;
-        let page = &self.settings.page_id;
+        let s = &self.settings;
+        let page = &s.page_id;
         let mut out = Vec::new();
         for image in &front.images {
             out.push(Request {
-                action: self.graph(&format!("{page}/photos")),
+                action: format!("POST {} (multipart)", s.url(&format!("{page}/photos"))),
                 body: json!({ "source": image.path, "alt_text_custom": image.alt, "published": false }),
             });
         }
+        let photos: Vec<String> = front
+            .images
+            .iter()
+            .map(|img| super::upload_id(&img.path))
+            .collect();
         for (i, part) in post.parts.iter().enumerate() {
             if i == 0 {
-                let mut body = json!({ "message": part.text });
-                if let Some(link) = &front.link
-                    && front.images.is_empty()
-                {
-                    body["link"] = Value::String(link.clone());
-                }
-                if !front.images.is_empty() {
-                    body["attached_media"] = front
-                        .images
-                        .iter()
-                        .map(|img| json!({ "media_fbid": super::upload_id(&img.path) }))
-                        .collect();
-                }
                 out.push(Request {
-                    action: self.graph(&format!("{page}/feed")),
-                    body,
+                    action: format!("POST {}", s.url(&format!("{page}/feed"))),
+                    body: feed_body(&part.text, front.link.as_deref(), &photos),
                 });
             } else {
                 out.push(Request {
-                    action: self.graph(&format!("{}/comments", super::earlier_part_id(1))),
+                    action: format!(
+                        "POST {}",
+                        s.url(&format!("{}/comments", super::earlier_part_id(i)))
+                    ),
                     body: json!({ "message": part.text }),
                 });
             }
         }
         out
+    }
+    fn sender(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
+        Ok(Box::new(FacebookSender {
+            http: ctx.http.clone(),
+            settings: self.settings.clone(),
+            token: send::secret(ctx.env, &self.settings.token_env, "Facebook Page token")?,
+        }))
+    }
+}
+
+struct FacebookSender {
+    http: reqwest::Client,
+    settings: Settings,
+    token: SecretString,
+}
+
+impl FacebookSender {
+    async fn get(&self, path: &str, query: &[(&str, &str)]) -> Result<Value, SendError> {
+        let response = self
+            .http
+            .get(send::with_query(&self.settings.url(path), query))
+            .header("Authorization", bearer(&self.token))
+            .send()
+            .await
+            .map_err(from_reqwest)?;
+        self.read(response).await
+    }
+
+    async fn post_json(&self, path: &str, body: &Value) -> Result<Value, SendError> {
+        let response = self
+            .http
+            .post(self.settings.url(path))
+            .header("Authorization", bearer(&self.token))
+            .json(body)
+            .send()
+            .await
+            .map_err(from_reqwest)?;
+        self.read(response).await
+    }
+
+    /// Uploads one image as an unpublished photo; returns its id.
+    async fn upload(&self, name: String, bytes: Vec<u8>, alt: String) -> Result<String, SendError> {
+        let mime = send::image_mime(&bytes);
+        let part = reqwest::multipart::Part::bytes(bytes)
+            .file_name(name)
+            .mime_str(mime)
+            .map_err(|e| SendError::permanent(format!("cannot build the upload: {e}")))?;
+        let form = reqwest::multipart::Form::new()
+            .part("source", part)
+            .text("published", "false")
+            .text("alt_text_custom", alt);
+        let response = self
+            .http
+            .post(
+                self.settings
+                    .url(&format!("{}/photos", self.settings.page_id)),
+            )
+            .header("Authorization", bearer(&self.token))
+            .multipart(form)
+            .send()
+            .await
+            .map_err(from_reqwest)?;
+        let answer = self.read(response).await?;
+        answer["id"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| SendError::permanent("Facebook's upload answer has no photo id"))
+    }
+
+    async fn read(&self, response: reqwest::Response) -> Result<Value, SendError> {
+        let status = response.status().as_u16();
+        let wait =
+            send::retry_after(response.headers()).or_else(|| regain_access(response.headers()));
+        let text = response.text().await.map_err(from_reqwest)?;
+        let answer: Option<Value> = serde_json::from_str(&text).ok();
+        match answer {
+            Some(answer) if answer.get("error").is_some() => {
+                Err(self.error(status, wait, &answer["error"]))
+            }
+            Some(answer) if (200..300).contains(&status) => Ok(answer),
+            _ => Err(from_status(status, wait, &text)),
+        }
+    }
+
+    /// Maps a Graph API error (`{"error": {"message", "code", "error_subcode", …}}`) by
+    /// its code, as Facebook's error-handling guide does.
+    fn error(&self, status: u16, wait: Option<Duration>, error: &Value) -> SendError {
+        let code = error["code"].as_i64().unwrap_or_default();
+        let message = error["error_user_msg"]
+            .as_str()
+            .or_else(|| error["message"].as_str())
+            .unwrap_or("no message")
+            .trim();
+        let env = &self.settings.token_env;
+        match code {
+            190 | 102 => SendError::permanent(format!(
+                "the Facebook Page token is invalid or has expired (code {code}: {message}); \
+                 create a new Page access token (from a long-lived user token, so that it does \
+                 not expire) and put it in `{env}`"
+            )),
+            4 | 17 | 32 | 613 | 341 => SendError::Transient {
+                message: format!(
+                    "Facebook is throttling requests (code {code}: {message}); it is tried again later"
+                ),
+                retry_after: wait,
+                maybe_sent: false,
+            },
+            1 | 2 => SendError::Transient {
+                message: format!("Facebook had a temporary problem (code {code}: {message})"),
+                retry_after: wait,
+                maybe_sent: status != 503,
+            },
+            10 | 200..=299 => SendError::permanent(format!(
+                "the Facebook Page token lacks a permission (code {code}: {message}); create it \
+                 with pages_manage_posts, pages_read_engagement and pages_show_list (and \
+                 pages_manage_engagement for comments) by someone who can create content on the \
+                 Page, and put it in `{env}`"
+            )),
+            368 => SendError::permanent(format!(
+                "Facebook has temporarily blocked posting from this Page for a policy reason \
+                 (code 368: {message}); check the Page's notifications, then resend with \
+                 `herald resolve --not-posted`"
+            )),
+            506 => SendError::permanent(format!(
+                "Facebook refused the post as a duplicate of the Page's previous post (code 506: \
+                 {message}); if it is this announcement posted earlier, record it with \
+                 `herald resolve`, otherwise change the text"
+            )),
+            1609005 => SendError::permanent(format!(
+                "Facebook could not read the announcement's link (code 1609005: {message}); \
+                 check that the `link` opens in a browser"
+            )),
+            _ => SendError::permanent(format!(
+                "Facebook refused the request ({status}, code {code}: {message})"
+            )),
+        }
+    }
+
+    /// The public address of a post or comment. The object exists already: failing to
+    /// read its address must not make the part look unsent.
+    async fn permalink(&self, id: &str) -> Option<String> {
+        match self.get(id, &[("fields", "permalink_url")]).await {
+            Ok(answer) => answer["permalink_url"].as_str().map(str::to_owned),
+            Err(_) => None,
+        }
+    }
+}
+
+/// `X-Business-Use-Case-Usage` (Page tokens) tells, per business, how many minutes
+/// until calls are allowed again; `X-App-Usage` has no such field.
+fn regain_access(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let usage: Value =
+        serde_json::from_str(headers.get("x-business-use-case-usage")?.to_str().ok()?).ok()?;
+    let minutes = usage
+        .as_object()?
+        .values()
+        .flat_map(|v| v.as_array().into_iter().flatten())
+        .filter_map(|u| u["estimated_time_to_regain_access"].as_u64())
+        .max()?;
+    (minutes > 0).then(|| Duration::from_secs(minutes * 60))
+}
+
+impl Sender for FacebookSender {
+    fn send<'a>(&'a self, part: &'a Outgoing) -> BoxFuture<'a, Result<Receipt, SendError>> {
+        Box::pin(async move {
+            let answer = if let Some(parent) = &part.reply_to {
+                self.post_json(
+                    &format!("{parent}/comments"),
+                    &json!({ "message": part.text }),
+                )
+                .await?
+            } else {
+                let mut photos = Vec::new();
+                for (name, bytes, alt) in part.image_files()? {
+                    // Unpublished photos show nowhere until the post names them.
+                    photos.push(
+                        self.upload(name, bytes, alt)
+                            .await
+                            .map_err(before_posting)?,
+                    );
+                }
+                let link = part.card.as_ref().map(|c: &LinkCard| c.url.as_str());
+                let body = feed_body(&part.text, link, &photos);
+                self.post_json(&format!("{}/feed", self.settings.page_id), &body)
+                    .await?
+            };
+            let id = answer["id"]
+                .as_str()
+                .ok_or_else(|| SendError::permanent("Facebook's answer has no post id"))?;
+            Ok(Receipt {
+                remote_id: id.to_owned(),
+                url: self.permalink(id).await,
+            })
+        })
+    }
+
+    fn lookup<'a>(&'a self, part: &'a Outgoing) -> BoxFuture<'a, Result<Lookup, SendError>> {
+        Box::pin(async move {
+            let listing = match &part.reply_to {
+                Some(parent) => {
+                    self.get(
+                        &format!("{parent}/comments"),
+                        &[("fields", "id,message,permalink_url"), ("limit", "100")],
+                    )
+                    .await?
+                }
+                None => {
+                    self.get(
+                        &format!("{}/published_posts", self.settings.page_id),
+                        &[
+                            ("fields", "id,message,created_time,permalink_url"),
+                            ("limit", "25"),
+                        ],
+                    )
+                    .await?
+                }
+            };
+            let wanted = fold_space(&part.text);
+            let found = listing["data"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|p| fold_space(p["message"].as_str().unwrap_or_default()) == wanted);
+            Ok(match found {
+                Some(p) => Lookup::Found(Receipt {
+                    remote_id: p["id"].as_str().unwrap_or_default().to_owned(),
+                    url: p["permalink_url"].as_str().map(str::to_owned),
+                }),
+                None => Lookup::NotFound,
+            })
+        })
+    }
+
+    fn doctor(&self) -> BoxFuture<'_, Vec<Finding>> {
+        Box::pin(async move {
+            let me = match self.get("me", &[("fields", "id,name")]).await {
+                Ok(me) => me,
+                Err(e) => return vec![Finding::error(e.to_string())],
+            };
+            let id = me["id"].as_str().unwrap_or_default();
+            let name = me["name"].as_str().unwrap_or("?");
+            let page = &self.settings.page_id;
+            let mut findings = if id == page {
+                vec![Finding::ok(format!("Page token for \"{name}\" ({page})"))]
+            } else {
+                vec![Finding::error(format!(
+                    "the token in `{}` belongs to \"{name}\" ({id}), not to the Page {page}: \
+                     posts need a Page access token of that Page (GET /{page}?fields=access_token \
+                     with a user token of a Page admin)",
+                    self.settings.token_env
+                ))]
+            };
+            if self.settings.thread_as_comments {
+                findings.push(Finding::info(
+                    "long texts go out as comments under the post (`thread_as_comments`)",
+                ));
+            }
+            findings
+        })
     }
 }

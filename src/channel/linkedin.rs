@@ -1,14 +1,36 @@
 //! LinkedIn organization posts: `POST /rest/posts`.
+//!
+//! Every call names its API version (`Linkedin-Version: YYYYMM`) and Rest.li 2.0.0.
+//! Images go up through the Images API (initialize, `PUT` the bytes, wait until LinkedIn
+//! reports them `AVAILABLE`); a link becomes an article card whose title and description
+//! Herald supplies, since LinkedIn does not read the page. The new post's URN comes in the
+//! `x-restli-id` header. There is no idempotency key: a post whose answer was lost is
+//! looked up among the organization's recent posts before anything is sent again.
 
-use super::{Base, Channel, ConfigProblem, Kind, Request, Rules, SecretRef};
+use super::send::{
+    self, BoxFuture, Finding, Lookup, Outgoing, Receipt, SendError, Sender, bearer, before_posting,
+    fold_space, from_reqwest, from_status,
+};
+use super::{Base, Channel, ConfigProblem, Kind, Request, Rules, SecretRef, SendContext};
 use crate::render::{Counter, ImageFormat, Post};
+use jiff::civil::Date;
+use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
+use std::time::Duration;
 
 /// The `Linkedin-Version` header used when the configuration does not name one.
 pub const DEFAULT_API_VERSION: &str = "202601";
 
-#[derive(Debug, Deserialize)]
+/// LinkedIn's access tokens last 60 days; `doctor` warns from day 50.
+const TOKEN_DAYS: i32 = 60;
+const TOKEN_WARN_DAYS: i32 = 50;
+
+/// How often, and how far apart, an uploaded image's state is read before giving up.
+const IMAGE_POLLS: u32 = 30;
+const IMAGE_POLL_WAIT: Duration = Duration::from_secs(2);
+
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Settings {
     /// `urn:li:organization:<id>`.
@@ -16,10 +38,20 @@ struct Settings {
     token_env: String,
     #[serde(default = "default_version")]
     api_version: String,
+    /// The day the access token was created (`YYYY-MM-DD`), for `doctor`'s expiry warning
+    /// (the name avoids "token", which the configuration keeps for secrets).
+    authorized_on: Option<String>,
+    /// The API server (a test double in tests).
+    #[serde(default = "default_api")]
+    api_url: String,
 }
 
 fn default_version() -> String {
     DEFAULT_API_VERSION.into()
+}
+
+fn default_api() -> String {
+    "https://api.linkedin.com".into()
 }
 
 pub struct Linkedin {
@@ -33,16 +65,44 @@ impl Linkedin {
         table: Map<String, Value>,
     ) -> Result<Box<dyn Channel>, Vec<ConfigProblem>> {
         let settings: Settings = super::settings(table)?;
+        let mut problems = Vec::new();
         if !settings.organization.starts_with("urn:li:organization:") {
-            return Err(vec![ConfigProblem::at(
+            problems.push(ConfigProblem::at(
                 "organization",
                 format!(
                     "`organization` must look like \"urn:li:organization:12345\", found \"{}\"",
                     settings.organization
                 ),
-            )]);
+            ));
+        }
+        let v = &settings.api_version;
+        if v.len() != 6 || !v.chars().all(|c| c.is_ascii_digit()) {
+            problems.push(ConfigProblem::at(
+                "api_version",
+                format!("`api_version` is a month as YYYYMM, like \"{DEFAULT_API_VERSION}\", found \"{v}\""),
+            ));
+        }
+        if let Some(day) = &settings.authorized_on
+            && day.parse::<Date>().is_err()
+        {
+            problems.push(ConfigProblem::at(
+                "authorized_on",
+                format!("`authorized_on` is the day the token was created, like \"2026-01-31\", found \"{day}\""),
+            ));
+        }
+        if let Err(why) = crate::announcement::check_url(&settings.api_url) {
+            problems.push(ConfigProblem::at("api_url", format!("`api_url` {why}")));
+        }
+        if !problems.is_empty() {
+            return Err(problems);
         }
         Ok(Box::new(Linkedin { base, settings }))
+    }
+}
+
+impl Settings {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.api_url.trim_end_matches('/'))
     }
 }
 
@@ -75,6 +135,64 @@ pub fn escape_commentary(text: &str) -> String {
     out
 }
 
+/// What a post shows besides its text.
+enum Content<'a> {
+    None,
+    /// Uploaded images: (image URN, alt text).
+    Images(Vec<(String, &'a str)>),
+    Article {
+        url: &'a str,
+        title: &'a str,
+        description: Option<&'a str>,
+    },
+}
+
+/// The body of `POST /rest/posts`, the same in the dry run and when sending.
+fn post_body(organization: &str, text: &str, content: Content<'_>) -> Value {
+    let mut body = json!({
+        "author": organization,
+        "commentary": escape_commentary(text),
+        "visibility": "PUBLIC",
+        "distribution": {
+            "feedDistribution": "MAIN_FEED",
+            "targetEntities": [],
+            "thirdPartyDistributionChannels": [],
+        },
+        "lifecycleState": "PUBLISHED",
+        "isReshareDisabledByAuthor": false,
+    });
+    match content {
+        Content::None => {}
+        Content::Images(images) if images.len() == 1 => {
+            let (id, alt) = &images[0];
+            body["content"] = json!({ "media": { "id": id, "altText": alt } });
+        }
+        Content::Images(images) => {
+            let images: Vec<Value> = images
+                .iter()
+                .map(|(id, alt)| json!({ "id": id, "altText": alt }))
+                .collect();
+            body["content"] = json!({ "multiImage": { "images": images } });
+        }
+        Content::Article {
+            url,
+            title,
+            description,
+        } => {
+            let mut article = json!({ "source": url, "title": title });
+            if let Some(d) = description {
+                article["description"] = Value::String(d.to_owned());
+            }
+            body["content"] = json!({ "article": article });
+        }
+    }
+    body
+}
+
+fn init_upload_body(organization: &str) -> Value {
+    json!({ "initializeUploadRequest": { "owner": organization } })
+}
+
 impl Channel for Linkedin {
     fn base(&self) -> &Base {
         &self.base
@@ -96,62 +214,419 @@ impl Channel for Linkedin {
         }]
     }
     fn requests(&self, post: &Post) -> Vec<Request> {
+        let s = &self.settings;
         let front = &post.variant.front;
-        let org = &self.settings.organization;
+        let org = &s.organization;
+        let version = &s.api_version;
         let mut out = Vec::new();
-        for _ in &front.images {
+        for image in &front.images {
             out.push(Request {
                 action: format!(
-                    "POST https://api.linkedin.com/rest/images?action=initializeUpload (Linkedin-Version: {})",
-                    self.settings.api_version
+                    "POST {} (Linkedin-Version: {version})",
+                    s.url("/rest/images?action=initializeUpload")
                 ),
-                body: json!({ "initializeUploadRequest": { "owner": org } }),
+                body: init_upload_body(org),
+            });
+            out.push(Request {
+                action: format!("PUT <uploadUrl of {}>", image.path),
+                body: json!({ "file": image.path }),
             });
         }
-        let text = post.parts.first().map(|p| p.text.as_str()).unwrap_or("");
-        let mut body = json!({
-            "author": org,
-            "commentary": escape_commentary(text),
-            "visibility": "PUBLIC",
-            "distribution": {
-                "feedDistribution": "MAIN_FEED",
-                "targetEntities": [],
-                "thirdPartyDistributionChannels": [],
-            },
-            "lifecycleState": "PUBLISHED",
-            "isReshareDisabledByAuthor": false,
-        });
-        if let [image] = front.images.as_slice() {
-            body["content"] =
-                json!({ "media": { "id": super::upload_id(&image.path), "altText": image.alt } });
-        } else if front.images.len() > 1 {
-            body["content"] = json!({ "multiImage": { "images": front.images.iter().map(|img| json!({
-                "id": super::upload_id(&img.path), "altText": img.alt })).collect::<Vec<_>>() } });
+        let content = if !front.images.is_empty() {
+            Content::Images(
+                front
+                    .images
+                    .iter()
+                    .map(|img| (super::upload_id(&img.path), img.alt.as_str()))
+                    .collect(),
+            )
         } else if let Some(link) = &front.link {
-            body["content"] = json!({ "article": {
-                "source": link,
-                "title": front.title,
-                "description": front.summary.clone().unwrap_or_default(),
-            } });
-        }
+            Content::Article {
+                url: link,
+                title: &front.title,
+                description: front.summary.as_deref(),
+            }
+        } else {
+            Content::None
+        };
+        let text = post.parts.first().map(|p| p.text.as_str()).unwrap_or("");
         out.push(Request {
             action: format!(
-                "POST https://api.linkedin.com/rest/posts (Linkedin-Version: {})",
-                self.settings.api_version
+                "POST {} (Linkedin-Version: {version})",
+                s.url("/rest/posts")
             ),
-            body,
+            body: post_body(org, text, content),
         });
         out
     }
+    fn sender(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
+        Ok(Box::new(LinkedinSender {
+            http: ctx.http.clone(),
+            settings: self.settings.clone(),
+            token: send::secret(ctx.env, &self.settings.token_env, "LinkedIn access token")?,
+        }))
+    }
+}
+
+struct LinkedinSender {
+    http: reqwest::Client,
+    settings: Settings,
+    token: SecretString,
+}
+
+impl LinkedinSender {
+    fn rest(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        request
+            .header("Authorization", bearer(&self.token))
+            .header("Linkedin-Version", &self.settings.api_version)
+            .header("X-Restli-Protocol-Version", "2.0.0")
+    }
+
+    async fn check(&self, response: reqwest::Response) -> Result<reqwest::Response, SendError> {
+        let status = response.status().as_u16();
+        if (200..300).contains(&status) {
+            return Ok(response);
+        }
+        let wait = send::retry_after(response.headers());
+        let text = response.text().await.map_err(from_reqwest)?;
+        Err(self.error(status, wait, &text))
+    }
+
+    async fn json(&self, response: reqwest::Response) -> Result<Value, SendError> {
+        let text = self
+            .check(response)
+            .await?
+            .text()
+            .await
+            .map_err(from_reqwest)?;
+        serde_json::from_str(&text).map_err(|e| {
+            SendError::permanent(format!(
+                "LinkedIn answered with something that is not JSON: {e}"
+            ))
+        })
+    }
+
+    /// LinkedIn's errors: `{"status", "code", "serviceErrorCode", "message"}`.
+    fn error(&self, status: u16, wait: Option<Duration>, text: &str) -> SendError {
+        let answer: Value = serde_json::from_str(text).unwrap_or(Value::Null);
+        let message = answer["message"].as_str().unwrap_or(text).trim();
+        let s = &self.settings;
+        match status {
+            401 => SendError::permanent(format!(
+                "the LinkedIn access token is invalid or has expired (401: {message}); tokens last \
+                 60 days: sign in again to create one, put it in `{}` and set `authorized_on` to \
+                 today's date",
+                s.token_env
+            )),
+            403 => SendError::permanent(format!(
+                "LinkedIn does not allow this (403: {message}); the token needs the \
+                 w_organization_social scope, and the member who created it must be an \
+                 administrator or content admin of {}",
+                s.organization
+            )),
+            422 if message.to_lowercase().contains("duplicate") => SendError::permanent(format!(
+                "LinkedIn refused the post as a duplicate of a recent one (422: {message}); if it \
+                 is this announcement posted earlier, record it with `herald resolve`, otherwise \
+                 change the text"
+            )),
+            426 => SendError::permanent(format!(
+                "LinkedIn no longer serves the API version {} (426: {message}); set `api_version` \
+                 to a recent month (YYYYMM)",
+                s.api_version
+            )),
+            // Daily quotas reset at midnight UTC; LinkedIn sends no header saying so.
+            429 => SendError::Transient {
+                message: format!(
+                    "LinkedIn's daily limit is reached (429: {message}); it resets at midnight UTC"
+                ),
+                retry_after: wait.or_else(until_midnight_utc),
+                maybe_sent: false,
+            },
+            400 | 422 => SendError::permanent(format!(
+                "LinkedIn rejected the request ({status}: {message})"
+            )),
+            _ => from_status(status, wait, message),
+        }
+    }
+
+    /// Uploads one image through the Images API and waits until it can be used.
+    async fn upload(&self, bytes: Vec<u8>) -> Result<String, SendError> {
+        let s = &self.settings;
+        let response = self
+            .rest(
+                self.http
+                    .post(s.url("/rest/images?action=initializeUpload")),
+            )
+            .json(&init_upload_body(&s.organization))
+            .send()
+            .await
+            .map_err(from_reqwest)?;
+        let answer = self.json(response).await?;
+        let (Some(upload_url), Some(urn)) = (
+            answer["value"]["uploadUrl"].as_str(),
+            answer["value"]["image"].as_str(),
+        ) else {
+            return Err(SendError::permanent(
+                "LinkedIn's answer to initializeUpload has no uploadUrl or image",
+            ));
+        };
+        let response = self
+            .http
+            .put(upload_url)
+            .header("Authorization", bearer(&self.token))
+            .header("Content-Type", send::image_mime(&bytes))
+            .body(bytes)
+            .send()
+            .await
+            .map_err(from_reqwest)?;
+        self.check(response).await?;
+        let path = format!("/rest/images/{}", encode(urn));
+        for poll in 0..IMAGE_POLLS {
+            if poll > 0 {
+                tokio::time::sleep(IMAGE_POLL_WAIT).await;
+            }
+            let response = self
+                .rest(self.http.get(s.url(&path)))
+                .send()
+                .await
+                .map_err(from_reqwest)?;
+            let image = self.json(response).await?;
+            match image["status"].as_str().unwrap_or_default() {
+                "AVAILABLE" => return Ok(urn.to_owned()),
+                "PROCESSING_FAILED" => {
+                    return Err(SendError::permanent(
+                        "LinkedIn could not process the image (PROCESSING_FAILED); try another \
+                         file (JPEG, PNG or GIF)",
+                    ));
+                }
+                _ => {}
+            }
+        }
+        Err(SendError::Transient {
+            message: "LinkedIn is still processing the image; it is tried again later".into(),
+            retry_after: None,
+            maybe_sent: false,
+        })
+    }
+
+    async fn find_posts(&self, count: &str) -> Result<reqwest::Response, SendError> {
+        let s = &self.settings;
+        let url = send::with_query(
+            &s.url("/rest/posts"),
+            &[
+                ("author", s.organization.as_str()),
+                ("q", "author"),
+                ("count", count),
+                ("sortBy", "LAST_MODIFIED"),
+            ],
+        );
+        self.rest(self.http.get(url))
+            .header("X-RestLi-Method", "FINDER")
+            .send()
+            .await
+            .map_err(from_reqwest)
+    }
+}
+
+/// A URN as one path segment.
+fn encode(urn: &str) -> String {
+    percent_encoding::utf8_percent_encode(urn, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+fn until_midnight_utc() -> Option<Duration> {
+    let now = jiff::Timestamp::now();
+    let utc = jiff::tz::TimeZone::UTC;
+    let tomorrow = now.to_zoned_datetime(utc.clone()).date().tomorrow().ok()?;
+    let midnight = tomorrow.to_zoned_datetime(utc).ok()?.timestamp();
+    Duration::try_from(midnight.duration_since(now)).ok()
+}
+
+fn receipt(urn: &str) -> Receipt {
+    Receipt {
+        remote_id: urn.to_owned(),
+        url: Some(format!("https://www.linkedin.com/feed/update/{urn}/")),
+    }
+}
+
+impl Sender for LinkedinSender {
+    fn send<'a>(&'a self, part: &'a Outgoing) -> BoxFuture<'a, Result<Receipt, SendError>> {
+        Box::pin(async move {
+            if part.reply_to.is_some() {
+                return Err(SendError::permanent(
+                    "LinkedIn posts cannot be threads; shorten the text",
+                ));
+            }
+            let files = part.image_files()?;
+            let mut images = Vec::new();
+            for (_, bytes, _) in &files {
+                // An image that no post names shows nowhere: uploads can be tried again.
+                images.push(self.upload(bytes.clone()).await.map_err(before_posting)?);
+            }
+            let content = if !files.is_empty() {
+                Content::Images(
+                    images
+                        .into_iter()
+                        .zip(&files)
+                        .map(|(urn, (_, _, alt))| (urn, alt.as_str()))
+                        .collect(),
+                )
+            } else if let Some(card) = &part.card {
+                Content::Article {
+                    url: &card.url,
+                    title: &card.title,
+                    description: card.description.as_deref(),
+                }
+            } else {
+                Content::None
+            };
+            let body = post_body(&self.settings.organization, &part.text, content);
+            let response = self
+                .rest(self.http.post(self.settings.url("/rest/posts")))
+                .json(&body)
+                .send()
+                .await
+                .map_err(from_reqwest)?;
+            let response = self.check(response).await?;
+            let urn = response
+                .headers()
+                .get("x-restli-id")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            match urn {
+                Some(urn) => Ok(receipt(&urn)),
+                // Created, but LinkedIn did not say as what: a person must look.
+                None => Err(SendError::Transient {
+                    message: "LinkedIn accepted the post but sent no x-restli-id".into(),
+                    retry_after: None,
+                    maybe_sent: true,
+                }),
+            }
+        })
+    }
+
+    fn lookup<'a>(&'a self, part: &'a Outgoing) -> BoxFuture<'a, Result<Lookup, SendError>> {
+        Box::pin(async move {
+            let response = self.find_posts("20").await?;
+            let posts = self.json(response).await?;
+            let wanted = fold_space(&escape_commentary(&part.text));
+            let found = posts["elements"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|p| fold_space(p["commentary"].as_str().unwrap_or_default()) == wanted);
+            Ok(match found.and_then(|p| p["id"].as_str()) {
+                Some(urn) => Lookup::Found(receipt(urn)),
+                None => Lookup::NotFound,
+            })
+        })
+    }
+
+    fn doctor(&self) -> BoxFuture<'_, Vec<Finding>> {
+        Box::pin(async move {
+            let today = jiff::ZonedDateTime::now().date();
+            let mut findings = token_age(&self.settings, today);
+            findings.extend(version_age(&self.settings.api_version, today));
+            let answer = match self.find_posts("1").await {
+                Ok(response) => self.json(response).await,
+                Err(e) => Err(e),
+            };
+            findings.push(match answer {
+                Ok(_) => Finding::ok(format!(
+                    "the token works and can read the posts of {}",
+                    self.settings.organization
+                )),
+                Err(SendError::Permanent { message }) if message.contains("(403") => {
+                    Finding::warning(format!(
+                        "the token cannot read the organization's posts, so a post whose answer \
+                         was lost cannot be checked (add the r_organization_social scope): {message}"
+                    ))
+                }
+                Err(e) => Finding::error(e.to_string()),
+            });
+            findings
+        })
+    }
+}
+
+/// LinkedIn tokens last 60 days and cannot be read back for their age without the app's
+/// secret, so the configuration records the day it was created.
+fn token_age(s: &Settings, today: Date) -> Vec<Finding> {
+    let Some(issued) = s
+        .authorized_on
+        .as_deref()
+        .and_then(|d| d.parse::<Date>().ok())
+    else {
+        return vec![Finding::warning(format!(
+            "set `authorized_on = \"YYYY-MM-DD\"` to the day the token in `{}` was created, so that \
+             doctor warns before it expires (LinkedIn tokens last {TOKEN_DAYS} days)",
+            s.token_env
+        ))];
+    };
+    let age = issued.until(today).map_or(0, |span| span.get_days());
+    let left = TOKEN_DAYS - age;
+    let renew = format!(
+        "sign in again to create a new token, put it in `{}` and set `authorized_on`",
+        s.token_env
+    );
+    vec![if left <= 0 {
+        Finding::error(format!(
+            "the LinkedIn token created on {issued} has expired ({age} days old); {renew}"
+        ))
+    } else if age >= TOKEN_WARN_DAYS {
+        Finding::warning(format!(
+            "the LinkedIn token created on {issued} expires in {left} day(s); {renew}"
+        ))
+    } else {
+        Finding::ok(format!(
+            "the LinkedIn token created on {issued} is valid for {left} more days"
+        ))
+    }]
+}
+
+/// LinkedIn serves each monthly version for about a year.
+fn version_age(version: &str, today: Date) -> Option<Finding> {
+    let year: i32 = version.get(..4)?.parse().ok()?;
+    let month: i32 = version.get(4..)?.parse().ok()?;
+    let months = (i32::from(today.year()) - year) * 12 + (i32::from(today.month()) - month);
+    (months >= 10).then(|| {
+        Finding::warning(format!(
+            "Linkedin-Version {version} is {months} months old and LinkedIn serves a version for \
+             about a year; set `api_version` to a recent month"
+        ))
+    })
 }
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn reserved_characters_are_escaped() {
         assert_eq!(
-            super::escape_commentary("BETTER (phase 1) #Tartu @city_hall"),
+            escape_commentary("BETTER (phase 1) #Tartu @city_hall"),
             "BETTER \\(phase 1\\) \\#Tartu \\@city\\_hall"
         );
+    }
+
+    fn settings(issued: Option<&str>) -> Settings {
+        Settings {
+            organization: "urn:li:organization:1".into(),
+            token_env: "LI".into(),
+            api_version: DEFAULT_API_VERSION.into(),
+            authorized_on: issued.map(str::to_owned),
+            api_url: default_api(),
+        }
+    }
+
+    #[test]
+    fn token_age_warns_from_day_50_and_fails_from_day_60() {
+        let today: Date = "2026-03-31".parse().unwrap();
+        let level = |issued| token_age(&settings(Some(issued)), today)[0].level;
+        use send::Level::*;
+        assert_eq!(level("2026-02-10"), Ok); // 49 days
+        assert_eq!(level("2026-02-09"), Warning); // 50 days
+        assert_eq!(level("2026-01-31"), Warning); // 59 days: 1 left
+        assert_eq!(level("2026-01-30"), Error); // 60 days
+        assert_eq!(token_age(&settings(None), today)[0].level, Warning);
     }
 }

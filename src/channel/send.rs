@@ -24,8 +24,9 @@ pub struct Outgoing {
     pub thread_root: Option<String>,
     /// Images to attach (first part only): absolute path and alt text.
     pub images: Vec<(std::path::PathBuf, String)>,
-    /// The announcement's link, for platforms that show a card (first part only).
-    pub card: Option<Card>,
+    /// The announcement's link, for platforms that take it apart from the text (first
+    /// part only).
+    pub card: Option<LinkCard>,
     /// What the announcement is, for kinds that list it whole (feeds).
     pub about: std::sync::Arc<About>,
     /// The remote id chosen before the first attempt (see [`Sender::plan`]), the same in
@@ -45,12 +46,14 @@ pub struct About {
     pub publish_at: Option<jiff::Timestamp>,
 }
 
-/// A link preview the sender builds itself (Bluesky does not fetch pages).
+/// The announcement's `link` with what a platform shows on its preview card. Some
+/// platforms (LinkedIn, Bluesky) do not fetch the page, so Herald supplies title and
+/// description.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Card {
-    pub uri: String,
+pub struct LinkCard {
+    pub url: String,
     pub title: String,
-    pub description: String,
+    pub description: Option<String>,
 }
 
 impl Outgoing {
@@ -283,4 +286,63 @@ pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
         .ok()
         .filter(|s| s.is_finite() && *s >= 0.0)
         .map(Duration::from_secs_f64)
+}
+
+/// For a step that publishes nothing (an image upload before the post): whatever
+/// happened to it, no post exists yet, so trying again cannot post twice.
+pub fn before_posting(e: SendError) -> SendError {
+    match e {
+        SendError::Transient {
+            message,
+            retry_after,
+            ..
+        } => SendError::Transient {
+            message,
+            retry_after,
+            maybe_sent: false,
+        },
+        other => other,
+    }
+}
+
+/// Text compared for an own-posts lookup: white space folded (platforms trim and
+/// re-wrap what they store).
+pub fn fold_space(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The MIME type of an image, from its first bytes.
+pub fn image_mime(bytes: &[u8]) -> &'static str {
+    use crate::render::ImageFormat::*;
+    match crate::render::sniff_image(bytes) {
+        Some(Jpeg) => "image/jpeg",
+        Some(Png) => "image/png",
+        Some(Gif) => "image/gif",
+        Some(Webp) => "image/webp",
+        Some(Bmp) => "image/bmp",
+        Some(Tiff) => "image/tiff",
+        Some(Heic) => "image/heic",
+        Some(Avif) => "image/avif",
+        None => "application/octet-stream",
+    }
+}
+
+/// `url?k=v&…` with keys and values percent-encoded as RFC 3986 asks (what OAuth 1.0a
+/// signs, too): only letters, digits and `-._~` stay as they are.
+pub fn with_query(url: &str, query: &[(&str, &str)]) -> String {
+    const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    let pct = |s: &str| percent_encoding::utf8_percent_encode(s, UNRESERVED).to_string();
+    let pairs: Vec<String> = query
+        .iter()
+        .map(|(k, v)| format!("{}={}", pct(k), pct(v)))
+        .collect();
+    if pairs.is_empty() {
+        url.to_owned()
+    } else {
+        format!("{url}?{}", pairs.join("&"))
+    }
 }

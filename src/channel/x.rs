@@ -1,11 +1,24 @@
 //! X (API v2): `POST /2/tweets`, user-context auth (OAuth 1.0a or an OAuth 2.0 user token).
+//!
+//! Images go up first through `POST /2/media/upload` (multipart), their alt text through
+//! `POST /2/media/metadata`; then the post names them in `media.media_ids`. A thread is
+//! each part posted as a reply to the one before. X has no idempotency key: a part whose
+//! answer was lost is looked up among the account's recent posts
+//! (`GET /2/users/:id/tweets`) before anything is sent again.
 
-use super::{Base, Channel, ConfigProblem, Kind, Request, Rules, SecretRef};
+use super::oauth1;
+use super::send::{
+    self, BoxFuture, Finding, Lookup, Outgoing, Receipt, SendError, Sender, bearer, before_posting,
+    fold_space, from_reqwest, from_status,
+};
+use super::{Base, Channel, ConfigProblem, Kind, Request, Rules, SecretRef, SendContext};
 use crate::render::{Counter, Post};
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
+use std::time::Duration;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Settings {
     consumer_key_env: Option<String>,
@@ -14,6 +27,13 @@ struct Settings {
     access_token_secret_env: Option<String>,
     /// Alternative to OAuth 1.0a: an OAuth 2.0 user access token.
     oauth2_token_env: Option<String>,
+    /// The API server (a test double in tests).
+    #[serde(default = "default_api")]
+    api_url: String,
+}
+
+fn default_api() -> String {
+    "https://api.x.com".into()
 }
 
 pub struct X {
@@ -44,8 +64,31 @@ impl X {
                     .into(),
             }]);
         }
+        if let Err(why) = crate::announcement::check_url(&settings.api_url) {
+            return Err(vec![ConfigProblem::at(
+                "api_url",
+                format!("`api_url` {why}"),
+            )]);
+        }
         Ok(Box::new(X { base, settings }))
     }
+}
+
+/// The body of `POST /2/tweets`, the same in the dry run and when sending.
+fn tweet_body(text: &str, media_ids: &[String], reply_to: Option<&str>) -> Value {
+    let mut body = json!({ "text": text });
+    if !media_ids.is_empty() {
+        body["media"] = json!({ "media_ids": media_ids });
+    }
+    if let Some(id) = reply_to {
+        body["reply"] = json!({ "in_reply_to_tweet_id": id });
+    }
+    body
+}
+
+/// The body of `POST /2/media/metadata`: an uploaded image's alt text.
+fn alt_text_body(media_id: &str, alt: &str) -> Value {
+    json!({ "id": media_id, "metadata": { "alt_text": { "text": alt } } })
 }
 
 impl Channel for X {
@@ -77,33 +120,363 @@ impl Channel for X {
         .collect()
     }
     fn requests(&self, post: &Post) -> Vec<Request> {
+        let api = self.settings.api_url.trim_end_matches('/');
         let images = &post.variant.front.images;
         let mut out = Vec::new();
         for image in images {
             out.push(Request {
-                action: "POST https://api.x.com/2/media/upload".into(),
+                action: format!("POST {api}/2/media/upload (multipart)"),
                 body: json!({ "media": image.path, "media_category": "tweet_image" }),
             });
             out.push(Request {
-                action: "POST https://api.x.com/2/media/metadata".into(),
-                body: json!({ "id": super::upload_id(&image.path), "metadata": { "alt_text": { "text": image.alt } } }),
+                action: format!("POST {api}/2/media/metadata"),
+                body: alt_text_body(&super::upload_id(&image.path), &image.alt),
             });
         }
         for (i, part) in post.parts.iter().enumerate() {
-            let mut body = json!({ "text": part.text });
-            if i == 0 && !images.is_empty() {
-                body["media"] = json!({
-                    "media_ids": images.iter().map(|img| super::upload_id(&img.path)).collect::<Vec<_>>()
-                });
-            }
-            if i > 0 {
-                body["reply"] = json!({ "in_reply_to_tweet_id": super::earlier_part_id(i) });
-            }
+            let media: Vec<String> = if i == 0 {
+                images
+                    .iter()
+                    .map(|img| super::upload_id(&img.path))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let reply_to = (i > 0).then(|| super::earlier_part_id(i));
             out.push(Request {
-                action: "POST https://api.x.com/2/tweets".into(),
-                body,
+                action: format!("POST {api}/2/tweets"),
+                body: tweet_body(&part.text, &media, reply_to.as_deref()),
             });
         }
         out
+    }
+    fn sender(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
+        let s = &self.settings;
+        let get = |env: &Option<String>, what: &str| -> Result<Option<SecretString>, String> {
+            env.as_deref()
+                .map(|name| send::secret(ctx.env, name, what))
+                .transpose()
+        };
+        let auth = match (
+            get(&s.consumer_key_env, "X consumer key")?,
+            get(&s.consumer_secret_env, "X consumer secret")?,
+            get(&s.access_token_env, "X access token")?,
+            get(&s.access_token_secret_env, "X access token secret")?,
+        ) {
+            (Some(consumer_key), Some(consumer_secret), Some(token), Some(token_secret)) => {
+                Auth::OAuth1 {
+                    consumer_key,
+                    consumer_secret,
+                    token,
+                    token_secret,
+                }
+            }
+            _ => Auth::Bearer(
+                get(&s.oauth2_token_env, "X OAuth 2.0 user token")?
+                    .ok_or("no X credentials are configured")?,
+            ),
+        };
+        Ok(Box::new(XSender {
+            http: ctx.http.clone(),
+            api: s.api_url.trim_end_matches('/').to_owned(),
+            auth,
+        }))
+    }
+}
+
+enum Auth {
+    OAuth1 {
+        consumer_key: SecretString,
+        consumer_secret: SecretString,
+        token: SecretString,
+        token_secret: SecretString,
+    },
+    Bearer(SecretString),
+}
+
+impl Auth {
+    fn what(&self) -> &'static str {
+        match self {
+            Auth::OAuth1 { .. } => "the four OAuth 1.0a secrets",
+            Auth::Bearer(_) => "the OAuth 2.0 user token",
+        }
+    }
+}
+
+struct XSender {
+    http: reqwest::Client,
+    api: String,
+    auth: Auth,
+}
+
+impl XSender {
+    /// The `Authorization` header of a request to `path` with `query` (signed into it
+    /// under OAuth 1.0a; JSON and multipart bodies are not part of the signature).
+    fn authorization(&self, method: &str, path: &str, query: &[(&str, &str)]) -> String {
+        match &self.auth {
+            Auth::Bearer(token) => bearer(token),
+            Auth::OAuth1 {
+                consumer_key,
+                consumer_secret,
+                token,
+                token_secret,
+            } => {
+                let creds = oauth1::Credentials {
+                    consumer_key: consumer_key.expose_secret(),
+                    consumer_secret: consumer_secret.expose_secret(),
+                    token: token.expose_secret(),
+                    token_secret: token_secret.expose_secret(),
+                };
+                let nonce: String = std::iter::repeat_with(fastrand::alphanumeric)
+                    .take(32)
+                    .collect();
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs());
+                oauth1::header(
+                    method,
+                    &format!("{}{path}", self.api),
+                    query,
+                    &creds,
+                    &nonce,
+                    now,
+                )
+            }
+        }
+    }
+
+    async fn post_json(&self, path: &str, body: &Value) -> Result<Value, SendError> {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.api))
+            .header("Authorization", self.authorization("POST", path, &[]))
+            .json(body)
+            .send()
+            .await
+            .map_err(from_reqwest)?;
+        self.read(response).await
+    }
+
+    async fn get(&self, path: &str, query: &[(&str, &str)]) -> Result<Value, SendError> {
+        let response = self
+            .http
+            .get(send::with_query(&format!("{}{path}", self.api), query))
+            .header("Authorization", self.authorization("GET", path, query))
+            .send()
+            .await
+            .map_err(from_reqwest)?;
+        self.read(response).await
+    }
+
+    /// Uploads one image and sets its alt text; returns the media id.
+    async fn upload(&self, name: String, bytes: Vec<u8>, alt: &str) -> Result<String, SendError> {
+        let mime = send::image_mime(&bytes);
+        let part = reqwest::multipart::Part::bytes(bytes)
+            .file_name(name)
+            .mime_str(mime)
+            .map_err(|e| SendError::permanent(format!("cannot build the upload: {e}")))?;
+        let form = reqwest::multipart::Form::new()
+            .part("media", part)
+            .text("media_category", "tweet_image");
+        let path = "/2/media/upload";
+        let response = self
+            .http
+            .post(format!("{}{path}", self.api))
+            .header("Authorization", self.authorization("POST", path, &[]))
+            .multipart(form)
+            .send()
+            .await
+            .map_err(from_reqwest)?;
+        let answer = self.read(response).await?;
+        let id = answer["data"]["id"]
+            .as_str()
+            .ok_or_else(|| SendError::permanent("X's upload answer has no media id"))?
+            .to_owned();
+        if !alt.is_empty() {
+            self.post_json("/2/media/metadata", &alt_text_body(&id, alt))
+                .await?;
+        }
+        Ok(id)
+    }
+
+    async fn read(&self, response: reqwest::Response) -> Result<Value, SendError> {
+        let status = response.status().as_u16();
+        let wait = send::retry_after(response.headers()).or_else(|| {
+            (status == 429)
+                .then(|| rate_limit_reset(response.headers()))
+                .flatten()
+        });
+        let text = response.text().await.map_err(from_reqwest)?;
+        if (200..300).contains(&status) {
+            return serde_json::from_str(&text).map_err(|e| {
+                SendError::permanent(format!("X answered with something that is not JSON: {e}"))
+            });
+        }
+        Err(self.error(status, wait, &text))
+    }
+
+    /// X answers errors as `application/problem+json`: `title`, `detail`, `type`.
+    fn error(&self, status: u16, wait: Option<Duration>, text: &str) -> SendError {
+        let problem: Value = serde_json::from_str(text).unwrap_or(Value::Null);
+        let detail = problem["detail"]
+            .as_str()
+            .or_else(|| problem["errors"][0]["message"].as_str())
+            .or_else(|| problem["title"].as_str())
+            .unwrap_or(text)
+            .trim()
+            .to_owned();
+        let kind = problem["type"].as_str().unwrap_or_default();
+        match status {
+            401 => SendError::permanent(format!(
+                "X did not accept the credentials (401: {detail}); check {} in the environment \
+                 (regenerate them in the X developer portal if they were revoked)",
+                self.auth.what()
+            )),
+            403 if detail.to_lowercase().contains("duplicate") => SendError::permanent(format!(
+                "X refused the post as a duplicate of one already on the account (403: {detail}); \
+                 if it is this announcement posted earlier, record it with `herald resolve`, \
+                 otherwise change the text"
+            )),
+            403 => SendError::permanent(format!(
+                "X refused the request (403: {detail}); the app needs \"Read and write\" \
+                 permission (regenerate the access token after changing it) and an access level \
+                 that allows posting"
+            )),
+            429 if kind.ends_with("usage-capped") => SendError::Transient {
+                message: format!(
+                    "the X app has used up its posting allowance (429 usage capped: {detail}); \
+                     it goes out after the cap resets"
+                ),
+                retry_after: wait,
+                maybe_sent: false,
+            },
+            429 => SendError::Transient {
+                message: format!("X rate limit reached (429: {detail})"),
+                retry_after: wait,
+                maybe_sent: false,
+            },
+            400 => SendError::permanent(format!("X rejected the request (400: {detail})")),
+            _ => from_status(status, wait, &detail),
+        }
+    }
+}
+
+/// `x-rate-limit-reset`: when the window resets, in Unix seconds.
+fn rate_limit_reset(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let reset: u64 = headers
+        .get("x-rate-limit-reset")?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_secs();
+    Some(Duration::from_secs(reset.saturating_sub(now)))
+}
+
+fn receipt(id: &str) -> Receipt {
+    Receipt {
+        remote_id: id.to_owned(),
+        url: Some(format!("https://x.com/i/web/status/{id}")),
+    }
+}
+
+/// Text as X gives it back: links are shortened to `t.co` (and an image adds one at the
+/// end), `&`, `<` and `>` come HTML-escaped. Links become one placeholder, trailing ones
+/// are dropped, white space is folded.
+fn comparable(text: &str) -> String {
+    let text = text
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&");
+    let mut words: Vec<&str> = text
+        .split_whitespace()
+        .map(|w| {
+            if w.starts_with("http://") || w.starts_with("https://") {
+                "\u{1}"
+            } else {
+                w
+            }
+        })
+        .collect();
+    while words.last() == Some(&"\u{1}") {
+        words.pop();
+    }
+    fold_space(&words.join(" "))
+}
+
+impl Sender for XSender {
+    fn send<'a>(&'a self, part: &'a Outgoing) -> BoxFuture<'a, Result<Receipt, SendError>> {
+        Box::pin(async move {
+            let mut media_ids = Vec::new();
+            for (name, bytes, alt) in part.image_files()? {
+                // No post exists until the last request: an upload can be tried again.
+                media_ids.push(
+                    self.upload(name, bytes, &alt)
+                        .await
+                        .map_err(before_posting)?,
+                );
+            }
+            let body = tweet_body(&part.text, &media_ids, part.reply_to.as_deref());
+            let answer = self.post_json("/2/tweets", &body).await?;
+            let id = answer["data"]["id"]
+                .as_str()
+                .ok_or_else(|| SendError::permanent("X's answer has no post id"))?;
+            Ok(receipt(id))
+        })
+    }
+
+    fn lookup<'a>(&'a self, part: &'a Outgoing) -> BoxFuture<'a, Result<Lookup, SendError>> {
+        Box::pin(async move {
+            let me = self.get("/2/users/me", &[]).await?;
+            let Some(id) = me["data"]["id"].as_str() else {
+                return Err(SendError::permanent("X's answer has no user id"));
+            };
+            let posts = self
+                .get(&format!("/2/users/{id}/tweets"), &[("max_results", "20")])
+                .await?;
+            let wanted = comparable(&part.text);
+            let found = posts["data"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|p| comparable(p["text"].as_str().unwrap_or_default()) == wanted);
+            Ok(match found.and_then(|p| p["id"].as_str()) {
+                Some(id) => Lookup::Found(receipt(id)),
+                None => Lookup::NotFound,
+            })
+        })
+    }
+
+    fn doctor(&self) -> BoxFuture<'_, Vec<Finding>> {
+        Box::pin(async move {
+            match self.get("/2/users/me", &[]).await {
+                Ok(me) => {
+                    let name = me["data"]["username"].as_str().unwrap_or("?");
+                    vec![Finding::ok(format!(
+                        "signed in as @{name} with {}",
+                        self.auth.what()
+                    ))]
+                }
+                Err(e) => vec![Finding::error(e.to_string())],
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::comparable;
+
+    #[test]
+    fn posts_compare_as_x_gives_them_back() {
+        assert_eq!(
+            comparable("Tom &amp; Jerry https://t.co/abc\n\nmore https://t.co/img"),
+            comparable("Tom & Jerry https://example.org/long/path more")
+        );
+        assert_ne!(comparable("one"), comparable("two"));
     }
 }

@@ -4,7 +4,7 @@
 use super::output::{BOLD, DIM, ERROR, GOOD, WARNING};
 use super::{Exit, Instance, Planned, UsageError};
 use crate::channel::SendContext;
-use crate::channel::send::{About, Card};
+use crate::channel::send::{About, LinkCard};
 use crate::cli::{Format, Global};
 use crate::diagnostic::Diagnostic;
 use crate::engine::{self, ChannelRun, Clock, Job, Outcome, Row, Shared};
@@ -292,10 +292,10 @@ fn select(
                     .iter()
                     .map(|img| (instance.settings.root.join(&img.path), img.alt.clone()))
                     .collect(),
-                card: v.front.link.as_ref().map(|uri| Card {
-                    uri: uri.clone(),
+                card: v.front.link.as_ref().map(|url| LinkCard {
+                    url: url.clone(),
                     title: v.front.title.clone(),
-                    description: v.front.summary.clone().unwrap_or_default(),
+                    description: v.front.summary.clone(),
                 }),
                 about: Arc::new(About {
                     id: v.id.clone(),

@@ -242,3 +242,51 @@ pub fn message_at(doc: &Value, path: &str, line: u64, column: u64) -> String {
     );
     found[0].3.clone()
 }
+
+impl Repo {
+    /// A copy of the bundled examples (configuration and announcements), with `api_url`
+    /// set for each named channel: the examples published against test doubles.
+    pub fn bundled_examples(api_urls: &[(&str, &str)]) -> Repo {
+        let repo = Repo {
+            dir: tempfile::tempdir().expect("temp dir"),
+        };
+        let mut config = std::fs::read_to_string(project_root().join("config/herald.toml"))
+            .expect("the bundled configuration");
+        for (channel, url) in api_urls {
+            let header = format!("[channels.{channel}]\n");
+            assert!(config.contains(&header), "no {header}");
+            config = config.replace(&header, &format!("{header}api_url = \"{url}\"\n"));
+        }
+        repo.write("config/herald.toml", &config);
+        copy_dir(
+            &project_root().join("announcements"),
+            &repo.path().join("announcements"),
+        );
+        repo
+    }
+}
+
+/// The requests `publish --dry-run --format json` plans for `channel`: (action, body as
+/// JSON text), with `<id of part N>` replaced by `id` (what the test double answers).
+pub fn planned(plan: &Value, channel: &str, id: &str) -> Vec<(String, String)> {
+    let post = plan["due"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["channel"] == channel)
+        .unwrap_or_else(|| panic!("nothing due on {channel}: {plan}"));
+    let placeholder = regex::Regex::new(r"<id of part \d+>").unwrap();
+    post["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["action"].as_str().unwrap().to_owned(),
+                placeholder
+                    .replace_all(&r["body"].to_string(), id)
+                    .into_owned(),
+            )
+        })
+        .collect()
+}
