@@ -73,15 +73,25 @@ fn tokens(text: &str, tags: bool) -> Vec<Token<'_>> {
     out
 }
 
+/// Fills parts word by word. Lengths are kept as a running sum: measuring a word with its
+/// separator and adding never gives less than measuring the whole (a space is always a
+/// grapheme break, and URLs and mentions never span one), so a sum within the budget is
+/// within it. Only a sum over the budget is checked by measuring the whole part. This keeps
+/// a 60,000-character Facebook post linear instead of quadratic.
 fn fill(words: &[Token<'_>], budget: usize, measure: &dyn Fn(&str) -> usize) -> Vec<String> {
     let mut parts = Vec::new();
     let mut current = String::new();
+    let mut current_len = 0;
     for (i, t) in words.iter().enumerate() {
         if current.is_empty() {
             push_word(&mut parts, &mut current, t.word, budget, measure);
+            current_len = measure(&current);
             continue;
         }
-        let candidate_len = measure(&format!("{current}{}{}", t.sep, t.word));
+        let mut candidate_len = current_len + measure(&format!("{}{}", t.sep, t.word));
+        if candidate_len > budget {
+            candidate_len = measure(&format!("{current}{}{}", t.sep, t.word));
+        }
         // At a paragraph break or after a sentence, start a new part when the current one
         // is at least half full and the next paragraph (or sentence) would not fit whole.
         let next_unit = if t.sep == "\n\n" {
@@ -93,15 +103,18 @@ fn fill(words: &[Token<'_>], budget: usize, measure: &dyn Fn(&str) -> usize) -> 
         };
         let break_here = candidate_len > budget
             || next_unit.is_some_and(|unit| {
-                measure(&current) * 2 >= budget
+                current_len * 2 >= budget
+                    && current_len + measure(&format!("{}{unit}", t.sep)) > budget
                     && measure(&format!("{current}{}{unit}", t.sep)) > budget
             });
         if break_here {
             parts.push(std::mem::take(&mut current));
             push_word(&mut parts, &mut current, t.word, budget, measure);
+            current_len = measure(&current);
         } else {
             current.push_str(t.sep);
             current.push_str(t.word);
+            current_len = candidate_len;
         }
     }
     if !current.is_empty() {
@@ -123,11 +136,19 @@ fn push_word(
         return;
     }
     use unicode_segmentation::UnicodeSegmentation;
+    // As in `fill`: a running sum, checked against the whole only when it is over.
+    let mut len = measure(current);
     for g in word.graphemes(true) {
-        if !current.is_empty() && measure(&format!("{current}{g}")) > budget {
-            parts.push(std::mem::take(current));
+        let mut next = len + measure(g);
+        if next > budget && !current.is_empty() {
+            next = measure(&format!("{current}{g}"));
+            if next > budget {
+                parts.push(std::mem::take(current));
+                next = measure(g);
+            }
         }
         current.push_str(g);
+        len = next;
     }
 }
 
