@@ -11,6 +11,8 @@ pub mod cli;
 pub mod cmd;
 pub mod diagnostic;
 pub mod engine;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod git;
 pub mod ledger;
 pub mod limits;

@@ -6,7 +6,7 @@ mod facets;
 mod measure;
 mod media;
 mod templates;
-mod thread;
+pub mod thread;
 mod view;
 mod x_count;
 mod x_data;
