@@ -13,6 +13,7 @@ mod conformance;
 mod crash;
 mod dry_run;
 mod examples;
+mod feed;
 mod front_matter;
 mod json;
 mod mastodon;
