@@ -38,7 +38,10 @@ pub fn front_matter(data: &[u8]) {
     );
     for d in diags.iter() {
         if let Some(line) = d.line {
-            assert!(line >= 1 && line <= lines + 1, "line {line} of {lines}: {d:?}");
+            assert!(
+                line >= 1 && line <= lines + 1,
+                "line {line} of {lines}: {d:?}"
+            );
         }
         assert!(!d.message.is_empty());
     }
@@ -53,9 +56,22 @@ pub fn markdown(data: &[u8]) {
     let html = crate::announcement::markdown::to_html(text);
     let plain = crate::announcement::markdown::to_plain_text(text);
     // Output grows at most linearly (no blow-up from nesting or references).
-    assert!(html.len() <= 16 * text.len() + 64, "{} -> {}", text.len(), html.len());
-    assert!(plain.len() <= 4 * text.len() + 64, "{} -> {}", text.len(), plain.len());
-    assert!(!html.contains("<script"), "raw HTML must be escaped: {html}");
+    assert!(
+        html.len() <= 16 * text.len() + 64,
+        "{} -> {}",
+        text.len(),
+        html.len()
+    );
+    assert!(
+        plain.len() <= 4 * text.len() + 64,
+        "{} -> {}",
+        text.len(),
+        plain.len()
+    );
+    assert!(
+        !html.contains("<script"),
+        "raw HTML must be escaped: {html}"
+    );
 }
 
 /// Counters: each agrees with a slow, obviously right count where one exists, and keeps
@@ -76,7 +92,10 @@ pub fn counters(data: &[u8]) {
     assert!(graphemes <= chars);
     let urls = text.matches("http").count() + text.matches('.').count();
     let mastodon = Counter::Mastodon.count(text);
-    assert!(mastodon <= graphemes + 23 * urls, "{mastodon} vs {graphemes}");
+    assert!(
+        mastodon <= graphemes + 23 * urls,
+        "{mastodon} vs {graphemes}"
+    );
     if !text.contains(['@', '.', ':']) {
         // No URL or mention can be recognised: every grapheme counts one.
         assert_eq!(mastodon, graphemes);
@@ -173,8 +192,11 @@ pub fn config(data: &[u8]) {
     }
 }
 
+/// A fuzz target: arbitrary bytes in, a panic when an invariant breaks.
+pub type Target = fn(&[u8]);
+
 /// Every fuzz target by name, for the replay tests.
-pub const TARGETS: [(&str, fn(&[u8])); 7] = [
+pub const TARGETS: [(&str, Target); 7] = [
     ("front_matter", front_matter),
     ("markdown", markdown),
     ("counters", counters),
@@ -201,11 +223,7 @@ mod tests {
                 for entry in entries.flatten() {
                     let bytes = std::fs::read(entry.path()).unwrap();
                     let result = std::panic::catch_unwind(|| target(&bytes));
-                    assert!(
-                        result.is_ok(),
-                        "{name} fails on {}",
-                        entry.path().display()
-                    );
+                    assert!(result.is_ok(), "{name} fails on {}", entry.path().display());
                     replayed += 1;
                 }
             }

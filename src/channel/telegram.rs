@@ -1,4 +1,5 @@
-//! Telegram channel through a bot: `sendMessage` / `sendPhoto` with HTML parse mode.
+//! Telegram channel through a bot: `sendMessage`, `sendPhoto` for one image and
+//! `sendMediaGroup` for an album of 2–10, with HTML parse mode.
 
 use super::send::{
     self, BoxFuture, Outgoing, Receipt, SendError, Sender, from_reqwest, from_status,
@@ -62,7 +63,8 @@ impl Channel for Telegram {
             byte_limit: None,
             caption_limit: Some(1024),
             threads: true,
-            max_images: 1,
+            // An album (`sendMediaGroup`) holds 2–10 photos.
+            max_images: 10,
             alt_limit: None,
             image_bytes: Some(10 * 1024 * 1024),
             image_formats: &[ImageFormat::Jpeg, ImageFormat::Png, ImageFormat::Webp],
@@ -83,16 +85,25 @@ impl Channel for Telegram {
             .iter()
             .enumerate()
             .map(|(i, part)| {
-                let mut body = if i == 0 && !front.images.is_empty() {
-                    json!({ "chat_id": chat, "photo": front.images[0].path, "caption": part.text, "parse_mode": "HTML" })
-                } else {
-                    json!({ "chat_id": chat, "text": part.text, "parse_mode": "HTML" })
+                let (method, mut body) = match (i, front.images.len()) {
+                    (0, 0) | (1.., _) => (
+                        "sendMessage",
+                        json!({ "chat_id": chat, "text": part.text, "parse_mode": "HTML" }),
+                    ),
+                    (0, 1) => (
+                        "sendPhoto",
+                        json!({ "chat_id": chat, "photo": front.images[0].path, "caption": part.text, "parse_mode": "HTML" }),
+                    ),
+                    (0, _) => {
+                        let paths: Vec<&str> =
+                            front.images.iter().map(|img| img.path.as_str()).collect();
+                        ("sendMediaGroup", media_group(chat, &part.text, &paths))
+                    }
                 };
                 if i > 0 {
                     body["reply_parameters"] = json!({ "message_id": super::earlier_part_id(i) });
                     body["link_preview_options"] = json!({ "is_disabled": true });
                 }
-                let method = if i == 0 && !front.images.is_empty() { "sendPhoto" } else { "sendMessage" };
                 Request { action: self.method(method), body }
             })
             .collect()
@@ -106,7 +117,31 @@ impl Channel for Telegram {
     }
 }
 
-/// Sends with `sendMessage`, or `sendPhoto` when the part carries an image. Telegram has
+/// The fields of a `sendMediaGroup` request: `media` is the album as InputMediaPhoto
+/// objects, each naming its upload with `attach://photoN`; the caption goes on the first
+/// photo only, so clients show it under the whole album. The value of each `photoN` field
+/// is the file (here its path, for the dry run).
+fn media_group(chat: &str, caption: &str, files: &[&str]) -> Value {
+    let media: Vec<Value> = (0..files.len())
+        .map(|n| {
+            let mut item = json!({ "type": "photo", "media": format!("attach://photo{n}") });
+            if n == 0 {
+                item["caption"] = json!(caption);
+                item["parse_mode"] = json!("HTML");
+            }
+            item
+        })
+        .collect();
+    let mut body = json!({ "chat_id": chat, "media": media });
+    for (n, file) in files.iter().enumerate() {
+        body[format!("photo{n}")] = json!(file);
+    }
+    body
+}
+
+/// Sends with `sendMessage`, `sendPhoto` when the part carries one image, or
+/// `sendMediaGroup` for several (the answer is then the album's messages; the first, which
+/// carries the caption, is the one recorded and replied to). Telegram has
 /// no idempotency key and cannot list a channel's history: a lost answer stays in doubt.
 struct TelegramSender {
     http: reqwest::Client,
@@ -129,7 +164,26 @@ impl Sender for TelegramSender {
         Box::pin(async move {
             let chat = &self.settings.chat_id;
             let mut files = part.image_files()?;
-            let request = if let Some((name, bytes, _alt)) = files.pop() {
+            let reply = part.reply_to.as_ref().map(|id| {
+                json!({ "message_id": id.parse::<i64>().unwrap_or_default() }).to_string()
+            });
+            let request = if files.len() > 1 {
+                let names: Vec<&str> = files.iter().map(|(name, ..)| name.as_str()).collect();
+                let fields = media_group(chat, &part.text, &names);
+                let mut form = reqwest::multipart::Form::new()
+                    .text("chat_id", chat.clone())
+                    .text("media", fields["media"].to_string());
+                if let Some(reply) = reply {
+                    form = form.text("reply_parameters", reply);
+                }
+                for (n, (name, bytes, _alt)) in files.into_iter().enumerate() {
+                    form = form.part(
+                        format!("photo{n}"),
+                        reqwest::multipart::Part::bytes(bytes).file_name(name),
+                    );
+                }
+                self.http.post(self.url("sendMediaGroup")).multipart(form)
+            } else if let Some((name, bytes, _alt)) = files.pop() {
                 let mut form = reqwest::multipart::Form::new()
                     .text("chat_id", chat.clone())
                     .text("caption", part.text.clone())
@@ -138,11 +192,8 @@ impl Sender for TelegramSender {
                         "photo",
                         reqwest::multipart::Part::bytes(bytes).file_name(name),
                     );
-                if let Some(id) = &part.reply_to {
-                    form = form.text(
-                        "reply_parameters",
-                        json!({ "message_id": id.parse::<i64>().unwrap_or_default() }).to_string(),
-                    );
+                if let Some(reply) = reply {
+                    form = form.text("reply_parameters", reply);
                 }
                 self.http.post(self.url("sendPhoto")).multipart(form)
             } else {
@@ -165,7 +216,12 @@ impl Sender for TelegramSender {
                 let description = answer["description"].as_str().unwrap_or(&text);
                 return Err(from_status(status, wait, description));
             }
-            let id = answer["result"]["message_id"]
+            // sendMediaGroup answers with the album's messages, the others with one.
+            let message = match &answer["result"] {
+                Value::Array(album) => album.first().unwrap_or(&Value::Null),
+                one => one,
+            };
+            let id = message["message_id"]
                 .as_i64()
                 .ok_or_else(|| SendError::permanent("the answer has no message_id"))?;
             let url = chat

@@ -14,6 +14,7 @@ mod crash;
 mod dry_run;
 mod examples;
 mod facebook;
+mod feed;
 mod front_matter;
 mod json;
 mod linkedin;

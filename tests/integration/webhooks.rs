@@ -122,3 +122,104 @@ fn discord_waits_for_the_message_id_and_sends_images_with_their_alt_text() {
         "{body}"
     );
 }
+
+/// The answer to `sendMediaGroup`: the album's messages, one per photo.
+fn telegram_album_answer(_: usize) -> (&'static str, String) {
+    (
+        "application/json",
+        r#"{"ok":true,"result":[{"message_id":51,"chat":{"id":-100,"username":"city"},"media_group_id":"9"},{"message_id":52,"chat":{"id":-100,"username":"city"},"media_group_id":"9"}]}"#.into(),
+    )
+}
+
+#[test]
+fn telegram_sends_several_images_as_one_album_with_the_caption_on_the_first() {
+    let server = MockWebhook::start_with(telegram_album_answer);
+    let repo = repo_with(&format!(
+        "\n[channels.tg]\nkind = \"telegram\"\nlang = \"et\"\nchat_id = \"@city\"\ntoken_env = \"TG_TOKEN\"\napi_url = \"{}\"\n",
+        server.base()
+    ));
+    std::fs::write(repo.path().join("announcements/second.png"), TINY_PNG).unwrap();
+    repo.write(
+        "announcements/c.et.md",
+        "---\ntitle: Album & co\npublish_at: 2026-06-30 10:00\nchannels: [tg]\nimages:\n  - path: announcements/pic.png\n    alt: Raekoda\n  - path: announcements/second.png\n    alt: Emajõgi\n---\nTekst.\n",
+    );
+    repo.approve("announcements/c.et.md");
+    // The dry run shows the same request, with the files named by path.
+    let dry = repo
+        .run(&[
+            "publish",
+            "--dry-run",
+            "--format",
+            "json",
+            "--at",
+            "2026-06-30 10:05",
+        ])
+        .assert_code(0)
+        .json();
+    let request = &dry["due"][0]["requests"][0];
+    assert_eq!(
+        request["action"],
+        format!("POST {}/bot$TG_TOKEN/sendMediaGroup", server.base())
+    );
+    assert_eq!(
+        request["body"],
+        serde_json::json!({
+            "chat_id": "@city",
+            "media": [
+                { "type": "photo", "media": "attach://photo0", "caption": "<b>Album &amp; co</b>\n\nTekst.", "parse_mode": "HTML" },
+                { "type": "photo", "media": "attach://photo1" }
+            ],
+            "photo0": "announcements/pic.png",
+            "photo1": "announcements/second.png"
+        })
+    );
+    let report = repo
+        .run_env(
+            &["publish", "--format", "json", "--at", "2026-06-30 10:05"],
+            &[("TG_TOKEN", TG_TOKEN)],
+        )
+        .assert_code(0)
+        .json();
+    // The first message of the album, which carries the caption, is the post.
+    assert_eq!(report["rows"][0]["urls"][0], "https://t.me/city/51");
+    assert!(
+        repo.read("state/ledger.jsonl")
+            .contains(r#""remote_id":"51""#)
+    );
+    let raw = server.raw();
+    assert_eq!(raw.len(), 1, "one request for the whole album");
+    assert_eq!(raw[0].path, format!("/bot{TG_TOKEN}/sendMediaGroup"));
+    let boundary = raw[0]
+        .content_type
+        .strip_prefix("multipart/form-data; boundary=")
+        .unwrap_or_else(|| panic!("{}", raw[0].content_type));
+    let field = |name: &str, value: &str| {
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        )
+    };
+    let file = |name: &str, file: &str| {
+        let mut part = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file}\"\r\n\r\n"
+        )
+        .into_bytes();
+        part.extend_from_slice(TINY_PNG);
+        part.extend_from_slice(b"\r\n");
+        part
+    };
+    let mut expected = field("chat_id", "@city").into_bytes();
+    expected.extend(
+        field(
+            "media",
+            r#"[{"caption":"<b>Album &amp; co</b>\n\nTekst.","media":"attach://photo0","parse_mode":"HTML","type":"photo"},{"media":"attach://photo1","type":"photo"}]"#,
+        )
+        .into_bytes(),
+    );
+    expected.extend(file("photo0", "pic.png"));
+    expected.extend(file("photo1", "second.png"));
+    expected.extend(format!("--{boundary}--\r\n").into_bytes());
+    assert_eq!(
+        String::from_utf8_lossy(&raw[0].body),
+        String::from_utf8_lossy(&expected)
+    );
+}
