@@ -72,6 +72,9 @@ pub enum Command {
         /// Where to write `index.html` (default: `preview/` in the repository).
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
+        /// Allow `--out` to name a folder outside the repository.
+        #[arg(long)]
+        outside_root: bool,
     },
     /// Check each channel against its platform, read-only: credentials, account, limits.
     Doctor,

@@ -17,6 +17,7 @@ pub mod git;
 pub mod ledger;
 pub mod limits;
 pub mod parallel;
+pub mod paths;
 pub mod preview;
 pub mod render;
 pub mod schedule;

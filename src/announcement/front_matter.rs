@@ -483,6 +483,11 @@ pub fn check_url(url: &str) -> Result<(), String> {
 /// A path written in configuration: relative, without `..`.
 pub fn check_relative(rel: &str) -> Result<(), String> {
     let p = Path::new(rel);
+    if rel.contains('\\') {
+        return Err(format!(
+            "must separate folders with `/`, not `\\`, found `{rel}`"
+        ));
+    }
     if p.is_absolute() || rel.starts_with(['/', '\\']) || rel.contains(':') {
         return Err(format!("must be relative to the repository, found `{rel}`"));
     }
@@ -501,6 +506,12 @@ pub fn check_relative(rel: &str) -> Result<(), String> {
 pub fn check_inside_root(root: &Path, rel: &str) -> Result<(), String> {
     use std::path::Component;
     let p = Path::new(rel);
+    if rel.contains('\\') {
+        return Err(format!(
+            "`{rel}` separates folders with `\\`; write `/` instead (`{}`), as on every system",
+            rel.replace('\\', "/")
+        ));
+    }
     if p.is_absolute() || rel.starts_with(['/', '\\']) || rel.contains(':') {
         return Err(format!(
             "`{rel}` is an absolute path; write it relative to the repository, e.g. `announcements/images/photo.jpg`"

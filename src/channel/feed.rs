@@ -161,6 +161,7 @@ impl Channel for Feed {
     }
     fn sender(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
         Ok(Box::new(FeedSender {
+            root: ctx.root.to_path_buf(),
             dir: ctx.root.join(self.folder()),
             shown: self.folder(),
             meta: self.meta(),
@@ -171,6 +172,7 @@ impl Channel for Feed {
 /// Writes the files. Idempotent without limit in time: sending an entry again rewrites
 /// the same bytes.
 struct FeedSender {
+    root: PathBuf,
     dir: PathBuf,
     /// The folder as configured, for messages.
     shown: String,
@@ -193,6 +195,13 @@ impl FeedSender {
                 }
             }
         };
+        // `out_dir` is relative without `..` (checked with the configuration), but a
+        // folder on the way may be a link that leads out of the repository.
+        crate::paths::check_inside(&self.root, &self.dir).map_err(|why| {
+            SendError::permanent(format!(
+                "`out_dir` {why}; feeds are written only inside the repository"
+            ))
+        })?;
         let entries_dir = self.dir.join(files::ENTRIES);
         std::fs::create_dir_all(&entries_dir).map_err(io(self.shown.clone()))?;
         let about = &part.about;

@@ -75,8 +75,12 @@ impl Channel for Record {
             .collect()
     }
     fn sender(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
+        let path = ctx.root.join(&self.settings.file);
+        if let Some(dir) = path.parent() {
+            crate::paths::check_inside(ctx.root, dir).map_err(|why| format!("`file`: {why}"))?;
+        }
         Ok(Box::new(RecordSender {
-            path: ctx.root.join(&self.settings.file),
+            path,
             channel: self.base.name.clone(),
         }))
     }

@@ -93,7 +93,9 @@ pub fn run(cli: Cli, env: &BTreeMap<String, String>) -> anyhow::Result<Exit> {
         Command::Status => status::run(&instance, &cli.global),
         Command::Doctor => doctor::run(&instance, &cli.global, env),
         Command::Audit => audit::run(&instance, &cli.global),
-        Command::Preview { out } => preview::run(&instance, &cli.global, out.as_deref()),
+        Command::Preview { out, outside_root } => {
+            preview::run(&instance, &cli.global, out.as_deref(), outside_root)
+        }
         Command::Approve {
             files,
             by,

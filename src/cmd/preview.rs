@@ -7,7 +7,12 @@ use crate::cli::{Format, Global};
 use std::io::Write;
 use std::path::Path;
 
-pub fn run(instance: &Instance, global: &Global, out_dir: Option<&Path>) -> anyhow::Result<Exit> {
+pub fn run(
+    instance: &Instance,
+    global: &Global,
+    out_dir: Option<&Path>,
+    outside_root: bool,
+) -> anyhow::Result<Exit> {
     let s = &instance.settings;
     let plan = instance.plan(global.channel.as_deref());
     let errors = plan
@@ -28,6 +33,12 @@ pub fn run(instance: &Instance, global: &Global, out_dir: Option<&Path>) -> anyh
     }
     let history = super::read_ledger(s)?;
     let dir = out_dir.map_or_else(|| s.root.join("preview"), Path::to_path_buf);
+    if !outside_root && let Err(why) = crate::paths::check_inside(&s.root, &dir) {
+        return Err(super::UsageError(vec![format!(
+            "--out {why}; pass --outside-root as well to write the page there"
+        )])
+        .into());
+    }
     std::fs::create_dir_all(&dir)?;
     let file = dir.join("index.html");
     std::fs::write(&file, crate::preview::page(instance, &plan, &history))?;

@@ -136,6 +136,7 @@ fn preview_page_shows_every_post_in_a_real_browser() {
         "preview",
         "--out",
         out_dir.to_str().expect("temp path is UTF-8"),
+        "--outside-root",
         "--at",
         "2022-06-30 10:30",
     ]);

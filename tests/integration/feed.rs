@@ -297,3 +297,28 @@ fn doctor_counts_the_entries_and_notices_feed_files_out_of_step() {
     std::fs::remove_file(repo.path().join(DIR).join("feed.json")).unwrap();
     assert!(doctor(0)[2].starts_with("warning: feed.json missing or not what the entries give"));
 }
+
+#[test]
+fn a_feed_folder_that_links_out_of_the_repository_is_not_written() {
+    let repo = Repo::examples("");
+    let outside = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(outside.path(), repo.path().join("public")).unwrap();
+    let run = repo.run(&[
+        "--channel",
+        "website_en",
+        "publish",
+        "--format",
+        "json",
+        "--at",
+        "2022-06-30 10:30",
+    ]);
+    run.assert_code(1);
+    let report = run.json();
+    let detail = report["rows"][0]["detail"].as_str().unwrap();
+    assert!(detail.contains("is outside the repository"), "{detail}");
+    assert_eq!(
+        std::fs::read_dir(outside.path()).unwrap().count(),
+        0,
+        "nothing was written outside"
+    );
+}

@@ -226,3 +226,18 @@ fn a_huge_file_is_refused_with_a_clear_error_and_the_others_still_checked() {
         .unwrap();
     assert!(ok["diagnostics"].as_array().unwrap().is_empty());
 }
+
+#[test]
+fn windows_style_image_paths_are_refused_with_the_fix() {
+    let repo = Repo::new();
+    repo.write(
+        "announcements/a.et.md",
+        "---\ntitle: T\nimages:\n  - path: announcements\\pic.png\n    alt: Pilt\n---\nTekst.\n",
+    );
+    let doc = repo.json(&["check"], 1);
+    let message = crate::harness::message_at(&doc, "announcements/a.et.md", 4, 11);
+    assert!(
+        message.contains("write `/` instead (`announcements/pic.png`)"),
+        "{message}"
+    );
+}

@@ -45,6 +45,7 @@ fn the_page_is_self_contained_and_written_even_when_check_fails() {
         "preview",
         "--out",
         out.path().to_str().unwrap(),
+        "--outside-root",
         "--at",
         "2026-06-30 09:00",
     ]);
@@ -59,4 +60,25 @@ fn the_page_is_self_contained_and_written_even_when_check_fails() {
     for attr in ["src=\"http", "href=\"http", "<script", "<link "] {
         assert!(!page.contains(attr), "the page loads something: {attr}");
     }
+}
+
+#[test]
+fn the_page_is_written_outside_the_repository_only_when_asked() {
+    let repo = fixture();
+    let out = tempfile::tempdir().unwrap();
+    let target = out.path().to_str().unwrap();
+    let run = repo.run(&["preview", "--out", target]);
+    run.assert_code(2);
+    assert!(
+        run.stderr.contains("is outside the repository") && run.stderr.contains("--outside-root"),
+        "{}",
+        run.stderr
+    );
+    assert!(!out.path().join("index.html").exists());
+    // A folder inside that is a link to one outside is outside too.
+    std::os::unix::fs::symlink(out.path(), repo.path().join("site")).unwrap();
+    let inside = repo.path().join("site/preview");
+    repo.run(&["preview", "--out", inside.to_str().unwrap()])
+        .assert_code(2);
+    assert!(!out.path().join("preview").exists());
 }

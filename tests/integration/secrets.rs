@@ -97,7 +97,7 @@ fn no_secret_or_subscriber_address_appears_in_any_output_or_file() {
     let commands: Vec<Vec<&str>> = vec![
         vec!["check", "-v"],
         vec!["check", "--format", "json"],
-        vec!["preview", "--out", &preview_arg],
+        vec!["preview", "--out", &preview_arg, "--outside-root"],
         vec!["preview", "--format", "markdown"],
         vec!["publish", "--dry-run", "-v", at[0], at[1]],
         vec!["publish", "--dry-run", "--format", "json", at[0], at[1]],
