@@ -33,6 +33,18 @@ consumer_secret_env = "SWEEP_X_SECRET"
 access_token_env = "SWEEP_X_TOKEN"
 access_token_secret_env = "SWEEP_X_TOKEN_SECRET"
 
+[channels.facebook_et]
+kind = "facebook"
+lang = "et"
+page_id = "1234567890"
+token_env = "SWEEP_FB_TOKEN"
+
+[channels.linkedin_et]
+kind = "linkedin"
+lang = "et"
+organization = "urn:li:organization:5515715"
+token_env = "SWEEP_LI_TOKEN"
+
 [channels.news]
 kind = "email"
 lang = "et"
@@ -49,6 +61,9 @@ unsubscribe_url = "https://city.example/u/{token}"
 fn no_secret_or_subscriber_address_appears_in_any_output_or_file() {
     let mastodon = MockMastodon::start(TOKEN);
     let slack = MockWebhook::start();
+    // Everything else talks to a server that answers nonsense: the error paths.
+    let other = MockWebhook::start();
+    let pds = crate::pds::url();
     let repo = Repo::new();
     repo.write(
         "config/herald.toml",
@@ -70,6 +85,8 @@ fn no_secret_or_subscriber_address_appears_in_any_output_or_file() {
         ("SWEEP_X_TOKEN", "x-token-77cc".to_owned()),
         ("SWEEP_X_TOKEN_SECRET", "x-token-secret-88dd".to_owned()),
         ("SWEEP_SMTP_PASSWORD", "smtp-pw-99ee".to_owned()),
+        ("SWEEP_FB_TOKEN", "fb-token-aa11".to_owned()),
+        ("SWEEP_LI_TOKEN", "li-token-bb22".to_owned()),
         (
             "SWEEP_SUBSCRIBERS",
             subscribers.path().display().to_string(),
@@ -79,8 +96,21 @@ fn no_secret_or_subscriber_address_appears_in_any_output_or_file() {
     let base_url = mastodon.base_url();
     env.push(("HERALD_CHANNELS__MASTODON_ET__BASE_URL", &base_url));
     env.push(("HERALD_PUBLISH__RETRY_BASE", "10ms"));
+    let other_url = other.base();
+    for name in ["TELEGRAM_ET", "X_ET", "FACEBOOK_ET", "LINKEDIN_ET"] {
+        env.push((
+            Box::leak(format!("HERALD_CHANNELS__{name}__API_URL").into_boxed_str()),
+            &other_url,
+        ));
+    }
+    // A real PDS, which refuses the password.
+    env.push(("HERALD_CHANNELS__BLUESKY_ET__SERVICE", &pds));
     // Distinctive parts of the values (the Slack URL's secret part is its path).
-    let mut needles: Vec<String> = secrets[..9].iter().map(|(_, v)| v.clone()).collect();
+    let mut needles: Vec<String> = secrets
+        .iter()
+        .filter(|(k, _)| *k != "SWEEP_SUBSCRIBERS")
+        .map(|(_, v)| v.clone())
+        .collect();
     needles.push("/services/T000/B000/secret".into());
     needles.push("secret.reader.7c1@mail.example".into());
 
@@ -106,6 +136,8 @@ fn no_secret_or_subscriber_address_appears_in_any_output_or_file() {
         vec!["status", "-v"],
         vec!["status", "--format", "json"],
         vec!["audit", "--format", "json"],
+        vec!["doctor", "-v"],
+        vec!["doctor", "--format", "json"],
     ];
     let mut printed = String::new();
     for args in &commands {
