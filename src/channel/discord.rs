@@ -1,7 +1,7 @@
 //! Discord channel webhook: `POST {webhook}?wait=true`.
 
 use super::send::{
-    self, BoxFuture, Outgoing, Receipt, SendError, Sender, from_reqwest, from_status,
+    self, BoxFuture, Finding, Outgoing, Receipt, SendError, Sender, from_reqwest, from_status,
 };
 use super::{Base, Channel, ConfigProblem, Kind, Request, Rules, SecretRef, SendContext};
 use crate::render::{Counter, Post};
@@ -98,6 +98,33 @@ struct DiscordSender {
 }
 
 impl Sender for DiscordSender {
+    /// `GET` on a webhook URL returns the webhook itself, without posting.
+    fn doctor(&self) -> BoxFuture<'_, Vec<Finding>> {
+        Box::pin(async move {
+            let answer = match self.http.get(self.webhook.expose_secret()).send().await {
+                Ok(a) => a,
+                Err(e) => {
+                    return vec![Finding::error(format!(
+                        "cannot reach Discord: {}",
+                        from_reqwest(e)
+                    ))];
+                }
+            };
+            let status = answer.status().as_u16();
+            let hook: Value = answer.json().await.unwrap_or(Value::Null);
+            match (status, hook["name"].as_str()) {
+                (200, Some(name)) => vec![Finding::ok(format!(
+                    "the webhook works: it posts as \"{name}\" in channel {}",
+                    hook["channel_id"].as_str().unwrap_or("?")
+                ))],
+                (401 | 404, _) => vec![Finding::error(
+                    "Discord does not know this webhook (it was deleted or the URL is wrong); create one under the channel's Integrations → Webhooks",
+                )],
+                _ => vec![Finding::error(format!("Discord answered {status}"))],
+            }
+        })
+    }
+
     fn send<'a>(&'a self, part: &'a Outgoing) -> BoxFuture<'a, Result<Receipt, SendError>> {
         Box::pin(async move {
             let url = self.webhook.expose_secret();

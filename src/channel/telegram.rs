@@ -2,7 +2,7 @@
 //! `sendMediaGroup` for an album of 2–10, with HTML parse mode.
 
 use super::send::{
-    self, BoxFuture, Outgoing, Receipt, SendError, Sender, from_reqwest, from_status,
+    self, BoxFuture, Finding, Outgoing, Receipt, SendError, Sender, from_reqwest, from_status,
 };
 use super::{Base, Channel, ConfigProblem, Kind, Request, Rules, SecretRef, SendContext, Shape};
 use crate::render::{Counter, ImageFormat, Post};
@@ -159,7 +159,60 @@ impl TelegramSender {
     }
 }
 
+impl TelegramSender {
+    /// A read-only Bot API call; `Err` carries Telegram's own description.
+    async fn call(&self, method: &str, query: &[(&str, &str)]) -> Result<Value, String> {
+        let response = self
+            .http
+            .get(self.url(method))
+            .query(query)
+            .send()
+            .await
+            .map_err(|e| from_reqwest(e).to_string())?;
+        let text = response
+            .text()
+            .await
+            .map_err(|e| from_reqwest(e).to_string())?;
+        let answer: Value = serde_json::from_str(&text)
+            .map_err(|_| "Telegram answered with something that is not JSON".to_owned())?;
+        if answer["ok"] == true {
+            Ok(answer["result"].clone())
+        } else {
+            Err(answer["description"]
+                .as_str()
+                .unwrap_or("no description")
+                .to_owned())
+        }
+    }
+}
+
 impl Sender for TelegramSender {
+    fn doctor(&self) -> BoxFuture<'_, Vec<Finding>> {
+        Box::pin(async move {
+            let bot = match self.call("getMe", &[]).await {
+                Ok(me) => me,
+                Err(e) => {
+                    return vec![Finding::error(format!(
+                        "the bot token does not work ({e}); ask @BotFather for the token of the city's bot"
+                    ))];
+                }
+            };
+            let name = bot["username"].as_str().unwrap_or("?");
+            let mut findings = vec![Finding::ok(format!("the bot token works: @{name}"))];
+            let chat = &self.settings.chat_id;
+            match self.call("getChat", &[("chat_id", chat)]).await {
+                Ok(c) => findings.push(Finding::ok(format!(
+                    "the bot sees {chat} ({})",
+                    c["title"].as_str().unwrap_or("untitled")
+                ))),
+                Err(e) => findings.push(Finding::error(format!(
+                    "the bot cannot see {chat} ({e}); add @{name} to the channel as an administrator allowed to post"
+                ))),
+            }
+            findings
+        })
+    }
+
     fn send<'a>(&'a self, part: &'a Outgoing) -> BoxFuture<'a, Result<Receipt, SendError>> {
         Box::pin(async move {
             let chat = &self.settings.chat_id;

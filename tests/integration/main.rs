@@ -11,6 +11,7 @@ mod browser;
 mod config;
 mod conformance;
 mod crash;
+mod doctor;
 mod dry_run;
 mod examples;
 mod facebook;
