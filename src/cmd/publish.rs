@@ -39,6 +39,38 @@ fn hold_reason(instance: &Instance, p: &Planned<'_>, allow_late: bool) -> Option
     }
 }
 
+/// Rows for files so broken that when they are due is unknown (the front matter could not
+/// be read): silence would hide an announcement that may be meant to go out now.
+fn unreadable(instance: &Instance, only: Option<&str>) -> Vec<Row> {
+    instance
+        .variants()
+        .filter(|v| !v.is_valid() && v.front.publish_at.is_none())
+        .filter(|v| only.is_none_or(|id| id == v.id))
+        .map(|v| {
+            let first = v
+                .diagnostics
+                .iter()
+                .find(|d| d.is_error())
+                .map(|d| match (d.line, d.column) {
+                    (Some(l), Some(c)) => format!(" (line {l}, column {c}: {})", d.message),
+                    _ => format!(" ({})", d.message),
+                })
+                .unwrap_or_default();
+            Row {
+                id: v.id.clone(),
+                lang: v.lang.clone(),
+                channel: "-".into(),
+                result: Outcome::Failed,
+                detail: format!(
+                    "not published: {} has errors, so when it is due is unknown{first}; `herald check` lists them",
+                    crate::diagnostic::display_path(&v.path)
+                ),
+                urls: vec![],
+            }
+        })
+        .collect()
+}
+
 fn friendly_duration(d: jiff::SignedDuration) -> String {
     let hours = d.as_secs() / 3600;
     if hours * 3600 == d.as_secs() {
@@ -407,6 +439,7 @@ pub fn run(
         .build()?;
     let mut rows = runtime.block_on(engine::run(runs, shared));
     rows.extend(selection.rows);
+    rows.extend(unreadable(instance, global.only.as_deref()));
     rows.sort_by(|a, b| (&a.id, &a.lang, &a.channel).cmp(&(&b.id, &b.lang, &b.channel)));
     print_report(instance, global, &rows)?;
     Ok(if rows.iter().any(|r| r.result.is_problem()) {

@@ -264,3 +264,59 @@ fn slack_gets_the_exact_body_and_its_secret_url_is_never_written() {
         );
     }
 }
+
+#[test]
+fn a_malformed_file_among_a_thousand_good_ones_is_reported_and_the_rest_publish() {
+    let repo = crate::harness::Repo::new();
+    for n in 0..1000 {
+        repo.write(
+            &format!("announcements/teade-{n:04}.et.md"),
+            &format!("---\ntitle: Teade {n}\npublish_at: 2026-06-30 10:00\nchannels: [record_et]\n---\nTekst {n}.\n"),
+        );
+    }
+    repo.run(&[
+        "approve",
+        "--all-pending",
+        "--yes",
+        "--by",
+        "editor@example.org",
+    ])
+    .assert_code(0);
+    // Written after the approvals, as a careless edit would be: a broken YAML line.
+    repo.write(
+        "announcements/katki.et.md",
+        "---\ntitle: Katki\npublish_at: 2026-06-30 10:00\nchannels: [record_et\n---\nTekst.\n",
+    );
+    let run = repo.run_env(
+        &["publish", "--format", "json", "--at", "2026-06-30 10:05"],
+        &[("HERALD_PUBLISH__MAX_POSTS_PER_RUN", "2000")],
+    );
+    run.assert_code(1);
+    let report = run.json();
+    assert_eq!(report["summary"]["posted"], 1000, "{}", run.stderr);
+    assert_eq!(report["summary"]["failed"], 1);
+    let broken = report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "katki")
+        .unwrap();
+    assert_eq!(broken["result"], "failed");
+    assert!(
+        broken["detail"].as_str().unwrap().contains(
+            "announcements/katki.et.md has errors, so when it is due is unknown (line 5, column 1"
+        ),
+        "{broken}"
+    );
+    let recorded = repo.read("state/recorded.jsonl");
+    assert_eq!(recorded.lines().count(), 1000);
+    let check = repo.run(&["check"]);
+    check.assert_code(1);
+    assert!(
+        check
+            .stdout
+            .contains("announcements/katki.et.md:5:1: error: this is not valid YAML"),
+        "the broken file is named with its line: {}",
+        check.stdout
+    );
+}
