@@ -280,7 +280,7 @@ fn history(root: &Path, v: &Variant, fields: &FieldContext<'_>) -> Vec<OldVersio
         .into_iter()
         .filter_map(|commit| {
             let bytes = git::show(root, &commit.hash, &v.path)?;
-            let text = String::from_utf8(bytes).ok()?.replace("\r\n", "\n");
+            let text = crate::announcement::normalize_newlines(String::from_utf8(bytes).ok()?);
             let split = split_front_matter(&text).ok()?;
             let mut ignored = crate::diagnostic::Diagnostics::new();
             let front =

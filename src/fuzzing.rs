@@ -15,7 +15,8 @@ pub fn front_matter(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let text = text.replace("\r\n", "\n");
+    // As the loader reads files.
+    let text = crate::announcement::normalize_newlines(text.to_owned());
     let lines = text.lines().count() + 1;
     let Ok(split) = split_front_matter(&text) else {
         return;

@@ -186,11 +186,16 @@ fn read_text(root: &Path, rel: &Path) -> Result<String, Diagnostic> {
             "the file is not UTF-8 text; save it as UTF-8 in your editor",
         )
     })?;
-    Ok(if text.contains('\r') {
+    Ok(normalize_newlines(text))
+}
+
+/// `\r\n` and a lone `\r` become `\n`, as YAML and every editor count lines.
+pub fn normalize_newlines(text: String) -> String {
+    if text.contains('\r') {
         text.replace("\r\n", "\n").replace('\r', "\n")
     } else {
         text
-    })
+    }
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ pub use front_matter::{
     FieldContext, check_relative, check_url, is_language_tag, parse_front_matter,
     split_front_matter,
 };
-pub use loader::{LoadContext, load_all};
+pub use loader::{LoadContext, load_all, normalize_newlines};
 
 use crate::diagnostic::Diagnostics;
 use jiff::Timestamp;
