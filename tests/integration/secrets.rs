@@ -41,6 +41,7 @@ smtp_host = "127.0.0.1"
 smtp_user = "news@city.example"
 password_env = "SWEEP_SMTP_PASSWORD"
 subscribers_env = "SWEEP_SUBSCRIBERS"
+secret_env = "SWEEP_LIST_SECRET"
 list_id = "news.city.example"
 unsubscribe_url = "https://city.example/u/{token}"
 "#;
@@ -70,6 +71,7 @@ fn no_secret_or_subscriber_address_appears_in_any_output_or_file() {
         ("SWEEP_X_TOKEN", "x-token-77cc".to_owned()),
         ("SWEEP_X_TOKEN_SECRET", "x-token-secret-88dd".to_owned()),
         ("SWEEP_SMTP_PASSWORD", "smtp-pw-99ee".to_owned()),
+        ("SWEEP_LIST_SECRET", "list-secret-aa11".to_owned()),
         (
             "SWEEP_SUBSCRIBERS",
             subscribers.path().display().to_string(),
@@ -80,7 +82,7 @@ fn no_secret_or_subscriber_address_appears_in_any_output_or_file() {
     env.push(("HERALD_CHANNELS__MASTODON_ET__BASE_URL", &base_url));
     env.push(("HERALD_PUBLISH__RETRY_BASE", "10ms"));
     // Distinctive parts of the values (the Slack URL's secret part is its path).
-    let mut needles: Vec<String> = secrets[..9].iter().map(|(_, v)| v.clone()).collect();
+    let mut needles: Vec<String> = secrets[..10].iter().map(|(_, v)| v.clone()).collect();
     needles.push("/services/T000/B000/secret".into());
     needles.push("secret.reader.7c1@mail.example".into());
 
