@@ -98,21 +98,23 @@ pub async fn publish(list: &ListSend<'_>, ctx: &Context<'_>, shared: &Shared) ->
     };
     let p = &ctx.settings.publishing;
     let timeout = Duration::try_from(p.request_timeout).unwrap_or(Duration::from_secs(30));
-    let transport = match super::transport(
-        config,
-        secrets.password.as_ref(),
-        &ctx.settings.root,
-        timeout,
-    ) {
-        Ok(t) => t,
+    let params = match super::tls_parameters(config, &ctx.settings.root) {
+        Ok(p) => p,
         Err(e) => return list.row(Outcome::Failed, format!("not sent: {e}")),
     };
+    let connector = super::connector::Connector::new(
+        config,
+        params,
+        super::credentials(config, secrets.password.as_ref()),
+        timeout,
+    );
     let state_dir = ctx.settings.root.join(&ctx.settings.state_dir);
     let job = send::Job {
         channel: name.to_owned(),
         letters: Arc::new(letters),
         composer: Arc::new(Composer::new(config, secrets.keys, secrets.dkim)),
-        transport,
+        connector,
+        timeout,
         subscribers: secrets.subscribers,
         suppression: Arc::new(suppression),
         log: super::sendlog::path(&state_dir, name, &list.id),

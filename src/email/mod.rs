@@ -8,6 +8,7 @@
 //! the dry run, `--test-to` and `herald doctor`.
 
 mod config;
+pub mod connector;
 mod identity;
 pub mod list;
 pub mod message;
@@ -77,50 +78,56 @@ impl Secrets {
     }
 }
 
-/// The pooled SMTP transport for `config`.
+/// The TLS settings for `config` (`None` without TLS).
+pub fn tls_parameters(config: &Config, root: &Path) -> Result<Option<TlsParameters>, String> {
+    if config.tls == Tls::None {
+        return Ok(None);
+    }
+    let mut params = TlsParameters::builder(config.smtp_host.clone());
+    if let Some(ca) = &config.ca_file {
+        let path = root.join(ca);
+        let pem = std::fs::read(&path)
+            .map_err(|e| format!("cannot read `ca_file` {}: {e}", path.display()))?;
+        let cert = Certificate::from_pem(&pem)
+            .map_err(|e| format!("`ca_file` {} is not a PEM certificate: {e}", path.display()))?;
+        params = params.add_root_certificate(cert);
+    }
+    params
+        .build_rustls()
+        .map(Some)
+        .map_err(|e| format!("cannot set up TLS: {e}"))
+}
+
+/// The login, when `config` has one.
+pub fn credentials(config: &Config, password: Option<&SecretString>) -> Option<Credentials> {
+    match (&config.smtp_user, password) {
+        (Some(user), Some(password)) => Some(Credentials::new(
+            user.clone(),
+            password.expose_secret().to_owned(),
+        )),
+        _ => None,
+    }
+}
+
+/// lettre's pooled SMTP transport for `config` (doctor and `--test-to`).
 pub fn transport(
     config: &Config,
     password: Option<&SecretString>,
     root: &Path,
     timeout: Duration,
 ) -> Result<send::Transport, String> {
-    let host = config.smtp_host.clone();
-    let tls = if config.tls == Tls::None {
-        LettreTls::None
-    } else {
-        let mut params = TlsParameters::builder(host.clone());
-        if let Some(ca) = &config.ca_file {
-            let path = root.join(ca);
-            let pem = std::fs::read(&path)
-                .map_err(|e| format!("cannot read `ca_file` {}: {e}", path.display()))?;
-            let cert = Certificate::from_pem(&pem).map_err(|e| {
-                format!("`ca_file` {} is not a PEM certificate: {e}", path.display())
-            })?;
-            params = params.add_root_certificate(cert);
-        }
-        let params = params
-            .build_rustls()
-            .map_err(|e| format!("cannot set up TLS: {e}"))?;
-        match config.tls {
-            Tls::Tls => LettreTls::Wrapper(params),
-            _ => LettreTls::Required(params),
-        }
+    let tls = match (config.tls, tls_parameters(config, root)?) {
+        (Tls::Tls, Some(p)) => LettreTls::Wrapper(p),
+        (_, Some(p)) => LettreTls::Required(p),
+        (_, None) => LettreTls::None,
     };
-    let mut builder = send::Transport::builder_dangerous(host)
+    let mut builder = send::Transport::builder_dangerous(config.smtp_host.clone())
         .port(config.port())
         .tls(tls)
         .timeout(Some(timeout))
-        .pool_config(
-            PoolConfig::new()
-                .min_idle(0)
-                .max_size(config.concurrency as u32)
-                .idle_timeout(Duration::from_secs(30)),
-        );
-    if let (Some(user), Some(password)) = (&config.smtp_user, password) {
-        builder = builder.credentials(Credentials::new(
-            user.clone(),
-            password.expose_secret().to_owned(),
-        ));
+        .pool_config(PoolConfig::new().min_idle(0).max_size(2));
+    if let Some(c) = credentials(config, password) {
+        builder = builder.credentials(c);
     }
     Ok(builder.build())
 }

@@ -3,7 +3,8 @@
 //! marked in the send log before it leaves and after the server answers.
 //!
 //! - Accepted (2xx): `D`. Refused for good (5xx): `R code`, not sent again.
-//! - Refused for now (4xx, 421) or no connection: `F`, tried again after a backoff, and
+//! - Refused for now (4xx, 421), no connection, or refused by the client before sending
+//!   (an address the server cannot take): `F`, tried again after a backoff, and
 //!   left for the next run when the retries are used up.
 //! - Anything else after the message started (a broken connection, a timeout): it may
 //!   have arrived, so it stays in doubt (`S` alone) and is not sent again.
@@ -16,7 +17,8 @@ use super::message::{Composer, Letters};
 use super::progress::Progress;
 use super::sendlog::{self, Mark, Prior};
 use super::subscribers::{Line, Reader, Subscriber, Suppression};
-use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use lettre::transport::smtp::client::AsyncSmtpConnection;
+use lettre::{AsyncSmtpTransport, Tokio1Executor};
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -43,7 +45,9 @@ pub struct Job {
     pub channel: String,
     pub letters: Arc<Letters>,
     pub composer: Arc<Composer>,
-    pub transport: Transport,
+    pub connector: super::connector::Connector,
+    /// How long one message may take before it counts as timed out (in doubt).
+    pub timeout: Duration,
     pub subscribers: PathBuf,
     pub suppression: Arc<Suppression>,
     pub log: PathBuf,
@@ -171,15 +175,11 @@ pub async fn run(job: Job) -> Result<Report, String> {
     };
     // Check the server before touching the list: a wrong password is one error, not
     // 100,000.
-    match job.transport.test_connection().await {
-        Ok(true) => {}
-        Ok(false) => {
-            return Err(format!(
-                "{} answered but the connection did not work; check `smtp_host`, `smtp_port` and `tls`",
-                job.channel
-            ));
+    match job.connector.connect().await {
+        Ok(mut conn) => {
+            let _ = conn.quit().await;
         }
-        Err(e) => return Err(connection_problem(&e)),
+        Err(e) => return Err(e.explain()),
     }
     let log = sendlog::Writer::open(&job.log)?;
     let (tx, rx) = tokio::sync::mpsc::channel::<Work>(256);
@@ -336,18 +336,74 @@ fn read_list(
 }
 
 async fn worker(shared: &Shared) {
+    let mut conn: Option<AsyncSmtpConnection> = None;
     loop {
         if shared.stop.load(Ordering::Relaxed) {
-            return;
+            break;
         }
         let work = { shared.rx.lock().await.recv().await };
-        let Some(work) = work else { return };
+        let Some(work) = work else { break };
         if shared.stop.load(Ordering::Relaxed) {
-            return;
+            break;
         }
         pace(shared).await;
-        send_one(shared, &work).await;
+        send_one(shared, &work, &mut conn).await;
         shared.done.fetch_add(1, Ordering::Relaxed);
+    }
+    if let Some(mut c) = conn {
+        let _ = c.quit().await;
+    }
+}
+
+/// What became of one SMTP transaction.
+enum Attempt {
+    Accepted,
+    /// 5xx, with the code.
+    Refused(u16, String),
+    /// Nothing was sent (4xx, no connection): may be tried again.
+    NotSent(String),
+    /// It may have arrived.
+    Unknown(String),
+}
+
+async fn attempt(
+    shared: &Shared,
+    conn: &mut Option<AsyncSmtpConnection>,
+    envelope: &lettre::address::Envelope,
+    bytes: &[u8],
+) -> Attempt {
+    if conn.as_ref().is_none_or(|c| c.has_broken()) {
+        *conn = None;
+        match shared.job.connector.connect().await {
+            Ok(c) => *conn = Some(c),
+            Err(e) => return Attempt::NotSent(e.to_string()),
+        }
+    }
+    let c = conn.as_mut().expect("connected above");
+    let result = tokio::time::timeout(shared.job.timeout, c.send(envelope, bytes)).await;
+    let error = match result {
+        Ok(Ok(_)) => return Attempt::Accepted,
+        Ok(Err(e)) => e,
+        Err(_) => {
+            *conn = None;
+            return Attempt::Unknown("no answer in time".into());
+        }
+    };
+    if c.has_broken() {
+        *conn = None;
+    }
+    let reply = redact(&error.to_string());
+    if error.is_permanent() {
+        let code = error
+            .status()
+            .and_then(|c| c.to_string().parse().ok())
+            .unwrap_or(500);
+        Attempt::Refused(code, reply)
+    } else if error.is_transient() || error.is_client() {
+        Attempt::NotSent(reply)
+    } else {
+        *conn = None;
+        Attempt::Unknown(reply)
     }
 }
 
@@ -372,7 +428,7 @@ fn stop(shared: &Shared, why: String) {
     shared.stop.store(true, Ordering::Relaxed);
 }
 
-async fn send_one(shared: &Shared, work: &Work) {
+async fn send_one(shared: &Shared, work: &Work, conn: &mut Option<AsyncSmtpConnection>) {
     let job = &shared.job;
     let letter = &job.letters.letters[work.letter];
     let id = work.sub.id;
@@ -394,8 +450,8 @@ async fn send_one(shared: &Shared, work: &Work) {
             stop(shared, e);
             return;
         }
-        let error = match job.transport.send_raw(&envelope, &bytes).await {
-            Ok(_) => {
+        match attempt(shared, conn, &envelope, &bytes).await {
+            Attempt::Accepted => {
                 let _ = shared.log.record(Mark::Delivered, id);
                 *shared.streak.lock().expect("streak lock") = Streak::default();
                 *shared
@@ -407,63 +463,58 @@ async fn send_one(shared: &Shared, work: &Work) {
                     .or_default() += 1;
                 return;
             }
-            Err(e) => e,
-        };
-        let reply = redact(&error.to_string());
-        if error.is_permanent() {
-            let code = error
-                .status()
-                .and_then(|c| c.to_string().parse().ok())
-                .unwrap_or(500);
-            let _ = shared.log.record(Mark::Rejected(code), id);
-            *shared
-                .report
-                .lock()
-                .expect("report lock")
-                .rejected
-                .entry(code)
-                .or_default() += 1;
-            let mut streak = shared.streak.lock().expect("streak lock");
-            streak.refused.push((id, code));
-            streak.last_error = reply;
-            if streak.refused.len() >= STREAK_LIMIT {
-                undo_refusals(shared, &mut streak);
-            }
-            return;
-        }
-        if error.is_transient() || is_before_sending(&error) {
-            let _ = shared.log.record(Mark::NotSent, id);
-            retries += 1;
-            let wait = backoff(job.retry.base, retries);
-            if retries > job.retry.retries || wait > job.retry.max_wait {
-                shared.report.lock().expect("report lock").failed += 1;
+            Attempt::Refused(code, reply) => {
+                let _ = shared.log.record(Mark::Rejected(code), id);
+                *shared
+                    .report
+                    .lock()
+                    .expect("report lock")
+                    .rejected
+                    .entry(code)
+                    .or_default() += 1;
                 let mut streak = shared.streak.lock().expect("streak lock");
-                streak.failed += 1;
-                if streak.failed >= STREAK_LIMIT {
-                    stop(
-                        shared,
-                        format!(
-                            "the server did not take {STREAK_LIMIT} messages in a row even after retries (last: {reply}); sending stopped and the rest goes out in the next run"
-                        ),
-                    );
+                streak.refused.push((id, code));
+                streak.last_error = reply;
+                if streak.refused.len() >= STREAK_LIMIT {
+                    undo_refusals(shared, &mut streak);
                 }
                 return;
             }
-            if shared.stop.load(Ordering::Relaxed) {
-                shared.report.lock().expect("report lock").failed += 1;
+            Attempt::NotSent(reply) => {
+                let _ = shared.log.record(Mark::NotSent, id);
+                retries += 1;
+                let wait = backoff(job.retry.base, retries);
+                if retries > job.retry.retries || wait > job.retry.max_wait {
+                    shared.report.lock().expect("report lock").failed += 1;
+                    let mut streak = shared.streak.lock().expect("streak lock");
+                    streak.failed += 1;
+                    if streak.failed >= STREAK_LIMIT {
+                        stop(
+                            shared,
+                            format!(
+                                "the server did not take {STREAK_LIMIT} messages in a row even after retries (last: {reply}); sending stopped and the rest goes out in the next run"
+                            ),
+                        );
+                    }
+                    return;
+                }
+                if shared.stop.load(Ordering::Relaxed) {
+                    shared.report.lock().expect("report lock").failed += 1;
+                    return;
+                }
+                tokio::time::sleep(wait).await;
+            }
+            Attempt::Unknown(reply) => {
+                // The message may have reached the server: never sent again automatically.
+                let mut r = shared.report.lock().expect("report lock");
+                r.in_doubt += 1;
+                r.problem(format!(
+                    "line {}: the connection broke while sending ({reply}); the message may have arrived, so it is not sent again",
+                    work.sub.line
+                ));
                 return;
             }
-            tokio::time::sleep(wait).await;
-            continue;
         }
-        // The message may have reached the server: never sent again automatically.
-        let mut r = shared.report.lock().expect("report lock");
-        r.in_doubt += 1;
-        r.problem(format!(
-            "line {}: the connection broke while sending ({reply}); the message may have arrived, so it is not sent again",
-            work.sub.line
-        ));
-        return;
     }
 }
 
@@ -488,12 +539,6 @@ fn undo_refusals(shared: &Shared, streak: &mut Streak) {
         ));
     }
     shared.stop.store(true, Ordering::Relaxed);
-}
-
-/// Whether the error happened before any message data left: connecting, TLS, AUTH.
-/// lettre marks these "Connection error"; it has no method for that kind.
-fn is_before_sending(e: &lettre::transport::smtp::Error) -> bool {
-    e.to_string().starts_with("Connection error") || e.is_tls()
 }
 
 /// A message for people about a failed connection check.
