@@ -16,7 +16,9 @@
 //!
 //! Writes go through one thread that batches them: every `S` waits until it is written
 //! and flushed to disk (`fdatasync`), together with whatever other lines arrived
-//! meanwhile, so concurrent sends share one disk flush.
+//! meanwhile, so concurrent sends share one disk flush. A worker marks the next few
+//! messages it will send at once (see [`super::send`]), which bounds how many can be in
+//! doubt after a crash: at most `concurrency × BATCH`.
 
 use super::identity::SubscriberId;
 use std::collections::HashMap;
@@ -149,6 +151,17 @@ impl Writer {
         let (ack, done) = oneshot::channel();
         self.send(Request {
             line: Writer::line(mark, id),
+            ack: Some(ack),
+        })?;
+        done.await
+            .map_err(|_| "the send log writer stopped".to_owned())?
+    }
+
+    /// Writes `mark` for every id in one line group and waits until all are on disk.
+    pub async fn durable_all(&self, mark: Mark, ids: &[SubscriberId]) -> Result<(), String> {
+        let (ack, done) = oneshot::channel();
+        self.send(Request {
+            line: ids.iter().map(|id| Writer::line(mark, *id)).collect(),
             ack: Some(ack),
         })?;
         done.await
