@@ -2,8 +2,8 @@
 //! own language, exactly once even across crashes (SPEC §7).
 //!
 //! The pipeline: [`subscribers`] streams and checks the CSV, [`message`] renders the
-//! letters and builds each subscriber's message, [`send`] sends them over pooled SMTP
-//! connections while [`sendlog`] records each one before and after, and [`list`] ties a
+//! letters and builds each subscriber's message, [`send`] sends them over a few SMTP
+//! connections ([`connector`]) while [`sendlog`] records each one before and after, and [`list`] ties a
 //! list send into `herald publish` (one ledger record per variant of the list send),
 //! the dry run, `--test-to` and `herald doctor`.
 

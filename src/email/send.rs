@@ -1,6 +1,6 @@
 //! Sending one list: subscribers streamed from the CSV to a few concurrent workers, each
-//! with its own pooled SMTP connection, paced to the configured rate; every message
-//! marked in the send log before it leaves and after the server answers.
+//! with its own SMTP connection (see [`super::connector`]), paced to the configured rate;
+//! every message marked in the send log before it leaves and after the server answers.
 //!
 //! - Accepted (2xx): `D`. Refused for good (5xx): `R code`, not sent again.
 //! - Refused for now (4xx, 421), no connection, or refused by the client before sending
