@@ -66,6 +66,10 @@ pub enum Command {
         /// Also send what is more than `max_delay` late (normally reported as missed).
         #[arg(long)]
         allow_late: bool,
+        /// Send one copy of each variant to this reviewer instead of the email lists;
+        /// everything else is a dry run. With --only ID, also before it is due or approved.
+        #[arg(long, value_name = "ADDRESS")]
+        test_to: Option<String>,
     },
     /// Check, then write a page showing every post as it will look (or a Markdown summary).
     Preview {

@@ -1,48 +1,15 @@
 //! An email list sent over SMTP. Each subscriber gets the variant in their language.
+//! The settings and the sending live in [`crate::email`]; this is the channel face of it.
 
-use super::{Base, Channel, ConfigProblem, Kind, Request, Rules, SecretRef, Shape};
+use super::send::{BoxFuture, Finding, Outgoing, Receipt, SendError, Sender};
+use super::{Base, Channel, ConfigProblem, Kind, Request, Rules, SecretRef, SendContext, Shape};
+use crate::email::{Config, Tls};
 use crate::render::Post;
-use serde::Deserialize;
 use serde_json::{Map, Value, json};
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Settings {
-    /// `Name <address>`.
-    from: String,
-    reply_to: Option<String>,
-    smtp_host: String,
-    #[serde(default = "default_port")]
-    smtp_port: u16,
-    #[serde(default)]
-    tls: Tls,
-    smtp_user: Option<String>,
-    password_env: Option<String>,
-    /// The variable holding the path of the subscriber CSV (`email,name,lang`).
-    subscribers_env: String,
-    /// `List-Id`, e.g. `news.tartu.ee`.
-    list_id: String,
-    /// The personal unsubscribe link; `{token}` is replaced per subscriber.
-    unsubscribe_url: String,
-}
-
-fn default_port() -> u16 {
-    587
-}
-
-#[derive(Debug, Default, Clone, Copy, Deserialize, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-enum Tls {
-    /// STARTTLS required (port 587).
-    #[default]
-    Starttls,
-    /// Implicit TLS (port 465).
-    Tls,
-}
 
 pub struct Email {
     base: Base,
-    settings: Settings,
+    config: Config,
 }
 
 impl Email {
@@ -50,31 +17,12 @@ impl Email {
         base: Base,
         table: Map<String, Value>,
     ) -> Result<Box<dyn Channel>, Vec<ConfigProblem>> {
-        let settings: Settings = super::settings(table)?;
-        let mut problems = Vec::new();
-        if !settings.unsubscribe_url.contains("{token}") {
-            problems.push(ConfigProblem::at(
-                "unsubscribe_url",
-                "`unsubscribe_url` must contain `{token}`, which becomes each subscriber's personal unsubscribe token",
-            ));
-        } else if let Err(why) =
-            crate::announcement::check_url(&settings.unsubscribe_url.replace("{token}", "t"))
-        {
-            problems.push(ConfigProblem::at(
-                "unsubscribe_url",
-                format!("`unsubscribe_url` {why}"),
-            ));
-        }
-        if settings.smtp_user.is_some() != settings.password_env.is_some() {
-            problems.push(ConfigProblem::at(
-                "smtp_user",
-                "set both `smtp_user` and `password_env`, or neither",
-            ));
-        }
+        let config: Config = super::settings(table)?;
+        let problems = config.validate();
         if !problems.is_empty() {
             return Err(problems);
         }
-        Ok(Box::new(Email { base, settings }))
+        Ok(Box::new(Email { base, config }))
     }
 }
 
@@ -88,47 +36,86 @@ impl Channel for Email {
     fn multilingual(&self) -> bool {
         true
     }
+    fn email(&self) -> Option<&Config> {
+        Some(&self.config)
+    }
     fn rules(&self) -> Rules {
         super::unlimited_rules(Shape::Email, 20)
     }
     fn secrets(&self) -> Vec<SecretRef<'_>> {
-        let mut out = vec![SecretRef {
-            what: "subscriber list path",
-            env: &self.settings.subscribers_env,
-        }];
-        if let Some(env) = &self.settings.password_env {
-            out.push(SecretRef {
-                what: "SMTP password",
-                env,
-            });
+        let c = &self.config;
+        let mut out = vec![
+            SecretRef {
+                what: "subscriber list path",
+                env: &c.subscribers_env,
+            },
+            SecretRef {
+                what: "list secret for subscriber ids and unsubscribe tokens",
+                env: &c.secret_env,
+            },
+        ];
+        let optional = [
+            (&c.password_env, "SMTP password"),
+            (&c.dkim_key_env, "DKIM private key"),
+            (&c.suppression_env, "suppression list path"),
+        ];
+        for (env, what) in optional {
+            if let Some(env) = env {
+                out.push(SecretRef { what, env });
+            }
         }
         out
     }
     fn requests(&self, post: &Post) -> Vec<Request> {
-        let s = &self.settings;
-        let scheme = match s.tls {
-            Tls::Starttls => "smtp",
-            Tls::Tls => "smtps",
-        };
+        let c = &self.config;
         let mut headers = json!({
-            "From": s.from,
+            "From": c.from,
             "To": format!("<each subscriber whose language is {}>", post.variant.lang),
             "Subject": post.subject.clone().unwrap_or_default(),
-            "List-Id": format!("<{}>", s.list_id),
-            "List-Unsubscribe": format!("<{}>", s.unsubscribe_url.replace("{token}", "<personal token>")),
+            "List-Id": format!("<{}>", c.list_id),
+            "List-Unsubscribe": format!("<{}>", c.unsubscribe_url.replace("{token}", "<personal token>")),
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             "Auto-Submitted": "auto-generated",
         });
-        if let Some(reply_to) = &s.reply_to {
+        if let Some(reply_to) = &c.reply_to {
             headers["Reply-To"] = Value::String(reply_to.clone());
         }
+        let action = match c.tls {
+            Tls::None => format!("SEND {} (unencrypted, this machine only)", c.server()),
+            _ => format!("SEND {}", c.server()),
+        };
         vec![Request {
-            action: format!("SEND {scheme}://{}:{}", s.smtp_host, s.smtp_port),
+            action,
             body: json!({
                 "headers": headers,
                 "text": post.parts.first().map(|p| p.text.as_str()).unwrap_or(""),
                 "html": post.html.clone().unwrap_or_default(),
             }),
         }]
+    }
+    fn sender(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
+        Ok(Box::new(ListDoctor {
+            check: crate::email::Check::new(&self.base, &self.config, ctx),
+        }))
+    }
+}
+
+/// Email lists are sent whole by [`crate::email`]; as a [`Sender`] a list only answers
+/// `herald doctor`.
+struct ListDoctor {
+    check: crate::email::Check,
+}
+
+impl Sender for ListDoctor {
+    fn send<'a>(&'a self, _part: &'a Outgoing) -> BoxFuture<'a, Result<Receipt, SendError>> {
+        Box::pin(async {
+            Err(SendError::permanent(
+                "email lists are sent as a whole list, not part by part",
+            ))
+        })
+    }
+
+    fn doctor(&self) -> BoxFuture<'_, Vec<Finding>> {
+        Box::pin(self.check.run())
     }
 }

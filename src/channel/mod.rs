@@ -179,6 +179,11 @@ pub trait Channel: Send + Sync {
     fn multilingual(&self) -> bool {
         false
     }
+
+    /// An email list's settings (email lists are sent by [`crate::email`], not per part).
+    fn email(&self) -> Option<&crate::email::Config> {
+        None
+    }
 }
 
 /// What building a sender needs.

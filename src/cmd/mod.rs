@@ -83,12 +83,19 @@ pub fn run(cli: Cli, env: &BTreeMap<String, String>) -> anyhow::Result<Exit> {
     match cli.command {
         Command::Check => check::run(&instance, &cli.global, env),
         Command::Publish {
+            test_to: Some(address),
+            allow_late,
+            ..
+        } => publish::test_to(&instance, &cli.global, env, allow_late, &address),
+        Command::Publish {
             dry_run: true,
             allow_late,
-        } => publish::dry_run(&instance, &cli.global, allow_late),
+            test_to: None,
+        } => publish::dry_run(&instance, &cli.global, env, allow_late),
         Command::Publish {
             dry_run: false,
             allow_late,
+            test_to: None,
         } => publish::run(&instance, &cli.global, env, allow_late),
         Command::Status => status::run(&instance, &cli.global),
         Command::Doctor => doctor::run(&instance, &cli.global, env),

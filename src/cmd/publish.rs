@@ -119,7 +119,12 @@ fn already_posted(history: &History, post: &crate::render::Post<'_>) -> bool {
     })
 }
 
-pub fn dry_run(instance: &Instance, global: &Global, allow_late: bool) -> anyhow::Result<Exit> {
+pub fn dry_run(
+    instance: &Instance,
+    global: &Global,
+    env: &BTreeMap<String, String>,
+    allow_late: bool,
+) -> anyhow::Result<Exit> {
     let s = &instance.settings;
     // Read without the lock: a dry run changes nothing.
     let history = super::read_ledger(s)?;
@@ -217,6 +222,24 @@ pub fn dry_run(instance: &Instance, global: &Global, allow_late: bool) -> anyhow
                 c.kind(),
                 c.lang()
             )?;
+            if c.email().is_some() {
+                // An email list: recipients per language and the whole message.
+                let siblings: Vec<&crate::announcement::Variant> = due
+                    .iter()
+                    .filter(|d| d.variant.id == v.id)
+                    .filter(|d| {
+                        d.posts
+                            .iter()
+                            .any(|x| x.channel.name() == c.name() && !x.skipped)
+                    })
+                    .map(|d| d.variant)
+                    .collect();
+                let ctx = email_context(instance, global, env);
+                for line in crate::email::list::dry_run_lines(c, v, &siblings, &ctx) {
+                    writeln!(out, "    {line}")?;
+                }
+                continue;
+            }
             if let Some(subject) = &post.subject {
                 writeln!(out, "    Subject: {subject}")?;
             }
@@ -406,7 +429,10 @@ pub fn run(
             Timing::Due | Timing::Missed
         )
     });
-    let selection = select(instance, &plan, &history, allow_late);
+    let mut selection = select(instance, &plan, &history, allow_late);
+    // Email lists go out whole (one list send per announcement and list), not per part.
+    let (lists, held) = crate::email::list::gather(instance, &plan, &mut selection.runs, &history);
+    selection.rows.extend(held);
     let timeout = std::time::Duration::try_from(s.publishing.request_timeout)
         .unwrap_or(std::time::Duration::from_secs(30));
     let http = crate::channel::send::http_client(timeout);
@@ -437,7 +463,15 @@ pub fn run(
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let mut rows = runtime.block_on(engine::run(runs, shared));
+    let email = email_context(instance, global, env);
+    let mut rows = runtime.block_on(async {
+        let (mut rows, list_rows) = tokio::join!(
+            engine::run(runs, shared.clone()),
+            crate::email::list::publish_all(&lists, &email, &shared)
+        );
+        rows.extend(list_rows);
+        rows
+    });
     rows.extend(selection.rows);
     rows.extend(unreadable(instance, global.only.as_deref()));
     rows.sort_by(|a, b| (&a.id, &a.lang, &a.channel).cmp(&(&b.id, &b.lang, &b.channel)));
@@ -512,4 +546,76 @@ fn outcome_name(o: Outcome) -> &'static str {
         Outcome::Failed => "failed",
         Outcome::InDoubt => "in_doubt",
     }
+}
+
+fn email_context<'a>(
+    instance: &'a Instance,
+    global: &Global,
+    env: &'a BTreeMap<String, String>,
+) -> crate::email::list::Context<'a> {
+    crate::email::list::Context {
+        env,
+        templates: &instance.templates,
+        settings: &instance.settings,
+        progress: crate::email::Progress::for_stderr(global.quiet || global.format == Format::Json),
+    }
+}
+
+/// `--test-to ADDRESS`: the dry run, then one copy of each variant of every email list's
+/// announcements to ADDRESS (with `--only`, whether or not it is due or approved).
+pub fn test_to(
+    instance: &Instance,
+    global: &Global,
+    env: &BTreeMap<String, String>,
+    allow_late: bool,
+    address: &str,
+) -> anyhow::Result<Exit> {
+    if address.parse::<lettre::Address>().is_err() {
+        return Err(UsageError(vec![
+            "--test-to: not an email address; write it as `name@example.org`".into(),
+        ])
+        .into());
+    }
+    let exit = dry_run(instance, global, env, allow_late)?;
+    let plan = instance.plan(global.channel.as_deref());
+    let picked: Vec<&Planned<'_>> = plan
+        .iter()
+        .filter(|p| global.only.is_some() || hold_reason(instance, p, allow_late).is_none())
+        .filter(|p| p.variant.is_valid())
+        .collect();
+    let mut lists: BTreeMap<(String, String), crate::email::list::ListSend<'_>> = BTreeMap::new();
+    for p in &picked {
+        for post in p
+            .posts
+            .iter()
+            .filter(|x| !x.skipped && x.channel.email().is_some())
+        {
+            lists
+                .entry((p.variant.id.clone(), post.channel.name().to_owned()))
+                .or_insert_with(|| crate::email::list::ListSend {
+                    id: p.variant.id.clone(),
+                    channel: post.channel,
+                    variants: Vec::new(),
+                })
+                .variants
+                .push((p.variant, String::new()));
+        }
+    }
+    let ctx = email_context(instance, global, env);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let mut failed = false;
+    let mut out = anstream::stdout().lock();
+    if lists.is_empty() {
+        writeln!(out, "No email list has anything to send a test copy of.")?;
+    }
+    for list in lists.values() {
+        for line in runtime.block_on(crate::email::list::test_to(list, &ctx, address)) {
+            failed |= line.contains("not sent");
+            writeln!(out, "{line}")?;
+        }
+    }
+    Ok(if failed { Exit::Problems } else { exit })
 }

@@ -17,7 +17,7 @@ pub use media::{
     ImageFormat, ImageInfo, human_size, inspect as inspect_image, sniff as sniff_image,
 };
 pub use templates::Templates;
-pub use view::Prepared;
+pub use view::{Prepared, RecipientView, View};
 
 use crate::announcement::{ThreadMode, Variant};
 use crate::channel::{Channel, Rules, Shape};
@@ -94,16 +94,25 @@ pub fn render<'a>(
         }
     }
     let kind = channel.kind();
+    // Email templates see a recipient; checks and previews show a sample one.
+    let sample_unsubscribe = channel
+        .email()
+        .map(|c| c.unsubscribe_url.replace("{token}", "TOKEN"));
     let render = |file: &str, text: &str| {
-        templates
-            .render(kind, file, &prepared.view(variant, channel, text))
-            .map_err(|p| p.0)
+        let mut view = prepared.view(variant, channel, text);
+        if let Some(url) = &sample_unsubscribe {
+            view.recipient = Some(RecipientView {
+                name: "",
+                unsubscribe_url: url,
+            });
+        }
+        templates.render(kind, file, &view).map_err(|p| p.0)
     };
     let result = match rules.shape {
         Shape::Email => render("subject.txt.hbs", &prepared.body_text).and_then(|subject| {
             let text = render("body.txt.hbs", &prepared.body_text)?;
             let html = render("body.html.hbs", &prepared.body_text)?;
-            post.subject = Some(tidy(&subject).replace('\n', " "));
+            post.subject = Some(crate::email::one_line(&tidy(&subject)));
             post.html = Some(html);
             Ok(vec![tidy(&text)])
         }),
@@ -312,7 +321,7 @@ fn check_images(post: &mut Post<'_>, rules: &Rules, infos: &[Option<ImageInfo>])
 
 /// Trims each line's end, collapses runs of blank lines (left by `{{#if}}` blocks), and
 /// trims the whole text.
-fn tidy(text: &str) -> String {
+pub(crate) fn tidy(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut blank_run = 0;
     for line in text.lines() {

@@ -23,6 +23,16 @@ pub struct View<'a> {
     pub publish_at: Option<String>,
     pub publish_date: Option<String>,
     pub channel: ChannelView<'a>,
+    /// Email only: the subscriber the message is for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recipient: Option<RecipientView<'a>>,
+}
+
+/// Email only: who receives the message. `name` may be empty.
+#[derive(Serialize, Clone, Copy)]
+pub struct RecipientView<'a> {
+    pub name: &'a str,
+    pub unsubscribe_url: &'a str,
 }
 
 #[derive(Serialize)]
@@ -92,6 +102,7 @@ impl Prepared {
                 kind: channel.kind().name(),
                 lang: channel.lang(),
             },
+            recipient: None,
         }
     }
 }

@@ -53,6 +53,7 @@ smtp_host = "127.0.0.1"
 smtp_user = "news@city.example"
 password_env = "SWEEP_SMTP_PASSWORD"
 subscribers_env = "SWEEP_SUBSCRIBERS"
+secret_env = "SWEEP_LIST_SECRET"
 list_id = "news.city.example"
 unsubscribe_url = "https://city.example/u/{token}"
 "#;
@@ -87,6 +88,7 @@ fn no_secret_or_subscriber_address_appears_in_any_output_or_file() {
         ("SWEEP_SMTP_PASSWORD", "smtp-pw-99ee".to_owned()),
         ("SWEEP_FB_TOKEN", "fb-token-aa11".to_owned()),
         ("SWEEP_LI_TOKEN", "li-token-bb22".to_owned()),
+        ("SWEEP_LIST_SECRET", "list-secret-aa11".to_owned()),
         (
             "SWEEP_SUBSCRIBERS",
             subscribers.path().display().to_string(),

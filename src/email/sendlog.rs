@@ -1,0 +1,296 @@
+//! The send log: per list send, which subscribers have been sent to, so a crash or a
+//! stop halfway through a list sends nobody twice and skips nobody.
+//!
+//! One file per (channel, announcement): `state/email/<channel>/<id>.log`, append-only
+//! lines `<mark> <subscriber id>[ <reply code>]`, the id being the keyed hash of the
+//! address (never the address):
+//!
+//! - `S`: about to send (on disk before the message leaves);
+//! - `D`: the server accepted it; `R 550`: the server refused it for good;
+//! - `F`: not sent (a temporary refusal, a connection that failed before the message
+//!   left): may be sent again.
+//!
+//! The last line of an id wins. An `S` with nothing after it is *in doubt*: the process
+//! stopped while that message was on its way, and it may have arrived. Those are
+//! reported and not sent again.
+//!
+//! Writes go through one thread that batches them: every `S` waits until it is written
+//! and flushed to disk (`fdatasync`), together with whatever other lines arrived
+//! meanwhile, so concurrent sends share one disk flush. A worker marks the next few
+//! messages it will send at once (see [`super::send`]), which bounds how many can be in
+//! doubt after a crash: at most `concurrency × BATCH`.
+
+use super::identity::SubscriberId;
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use tokio::sync::oneshot;
+
+/// What the log says about one subscriber.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prior {
+    Delivered,
+    Rejected(u16),
+    InDoubt,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mark {
+    Started,
+    Delivered,
+    Rejected(u16),
+    NotSent,
+}
+
+/// The replayed log.
+#[derive(Default)]
+pub struct Replay {
+    pub prior: HashMap<SubscriberId, Prior>,
+    /// A torn last line was found (and cut off).
+    pub torn: bool,
+}
+
+impl Replay {
+    pub fn count(&self, what: Prior) -> usize {
+        self.prior.values().filter(|p| **p == what).count()
+    }
+}
+
+pub fn path(state_dir: &Path, channel: &str, id: &str) -> PathBuf {
+    state_dir
+        .join("email")
+        .join(channel)
+        .join(format!("{id}.log"))
+}
+
+/// Reads the log at `path` (a missing file is an empty log).
+pub fn read(path: &Path) -> Result<Replay, String> {
+    let mut replay = Replay::default();
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(replay),
+        Err(e) => return Err(format!("cannot read the send log {}: {e}", path.display())),
+    };
+    for line in BufReader::new(file).split(b'\n') {
+        let line = line.map_err(|e| format!("cannot read the send log {}: {e}", path.display()))?;
+        let text = String::from_utf8_lossy(&line);
+        let mut fields = text.split(' ');
+        let (Some(mark), Some(id)) = (fields.next(), fields.next().and_then(SubscriberId::parse))
+        else {
+            // Only the last line can be torn (cut by a crash); it is cut off on open.
+            replay.torn = true;
+            continue;
+        };
+        match mark {
+            "S" => {
+                replay.prior.insert(id, Prior::InDoubt);
+            }
+            "D" => {
+                replay.prior.insert(id, Prior::Delivered);
+            }
+            "R" => {
+                let code = fields.next().and_then(|c| c.parse().ok()).unwrap_or(0);
+                replay.prior.insert(id, Prior::Rejected(code));
+            }
+            "F" => {
+                replay.prior.remove(&id);
+            }
+            _ => replay.torn = true,
+        }
+    }
+    Ok(replay)
+}
+
+struct Request {
+    line: String,
+    ack: Option<oneshot::Sender<Result<(), String>>>,
+}
+
+/// The log open for appending, written by its own thread.
+pub struct Writer {
+    tx: Option<mpsc::Sender<Request>>,
+    thread: Option<std::thread::JoinHandle<Result<(), String>>>,
+}
+
+impl Writer {
+    pub fn open(path: &Path) -> Result<Writer, String> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
+        let mut file = OpenOptions::new()
+            .create(true)
+            .read(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| format!("cannot open the send log {}: {e}", path.display()))?;
+        crate::ledger::cut_torn_tail(&mut file)
+            .map_err(|e| format!("cannot repair the send log {}: {e}", path.display()))?;
+        let (tx, rx) = mpsc::channel::<Request>();
+        let shown = path.display().to_string();
+        let thread = std::thread::spawn(move || write_loop(file, rx, &shown));
+        Ok(Writer {
+            tx: Some(tx),
+            thread: Some(thread),
+        })
+    }
+
+    fn line(mark: Mark, id: SubscriberId) -> String {
+        match mark {
+            Mark::Started => format!("S {id}\n"),
+            Mark::Delivered => format!("D {id}\n"),
+            Mark::Rejected(code) => format!("R {id} {code}\n"),
+            Mark::NotSent => format!("F {id}\n"),
+        }
+    }
+
+    /// Writes `mark` and waits until it is on disk.
+    pub async fn durable(&self, mark: Mark, id: SubscriberId) -> Result<(), String> {
+        let (ack, done) = oneshot::channel();
+        self.send(Request {
+            line: Writer::line(mark, id),
+            ack: Some(ack),
+        })?;
+        done.await
+            .map_err(|_| "the send log writer stopped".to_owned())?
+    }
+
+    /// Writes `mark` for every id in one line group and waits until all are on disk.
+    pub async fn durable_all(&self, mark: Mark, ids: &[SubscriberId]) -> Result<(), String> {
+        let (ack, done) = oneshot::channel();
+        self.send(Request {
+            line: ids.iter().map(|id| Writer::line(mark, *id)).collect(),
+            ack: Some(ack),
+        })?;
+        done.await
+            .map_err(|_| "the send log writer stopped".to_owned())?
+    }
+
+    /// Writes `mark` without waiting; it reaches the disk with the next flush.
+    pub fn record(&self, mark: Mark, id: SubscriberId) -> Result<(), String> {
+        self.send(Request {
+            line: Writer::line(mark, id),
+            ack: None,
+        })
+    }
+
+    fn send(&self, r: Request) -> Result<(), String> {
+        self.tx
+            .as_ref()
+            .expect("open until closed")
+            .send(r)
+            .map_err(|_| "the send log writer stopped".to_owned())
+    }
+
+    /// Writes everything queued, flushes it to disk and closes the log.
+    pub fn close(mut self) -> Result<(), String> {
+        drop(self.tx.take());
+        self.thread
+            .take()
+            .expect("open until closed")
+            .join()
+            .unwrap_or_else(|_| Err("the send log writer panicked".into()))
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        drop(self.tx.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn write_loop(mut file: File, rx: mpsc::Receiver<Request>, shown: &str) -> Result<(), String> {
+    let mut buf = String::new();
+    let mut acks = Vec::new();
+    let mut failed: Option<String> = None;
+    while let Ok(first) = rx.recv() {
+        buf.clear();
+        let mut take = |r: Request, buf: &mut String| {
+            buf.push_str(&r.line);
+            acks.extend(r.ack);
+        };
+        take(first, &mut buf);
+        while let Ok(more) = rx.try_recv() {
+            take(more, &mut buf);
+        }
+        let result = match &failed {
+            Some(e) => Err(e.clone()),
+            None => {
+                let written = file.write_all(buf.as_bytes());
+                let synced = written.and_then(|()| {
+                    if acks.is_empty() {
+                        Ok(())
+                    } else {
+                        file.sync_data()
+                    }
+                });
+                synced.map_err(|e| format!("cannot write the send log {shown}: {e}"))
+            }
+        };
+        if let Err(e) = &result {
+            failed = Some(e.clone());
+        }
+        for ack in acks.drain(..) {
+            let _ = ack.send(result.clone());
+        }
+    }
+    match failed {
+        Some(e) => Err(e),
+        None => file
+            .sync_data()
+            .map_err(|e| format!("cannot write the send log {shown}: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_last_mark_wins_and_a_torn_line_is_cut() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("email/news/a.log");
+        let (a, b, c, d) = (
+            SubscriberId(1),
+            SubscriberId(2),
+            SubscriberId(3),
+            SubscriberId(4),
+        );
+        let w = Writer::open(&path).unwrap();
+        for (mark, id) in [
+            (Mark::Started, a),
+            (Mark::Delivered, a),
+            (Mark::Started, b),
+            (Mark::Started, c),
+            (Mark::Rejected(550), c),
+            (Mark::Started, d),
+            (Mark::NotSent, d),
+        ] {
+            w.durable(mark, id).await.unwrap();
+        }
+        w.close().unwrap();
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(b"D 0000")
+            .unwrap();
+        let r = read(&path).unwrap();
+        assert!(r.torn);
+        assert_eq!(r.prior.get(&a), Some(&Prior::Delivered));
+        assert_eq!(r.prior.get(&b), Some(&Prior::InDoubt));
+        assert_eq!(r.prior.get(&c), Some(&Prior::Rejected(550)));
+        assert_eq!(r.prior.get(&d), None);
+        let w = Writer::open(&path).unwrap();
+        w.record(Mark::Started, d).unwrap();
+        w.close().unwrap();
+        let r = read(&path).unwrap();
+        assert!(!r.torn);
+        assert_eq!(r.prior.get(&d), Some(&Prior::InDoubt));
+    }
+}

@@ -1,0 +1,401 @@
+//! The subscriber list: a UTF-8 CSV file with a header row naming the columns `email`,
+//! `name` and `lang` (in any order; only `email` is required; other columns are ignored).
+//!
+//! The file is streamed: memory holds one line at a time plus the ids seen so far (16
+//! bytes each), never the list. A bad line is reported with its line number and skipped;
+//! the rest of the list still goes out. Addresses are compared case-insensitively, and
+//! a later line with an address seen before is a duplicate, skipped. No message ever
+//! contains an address: a line is named by its number.
+
+use super::identity::{Keyring, SubscriberId};
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+
+/// One subscriber to send to.
+#[derive(Clone)]
+pub struct Subscriber {
+    pub address: lettre::Address,
+    /// Control characters removed; may be empty.
+    pub name: String,
+    /// As written, lowercased; empty when the line has none.
+    pub lang: String,
+    pub id: SubscriberId,
+    pub line: u64,
+}
+
+// Never print an address, not even in a debug dump.
+impl std::fmt::Debug for Subscriber {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Subscriber(line {}, id {})", self.line, self.id)
+    }
+}
+
+/// What one line of the file turned out to be.
+pub enum Line {
+    Subscriber(Subscriber),
+    /// Invalid: skipped, with the reason (no address in it).
+    Problem(String),
+    /// The same address as an earlier line.
+    Duplicate,
+    /// On the suppression list.
+    Suppressed,
+}
+
+/// Ids that are never sent to: unsubscribed, bounced, complained.
+#[derive(Default)]
+pub struct Suppression {
+    ids: HashSet<SubscriberId>,
+}
+
+impl Suppression {
+    /// Reads a suppression file: one address or subscriber id (32 hex digits) per line;
+    /// blank lines and lines starting with `#` are ignored. A line that is neither is
+    /// reported (by number) and ignored.
+    pub fn read(
+        path: &Path,
+        shown: &str,
+        keys: &Keyring,
+    ) -> Result<(Suppression, Vec<String>), String> {
+        let file = std::fs::File::open(path).map_err(|e| {
+            format!("cannot open the suppression list {shown}: {e}; check the path in its environment variable")
+        })?;
+        let mut s = Suppression::default();
+        let mut problems = Vec::new();
+        for (n, line) in BufReader::new(file).split(b'\n').enumerate() {
+            let line =
+                line.map_err(|e| format!("cannot read the suppression list {shown}: {e}"))?;
+            let Ok(text) = std::str::from_utf8(&line) else {
+                problems.push(format!("{shown}, line {}: not UTF-8; ignored", n + 1));
+                continue;
+            };
+            let text = text.trim().trim_start_matches('\u{feff}');
+            if text.is_empty() || text.starts_with('#') {
+                continue;
+            }
+            if let Some(id) = SubscriberId::parse(text) {
+                s.ids.insert(id);
+            } else if text.contains('@') && !text.contains(char::is_whitespace) {
+                s.ids.insert(keys.id(text));
+            } else {
+                problems.push(format!(
+                    "{shown}, line {}: neither an address nor a subscriber id (32 hex digits); ignored",
+                    n + 1
+                ));
+            }
+        }
+        Ok((s, problems))
+    }
+
+    pub fn contains(&self, id: SubscriberId) -> bool {
+        self.ids.contains(&id)
+    }
+
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+}
+
+/// Reads the list line by line.
+pub struct Reader<'k, R: Read> {
+    csv: csv::Reader<R>,
+    shown: String,
+    keys: &'k Keyring,
+    suppression: &'k Suppression,
+    seen: HashSet<SubscriberId>,
+    columns: Columns,
+    record: csv::ByteRecord,
+}
+
+struct Columns {
+    email: usize,
+    name: Option<usize>,
+    lang: Option<usize>,
+}
+
+impl<'k> Reader<'k, std::fs::File> {
+    /// Opens the file at `path`; `shown` names it in messages (its file name).
+    pub fn open(
+        path: &Path,
+        keys: &'k Keyring,
+        suppression: &'k Suppression,
+    ) -> Result<Self, String> {
+        let shown = shown_name(path);
+        let file = std::fs::File::open(path).map_err(|e| {
+            format!("cannot open the subscriber list {shown}: {e}; check the path in its environment variable")
+        })?;
+        Reader::new(file, &shown, keys, suppression)
+    }
+}
+
+/// The file name of `path`, for messages.
+pub fn shown_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+impl<'k, R: Read> Reader<'k, R> {
+    pub fn new(
+        input: R,
+        shown: &str,
+        keys: &'k Keyring,
+        suppression: &'k Suppression,
+    ) -> Result<Self, String> {
+        let mut csv = csv::ReaderBuilder::new()
+            .flexible(true)
+            .has_headers(true)
+            .from_reader(input);
+        let headers = csv
+            .byte_headers()
+            .map_err(|e| format!("cannot read the header row of {shown}: {e}"))?
+            .clone();
+        let find = |want: &str| {
+            headers.iter().position(|h| {
+                String::from_utf8_lossy(h)
+                    .trim()
+                    .trim_start_matches('\u{feff}')
+                    .eq_ignore_ascii_case(want)
+            })
+        };
+        let Some(email) = find("email") else {
+            return Err(format!(
+                "{shown}, line 1: the header row has no `email` column; the first line must name the columns, e.g. `email,name,lang`"
+            ));
+        };
+        let columns = Columns {
+            email,
+            name: find("name"),
+            lang: find("lang"),
+        };
+        Ok(Reader {
+            csv,
+            shown: shown.to_owned(),
+            keys,
+            suppression,
+            seen: HashSet::new(),
+            columns,
+            record: csv::ByteRecord::new(),
+        })
+    }
+
+    /// The next line, with its number; `None` at the end. An unreadable file ends the
+    /// list with an error.
+    pub fn next_line(&mut self) -> Option<Result<(u64, Line), String>> {
+        match self.csv.read_byte_record(&mut self.record) {
+            Ok(false) => None,
+            Ok(true) => {
+                let line = self.record.position().map_or(0, |p| p.line());
+                Some(Ok((line, self.judge(line))))
+            }
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                match e.kind() {
+                    csv::ErrorKind::Io(io) => Some(Err(format!(
+                        "cannot read the subscriber list {}: {io}",
+                        self.shown
+                    ))),
+                    _ => Some(Ok((
+                        line,
+                        Line::Problem(format!(
+                            "{}, line {line}: not a valid CSV line; skipped",
+                            self.shown
+                        )),
+                    ))),
+                }
+            }
+        }
+    }
+
+    fn field(&self, i: Option<usize>) -> Result<&str, ()> {
+        match i.and_then(|i| self.record.get(i)) {
+            Some(bytes) => std::str::from_utf8(bytes).map(str::trim).map_err(|_| ()),
+            None => Ok(""),
+        }
+    }
+
+    fn judge(&mut self, line: u64) -> Line {
+        let shown = &self.shown;
+        let problem = |why: &str| Line::Problem(format!("{shown}, line {line}: {why}; skipped"));
+        if self
+            .record
+            .iter()
+            .all(|f| f.iter().all(u8::is_ascii_whitespace))
+        {
+            return problem("the line is empty");
+        }
+        let (Ok(email), Ok(name), Ok(lang)) = (
+            self.field(Some(self.columns.email)),
+            self.field(self.columns.name),
+            self.field(self.columns.lang),
+        ) else {
+            return problem("the line is not UTF-8 text; save the file as UTF-8");
+        };
+        if email.contains('\n') {
+            let lines = email.matches('\n').count();
+            return problem(&format!(
+                "a quote (\") opens a field here and closes only {lines} line(s) later, so those lines were read as one; fix the quotes"
+            ));
+        }
+        if email.is_empty() {
+            return problem("the `email` column is empty");
+        }
+        let address: lettre::Address = match email.parse() {
+            Ok(a) => a,
+            Err(e) => {
+                return problem(&format!(
+                    "the address is not valid ({})",
+                    address_problem(&e)
+                ));
+            }
+        };
+        let lang = lang.to_ascii_lowercase();
+        if !lang.is_empty() && !crate::announcement::is_language_tag(&lang) {
+            return problem(
+                "the `lang` column is not a language code such as `et` or `en`; fix it or leave it empty for the list's fallback language",
+            );
+        }
+        let id = self.keys.id(email);
+        let name = clean_name(name);
+        if !self.seen.insert(id) {
+            return Line::Duplicate;
+        }
+        if self.suppression.contains(id) {
+            return Line::Suppressed;
+        }
+        Line::Subscriber(Subscriber {
+            address,
+            name,
+            lang,
+            id,
+            line,
+        })
+    }
+}
+
+/// A name fit for a header and a greeting: control characters become spaces, runs of
+/// space become one.
+fn clean_name(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn address_problem(e: &lettre::address::AddressError) -> &'static str {
+    use lettre::address::AddressError as E;
+    match e {
+        E::MissingParts => "it needs one @ with a name before it and a domain after it",
+        E::Unbalanced => "it has an unbalanced < or >",
+        E::InvalidUser => "the part before the @ has characters an address cannot have",
+        E::InvalidDomain => "the domain after the @ is not valid",
+        E::InvalidInput => "it has characters an address cannot have",
+        _ => "it is not an email address",
+    }
+}
+
+/// Counts the lines of a file quickly, for progress estimates.
+pub fn count_lines(path: &Path) -> u64 {
+    let Ok(file) = std::fs::File::open(path) else {
+        return 0;
+    };
+    let mut reader = BufReader::with_capacity(1 << 16, file);
+    let mut n = 0;
+    loop {
+        let buf = match reader.fill_buf() {
+            Ok([]) | Err(_) => break,
+            Ok(b) => b,
+        };
+        n += buf.iter().filter(|&&b| b == b'\n').count() as u64;
+        let len = buf.len();
+        reader.consume(len);
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::SecretString;
+
+    fn lines(csv: &str, suppressed: &[&str]) -> Vec<(u64, String)> {
+        let keys = Keyring::new(SecretString::from("k"), "l.example.org");
+        let mut s = Suppression::default();
+        for a in suppressed {
+            s.ids.insert(keys.id(a));
+        }
+        let mut r = Reader::new(csv.as_bytes(), "subs.csv", &keys, &s).unwrap();
+        let mut out = Vec::new();
+        while let Some(next) = r.next_line() {
+            let (n, line) = next.unwrap();
+            out.push((
+                n,
+                match line {
+                    Line::Subscriber(s) => format!("ok {} [{}] {}", s.name, s.lang, s.address),
+                    Line::Problem(p) => p,
+                    Line::Duplicate => "duplicate".into(),
+                    Line::Suppressed => "suppressed".into(),
+                },
+            ));
+        }
+        out
+    }
+
+    #[test]
+    fn good_bad_duplicate_and_suppressed_lines() {
+        let got = lines(
+            "\u{feff}Email,Name,Lang\nmari@example.org,Mari Maasikas,et\nnot-an-address,X,et\nMARI@example.org,Mari,et\njohn@example.org,\"Smith, John\",EN\nbad@example.org,B,Estonian!\ngone@example.org,G,et\n\n",
+            &["gone@example.org"],
+        );
+        assert_eq!(
+            got,
+            vec![
+                (2, "ok Mari Maasikas [et] mari@example.org".to_owned()),
+                (
+                    3,
+                    "subs.csv, line 3: the address is not valid (it needs one @ with a name before it and a domain after it); skipped".to_owned()
+                ),
+                (4, "duplicate".to_owned()),
+                (5, "ok Smith, John [en] john@example.org".to_owned()),
+                (
+                    6,
+                    "subs.csv, line 6: the `lang` column is not a language code such as `et` or `en`; fix it or leave it empty for the list's fallback language; skipped".to_owned()
+                ),
+                (7, "suppressed".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_unclosed_quote_is_reported_at_its_line() {
+        let got = lines(
+            "email,name\n\"a@example.org,A\nb@example.org,B\nc@example.org,\"C\"\nd@example.org,D\n",
+            &[],
+        );
+        assert!(got[0].1.contains("line 2: a quote"), "{got:?}");
+        assert_eq!(got.last().unwrap().1, "ok D [] d@example.org");
+    }
+
+    #[test]
+    fn a_missing_email_column_is_an_error() {
+        let keys = Keyring::new(SecretString::from("k"), "l.example.org");
+        let s = Suppression::default();
+        let err = Reader::new("mail,name\n".as_bytes(), "subs.csv", &keys, &s)
+            .err()
+            .unwrap();
+        assert!(err.contains("no `email` column"), "{err}");
+    }
+
+    #[test]
+    fn names_lose_control_characters() {
+        let got = lines("email,name\na@example.org,\"Line\r\nBreak\tTab\"\n", &[]);
+        assert_eq!(got[0].1, "ok Line Break Tab [] a@example.org");
+    }
+}
