@@ -161,6 +161,17 @@ fn load_variant(ctx: &LoadContext<'_>, rel: &Path) -> Variant {
             "the text after the front matter is empty",
         ));
     }
+    let depth = super::markdown::nesting(split.body);
+    if depth > super::markdown::MAX_NESTING {
+        diags.push(Diagnostic::error(
+            rel,
+            Some(Pos::new(split.body_line, 1)),
+            format!(
+                "the text nests lists or quotes {depth} levels deep; Herald takes up to {} (posts cannot show more)",
+                super::markdown::MAX_NESTING
+            ),
+        ));
+    }
     variant.body = split.body.to_owned();
     variant.body_line = split.body_line;
     variant.diagnostics = diags;

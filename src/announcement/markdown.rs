@@ -14,6 +14,29 @@ fn parser(markdown: &str) -> impl Iterator<Item = Event<'_>> {
     })
 }
 
+/// Deepest list indentation in plain text.
+const MAX_INDENT: usize = 4;
+
+/// Deepest nesting of lists and quotes a body may have; a real announcement has two or
+/// three levels, and an absurd one would only make unreadable posts.
+pub const MAX_NESTING: usize = 16;
+
+/// How deeply lists and block quotes nest in `markdown`.
+pub fn nesting(markdown: &str) -> usize {
+    let (mut depth, mut max) = (0usize, 0usize);
+    for event in Parser::new_ext(markdown, Options::empty()) {
+        match event {
+            Event::Start(Tag::List(_) | Tag::BlockQuote(_)) => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            Event::End(TagEnd::List(_) | TagEnd::BlockQuote(_)) => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
 /// The body as HTML (raw HTML escaped).
 pub fn to_html(markdown: &str) -> String {
     let mut out = String::with_capacity(markdown.len() * 5 / 4);
@@ -42,7 +65,8 @@ pub fn to_plain_text(markdown: &str) -> String {
             Event::End(TagEnd::List(_)) => list_depth = list_depth.saturating_sub(1),
             Event::Start(Tag::Item) => {
                 line_break(&mut out);
-                out.push_str(&"  ".repeat(list_depth.saturating_sub(1)));
+                // Capped: deeper lists read the same, and the text stays linear in the input.
+                out.push_str(&"  ".repeat(list_depth.saturating_sub(1).min(MAX_INDENT)));
                 out.push_str("• ");
             }
             Event::End(TagEnd::Heading(HeadingLevel::H1 | HeadingLevel::H2)) => {}

@@ -241,3 +241,23 @@ fn windows_style_image_paths_are_refused_with_the_fix() {
         "{message}"
     );
 }
+
+#[test]
+fn absurdly_nested_lists_are_an_error_not_a_hang() {
+    // 20,000 nested list items once took minutes and gigabytes (the plain-text
+    // indentation grew with the depth of every item).
+    let repo = Repo::new();
+    repo.write(
+        "announcements/a.et.md",
+        &format!(
+            "---\ntitle: T\nchannels: [record_et]\n---\n{}x\n",
+            "- ".repeat(20_000)
+        ),
+    );
+    let doc = repo.json(&["check"], 1);
+    let message = message_at(&doc, "announcements/a.et.md", 5, 1);
+    assert!(
+        message.contains("nests lists or quotes 20000 levels deep; Herald takes up to 16"),
+        "{message}"
+    );
+}
