@@ -226,7 +226,7 @@ fn external_embed(card: &LinkCard) -> Value {
 /// Link, tag and mention facets; `did` resolves a handle (a mention it cannot resolve is
 /// left as plain text: a facet with a handle in place of a DID would be invalid).
 fn facets_with(text: &str, mut did: impl FnMut(&str) -> Option<String>) -> Vec<Value> {
-    detect_facets(text)
+    crate::render::non_overlapping(detect_facets(text))
         .into_iter()
         .filter_map(|f| {
             let feature = match f.feature {

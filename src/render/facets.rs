@@ -111,6 +111,22 @@ pub fn detect(text: &str) -> Vec<Facet> {
     out
 }
 
+/// The facets a record may carry: Bluesky refuses overlapping ones, which the reference
+/// detection can produce (a tag running into a link: `#a.org/x`). The earlier one wins.
+pub fn non_overlapping(facets: Vec<Facet>) -> Vec<Facet> {
+    let mut end = 0;
+    facets
+        .into_iter()
+        .filter(|f| {
+            let keep = f.byte_start >= end;
+            if keep {
+                end = f.byte_end;
+            }
+            keep
+        })
+        .collect()
+}
+
 fn mentions(t: &Text, out: &mut Vec<Facet>) {
     let handle_char = |c: char| c.is_ascii_alphanumeric() || c == '.' || c == '-';
     let mut i = 0;
@@ -334,7 +350,7 @@ fn cashtags(t: &Text, out: &mut Vec<Facet>) {
 /// The facets of a post record: links and tags. Mentions are left out until handles are
 /// resolved to DIDs; a facet with a handle in place of a DID would be invalid.
 pub fn facets(text: &str) -> Vec<Value> {
-    detect(text)
+    non_overlapping(detect(text))
         .into_iter()
         .filter_map(|f| {
             let feature = match f.feature {

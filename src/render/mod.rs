@@ -11,7 +11,7 @@ mod view;
 mod x_count;
 mod x_data;
 
-pub use facets::{Facet, Feature, detect as detect_facets, facets};
+pub use facets::{Facet, Feature, detect as detect_facets, facets, non_overlapping};
 pub use measure::Counter;
 pub use media::{
     ImageFormat, ImageInfo, human_size, inspect as inspect_image, sniff as sniff_image,

@@ -12,7 +12,7 @@ pub fn split(text: &str, limit: usize, measure: &dyn Fn(&str) -> usize, tags: bo
     loop {
         let marker = measure(&format!(" {count_guess}/{count_guess}"));
         let budget = limit.saturating_sub(marker).max(1);
-        let parts = fill(&words, budget, measure);
+        let parts = fill_checked(&words, budget, measure);
         if parts.len().to_string().len() <= count_guess.to_string().len() || count_guess > 10_000 {
             let n = parts.len();
             return parts
@@ -73,23 +73,44 @@ fn tokens(text: &str, tags: bool) -> Vec<Token<'_>> {
     out
 }
 
-/// Fills parts word by word. Lengths are kept as a running sum: measuring a word with its
-/// separator and adding never gives less than measuring the whole (a space is always a
-/// grapheme break, and URLs and mentions never span one), so a sum within the budget is
-/// within it. Only a sum over the budget is checked by measuring the whole part. This keeps
-/// a 60,000-character Facebook post linear instead of quadratic.
-fn fill(words: &[Token<'_>], budget: usize, measure: &dyn Fn(&str) -> usize) -> Vec<String> {
+/// Fills parts word by word, first with lengths kept as running sums (linear), then
+/// checks every part with the real count. A running sum can be off only for text the
+/// counter sees across pieces (a word cut inside a URL); then the parts are made again
+/// measuring every step, which is exact but quadratic in a part's length.
+fn fill_checked(
+    words: &[Token<'_>],
+    budget: usize,
+    measure: &dyn Fn(&str) -> usize,
+) -> Vec<String> {
+    use unicode_segmentation::UnicodeSegmentation;
+    let fast = fill(words, budget, measure, false);
+    let fits = |p: &String| measure(p) <= budget || p.graphemes(true).nth(1).is_none();
+    if fast.iter().all(fits) {
+        fast
+    } else {
+        fill(words, budget, measure, true)
+    }
+}
+
+/// `exact`: measure each candidate whole; else add each word's own length to a running
+/// sum, measuring the whole only when the sum is over the budget.
+fn fill(
+    words: &[Token<'_>],
+    budget: usize,
+    measure: &dyn Fn(&str) -> usize,
+    exact: bool,
+) -> Vec<String> {
     let mut parts = Vec::new();
     let mut current = String::new();
     let mut current_len = 0;
     for (i, t) in words.iter().enumerate() {
         if current.is_empty() {
-            push_word(&mut parts, &mut current, t.word, budget, measure);
+            push_word(&mut parts, &mut current, t.word, budget, measure, exact);
             current_len = measure(&current);
             continue;
         }
         let mut candidate_len = current_len + measure(&format!("{}{}", t.sep, t.word));
-        if candidate_len > budget {
+        if exact || candidate_len > budget {
             candidate_len = measure(&format!("{current}{}{}", t.sep, t.word));
         }
         // At a paragraph break or after a sentence, start a new part when the current one
@@ -109,7 +130,7 @@ fn fill(words: &[Token<'_>], budget: usize, measure: &dyn Fn(&str) -> usize) -> 
             });
         if break_here {
             parts.push(std::mem::take(&mut current));
-            push_word(&mut parts, &mut current, t.word, budget, measure);
+            push_word(&mut parts, &mut current, t.word, budget, measure, exact);
             current_len = measure(&current);
         } else {
             current.push_str(t.sep);
@@ -130,17 +151,17 @@ fn push_word(
     word: &str,
     budget: usize,
     measure: &dyn Fn(&str) -> usize,
+    exact: bool,
 ) {
     if measure(word) <= budget {
         current.push_str(word);
         return;
     }
     use unicode_segmentation::UnicodeSegmentation;
-    // As in `fill`: a running sum, checked against the whole only when it is over.
     let mut len = measure(current);
     for g in word.graphemes(true) {
         let mut next = len + measure(g);
-        if next > budget && !current.is_empty() {
+        if (exact || next > budget) && !current.is_empty() {
             next = measure(&format!("{current}{g}"));
             if next > budget {
                 parts.push(std::mem::take(current));
