@@ -12,6 +12,8 @@ pub const TEMPLATE_BYTES: u64 = 256 * 1024;
 pub const IMAGE_BYTES: u64 = 50 * 1024 * 1024;
 /// The ledger (read line by line; about two million records).
 pub const LEDGER_BYTES: u64 = 512 * 1024 * 1024;
+/// A subscriber or suppression list (streamed; the limit bounds one runaway line).
+pub const LIST_BYTES: u64 = 256 * 1024 * 1024;
 /// The configuration file.
 pub const CONFIG_BYTES: u64 = 1024 * 1024;
 

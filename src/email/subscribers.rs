@@ -57,9 +57,7 @@ impl Suppression {
         shown: &str,
         keys: &Keyring,
     ) -> Result<(Suppression, Vec<String>), String> {
-        let file = std::fs::File::open(path).map_err(|e| {
-            format!("cannot open the suppression list {shown}: {e}; check the path in its environment variable")
-        })?;
+        let file = open_limited(path, shown, "suppression list")?;
         let mut s = Suppression::default();
         let mut problems = Vec::new();
         for (n, line) in BufReader::new(file).split(b'\n').enumerate() {
@@ -125,11 +123,30 @@ impl<'k> Reader<'k, std::fs::File> {
         suppression: &'k Suppression,
     ) -> Result<Self, String> {
         let shown = shown_name(path);
-        let file = std::fs::File::open(path).map_err(|e| {
-            format!("cannot open the subscriber list {shown}: {e}; check the path in its environment variable")
-        })?;
+        let file = open_limited(path, &shown, "subscriber list")?;
         Reader::new(file, &shown, keys, suppression)
     }
+}
+
+/// Opens a list, refusing one larger than [`crate::limits::LIST_BYTES`]: reading streams,
+/// but one absurd line (an unclosed quote) could still fill memory.
+fn open_limited(path: &Path, shown: &str, what: &str) -> Result<std::fs::File, String> {
+    let file = std::fs::File::open(path).map_err(|e| {
+        format!("cannot open the {what} {shown}: {e}; check the path in its environment variable")
+    })?;
+    let meta = file
+        .metadata()
+        .map_err(|e| format!("cannot read the {what} {shown}: {e}"))?;
+    if !meta.is_file() {
+        return Err(format!("the {what} {shown} is not a regular file"));
+    }
+    if meta.len() > crate::limits::LIST_BYTES {
+        return Err(format!(
+            "the {what} {shown} is larger than {} MB; Herald reads lists up to that size (about four million addresses)",
+            crate::limits::LIST_BYTES / (1024 * 1024)
+        ));
+    }
+    Ok(file)
 }
 
 /// The file name of `path`, for messages.

@@ -13,18 +13,6 @@ const SECRET: &str = "list-secret-3f9a";
 const DKIM_KEY: &str = include_str!("../email/dkim-test-key.pem");
 const DKIM_PUBLIC: &str = include_str!("../email/dkim-test-key.pub.b64");
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(e.file_name());
-        if e.path().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
-}
-
 /// A repository holding the bundled example announcements and one email list.
 fn examples_repo(smtp: &Smtp, extra: &str) -> Repo {
     let repo = Repo::new();
@@ -35,7 +23,7 @@ fn examples_repo(smtp: &Smtp, extra: &str) -> Repo {
             smtp.channel("newsletter", extra)
         ),
     );
-    copy_dir(
+    crate::harness::copy_dir(
         &project_root().join("announcements"),
         &repo.path().join("announcements"),
     );
@@ -569,4 +557,29 @@ fn an_unreachable_server_fails_the_list_and_sends_it_later() {
     env.run(&repo, &["publish", "--at", "2026-06-30 10:30"])
         .assert_code(0);
     assert_eq!(smtp.received(&d, None).len(), 1);
+}
+
+#[test]
+fn a_subscriber_list_over_the_size_limit_is_refused_plainly() {
+    let smtp = Smtp::get();
+    let env = Env::new(&smtp, "email,name,lang\n");
+    // A sparse file: 300 MB long, nothing on disk.
+    let huge = env.file("huge.csv", "email,name,lang\n");
+    std::fs::File::options()
+        .write(true)
+        .open(&huge)
+        .unwrap()
+        .set_len(300 * 1024 * 1024)
+        .unwrap();
+    let env = env.with("TEST_SUBSCRIBERS", &huge);
+    let repo = examples_repo(&smtp, "");
+    let run = env.run(&repo, &["doctor"]);
+    run.assert_code(1);
+    assert!(
+        run.stdout.contains(
+            "the subscriber list huge.csv is larger than 256 MB; Herald reads lists up to that size"
+        ),
+        "{}",
+        run.stdout
+    );
 }

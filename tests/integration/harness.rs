@@ -189,7 +189,7 @@ pub fn run_in(root: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     }
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
