@@ -7,7 +7,6 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde_json::Value;
 use sha2::Sha256;
 use std::collections::BTreeMap;
-use std::path::Path;
 
 const SECRET: &str = "list-secret-3f9a";
 const DKIM_KEY: &str = include_str!("../email/dkim-test-key.pem");
