@@ -1,7 +1,7 @@
 //! Publishing to a real Bluesky PDS (`@atproto/pds` with a local did:plc directory), then
 //! reading every record back through `com.atproto.repo.*` and `sync.getBlob`.
 
-use crate::harness::{Repo, Run, TINY_PNG};
+use crate::harness::{Repo, Run, TINY_PNG, in_flight, posted_lines};
 use crate::pds::Account;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -301,47 +301,13 @@ fn a_long_post_becomes_a_thread_with_reply_refs_facets_mentions_and_the_image() 
     }
 }
 
-/// Starts `publish` and kills it with SIGKILL after `delay`.
 fn run_and_kill(repo: &Repo, env: &[(String, String)], delay: Duration) {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_herald"));
-    cmd.args(["--root"])
-        .arg(repo.path())
-        .args(["--channel", "bsky", "publish", "--at", "2026-06-30 10:05"])
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
-    let mut child = cmd.spawn().expect("start herald");
-    std::thread::sleep(delay);
-    let _ = child.kill();
-    let _ = child.wait();
-}
-
-/// Ledger keys (`id/part`) whose last record is `started`: in flight when the run died.
-fn in_flight(repo: &Repo) -> Vec<String> {
-    let ledger =
-        std::fs::read_to_string(repo.path().join("state/ledger.jsonl")).unwrap_or_default();
-    let mut last = BTreeMap::new();
-    for line in ledger.lines() {
-        let Ok(r) = serde_json::from_str::<Value>(line) else {
-            continue; // a line cut short by the kill
-        };
-        last.insert(format!("{}/{}", r["id"], r["part"]), r["event"].clone());
-    }
-    last.into_iter()
-        .filter(|(_, e)| e == "started")
-        .map(|(k, _)| k)
-        .collect()
-}
-
-fn posted_lines(repo: &Repo) -> Vec<Value> {
-    std::fs::read_to_string(repo.path().join("state/ledger.jsonl"))
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|r| r["event"] == "posted")
-        .collect()
+    crate::harness::run_and_kill(
+        repo,
+        &["--channel", "bsky", "publish", "--at", "2026-06-30 10:05"],
+        env,
+        delay,
+    );
 }
 
 #[test]

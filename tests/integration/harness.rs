@@ -290,3 +290,56 @@ pub fn planned(plan: &Value, channel: &str, id: &str) -> Vec<(String, String)> {
         })
         .collect()
 }
+
+/// Starts `herald --root REPO ARGS` with `env` and kills it with SIGKILL after `delay`.
+pub fn run_and_kill(
+    repo: &Repo,
+    args: &[&str],
+    env: &[(String, String)],
+    delay: std::time::Duration,
+) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_herald"))
+        .arg("--root")
+        .arg(repo.path())
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start herald");
+    std::thread::sleep(delay);
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// Ledger keys (`id/lang/part`) whose last record is `started`: in flight when a run died.
+pub fn in_flight(repo: &Repo) -> Vec<String> {
+    let ledger =
+        std::fs::read_to_string(repo.path().join("state/ledger.jsonl")).unwrap_or_default();
+    let mut last = std::collections::BTreeMap::new();
+    for line in ledger.lines() {
+        let Ok(r) = serde_json::from_str::<Value>(line) else {
+            continue; // a line cut short by the kill
+        };
+        last.insert(
+            format!("{}/{}/{}", r["id"], r["lang"], r["part"]),
+            r["event"].clone(),
+        );
+    }
+    last.into_iter()
+        .filter(|(_, e)| e == "started")
+        .map(|(k, _)| k)
+        .collect()
+}
+
+/// The ledger's `posted` records.
+pub fn posted_lines(repo: &Repo) -> Vec<Value> {
+    std::fs::read_to_string(repo.path().join("state/ledger.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|r| r["event"] == "posted")
+        .collect()
+}

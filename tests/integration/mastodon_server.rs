@@ -2,7 +2,7 @@
 //! command starts: statuses, media with descriptions, threads, languages, its
 //! `Idempotency-Key` handling, and its fault injection. Each test has its own account.
 
-use crate::harness::{Repo, Run, TINY_PNG};
+use crate::harness::{Repo, Run, TINY_PNG, in_flight, posted_lines, run_and_kill};
 use crate::http::http;
 use serde_json::{Value, json};
 
@@ -402,5 +402,60 @@ fn doctor_checks_the_token_and_shows_the_instance_limits_without_posting() {
         run.stdout.contains("the access token does not work"),
         "{}",
         run.stdout
+    );
+}
+
+#[test]
+fn sigkill_at_random_points_and_rerun_never_duplicates_a_status() {
+    let base = server("HERALD_TEST_MASTODON");
+    // Six threads of three parts each, with an image on the first part.
+    let long = "Tartu linn kutsub kõiki elanikke osalema avatud uste päeval raekojas. ".repeat(18);
+    let setup = |account: &Account| {
+        let (repo, env) = one_post_repo(&base, account, "Esimene.");
+        for n in 0..6 {
+            let rel = format!("announcements/lugu-{n}.et.md");
+            repo.write(
+                &rel,
+                &format!("---\ntitle: Lugu {n}\npublish_at: 2026-06-30 10:00\nchannels: [mastodon_et]\nimages:\n  - path: announcements/pic.png\n    alt: Pilt {n}\n---\n{long}\n"),
+            );
+            repo.approve(&rel);
+        }
+        (repo, env)
+    };
+    // How long one uninterrupted run takes here, on an account of its own.
+    let (repo, env) = setup(&Account::create(&base));
+    let started = std::time::Instant::now();
+    publish(&repo, &env, "mastodon_et", "2026-06-30 10:05", false).assert_code(0);
+    let full = started.elapsed();
+
+    let account = Account::create(&base);
+    let (repo, env) = setup(&account);
+    let dry = publish(&repo, &env, "mastodon_et", "2026-06-30 10:05", true).json();
+    let mut wanted: Vec<String> = planned_statuses(&dry)
+        .iter()
+        .map(|b| b["status"].as_str().unwrap().to_owned())
+        .collect();
+    wanted.sort();
+    let mut rng = fastrand::Rng::with_seed(0x3A57);
+    let (mut kills, mut mid_flight) = (0, 0);
+    while posted_lines(&repo).len() < wanted.len() && mid_flight < 15 && kills < 100 {
+        let delay = full.mul_f64(rng.f64() * 0.35);
+        run_and_kill(&repo, &["publish", "--at", "2026-06-30 10:05"], &env, delay);
+        kills += 1;
+        if !in_flight(&repo).is_empty() {
+            mid_flight += 1;
+        }
+    }
+    assert!(
+        mid_flight > 0,
+        "no kill hit a post in flight ({kills} kills over {full:?})"
+    );
+    publish(&repo, &env, "mastodon_et", "2026-06-30 10:05", false).assert_code(0);
+    let mut texts: Vec<String> = account.statuses().iter().map(shown_text).collect();
+    texts.sort();
+    assert_eq!(texts, wanted, "each part exactly once");
+    eprintln!(
+        "mastodon-mock crash test: {kills} kills ({mid_flight} with a post in flight), {} statuses, zero duplicates",
+        texts.len()
     );
 }
