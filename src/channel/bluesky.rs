@@ -101,13 +101,7 @@ impl Channel for Bluesky {
                         .collect(),
                 ))
             } else {
-                front.link.as_ref().map(|uri| {
-                    external_embed(&LinkCard {
-                        url: uri.clone(),
-                        title: front.title.clone(),
-                        description: front.summary.clone(),
-                    })
-                })
+                LinkCard::of(front).as_ref().map(external_embed)
             };
             let reply = (i > 0).then(|| {
                 json!({

@@ -1,7 +1,8 @@
 //! Discord channel webhook: `POST {webhook}?wait=true`.
 
 use super::send::{
-    self, BoxFuture, Finding, Outgoing, Receipt, SendError, Sender, from_reqwest, from_status,
+    self, BoxFuture, Finding, LinkCard, Outgoing, Receipt, SendError, Sender, from_reqwest,
+    from_status,
 };
 use super::{Base, Channel, ConfigProblem, Kind, Request, Rules, SecretRef, SendContext};
 use crate::render::{Counter, Post};
@@ -60,21 +61,25 @@ impl Channel for Discord {
             .iter()
             .enumerate()
             .map(|(i, part)| {
-                let mut body = json!({ "content": part.text });
-                if let Some(name) = &self.settings.username {
-                    body["username"] = Value::String(name.clone());
-                }
-                if i == 0 && !front.images.is_empty() {
-                    body["attachments"] = front
+                let first = i == 0;
+                let files: Vec<(String, String)> = if first {
+                    front
                         .images
                         .iter()
-                        .enumerate()
-                        .map(|(n, img)| json!({ "id": n, "filename": img.path, "description": img.alt }))
-                        .collect();
-                }
+                        .map(|img| (file_name(&img.path), img.alt.clone()))
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                let card = if first { LinkCard::of(front) } else { None };
                 Request {
                     action: format!("POST ${}?wait=true", self.settings.webhook_url_env),
-                    body,
+                    body: payload(
+                        &part.text,
+                        self.settings.username.as_deref(),
+                        card.as_ref(),
+                        &files,
+                    ),
                 }
             })
             .collect()
@@ -95,6 +100,52 @@ struct DiscordSender {
     http: reqwest::Client,
     username: Option<String>,
     webhook: SecretString,
+}
+
+/// The file name Discord shows for an image.
+fn file_name(path: &str) -> String {
+    path.rsplit('/').next().unwrap_or(path).to_owned()
+}
+
+/// The webhook message: the text, the announcement's link as an embed (Discord's card),
+/// and the attachments' alt texts. The same in the dry run and when sending.
+fn payload(
+    text: &str,
+    username: Option<&str>,
+    card: Option<&LinkCard>,
+    files: &[(String, String)],
+) -> Value {
+    let mut body = json!({ "content": text });
+    if let Some(name) = username {
+        body["username"] = Value::String(name.to_owned());
+    }
+    if let Some(card) = card {
+        // Discord's limits: title 256, description 4,096 characters.
+        let mut embed = json!({
+            "title": truncate(&card.title, 256),
+            "url": card.url,
+        });
+        if let Some(d) = &card.description {
+            embed["description"] = Value::String(truncate(d, 4096));
+        }
+        body["embeds"] = json!([embed]);
+    }
+    if !files.is_empty() {
+        body["attachments"] = files
+            .iter()
+            .enumerate()
+            .map(|(n, (name, alt))| json!({ "id": n, "filename": name, "description": alt }))
+            .collect();
+    }
+    body
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_owned()
+    } else {
+        text.chars().take(max - 1).chain(['…']).collect()
+    }
 }
 
 impl Sender for DiscordSender {
@@ -132,19 +183,20 @@ impl Sender for DiscordSender {
                 "{url}{}wait=true",
                 if url.contains('?') { '&' } else { '?' }
             );
-            let mut payload = json!({ "content": part.text });
-            if let Some(name) = &self.username {
-                payload["username"] = Value::String(name.clone());
-            }
             let files = part.image_files()?;
+            let described: Vec<(String, String)> = files
+                .iter()
+                .map(|(name, _, alt)| (name.clone(), alt.clone()))
+                .collect();
+            let payload = payload(
+                &part.text,
+                self.username.as_deref(),
+                part.card.as_ref(),
+                &described,
+            );
             let request = if files.is_empty() {
                 self.http.post(&url).json(&payload)
             } else {
-                payload["attachments"] = files
-                    .iter()
-                    .enumerate()
-                    .map(|(n, (name, _, alt))| json!({ "id": n, "filename": name, "description": alt }))
-                    .collect();
                 let mut form =
                     reqwest::multipart::Form::new().text("payload_json", payload.to_string());
                 for (n, (name, bytes, _)) in files.into_iter().enumerate() {

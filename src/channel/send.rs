@@ -56,6 +56,17 @@ pub struct LinkCard {
     pub description: Option<String>,
 }
 
+impl LinkCard {
+    /// The card of an announcement: its `link`, `title` and `summary`.
+    pub fn of(front: &crate::announcement::FrontMatter) -> Option<LinkCard> {
+        front.link.as_ref().map(|url| LinkCard {
+            url: url.clone(),
+            title: front.title.clone(),
+            description: front.summary.clone(),
+        })
+    }
+}
+
 impl Outgoing {
     /// The images' bytes, read now (each within Herald's image size limit).
     pub fn image_files(&self) -> Result<Vec<(String, Vec<u8>, String)>, SendError> {

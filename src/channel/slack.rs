@@ -1,7 +1,7 @@
 //! Slack incoming webhook: `POST {webhook}` with `{"text": …}`.
 
 use super::send::{
-    self, BoxFuture, Outgoing, Receipt, SendError, Sender, from_reqwest, from_status,
+    self, BoxFuture, LinkCard, Outgoing, Receipt, SendError, Sender, from_reqwest, from_status,
 };
 use super::{Base, Channel, ConfigProblem, Kind, Request, Rules, SecretRef, SendContext};
 use crate::render::{Counter, Post};
@@ -38,6 +38,35 @@ pub fn escape_mrkdwn(text: &str) -> String {
         .replace('>', "&gt;")
 }
 
+/// Longest text a Slack section block takes.
+const SECTION_LIMIT: usize = 3000;
+
+/// The incoming-webhook message: the text, and with a link, blocks that show the text and
+/// a card of the link (title and summary) below it. Slack shows blocks instead of `text`,
+/// which stays as the notification text. A text too long for a block goes without.
+fn payload(text: &str, card: Option<&LinkCard>) -> Value {
+    let text = escape_mrkdwn(text);
+    let mut body = json!({ "text": text });
+    if let Some(card) = card
+        && text.chars().count() <= SECTION_LIMIT
+    {
+        // `|` and `>` would end the link markup early.
+        let url = card.url.replace('|', "%7C").replace('>', "%3E");
+        let mut link = format!("*<{url}|{}>*", escape_mrkdwn(&card.title));
+        if let Some(d) = &card.description {
+            link.push('\n');
+            link.push_str(&escape_mrkdwn(d));
+        }
+        let link: String = link.chars().take(SECTION_LIMIT).collect();
+        body["blocks"] = json!([
+            { "type": "section", "text": { "type": "mrkdwn", "text": text } },
+            { "type": "section", "text": { "type": "mrkdwn", "text": link } },
+        ]);
+        body["unfurl_links"] = Value::Bool(false);
+    }
+    body
+}
+
 impl Channel for Slack {
     fn base(&self) -> &Base {
         &self.base
@@ -58,9 +87,17 @@ impl Channel for Slack {
     fn requests(&self, post: &Post) -> Vec<Request> {
         post.parts
             .iter()
-            .map(|part| Request {
-                action: format!("POST ${}", self.settings.webhook_url_env),
-                body: json!({ "text": escape_mrkdwn(&part.text) }),
+            .enumerate()
+            .map(|(i, part)| {
+                let card = if i == 0 {
+                    LinkCard::of(&post.variant.front)
+                } else {
+                    None
+                };
+                Request {
+                    action: format!("POST ${}", self.settings.webhook_url_env),
+                    body: payload(&part.text, card.as_ref()),
+                }
             })
             .collect()
     }
@@ -85,7 +122,7 @@ impl Sender for SlackSender {
             let response = self
                 .http
                 .post(self.webhook.expose_secret())
-                .json(&json!({ "text": escape_mrkdwn(&part.text) }))
+                .json(&payload(&part.text, part.card.as_ref()))
                 .send()
                 .await
                 .map_err(from_reqwest)?;

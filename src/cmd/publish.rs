@@ -347,11 +347,7 @@ fn select(
                     .iter()
                     .map(|img| (instance.settings.root.join(&img.path), img.alt.clone()))
                     .collect(),
-                card: v.front.link.as_ref().map(|url| LinkCard {
-                    url: url.clone(),
-                    title: v.front.title.clone(),
-                    description: v.front.summary.clone(),
-                }),
+                card: LinkCard::of(&v.front),
                 about: Arc::new(About {
                     id: v.id.clone(),
                     title: v.front.title.clone(),
