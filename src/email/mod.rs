@@ -9,7 +9,7 @@
 
 mod config;
 pub mod connector;
-mod identity;
+pub(crate) mod identity;
 pub mod list;
 pub mod message;
 mod progress;
