@@ -23,7 +23,7 @@ start() { # name port
     local pid="$STATE/$1.pid"
     [ -f "$pid" ] && kill "$(cat "$pid")" 2>/dev/null || true
     nohup "$VENV/bin/mastodon_mock" serve --in-memory --host 127.0.0.1 --port "$2" \
-        --domain "127.0.0.1:$2" --log-level warning >"$STATE/$1.log" 2>&1 &
+        --domain "127.0.0.1:$2" --log-level warning >"$STATE/$1.log" 2>&1 </dev/null &
     echo $! >"$pid"
 }
 start mastodon "$PORT"

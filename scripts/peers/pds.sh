@@ -4,10 +4,10 @@
 # usage: scripts/peers/pds.sh STATE_DIR     prints the variables the tests read
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
-STATE="$1"
+mkdir -p "$1"
+STATE="$(cd "$1" && pwd)"
 PLC_PORT="${PLC_PORT:-2582}"
 PDS_PORT="${PDS_PORT:-2583}"
-mkdir -p "$STATE"
 
 if [ ! -f "$HERE/pds/node_modules/@atproto/pds/package.json" ]; then
     echo "installing @atproto/pds (npm ci; better-sqlite3 compiles, about 3 minutes)" >&2
@@ -23,15 +23,21 @@ stop "$STATE/pds.pid"
 rm -rf "$STATE/data"
 mkdir -p "$STATE/data/blobs"
 
-(cd "$HERE/pds" && PLC_PORT=$PLC_PORT nohup node plc.js >"$STATE/plc.log" 2>&1 & echo $! >"$STATE/plc.pid")
+# Started directly (no subshell), their output to logs and stdin from /dev/null: a
+# caller reading this script's output through a pipe must not wait for the servers.
+cd "$HERE/pds"
+PLC_PORT=$PLC_PORT nohup node plc.js >"$STATE/plc.log" 2>&1 </dev/null &
+echo $! >"$STATE/plc.pid"
 # PDS_DID_PLC_URL must point at the local directory: unset, it is the public one.
-(cd "$HERE/pds" && env PDS_HOSTNAME=localhost PDS_PORT="$PDS_PORT" PDS_DEV_MODE=true \
+env PDS_HOSTNAME=localhost PDS_PORT="$PDS_PORT" PDS_DEV_MODE=true \
     PDS_INVITE_REQUIRED=false PDS_DATA_DIRECTORY="$STATE/data" \
     PDS_BLOBSTORE_DISK_LOCATION="$STATE/data/blobs" \
     PDS_DID_PLC_URL="http://127.0.0.1:$PLC_PORT" PDS_CRAWLERS= \
     PDS_JWT_SECRET="$(openssl rand -hex 16)" PDS_ADMIN_PASSWORD=herald-test-admin \
     PDS_PLC_ROTATION_KEY_K256_PRIVATE_KEY_HEX="$(openssl rand -hex 32)" \
-    nohup node pds.js >"$STATE/pds.log" 2>&1 & echo $! >"$STATE/pds.pid")
+    nohup node pds.js >"$STATE/pds.log" 2>&1 </dev/null &
+echo $! >"$STATE/pds.pid"
+cd - >/dev/null
 
 for _ in $(seq 300); do
     curl -sf "http://127.0.0.1:$PDS_PORT/xrpc/_health" >/dev/null && break
