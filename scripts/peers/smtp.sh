@@ -52,15 +52,18 @@ _herald_smtp() {
         nohup "$venv/bin/python" "$root/scripts/peers/smtpd.py" </dev/null >"$dir/smtpd.log" 2>&1 &
     echo $! >"$dir/smtpd.pid"
     local up=""
+    # Ready when this server says it listens (the port alone could be another server's).
     for _ in $(seq 100); do
-        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then up=1; break; fi
+        if grep -q "smtp listening" "$dir/smtpd.log" 2>/dev/null; then up=1; break; fi
+        kill -0 "$(cat "$dir/smtpd.pid")" 2>/dev/null || break
         sleep 0.1
     done
     if [ -z "$up" ]; then
-        echo "error: the SMTP test server did not start on port $port; its log:" >&2
+        echo "error: the SMTP test server did not start on port $port (is it taken?); its log:" >&2
         cat "$dir/smtpd.log" >&2
         return 1
     fi
+
     export HERALD_TEST_SMTP_PORT="$port"
     export HERALD_TEST_SMTP_USER=herald
     export HERALD_TEST_SMTP_PASS=test-password

@@ -96,6 +96,10 @@ struct DuePost<'a> {
     parts: &'a [crate::render::Part],
     requests: Vec<crate::channel::Request>,
     ok: bool,
+    /// Email lists: the recipients in this language and the whole message for a sample
+    /// subscriber, as the text dry run shows them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    email: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -160,6 +164,18 @@ pub fn dry_run(
                     parts: &post.parts,
                     requests: post.channel.requests(post),
                     ok: post.ok(),
+                    email: if post.channel.email().is_some() {
+                        let siblings = email_siblings(&due, post.variant, post.channel);
+                        let ctx = email_context(instance, global, env);
+                        crate::email::list::dry_run_lines(
+                            post.channel,
+                            post.variant,
+                            &siblings,
+                            &ctx,
+                        )
+                    } else {
+                        Vec::new()
+                    },
                 })
                 .collect(),
             held: held
@@ -224,16 +240,7 @@ pub fn dry_run(
             )?;
             if c.email().is_some() {
                 // An email list: recipients per language and the whole message.
-                let siblings: Vec<&crate::announcement::Variant> = due
-                    .iter()
-                    .filter(|d| d.variant.id == v.id)
-                    .filter(|d| {
-                        d.posts
-                            .iter()
-                            .any(|x| x.channel.name() == c.name() && !x.skipped)
-                    })
-                    .map(|d| d.variant)
-                    .collect();
+                let siblings = email_siblings(&due, v, c);
                 let ctx = email_context(instance, global, env);
                 for line in crate::email::list::dry_run_lines(c, v, &siblings, &ctx) {
                     writeln!(out, "    {line}")?;
@@ -542,6 +549,23 @@ fn outcome_name(o: Outcome) -> &'static str {
         Outcome::Failed => "failed",
         Outcome::InDoubt => "in_doubt",
     }
+}
+
+/// The due variants of `v`'s announcement that go to the email channel `c`.
+fn email_siblings<'a>(
+    due: &[&'a Planned<'a>],
+    v: &crate::announcement::Variant,
+    c: &dyn crate::channel::Channel,
+) -> Vec<&'a crate::announcement::Variant> {
+    due.iter()
+        .filter(|d| d.variant.id == v.id)
+        .filter(|d| {
+            d.posts
+                .iter()
+                .any(|x| x.channel.name() == c.name() && !x.skipped)
+        })
+        .map(|d| d.variant)
+        .collect()
 }
 
 fn email_context<'a>(

@@ -134,7 +134,38 @@ fn the_examples_reach_estonian_and_english_subscribers_signed_with_one_click_uns
         "suppression_env = \"TEST_SUPPRESSED\"\ndkim_key_env = \"TEST_DKIM_KEY\"\ndkim_selector = \"test\"\n",
     );
 
-    // The dry run: one whole message per language and the recipients per language.
+    // The dry run: one whole message per language and the recipients per language, in
+    // JSON as in text.
+    let json = env
+        .run(
+            &repo,
+            &[
+                "publish",
+                "--dry-run",
+                "--format",
+                "json",
+                "--at",
+                "2022-06-30 10:05",
+            ],
+        )
+        .json();
+    let et = json["due"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["channel"] == "newsletter" && d["lang"] == "et")
+        .unwrap();
+    assert_eq!(
+        et["email"][0],
+        "Recipients in `et`: 3 (of 5 in all languages)"
+    );
+    assert!(
+        et["email"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l == "│ Subject: BETTER: projekti esimene etapp on lõppenud")
+    );
     let dry = env.run(&repo, &["publish", "--dry-run", "--at", "2022-06-30 10:05"]);
     dry.assert_code(0);
     assert!(
