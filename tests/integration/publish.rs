@@ -320,3 +320,65 @@ fn a_malformed_file_among_a_thousand_good_ones_is_reported_and_the_rest_publish(
         check.stdout
     );
 }
+
+#[test]
+fn a_full_disk_while_writing_the_ledger_keeps_the_ledger_and_sends_nothing_unrecorded() {
+    let repo = Repo::new();
+    let announce = |id: &str| {
+        let rel = format!("announcements/{id}.et.md");
+        repo.write(
+            &rel,
+            &format!("---\ntitle: Teade {id}\npublish_at: 2026-06-30 10:00\nchannels: [record_et]\n---\nTekst {id}.\n"),
+        );
+        repo.approve(&rel);
+    };
+    announce("a");
+    repo.run(&["publish", "--at", "2026-06-30 10:05"])
+        .assert_code(0);
+    let before = std::fs::read(repo.path().join("state/ledger.jsonl")).unwrap();
+    announce("b");
+    // The disk fills up 40 bytes into the next ledger line: RLIMIT_FSIZE makes writes past
+    // it fail (EFBIG, with SIGXFSZ ignored) exactly as a full disk makes them fail.
+    let limit = before.len() + 40;
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import os, resource, signal, sys\n\
+             signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n\
+             n = int(sys.argv[1])\n\
+             resource.setrlimit(resource.RLIMIT_FSIZE, (n, n))\n\
+             os.execv(sys.argv[2], sys.argv[2:])",
+            &limit.to_string(),
+            env!("CARGO_BIN_EXE_herald"),
+            "--root",
+            repo.path().to_str().unwrap(),
+            "publish",
+            "--at",
+            "2026-06-30 10:05",
+        ])
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run python3");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("cannot write the ledger"), "{stdout}");
+    let after = std::fs::read(repo.path().join("state/ledger.jsonl")).unwrap();
+    assert!(
+        after.len() <= limit && after.starts_with(&before),
+        "the earlier lines are intact"
+    );
+    assert_eq!(
+        recorded(&repo).len(),
+        1,
+        "nothing was sent without its `started` line on disk"
+    );
+    // Space again: the cut-off line is reported and dropped, and `b` goes out once.
+    let run = repo.run(&["publish", "--at", "2026-06-30 10:06"]);
+    run.assert_code(0);
+    assert!(run.stderr.contains("was cut short"), "{}", run.stderr);
+    let sent: Vec<String> = recorded(&repo)
+        .iter()
+        .map(|r| r["text"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(sent, ["Teade a\n\nTekst a.", "Teade b\n\nTekst b."]);
+}
