@@ -209,8 +209,9 @@ async fn publish_job(job: &Job, sender: &dyn Sender, shared: &Shared) -> Row {
         if i == 1 {
             thread_root = reply_to.clone();
         }
-        let outgoing = Outgoing {
+        let mut outgoing = Outgoing {
             key: k.token(&job.hash),
+            part: k.part,
             text: text.clone(),
             lang: job.lang.clone(),
             reply_to: reply_to.clone(),
@@ -222,12 +223,11 @@ async fn publish_job(job: &Job, sender: &dyn Sender, shared: &Shared) -> Row {
             },
             card: if i == 0 { job.card.clone() } else { None },
             about: job.about.clone(),
-            planned_id: shared
-                .history
-                .planned_id(&k, &job.hash)
-                .map(str::to_owned)
-                .or_else(|| sender.plan()),
+            planned_id: shared.history.planned_id(&k, &job.hash).map(str::to_owned),
         };
+        if outgoing.planned_id.is_none() {
+            outgoing.planned_id = sender.plan(&outgoing);
+        }
         let state = shared.history.state(&k).cloned();
         let part = if job.parts.len() > 1 {
             format!("part {} of {}: ", i + 1, job.parts.len())

@@ -135,7 +135,6 @@ impl Channel for Bluesky {
             identifier: self.settings.identifier.clone(),
             password: send::secret(ctx.env, &self.settings.password_env, "app password")?,
             session: tokio::sync::Mutex::new(None),
-            last_tid: std::sync::Mutex::new(0),
         }))
     }
 }
@@ -288,7 +287,6 @@ struct BlueskySender {
     identifier: String,
     password: SecretString,
     session: tokio::sync::Mutex<Option<Session>>,
-    last_tid: std::sync::Mutex<u64>,
 }
 
 /// An XRPC answer that was not a success: `{"error": Name, "message": text}`.
@@ -575,13 +573,23 @@ impl Sender for BlueskySender {
         jiff::SignedDuration::MAX
     }
 
-    fn plan(&self) -> Option<String> {
-        let now = u64::try_from(jiff::Timestamp::now().as_microsecond()).unwrap_or(0);
-        // Strictly increasing within a run, so the parts of a thread sort in order.
-        let mut last = self.last_tid.lock().expect("tid lock");
-        let micros = now.max(*last + 1);
-        *last = micros;
-        Some(tid(micros, fastrand::u16(..1024)))
+    /// The record key follows from the part alone: its time is the announcement's
+    /// `publish_at` plus the part's place (a millisecond apart, so a thread's keys sort in
+    /// order) plus a sub-millisecond offset and clock id from a hash of the part's key
+    /// (which names the content). A rerun that lost its ledger chooses the same key and
+    /// the PDS sees the same record: no second post. Two posts can only share a key if
+    /// both hashes agree on 20 bits; the second write would then be refused, not doubled.
+    fn plan(&self, part: &Outgoing) -> Option<String> {
+        use sha2::Digest;
+        let hash = sha2::Sha256::digest(part.key.as_bytes());
+        let h = u64::from_be_bytes(hash[..8].try_into().expect("8 bytes"));
+        let base = part
+            .about
+            .publish_at
+            .unwrap_or_else(jiff::Timestamp::now)
+            .as_microsecond();
+        let micros = base + i64::from(part.part.saturating_sub(1)) * 1000 + (h % 1000) as i64;
+        Some(tid(u64::try_from(micros).ok()?, ((h >> 32) & 0x3ff) as u16))
     }
 
     fn lookup<'a>(&'a self, part: &'a Outgoing) -> BoxFuture<'a, Result<Lookup, SendError>> {

@@ -18,6 +18,8 @@ pub struct Outgoing {
     pub key: String,
     pub text: String,
     pub lang: String,
+    /// 1-based position in the thread.
+    pub part: u32,
     /// The remote id of the part this one replies to (threads).
     pub reply_to: Option<String>,
     /// The remote id of the thread's first part (Bluesky replies name both).
@@ -148,8 +150,11 @@ pub trait Sender: Send + Sync {
 
     /// A remote id to choose before the first attempt, for platforms where the client
     /// names what it creates (a Bluesky record key). It goes into the `started` record,
-    /// so every later attempt, in this run or after a crash, writes the same thing.
-    fn plan(&self) -> Option<String> {
+    /// so every later attempt, in this run or after a crash, writes the same thing. It
+    /// should follow from `part` alone (its key and announcement), so that even a run
+    /// whose ledger was lost chooses the same id.
+    fn plan(&self, part: &Outgoing) -> Option<String> {
+        let _ = part;
         None
     }
 

@@ -70,14 +70,17 @@ fn assert_same_post(
     account: &Account,
     images: &[&Path],
     thread: &[Value],
+    publish_at: jiff::Timestamp,
 ) {
     let mut expected = planned.clone();
+    // `createdAt` is the record key's time: the announcement's `publish_at`, a millisecond
+    // per thread part, and less than a millisecond of offset.
     let created = stored["createdAt"].as_str().unwrap();
     let created_at: jiff::Timestamp = created.parse().unwrap();
-    let age = jiff::Timestamp::now().duration_since(created_at);
+    let after = created_at.duration_since(publish_at);
     assert!(
-        age.as_secs() < 600 && age.as_secs() >= -5,
-        "createdAt {created}"
+        after >= jiff::SignedDuration::ZERO && after < jiff::SignedDuration::from_millis(50),
+        "createdAt {created}, publish_at {publish_at}"
     );
     assert!(created.ends_with('Z') && created.len() == 24, "{created}");
     expected["createdAt"] = Value::String(created.to_owned());
@@ -179,7 +182,19 @@ fn the_bundled_examples_read_back_from_a_real_pds_exactly_as_the_dry_run_showed(
             let uri = at_uri(url.as_str().unwrap());
             assert!(uri.starts_with(&format!("at://{}/", account.did)));
             let stored = account.record(&uri);
-            assert_same_post(planned, &stored["value"], account, &image_paths, &thread);
+            let publish_at = if at.starts_with("2022-06-30") {
+                "2022-06-30T07:00:00Z"
+            } else {
+                "2022-09-14T07:00:00Z"
+            };
+            assert_same_post(
+                planned,
+                &stored["value"],
+                account,
+                &image_paths,
+                &thread,
+                publish_at.parse().unwrap(),
+            );
             assert_facets_on_target(&stored["value"]);
             thread.push(stored);
         }
@@ -269,7 +284,14 @@ fn a_long_post_becomes_a_thread_with_reply_refs_facets_mentions_and_the_image() 
                 facet["features"][0]["did"] = Value::String(mention.did.clone());
             }
         }
-        assert_same_post(&planned, value, &account, &[png.as_path()], &thread);
+        assert_same_post(
+            &planned,
+            value,
+            &account,
+            &[png.as_path()],
+            &thread,
+            "2026-06-30T07:00:00Z".parse().unwrap(),
+        );
         thread.push(stored);
     }
     let all: Vec<&Value> = thread.iter().map(|r| &r["value"]).collect();
@@ -339,6 +361,24 @@ fn a_run_that_died_after_the_pds_wrote_the_post_is_reconciled_without_a_second_r
         "the same posts, found again"
     );
     assert_eq!(account.posts(), records, "no record was added or changed");
+}
+
+#[test]
+fn a_rerun_that_lost_the_whole_ledger_writes_the_same_records_not_new_ones() {
+    let account = Account::create("gone");
+    let mention = Account::create("gf");
+    let (repo, env) = thread_repo(&account, &mention);
+    let first = publish(&repo, &env, "bsky", "2026-06-30 10:05", false)
+        .assert_code(0)
+        .json();
+    let records = account.posts();
+    // The CI runner died before the ledger was committed: no trace of the first run.
+    std::fs::remove_file(repo.path().join("state/ledger.jsonl")).unwrap();
+    let again = publish(&repo, &env, "bsky", "2026-06-30 10:20", false)
+        .assert_code(0)
+        .json();
+    assert_eq!(again["rows"][0]["urls"], first["rows"][0]["urls"]);
+    assert_eq!(account.posts(), records, "the same records, none added");
 }
 
 /// Eight threads, so a run lasts long enough to be killed in the middle of one.
