@@ -7,7 +7,7 @@
 //! idempotency key where the platform de-duplicates, else by looking it up among the
 //! account's own posts, else it is reported and left for a person (`herald resolve`).
 
-use crate::channel::send::{About, LinkCard, Lookup, Outgoing, Receipt, SendError, Sender};
+use crate::channel::send::{About, Lookup, Outgoing, Receipt, SendError, Sender};
 use crate::ledger::{ErrorClass, Event, History, Key, KeyState, Record, Writer};
 use crate::settings::Publishing;
 use jiff::{SignedDuration, Timestamp};
@@ -29,8 +29,6 @@ pub struct Job {
     pub parts: Vec<String>,
     /// Images that go with the first part: (absolute path, alt text).
     pub images: Vec<(std::path::PathBuf, String)>,
-    /// The announcement's link card (first part).
-    pub card: Option<LinkCard>,
     pub about: std::sync::Arc<About>,
 }
 
@@ -221,7 +219,6 @@ async fn publish_job(job: &Job, sender: &dyn Sender, shared: &Shared) -> Row {
             } else {
                 Vec::new()
             },
-            card: if i == 0 { job.card.clone() } else { None },
             about: job.about.clone(),
             planned_id: shared.history.planned_id(&k, &job.hash).map(str::to_owned),
         };

@@ -414,10 +414,10 @@ impl BlueskySender {
 
     /// A record of this account, or `None` if there is none under `rkey`.
     async fn get_record(&self, repo: &str, rkey: &str) -> Result<Option<Value>, SendError> {
-        let request = self
-            .http
-            .get(xrpc_url(&self.service, "com.atproto.repo.getRecord"))
-            .query(&[("repo", repo), ("collection", POST), ("rkey", rkey)]);
+        let request = self.http.get(send::with_query(
+            &xrpc_url(&self.service, "com.atproto.repo.getRecord"),
+            &[("repo", repo), ("collection", POST), ("rkey", rkey)],
+        ));
         match self.call(request).await? {
             Ok(body) => Ok(Some(body)),
             Err(e) if e.name == "RecordNotFound" => Ok(None),
@@ -439,8 +439,7 @@ impl BlueskySender {
     }
 
     async fn upload(&self, bytes: Vec<u8>) -> Result<Value, SendError> {
-        let mime =
-            crate::render::sniff_image(&bytes).map_or("application/octet-stream", |f| f.mime());
+        let mime = send::image_mime(&bytes);
         let body = self
             .authed("uploading an image", |_| {
                 self.http
@@ -453,13 +452,10 @@ impl BlueskySender {
     }
 
     async fn resolve_handle(&self, handle: &str) -> Option<String> {
-        let request = self
-            .http
-            .get(xrpc_url(
-                &self.service,
-                "com.atproto.identity.resolveHandle",
-            ))
-            .query(&[("handle", handle)]);
+        let request = self.http.get(send::with_query(
+            &xrpc_url(&self.service, "com.atproto.identity.resolveHandle"),
+            &[("handle", handle)],
+        ));
         let body = self.call(request).await.ok()?.ok()?;
         body["did"].as_str().map(str::to_owned)
     }
@@ -533,7 +529,7 @@ impl Sender for BlueskySender {
             let embed = if !images.is_empty() {
                 Some(images_embed(images))
             } else {
-                part.card.as_ref().map(external_embed)
+                part.card().as_ref().map(external_embed)
             };
             let reply = match (&part.thread_root, &part.reply_to) {
                 (Some(root), Some(parent)) => Some(json!({

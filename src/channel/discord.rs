@@ -191,7 +191,7 @@ impl Sender for DiscordSender {
             let payload = payload(
                 &part.text,
                 self.username.as_deref(),
-                part.card.as_ref(),
+                part.card().as_ref(),
                 &described,
             );
             let request = if files.is_empty() {

@@ -352,7 +352,8 @@ impl Sender for FacebookSender {
                             .map_err(before_posting)?,
                     );
                 }
-                let link = part.card.as_ref().map(|c: &LinkCard| c.url.as_str());
+                let card = part.card();
+                let link = card.as_ref().map(|c: &LinkCard| c.url.as_str());
                 let body = feed_body(&part.text, link, &photos);
                 self.post_json(&format!("{}/feed", self.settings.page_id), &body)
                     .await?

@@ -462,6 +462,7 @@ impl Sender for LinkedinSender {
                 // An image that no post names shows nowhere: uploads can be tried again.
                 images.push(self.upload(bytes.clone()).await.map_err(before_posting)?);
             }
+            let card = part.card();
             let content = if !files.is_empty() {
                 Content::Images(
                     images
@@ -470,7 +471,7 @@ impl Sender for LinkedinSender {
                         .map(|(urn, (_, _, alt))| (urn, alt.as_str()))
                         .collect(),
                 )
-            } else if let Some(card) = &part.card {
+            } else if let Some(card) = &card {
                 Content::Article {
                     url: &card.url,
                     title: &card.title,

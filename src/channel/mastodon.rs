@@ -219,8 +219,7 @@ impl MastodonSender {
     /// Uploads one image with its alt text and waits until the server has processed it:
     /// attaching unprocessed media makes the status fail.
     async fn upload(&self, name: String, bytes: Vec<u8>, alt: String) -> Result<String, SendError> {
-        let mime =
-            crate::render::sniff_image(&bytes).map_or("application/octet-stream", |f| f.mime());
+        let mime = send::image_mime(&bytes);
         let file = reqwest::multipart::Part::bytes(bytes)
             .file_name(name)
             .mime_str(mime)
@@ -309,9 +308,9 @@ impl Sender for MastodonSender {
                     "/api/v1/accounts/{id}/statuses?limit=40&exclude_reblogs=true"
                 ))
                 .await?;
-            let wanted = normalise(&part.text);
+            let wanted = send::fold_space(&part.text);
             let found = statuses.as_array().into_iter().flatten().find(|s| {
-                normalise(&crate::render::visible_text(
+                send::fold_space(&crate::render::visible_text(
                     &s["content"]
                         .as_str()
                         .unwrap_or_default()
@@ -386,11 +385,6 @@ fn instance_limits(settings: &Settings, instance: &Value) -> Vec<Finding> {
         findings.insert(0, Finding::info(format!("{name}: {}", facts.join(", "))));
     }
     findings
-}
-
-/// Text compared with white space folded, as Mastodon's HTML rendering keeps the words.
-fn normalise(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Mastodon takes ISO 639-1 (`en`), not a full BCP 47 tag (`en-GB`).

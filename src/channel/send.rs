@@ -26,10 +26,8 @@ pub struct Outgoing {
     pub thread_root: Option<String>,
     /// Images to attach (first part only): absolute path and alt text.
     pub images: Vec<(std::path::PathBuf, String)>,
-    /// The announcement's link, for platforms that take it apart from the text (first
-    /// part only).
-    pub card: Option<LinkCard>,
-    /// What the announcement is, for kinds that list it whole (feeds).
+    /// What the announcement is: its link card (see [`Outgoing::card`]), and all of it for
+    /// kinds that list it whole (feeds).
     pub about: std::sync::Arc<About>,
     /// The remote id chosen before the first attempt (see [`Sender::plan`]), the same in
     /// every attempt at this content.
@@ -70,6 +68,20 @@ impl LinkCard {
 }
 
 impl Outgoing {
+    /// The announcement's link, for platforms that take it apart from the text: on the
+    /// first part only.
+    pub fn card(&self) -> Option<LinkCard> {
+        let about = &self.about;
+        (self.part == 1)
+            .then_some(about.link.as_ref())
+            .flatten()
+            .map(|url| LinkCard {
+                url: url.clone(),
+                title: about.title.clone(),
+                description: about.summary.clone(),
+            })
+    }
+
     /// The images' bytes, read now (each within Herald's image size limit).
     pub fn image_files(&self) -> Result<Vec<(String, Vec<u8>, String)>, SendError> {
         self.images
@@ -329,18 +341,7 @@ pub fn fold_space(text: &str) -> String {
 
 /// The MIME type of an image, from its first bytes.
 pub fn image_mime(bytes: &[u8]) -> &'static str {
-    use crate::render::ImageFormat::*;
-    match crate::render::sniff_image(bytes) {
-        Some(Jpeg) => "image/jpeg",
-        Some(Png) => "image/png",
-        Some(Gif) => "image/gif",
-        Some(Webp) => "image/webp",
-        Some(Bmp) => "image/bmp",
-        Some(Tiff) => "image/tiff",
-        Some(Heic) => "image/heic",
-        Some(Avif) => "image/avif",
-        None => "application/octet-stream",
-    }
+    crate::render::sniff_image(bytes).map_or("application/octet-stream", |f| f.mime())
 }
 
 /// `url?k=v&…` with keys and values percent-encoded as RFC 3986 asks (what OAuth 1.0a

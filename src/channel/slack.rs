@@ -122,7 +122,7 @@ impl Sender for SlackSender {
             let response = self
                 .http
                 .post(self.webhook.expose_secret())
-                .json(&payload(&part.text, part.card.as_ref()))
+                .json(&payload(&part.text, part.card().as_ref()))
                 .send()
                 .await
                 .map_err(from_reqwest)?;

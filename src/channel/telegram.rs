@@ -164,8 +164,7 @@ impl TelegramSender {
     async fn call(&self, method: &str, query: &[(&str, &str)]) -> Result<Value, String> {
         let response = self
             .http
-            .get(self.url(method))
-            .query(query)
+            .get(send::with_query(&self.url(method), query))
             .send()
             .await
             .map_err(|e| from_reqwest(e).to_string())?;

@@ -4,7 +4,7 @@
 use super::output::{BOLD, DIM, ERROR, GOOD, WARNING};
 use super::{Exit, Instance, Planned, UsageError};
 use crate::channel::SendContext;
-use crate::channel::send::{About, LinkCard};
+use crate::channel::send::About;
 use crate::cli::{Format, Global};
 use crate::diagnostic::Diagnostic;
 use crate::engine::{self, ChannelRun, Clock, Job, Outcome, Row, Shared};
@@ -354,7 +354,6 @@ fn select(
                     .iter()
                     .map(|img| (instance.settings.root.join(&img.path), img.alt.clone()))
                     .collect(),
-                card: LinkCard::of(&v.front),
                 about: Arc::new(About {
                     id: v.id.clone(),
                     title: v.front.title.clone(),

@@ -1,19 +1,12 @@
 //! Publishing to a real Bluesky PDS (`@atproto/pds` with a local did:plc directory), then
 //! reading every record back through `com.atproto.repo.*` and `sync.getBlob`.
 
-use crate::harness::{Repo, Run, TINY_PNG, in_flight, posted_lines};
+use crate::harness::{Repo, TINY_PNG, in_flight, posted_lines, publish_on};
 use crate::pds::Account;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
-
-fn env_for(pairs: &[(String, String)]) -> Vec<(&str, &str)> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect()
-}
 
 /// A `[channels.NAME]` table posting to `account`.
 fn channel(name: &str, lang: &str, account: &Account, password_env: &str) -> String {
@@ -21,22 +14,6 @@ fn channel(name: &str, lang: &str, account: &Account, password_env: &str) -> Str
         "\n[channels.{name}]\nkind = \"bluesky\"\nlang = \"{lang}\"\nservice = \"{}\"\nidentifier = \"{}\"\npassword_env = \"{password_env}\"\n",
         account.pds, account.handle
     )
-}
-
-fn publish(repo: &Repo, env: &[(String, String)], channel: &str, at: &str, dry: bool) -> Run {
-    let mut args = vec![
-        "--channel",
-        channel,
-        "publish",
-        "--format",
-        "json",
-        "--at",
-        at,
-    ];
-    if dry {
-        args.push("--dry-run");
-    }
-    repo.run_env(&args, &env_for(env))
 }
 
 /// The `putRecord` bodies of a dry run, per announcement id, in order.
@@ -161,11 +138,15 @@ fn the_bundled_examples_read_back_from_a_real_pds_exactly_as_the_dry_run_showed(
         ("bluesky_en", &en, "2022-09-14 10:30"),
     ];
     for (name, account, at) in runs {
-        let dry = publish(&repo, &env, name, at, true).assert_code(0).json();
+        let dry = publish_on(&repo, &env, name, at, true)
+            .assert_code(0)
+            .json();
         let planned = planned_records(&dry);
         assert_eq!(planned.len(), 1, "one example is due at {at}: {dry:#}");
         let before = account.posts().len();
-        let report = publish(&repo, &env, name, at, false).assert_code(0).json();
+        let report = publish_on(&repo, &env, name, at, false)
+            .assert_code(0)
+            .json();
         let rows = report["rows"].as_array().unwrap();
         assert_eq!(rows.len(), 1, "{report:#}");
         assert_eq!(rows[0]["result"], "posted", "{report:#}");
@@ -225,7 +206,9 @@ fn the_bundled_examples_read_back_from_a_real_pds_exactly_as_the_dry_run_showed(
     // A second run sends nothing again.
     for (name, account, at) in runs {
         let before = account.posts().len();
-        let report = publish(&repo, &env, name, at, false).assert_code(0).json();
+        let report = publish_on(&repo, &env, name, at, false)
+            .assert_code(0)
+            .json();
         assert_eq!(report["summary"]["posted"], 0, "{report:#}");
         assert_eq!(account.posts().len(), before);
     }
@@ -261,10 +244,12 @@ fn a_long_post_becomes_a_thread_with_reply_refs_facets_mentions_and_the_image() 
     let mention = Account::create("fr");
     let (repo, env) = thread_repo(&account, &mention);
     let at = "2026-06-30 10:05";
-    let dry = publish(&repo, &env, "bsky", at, true).assert_code(0).json();
+    let dry = publish_on(&repo, &env, "bsky", at, true)
+        .assert_code(0)
+        .json();
     let planned = planned_records(&dry).remove("avatud-uksed").unwrap();
     assert!(planned.len() >= 3, "a thread: {dry:#}");
-    let report = publish(&repo, &env, "bsky", at, false)
+    let report = publish_on(&repo, &env, "bsky", at, false)
         .assert_code(0)
         .json();
     let urls = report["rows"][0]["urls"].as_array().unwrap();
@@ -337,7 +322,7 @@ fn a_run_that_died_after_the_pds_wrote_the_post_is_reconciled_without_a_second_r
     let account = Account::create("lost");
     let mention = Account::create("lf");
     let (repo, env) = thread_repo(&account, &mention);
-    let first = publish(&repo, &env, "bsky", "2026-06-30 10:05", false)
+    let first = publish_on(&repo, &env, "bsky", "2026-06-30 10:05", false)
         .assert_code(0)
         .json();
     let urls = first["rows"][0]["urls"].clone();
@@ -352,7 +337,7 @@ fn a_run_that_died_after_the_pds_wrote_the_post_is_reconciled_without_a_second_r
         .collect();
     repo.write("state/ledger.jsonl", &kept);
     assert_eq!(in_flight(&repo).len(), records.len());
-    let again = publish(&repo, &env, "bsky", "2026-06-30 10:05", false)
+    let again = publish_on(&repo, &env, "bsky", "2026-06-30 10:05", false)
         .assert_code(0)
         .json();
     assert_eq!(again["rows"][0]["result"], "posted", "{again:#}");
@@ -368,13 +353,13 @@ fn a_rerun_that_lost_the_whole_ledger_writes_the_same_records_not_new_ones() {
     let account = Account::create("gone");
     let mention = Account::create("gf");
     let (repo, env) = thread_repo(&account, &mention);
-    let first = publish(&repo, &env, "bsky", "2026-06-30 10:05", false)
+    let first = publish_on(&repo, &env, "bsky", "2026-06-30 10:05", false)
         .assert_code(0)
         .json();
     let records = account.posts();
     // The CI runner died before the ledger was committed: no trace of the first run.
     std::fs::remove_file(repo.path().join("state/ledger.jsonl")).unwrap();
-    let again = publish(&repo, &env, "bsky", "2026-06-30 10:20", false)
+    let again = publish_on(&repo, &env, "bsky", "2026-06-30 10:20", false)
         .assert_code(0)
         .json();
     assert_eq!(again["rows"][0]["urls"], first["rows"][0]["urls"]);
@@ -403,13 +388,13 @@ fn sigkill_at_random_points_and_rerun_never_duplicates_a_record() {
     let tf = Account::create("tif");
     let (repo, env) = crash_repo(&timing, &tf);
     let started = std::time::Instant::now();
-    publish(&repo, &env, "bsky", "2026-06-30 10:05", false).assert_code(0);
+    publish_on(&repo, &env, "bsky", "2026-06-30 10:05", false).assert_code(0);
     let full = started.elapsed();
 
     let account = Account::create("crash");
     let mention = Account::create("cf");
     let (repo, env) = crash_repo(&account, &mention);
-    let dry = publish(&repo, &env, "bsky", "2026-06-30 10:05", true).json();
+    let dry = publish_on(&repo, &env, "bsky", "2026-06-30 10:05", true).json();
     let mut wanted: Vec<String> = planned_records(&dry)
         .values()
         .flatten()
@@ -434,7 +419,7 @@ fn sigkill_at_random_points_and_rerun_never_duplicates_a_record() {
         mid_flight > 0,
         "no kill hit a post in flight ({kills} kills over {full:?})"
     );
-    publish(&repo, &env, "bsky", "2026-06-30 10:05", false).assert_code(0);
+    publish_on(&repo, &env, "bsky", "2026-06-30 10:05", false).assert_code(0);
     let mut texts: Vec<String> = account
         .posts()
         .iter()

@@ -343,3 +343,34 @@ pub fn posted_lines(repo: &Repo) -> Vec<Value> {
         .filter(|r| r["event"] == "posted")
         .collect()
 }
+
+/// `(String, String)` pairs as the `(&str, &str)` that [`Repo::run_env`] takes.
+pub fn env_pairs(pairs: &[(String, String)]) -> Vec<(&str, &str)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect()
+}
+
+/// `herald --channel CHANNEL publish --format json --at AT` (with `--dry-run` if `dry`).
+pub fn publish_on(
+    repo: &Repo,
+    env: &[(String, String)],
+    channel: &str,
+    at: &str,
+    dry: bool,
+) -> Run {
+    let mut args = vec![
+        "--channel",
+        channel,
+        "publish",
+        "--format",
+        "json",
+        "--at",
+        at,
+    ];
+    if dry {
+        args.push("--dry-run");
+    }
+    repo.run_env(&args, &env_pairs(env))
+}

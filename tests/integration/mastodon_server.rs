@@ -2,7 +2,7 @@
 //! command starts: statuses, media with descriptions, threads, languages, its
 //! `Idempotency-Key` handling, and its fault injection. Each test has its own account.
 
-use crate::harness::{Repo, Run, TINY_PNG, in_flight, posted_lines, run_and_kill};
+use crate::harness::{Repo, TINY_PNG, in_flight, posted_lines, publish_on, run_and_kill};
 use crate::http::http;
 use serde_json::{Value, json};
 
@@ -75,29 +75,6 @@ impl Account {
     }
 }
 
-fn env_pairs(pairs: &[(String, String)]) -> Vec<(&str, &str)> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect()
-}
-
-fn publish(repo: &Repo, env: &[(String, String)], channel: &str, at: &str, dry: bool) -> Run {
-    let mut args = vec![
-        "--channel",
-        channel,
-        "publish",
-        "--format",
-        "json",
-        "--at",
-        at,
-    ];
-    if dry {
-        args.push("--dry-run");
-    }
-    repo.run_env(&args, &env_pairs(env))
-}
-
 /// The text Mastodon shows for a status: its HTML content as plain text.
 fn shown_text(status: &Value) -> String {
     let html = status["content"].as_str().unwrap();
@@ -157,13 +134,13 @@ fn the_bundled_examples_read_back_as_the_dry_run_showed() {
     ];
     for (channel, account, at) in runs {
         let planned = planned_statuses(
-            &publish(&repo, &env, channel, at, true)
+            &publish_on(&repo, &env, channel, at, true)
                 .assert_code(0)
                 .json(),
         );
         assert!(!planned.is_empty());
         let before = account.statuses().len();
-        let report = publish(&repo, &env, channel, at, false)
+        let report = publish_on(&repo, &env, channel, at, false)
             .assert_code(0)
             .json();
         assert_eq!(report["rows"][0]["result"], "posted", "{report:#}");
@@ -244,7 +221,7 @@ fn a_rerun_after_a_lost_answer_gets_the_same_status_back_through_the_idempotency
     let base = server("HERALD_TEST_MASTODON");
     let account = Account::create(&base);
     let (repo, env) = one_post_repo(&base, &account, "Tartu ootab kõiki raekoja platsile.");
-    let first = publish(&repo, &env, "mastodon_et", "2026-06-30 10:05", false)
+    let first = publish_on(&repo, &env, "mastodon_et", "2026-06-30 10:05", false)
         .assert_code(0)
         .json();
     let url = first["rows"][0]["urls"][0].clone();
@@ -256,7 +233,7 @@ fn a_rerun_after_a_lost_answer_gets_the_same_status_back_through_the_idempotency
         .map(|l| format!("{l}\n"))
         .collect();
     repo.write("state/ledger.jsonl", &kept);
-    let again = publish(&repo, &env, "mastodon_et", "2026-06-30 10:06", false)
+    let again = publish_on(&repo, &env, "mastodon_et", "2026-06-30 10:06", false)
         .assert_code(0)
         .json();
     assert_eq!(
@@ -298,7 +275,7 @@ fn faults_injected_by_the_server_are_retried_or_reported_as_their_kind() {
         }),
     );
     let started = std::time::Instant::now();
-    let report = publish(&repo, &env, "mastodon_et", "2026-06-30 10:05", false)
+    let report = publish_on(&repo, &env, "mastodon_et", "2026-06-30 10:05", false)
         .assert_code(0)
         .json();
     assert_eq!(report["rows"][0]["result"], "posted", "{report:#}");
@@ -321,7 +298,7 @@ fn faults_injected_by_the_server_are_retried_or_reported_as_their_kind() {
             "count": 2,
         }),
     );
-    let report = publish(&repo, &env, "mastodon_et", "2026-06-30 10:05", false)
+    let report = publish_on(&repo, &env, "mastodon_et", "2026-06-30 10:05", false)
         .assert_code(0)
         .json();
     assert_eq!(report["rows"][0]["result"], "posted", "{report:#}");
@@ -343,7 +320,7 @@ fn faults_injected_by_the_server_are_retried_or_reported_as_their_kind() {
             "count": 5,
         }),
     );
-    let run = publish(&repo, &env, "mastodon_et", "2026-06-30 10:05", false);
+    let run = publish_on(&repo, &env, "mastodon_et", "2026-06-30 10:05", false);
     run.assert_code(1);
     let report = run.json();
     assert_eq!(report["rows"][0]["result"], "failed");
@@ -366,7 +343,7 @@ fn faults_injected_by_the_server_are_retried_or_reported_as_their_kind() {
     let account = Account::create(&base);
     let (repo, mut env) = one_post_repo(&base, &account, "Neljas teade.");
     env[1].1 = "not-a-valid-token-7f3a".to_owned();
-    let run = publish(&repo, &env, "mastodon_et", "2026-06-30 10:05", false);
+    let run = publish_on(&repo, &env, "mastodon_et", "2026-06-30 10:05", false);
     run.assert_code(1);
     assert!(run.stdout.contains("refused (401)"), "{}", run.stdout);
     assert!(!run.stdout.contains("7f3a") && !run.stderr.contains("7f3a"));
@@ -377,7 +354,10 @@ fn doctor_checks_the_token_and_shows_the_instance_limits_without_posting() {
     let base = server("HERALD_TEST_MASTODON");
     let account = Account::create(&base);
     let (repo, env) = one_post_repo(&base, &account, "Teade.");
-    let run = repo.run_env(&["--channel", "mastodon_et", "doctor"], &env_pairs(&env));
+    let run = repo.run_env(
+        &["--channel", "mastodon_et", "doctor"],
+        &crate::harness::env_pairs(&env),
+    );
     run.assert_code(0);
     assert!(
         run.stdout
@@ -396,7 +376,10 @@ fn doctor_checks_the_token_and_shows_the_instance_limits_without_posting() {
 
     let mut bad = env.clone();
     bad[1].1 = "wrong-token".to_owned();
-    let run = repo.run_env(&["--channel", "mastodon_et", "doctor"], &env_pairs(&bad));
+    let run = repo.run_env(
+        &["--channel", "mastodon_et", "doctor"],
+        &crate::harness::env_pairs(&bad),
+    );
     run.assert_code(1);
     assert!(
         run.stdout.contains("the access token does not work"),
@@ -425,12 +408,12 @@ fn sigkill_at_random_points_and_rerun_never_duplicates_a_status() {
     // How long one uninterrupted run takes here, on an account of its own.
     let (repo, env) = setup(&Account::create(&base));
     let started = std::time::Instant::now();
-    publish(&repo, &env, "mastodon_et", "2026-06-30 10:05", false).assert_code(0);
+    publish_on(&repo, &env, "mastodon_et", "2026-06-30 10:05", false).assert_code(0);
     let full = started.elapsed();
 
     let account = Account::create(&base);
     let (repo, env) = setup(&account);
-    let dry = publish(&repo, &env, "mastodon_et", "2026-06-30 10:05", true).json();
+    let dry = publish_on(&repo, &env, "mastodon_et", "2026-06-30 10:05", true).json();
     let mut wanted: Vec<String> = planned_statuses(&dry)
         .iter()
         .map(|b| b["status"].as_str().unwrap().to_owned())
@@ -450,7 +433,7 @@ fn sigkill_at_random_points_and_rerun_never_duplicates_a_status() {
         mid_flight > 0,
         "no kill hit a post in flight ({kills} kills over {full:?})"
     );
-    publish(&repo, &env, "mastodon_et", "2026-06-30 10:05", false).assert_code(0);
+    publish_on(&repo, &env, "mastodon_et", "2026-06-30 10:05", false).assert_code(0);
     let mut texts: Vec<String> = account.statuses().iter().map(shown_text).collect();
     texts.sort();
     assert_eq!(texts, wanted, "each part exactly once");

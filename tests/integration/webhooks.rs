@@ -227,16 +227,14 @@ fn telegram_sends_several_images_as_one_album_with_the_caption_on_the_first() {
 /// An announcement with a link and a summary, with `&` and `<` that Slack must escape.
 const LINKED: &str = "---\ntitle: Tom & <Jerry>\nsummary: Kokkuvõte & rohkem\npublish_at: 2026-06-30 10:00\nchannels: [CHANNEL]\nlink: https://www.tartu.ee/et/uudised?a=1|2\n---\nTekst.\n";
 
-#[test]
-fn discord_shows_the_link_as_an_embed_exactly_as_the_dry_run_does() {
-    let server = MockWebhook::start_with(discord_answer);
-    let repo = repo_with(
-        "\n[channels.dc]\nkind = \"discord\"\nlang = \"et\"\nwebhook_url_env = \"DC_URL\"\n",
-    );
-    repo.write("announcements/l.et.md", &LINKED.replace("CHANNEL", "dc"));
+/// Publishes [`LINKED`] on the channel `name` (`table` configures it, its webhook URL in
+/// `var`): the dry run's first request body, and the body `server` received.
+fn linked_post(server: &MockWebhook, table: &str, name: &str, var: &str) -> (String, String) {
+    let repo = repo_with(table);
+    repo.write("announcements/l.et.md", &LINKED.replace("CHANNEL", name));
     repo.approve("announcements/l.et.md");
     let url = server.url();
-    let env = [("DC_URL", url.as_str())];
+    let env = [(var, url.as_str())];
     let dry = repo
         .run_env(
             &[
@@ -253,41 +251,35 @@ fn discord_shows_the_link_as_an_embed_exactly_as_the_dry_run_does() {
         .json();
     repo.run_env(&["publish", "--at", "2026-06-30 10:05"], &env)
         .assert_code(0);
-    let body = String::from_utf8(server.raw()[0].body.clone()).unwrap();
+    let sent = String::from_utf8(server.raw()[0].body.clone()).unwrap();
+    (dry["due"][0]["requests"][0]["body"].to_string(), sent)
+}
+
+#[test]
+fn discord_shows_the_link_as_an_embed_exactly_as_the_dry_run_does() {
+    let server = MockWebhook::start_with(discord_answer);
+    let (planned, body) = linked_post(
+        &server,
+        "\n[channels.dc]\nkind = \"discord\"\nlang = \"et\"\nwebhook_url_env = \"DC_URL\"\n",
+        "dc",
+        "DC_URL",
+    );
     assert_eq!(
         body,
         r#"{"content":"Tom & <Jerry>\n\nTekst.\n\nhttps://www.tartu.ee/et/uudised?a=1|2","embeds":[{"description":"Kokkuvõte & rohkem","title":"Tom & <Jerry>","url":"https://www.tartu.ee/et/uudised?a=1|2"}]}"#
     );
-    assert_eq!(dry["due"][0]["requests"][0]["body"].to_string(), body);
+    assert_eq!(planned, body);
 }
 
 #[test]
 fn slack_shows_the_link_as_a_card_block_with_everything_escaped() {
     let server = MockWebhook::start();
-    let repo = repo_with(
+    let (planned, body) = linked_post(
+        &server,
         "\n[channels.sl]\nkind = \"slack\"\nlang = \"et\"\nwebhook_url_env = \"SL_URL\"\n",
+        "sl",
+        "SL_URL",
     );
-    repo.write("announcements/l.et.md", &LINKED.replace("CHANNEL", "sl"));
-    repo.approve("announcements/l.et.md");
-    let url = server.url();
-    let env = [("SL_URL", url.as_str())];
-    let dry = repo
-        .run_env(
-            &[
-                "publish",
-                "--dry-run",
-                "--format",
-                "json",
-                "--at",
-                "2026-06-30 10:05",
-            ],
-            &env,
-        )
-        .assert_code(0)
-        .json();
-    repo.run_env(&["publish", "--at", "2026-06-30 10:05"], &env)
-        .assert_code(0);
-    let body = String::from_utf8(server.raw()[0].body.clone()).unwrap();
     let text = r"Tom &amp; &lt;Jerry&gt;\n\nTekst.\n\nhttps://www.tartu.ee/et/uudised?a=1|2";
     assert_eq!(
         body,
@@ -295,5 +287,5 @@ fn slack_shows_the_link_as_a_card_block_with_everything_escaped() {
             r#"{{"blocks":[{{"text":{{"text":"{text}","type":"mrkdwn"}},"type":"section"}},{{"text":{{"text":"*<https://www.tartu.ee/et/uudised?a=1%7C2|Tom &amp; &lt;Jerry&gt;>*\nKokkuvõte &amp; rohkem","type":"mrkdwn"}},"type":"section"}}],"text":"{text}","unfurl_links":false}}"#
         )
     );
-    assert_eq!(dry["due"][0]["requests"][0]["body"].to_string(), body);
+    assert_eq!(planned, body);
 }
