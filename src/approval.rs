@@ -1,18 +1,34 @@
-//! What was approved: a hash that pins the content, and the state it gives a variant.
+//! What was approved: a hash that pins the content, digests that pin what each channel
+//! receives, and the state they give a variant.
 //!
-//! The hash covers the variant's id and language, its front matter without the
-//! `approval` block (as parsed values, so re-indenting the YAML or reordering fields does
-//! not change it, while changing any value does), the body with line endings normalised,
-//! and the bytes of every image it references. Adding a channel is a change of content:
-//! the channel list is in the front matter.
+//! An approval pins two things, and a variant is `approved` only while both still hold:
+//!
+//! - **the content** (`hash`): the variant's id and language, its front matter without
+//!   the `approval` block (as parsed values, so re-indenting the YAML or reordering fields
+//!   does not change it, while changing any value does), the body with line endings
+//!   normalised, and the bytes of every image it references;
+//! - **the posts** (`posts`): for every channel the variant goes to, a digest of exactly
+//!   what that channel would receive (the requests the dry run shows: every part's text,
+//!   the link card, the images, the channel's settings that reach the request). A changed
+//!   template, channel setting, configuration or Herald version that alters what a
+//!   channel would receive, a channel added or removed, all make the variant `changed`.
+//!
+//! Checks that need Git history (provenance, the content's author) never pass on history
+//! Herald cannot see: in a shallow clone they fail with a reason unless the clone was
+//! deepened first ([`History::inspect`]).
 
 use crate::announcement::{
     Approval, FieldContext, FrontMatter, Variant, parse_front_matter, split_front_matter,
 };
 use crate::git;
+use crate::render::Post;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
+
+/// Channel name → digest of what that channel would receive.
+pub type PostDigests = BTreeMap<String, String>;
 
 /// Where a variant stands with respect to approval (SPEC §5 `state`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -102,6 +118,28 @@ fn hex(bytes: &[u8]) -> String {
     })
 }
 
+/// The digest of what `post` would send, or `None` when the post is skipped
+/// (`overrides.<channel>.skip`, which the content hash already pins).
+///
+/// It covers the channel's kind and the body of every request the channel would make for
+/// the post, in order: the same requests the dry run prints, so a change anywhere that
+/// alters them (template, channel setting, Herald itself) alters the digest. The URLs are
+/// left out: they name where a request goes, not what it says (and may hold secrets).
+/// 128 bits, as 32 hex digits: short enough to read in the front matter, too long to
+/// find a collision for.
+pub fn post_digest(post: &Post<'_>) -> Option<String> {
+    if post.skipped {
+        return None;
+    }
+    let mut h = Sha256::new();
+    field(&mut h, post.channel.kind().name().as_bytes());
+    for request in post.channel.requests(post) {
+        let body = serde_json::to_vec(&request.body).expect("a request body serialises");
+        field(&mut h, &body);
+    }
+    Some(hex(&h.finalize()[..16]))
+}
+
 /// How approvals must be proven (`approval_provenance` in the configuration).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -125,13 +163,76 @@ pub struct Policy {
     pub provenance: Provenance,
 }
 
-/// A variant's state, why, and its content hash.
+impl Policy {
+    /// Whether deciding a state needs Git history (provenance, or who wrote the content).
+    pub fn needs_history(&self) -> bool {
+        self.provenance != Provenance::None || self.required > 1
+    }
+}
+
+/// Whether the Git history Herald reads is complete, found out once per run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct History {
+    /// Why the history cannot be trusted to be whole (a shallow clone that could not be
+    /// deepened); every check that needs history fails with this reason.
+    pub gap: Option<String>,
+}
+
+impl History {
+    /// Looks at the repository at `root`; when it is a shallow clone and `deepen` is
+    /// set, fetches the rest of its history first (`git fetch --unshallow`). Only
+    /// policies that need history look at all.
+    pub fn inspect(root: &Path, policy: &Policy, deepen: bool) -> History {
+        if !policy.needs_history() || !git::is_repo(root) {
+            return History::default();
+        }
+        if !git::is_shallow(root) {
+            return History::default();
+        }
+        let fetched = if deepen {
+            git::unshallow(root).err()
+        } else {
+            None
+        };
+        if !git::is_shallow(root) {
+            return History::default();
+        }
+        let why = match fetched {
+            Some(e) => format!(
+                "this is a shallow clone (only the newest commits) and fetching the rest of the \
+                 history failed ({e}); Herald cannot prove who approved without it"
+            ),
+            None => "this is a shallow clone (only the newest commits), so Git cannot show who \
+                     approved; `herald publish` fetches the full history, or run \
+                     `git fetch --unshallow` (in GitHub Actions: `fetch-depth: 0` on \
+                     `actions/checkout`)"
+                .to_owned(),
+        };
+        History { gap: Some(why) }
+    }
+}
+
+/// What deciding a state needs besides the variant.
+pub struct Context<'a> {
+    pub fields: &'a FieldContext<'a>,
+    pub history: &'a History,
+    /// The configuration file and the templates folder, relative to the root: named when
+    /// they explain why a post changed.
+    pub config_path: &'a Path,
+    pub templates_dir: &'a Path,
+    /// Channel name → kind, as the templates folders are named.
+    pub channel_kinds: &'a BTreeMap<String, &'static str>,
+}
+
+/// A variant's state, why, its content hash and what each channel would receive.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Verdict {
     pub state: State,
     /// For people: what changed, who is missing, what Git says.
     pub detail: Option<String>,
     pub hash: Option<String>,
+    /// The digest of every channel's posts as they are now: what an approval pins.
+    pub posts: PostDigests,
 }
 
 impl Verdict {
@@ -140,6 +241,7 @@ impl Verdict {
             state,
             detail,
             hash,
+            posts: PostDigests::new(),
         }
     }
 
@@ -152,8 +254,16 @@ impl Verdict {
     }
 }
 
-/// Decides whether `v` may be published under `policy`.
-pub fn verdict(root: &Path, v: &Variant, policy: &Policy, fields: &FieldContext<'_>) -> Verdict {
+/// Decides whether `v` may be published under `policy`; `posts` are the digests of what
+/// each of its channels would receive now ([`post_digest`]).
+pub fn verdict(ctx: &Context<'_>, v: &Variant, policy: &Policy, posts: &PostDigests) -> Verdict {
+    let mut verdict = decide(ctx, v, policy, posts);
+    verdict.posts = posts.clone();
+    verdict
+}
+
+fn decide(ctx: &Context<'_>, v: &Variant, policy: &Policy, posts: &PostDigests) -> Verdict {
+    let root = ctx.fields.root;
     if !v.is_valid() {
         return Verdict::new(State::Invalid, None, None);
     }
@@ -170,15 +280,24 @@ pub fn verdict(root: &Path, v: &Variant, policy: &Policy, fields: &FieldContext<
     if v.front.approvals.is_empty() {
         return Verdict::new(State::Draft, None, Some(hash));
     }
-    let current: Vec<&Approval> = v
+    let same_content: Vec<&Approval> = v
         .front
         .approvals
         .iter()
         .filter(|a| a.hash == hash)
         .collect();
-    if current.is_empty() {
-        let what = what_changed(root, v, &v.front.approvals[0].hash, fields);
+    if same_content.is_empty() {
+        let what = what_changed(ctx, v, &v.front.approvals[0]);
         return Verdict::new(State::Changed, what, Some(hash));
+    }
+    let current: Vec<&Approval> = same_content
+        .iter()
+        .copied()
+        .filter(|a| a.posts.as_ref() == Some(posts))
+        .collect();
+    if current.is_empty() {
+        let what = posts_changed(ctx, v, same_content[0], posts);
+        return Verdict::new(State::Changed, Some(what), Some(hash));
     }
     let listed = |a: &&Approval| {
         policy
@@ -186,8 +305,14 @@ pub fn verdict(root: &Path, v: &Variant, policy: &Policy, fields: &FieldContext<
             .iter()
             .any(|p| p.eq_ignore_ascii_case(&a.by))
     };
-    let mut valid: Vec<&Approval> = current.iter().copied().filter(listed).collect();
-    valid.dedup_by(|a, b| a.by.eq_ignore_ascii_case(&b.by));
+    // One approver counts once, however often (and wherever) their stamp is copied.
+    let mut seen = HashSet::new();
+    let mut valid: Vec<&Approval> = current
+        .iter()
+        .copied()
+        .filter(listed)
+        .filter(|a| seen.insert(a.by.to_lowercase()))
+        .collect();
     if valid.is_empty() {
         let who: Vec<&str> = current.iter().map(|a| a.by.as_str()).collect();
         let detail = format!("{} is not in `approvers`", who.join(", "));
@@ -198,7 +323,17 @@ pub fn verdict(root: &Path, v: &Variant, policy: &Policy, fields: &FieldContext<
             let why = "cannot prove who approved: the repository has no Git history".to_owned();
             return Verdict::new(State::UnknownApprover, Some(why), Some(hash));
         }
-        let versions = history(root, v, fields);
+        if let Some(gap) = &ctx.history.gap {
+            let why = format!("cannot prove who approved: {gap}");
+            return Verdict::new(State::UnknownApprover, Some(why), Some(hash));
+        }
+        let versions = match history(root, v, ctx.fields) {
+            Ok(versions) => versions,
+            Err(why) => {
+                let why = format!("cannot prove who approved: {why}");
+                return Verdict::new(State::UnknownApprover, Some(why), Some(hash));
+            }
+        };
         for a in &valid {
             if let Err(why) = prove(&versions, a, policy.provenance) {
                 return Verdict::new(State::UnknownApprover, Some(why), Some(hash));
@@ -206,7 +341,7 @@ pub fn verdict(root: &Path, v: &Variant, policy: &Policy, fields: &FieldContext<
         }
     }
     if policy.required > 1 {
-        let author = match content_author(root, v, &hash, fields) {
+        let author = match content_author(ctx, v, &hash) {
             Ok(a) => a,
             Err(why) => return Verdict::new(State::Draft, Some(why), Some(hash)),
         };
@@ -228,28 +363,108 @@ pub fn verdict(root: &Path, v: &Variant, policy: &Policy, fields: &FieldContext<
     Verdict::new(State::Approved, None, Some(hash))
 }
 
-/// Checks with Git that the commit that added this approval was made by the approver
-/// (and signed, when required): the oldest commit of the newest run of versions that
-/// carry exactly this stamp.
-fn prove(versions: &[OldVersion], a: &Approval, provenance: Provenance) -> Result<(), String> {
-    let carries = |o: &OldVersion| {
-        o.front
-            .approvals
-            .iter()
-            .any(|x| x.by == a.by && x.hash == a.hash && x.at == a.at)
+/// Names, in plain words, how what the channels would receive differs from what `a`
+/// approved, and why: "the post for `x_en` changed, because `templates/x/post.txt.hbs`
+/// changed; `linkedin_en` was added after approval".
+fn posts_changed(ctx: &Context<'_>, v: &Variant, a: &Approval, now: &PostDigests) -> String {
+    let Some(then) = &a.posts else {
+        return "approved with an earlier Herald that did not pin the posts each channel \
+                receives; approve it again"
+            .to_owned();
     };
-    if versions.first().is_none_or(|o| !carries(o)) {
+    let root = ctx.fields.root;
+    // The commit that added the stamp: what the approver saw.
+    let approved_in = history(root, v, ctx.fields)
+        .ok()
+        .filter(|_| ctx.history.gap.is_none())
+        .and_then(|versions| stamp_commit(&versions, a).map(|c| c.hash.clone()));
+    let mut changes = Vec::new();
+    for (channel, digest) in now {
+        match then.get(channel) {
+            None => changes.push(format!(
+                "`{channel}` was added after approval, and nobody approved what it would receive"
+            )),
+            Some(old) if old != digest => {
+                let kind = v_kind(ctx, channel);
+                let why = cause(ctx, approved_in.as_deref(), kind.as_deref());
+                changes.push(format!("the post for `{channel}` changed, because {why}"));
+            }
+            Some(_) => {}
+        }
+    }
+    for channel in then.keys().filter(|c| !now.contains_key(*c)) {
+        changes.push(format!(
+            "`{channel}` was approved but no longer receives this announcement"
+        ));
+    }
+    if changes.is_empty() {
+        changes.push("what the channels receive changed".into());
+    }
+    changes.join("; ")
+}
+
+/// The kind of the channel `name`, as its templates folder is named.
+fn v_kind(ctx: &Context<'_>, name: &str) -> Option<String> {
+    ctx.channel_kinds.get(name).map(|k| (*k).to_owned())
+}
+
+/// Why a channel's post changed while the content did not: the files that decide it and
+/// changed since the approval's commit, else Herald itself.
+fn cause(ctx: &Context<'_>, approved_in: Option<&str>, kind: Option<&str>) -> String {
+    let root = ctx.fields.root;
+    let Some(commit) = approved_in else {
+        return "a template, the configuration or Herald itself changed since the approval"
+            .to_owned();
+    };
+    let mut paths = vec![ctx.config_path.to_path_buf()];
+    if let Some(kind) = kind {
+        paths.insert(0, ctx.templates_dir.join(kind));
+    }
+    match git::changed_since(root, commit, &paths) {
+        Some(files) if !files.is_empty() => {
+            let named: Vec<String> = files.iter().map(|f| format!("`{f}`")).collect();
+            format!("{} changed", named.join(" and "))
+        }
+        Some(_) => format!(
+            "Herald itself (its built-in templates or how it builds posts) changed; this is \
+             Herald {}",
+            env!("CARGO_PKG_VERSION")
+        ),
+        None => {
+            "a template, the configuration or Herald itself changed since the approval".to_owned()
+        }
+    }
+}
+
+/// The commit that added the stamp `a`: the oldest commit of the newest run of
+/// versions that carry exactly this stamp. `None` when the newest version does not carry
+/// it (not committed yet) or when the run reaches back past what Herald read.
+fn stamp_commit<'v>(versions: &'v Versions, a: &Approval) -> Option<&'v git::Commit> {
+    let carries = |o: &OldVersion| o.front.approvals.iter().any(|x| x == a);
+    let run = versions.list.iter().take_while(|o| carries(o)).count();
+    if run == 0 || (run == versions.list.len() && versions.truncated) {
+        return None;
+    }
+    Some(&versions.list[run - 1].commit)
+}
+
+/// Checks with Git that the commit that added this approval was made by the approver
+/// (and signed, when required).
+fn prove(versions: &Versions, a: &Approval, provenance: Provenance) -> Result<(), String> {
+    let carries = |o: &OldVersion| o.front.approvals.iter().any(|x| x == a);
+    if versions.list.first().is_none_or(|o| !carries(o)) {
         return Err(format!(
             "the approval by {} is not committed yet; commit it to prove who approved",
             a.by
         ));
     }
-    let commit = &versions
-        .iter()
-        .take_while(|o| carries(o))
-        .last()
-        .expect("the newest version carries it")
-        .commit;
+    let Some(commit) = stamp_commit(versions, a) else {
+        return Err(format!(
+            "cannot prove who approved: the approval by {} is older than the {} versions of \
+             the file Herald reads",
+            a.by, HISTORY_LIMIT
+        ));
+    };
     let short = &commit.hash[..commit.hash.len().min(10)];
     if !commit.author_email.eq_ignore_ascii_case(&a.by) {
         return Err(format!(
@@ -266,6 +481,9 @@ fn prove(versions: &[OldVersion], a: &Approval, provenance: Provenance) -> Resul
     Ok(())
 }
 
+/// How many versions of a file Herald reads from Git history.
+const HISTORY_LIMIT: usize = 500;
+
 /// A version of `v` from Git history, parsed.
 struct OldVersion {
     commit: git::Commit,
@@ -274,44 +492,70 @@ struct OldVersion {
     hash: String,
 }
 
-/// The versions of `v` in Git history, newest first, with their content hashes.
-fn history(root: &Path, v: &Variant, fields: &FieldContext<'_>) -> Vec<OldVersion> {
-    git::log(root, &v.path, 50)
-        .into_iter()
-        .filter_map(|commit| {
-            let bytes = git::show(root, &commit.hash, &v.path)?;
-            let text = crate::announcement::normalize_newlines(String::from_utf8(bytes).ok()?);
-            let split = split_front_matter(&text).ok()?;
-            let mut ignored = crate::diagnostic::Diagnostics::new();
-            let front =
-                parse_front_matter(split.yaml, split.yaml_line, fields, &v.path, &mut ignored)?;
-            let body = split.body.to_owned();
-            let hash = hash_parts(&v.id, &v.lang, &front, &body, |p| {
-                git::show(root, &commit.hash, Path::new(p))
-                    .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, p.to_owned()))
-            })
-            .ok()?;
-            Some(OldVersion {
-                commit,
-                front,
-                body,
-                hash,
-            })
-        })
-        .collect()
+/// The versions of a file in Git history, newest first.
+struct Versions {
+    list: Vec<OldVersion>,
+    /// Whether there may be older versions than `list` holds.
+    truncated: bool,
 }
 
-/// Names what differs between `v` and the version Git has with `approved` as its hash:
-/// "the body", "`title`", "the image `…`".
-pub fn what_changed(
+/// The versions of `v` in Git history, newest first, with their content hashes. A
+/// version that does not parse is left out (it approves nothing); one whose file Git
+/// cannot produce means the history is incomplete, which is an error.
+fn history(root: &Path, v: &Variant, fields: &FieldContext<'_>) -> Result<Versions, String> {
+    let commits = git::log(root, &v.path, HISTORY_LIMIT);
+    let truncated = commits.len() >= HISTORY_LIMIT;
+    let mut list = Vec::with_capacity(commits.len());
+    for commit in commits {
+        let Some(bytes) = git::show(root, &commit.hash, &v.path) else {
+            return Err(format!(
+                "Git cannot show {} as of commit {} (the history is incomplete)",
+                v.path.display(),
+                &commit.hash[..commit.hash.len().min(10)]
+            ));
+        };
+        let Some(old) = parse_version(root, v, fields, commit, bytes) else {
+            continue;
+        };
+        list.push(old);
+    }
+    Ok(Versions { list, truncated })
+}
+
+fn parse_version(
     root: &Path,
     v: &Variant,
-    approved: &str,
     fields: &FieldContext<'_>,
-) -> Option<String> {
-    let old = history(root, v, fields)
+    commit: git::Commit,
+    bytes: Vec<u8>,
+) -> Option<OldVersion> {
+    let text = crate::announcement::normalize_newlines(String::from_utf8(bytes).ok()?);
+    let split = split_front_matter(&text).ok()?;
+    let mut ignored = crate::diagnostic::Diagnostics::new();
+    let front = parse_front_matter(split.yaml, split.yaml_line, fields, &v.path, &mut ignored)?;
+    let body = split.body.to_owned();
+    let hash = hash_parts(&v.id, &v.lang, &front, &body, |p| {
+        git::show(root, &commit.hash, Path::new(p))
+            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, p.to_owned()))
+    })
+    .ok()?;
+    Some(OldVersion {
+        commit,
+        front,
+        body,
+        hash,
+    })
+}
+
+/// Names what differs between `v` and the version Git has with the content `a`
+/// approved: "the body", "`title`", "the image `…`".
+pub fn what_changed(ctx: &Context<'_>, v: &Variant, a: &Approval) -> Option<String> {
+    let root = ctx.fields.root;
+    let old = history(root, v, ctx.fields)
+        .ok()?
+        .list
         .into_iter()
-        .find(|o| o.hash == approved)?;
+        .find(|o| o.hash == a.hash)?;
     let mut changes = Vec::new();
     let now = serde_json::to_value(&v.front).ok()?;
     let then = serde_json::to_value(&old.front).ok()?;
@@ -349,24 +593,27 @@ pub fn what_changed(
 }
 
 /// The author of the current content: who committed the version that first had it.
-fn content_author(
-    root: &Path,
-    v: &Variant,
-    hash: &str,
-    fields: &FieldContext<'_>,
-) -> Result<String, String> {
+fn content_author(ctx: &Context<'_>, v: &Variant, hash: &str) -> Result<String, String> {
+    let root = ctx.fields.root;
     if !git::is_repo(root) {
         return Err("two approvals need Git history to tell who wrote the content".into());
     }
-    let versions = history(root, v, fields);
-    let introduced = versions
-        .iter()
-        .take_while(|o| o.hash == hash)
-        .last()
-        .ok_or_else(|| {
-            "the content is not committed yet; commit it before it is approved".to_owned()
-        })?;
-    Ok(introduced.commit.author_email.clone())
+    if let Some(gap) = &ctx.history.gap {
+        return Err(format!("cannot tell who wrote the content: {gap}"));
+    }
+    let versions = history(root, v, ctx.fields)
+        .map_err(|why| format!("cannot tell who wrote the content: {why}"))?;
+    let run = versions.list.iter().take_while(|o| o.hash == hash).count();
+    if run == 0 {
+        return Err("the content is not committed yet; commit it before it is approved".into());
+    }
+    if run == versions.list.len() && versions.truncated {
+        return Err(format!(
+            "cannot tell who wrote the content: it is older than the {HISTORY_LIMIT} versions \
+             of the file Herald reads"
+        ));
+    }
+    Ok(versions.list[run - 1].commit.author_email.clone())
 }
 
 /// Who approved the content with `hash`: from the file as it is, else from the newest
@@ -389,8 +636,13 @@ pub fn approvals_of(
         return now;
     }
     history(root, v, fields)
-        .into_iter()
-        .map(|o| of(&o.front.approvals))
-        .find(|found| !found.is_empty())
+        .map(|versions| {
+            versions
+                .list
+                .into_iter()
+                .map(|o| of(&o.front.approvals))
+                .find(|found| !found.is_empty())
+                .unwrap_or_default()
+        })
         .unwrap_or_default()
 }

@@ -66,3 +66,60 @@ pub fn user_email(root: &Path) -> Option<String> {
     let email = String::from_utf8(out).ok()?.trim().to_owned();
     (!email.is_empty()).then_some(email)
 }
+
+/// Whether `root` is a shallow clone: its history stops at commits whose parents it
+/// does not have (`actions/checkout` makes one by default).
+pub fn is_shallow(root: &Path) -> bool {
+    git(root, &["rev-parse", "--is-shallow-repository"]).is_none_or(|o| !o.starts_with(b"false"))
+}
+
+/// Fetches the rest of a shallow clone's history from its remote. Never asks for a
+/// password (a run in CI would wait forever); the error is Git's own last line.
+pub fn unshallow(root: &Path) -> Result<(), String> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["fetch", "--unshallow", "--quiet", "--no-tags"])
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run git: {e}"))?;
+    if out.status.success() {
+        return Ok(());
+    }
+    let err = String::from_utf8_lossy(&out.stderr);
+    let last = err
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("");
+    Err(format!("git fetch --unshallow: {}", last.trim()))
+}
+
+/// The files under `paths` that differ between `commit` and the work tree, including new
+/// files Git does not track yet; `None` when Git cannot tell.
+pub fn changed_since(
+    root: &Path,
+    commit: &str,
+    paths: &[std::path::PathBuf],
+) -> Option<Vec<String>> {
+    let specs: Vec<String> = paths
+        .iter()
+        .map(|p| p.to_string_lossy().replace('\\', "/"))
+        .collect();
+    let mut args = vec!["diff", "--relative", "--name-only", commit, "--"];
+    args.extend(specs.iter().map(String::as_str));
+    let changed = git(root, &args)?;
+    let mut args = vec!["ls-files", "--others", "--exclude-standard", "--"];
+    args.extend(specs.iter().map(String::as_str));
+    let new = git(root, &args)?;
+    let mut files: Vec<String> = String::from_utf8_lossy(&changed)
+        .lines()
+        .chain(String::from_utf8_lossy(&new).lines())
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect();
+    files.sort();
+    files.dedup();
+    Some(files)
+}

@@ -9,6 +9,7 @@ use crate::diagnostic::{Diagnostic, Diagnostics, Pos};
 use crate::suggest::did_you_mean;
 use crate::time::parse_time;
 use jiff::tz::TimeZone;
+use std::collections::BTreeMap;
 use std::path::Path;
 
 const FIELDS: &[&str] = &[
@@ -429,20 +430,34 @@ impl Reader<'_, '_> {
     }
 
     fn approval(&mut self, node: &Node) -> Option<Approval> {
-        let (mut by, mut at, mut hash) = (None, None, None);
+        let (mut by, mut at, mut hash, mut posts) = (None, None, None, None);
         for (key, value) in self.map("approval", node) {
             match key.name.as_str() {
                 "by" => by = self.text(key, value),
                 "at" => at = self.time(key, value),
                 "hash" => hash = self.text(key, value),
+                "posts" => {
+                    let mut pinned = BTreeMap::new();
+                    for (channel, digest) in self.map("posts", value) {
+                        if let Some(d) = self.text(channel, digest) {
+                            pinned.insert(channel.name.clone(), d);
+                        }
+                    }
+                    posts = Some(pinned);
+                }
                 other => self.error(
                     key.pos,
-                    format!("unknown approval field `{other}`; `herald approve` writes `by`, `at` and `hash`"),
+                    format!("unknown approval field `{other}`; `herald approve` writes `by`, `at`, `hash` and `posts`"),
                 ),
             }
         }
         match (by, hash) {
-            (Some(by), Some(hash)) => Some(Approval { by, at, hash }),
+            (Some(by), Some(hash)) => Some(Approval {
+                by,
+                at,
+                hash,
+                posts,
+            }),
             _ => {
                 self.error(
                     node.pos,

@@ -119,5 +119,10 @@ pub enum ThreadMode {
 pub struct Approval {
     pub by: String,
     pub at: Option<Timestamp>,
+    /// The content hash (front matter, body, images).
     pub hash: String,
+    /// What each channel would receive, pinned: channel name → digest of the exact
+    /// posts (see [`crate::approval::post_digest`]). `None` for a stamp written by a
+    /// Herald that did not pin posts yet.
+    pub posts: Option<BTreeMap<String, String>>,
 }

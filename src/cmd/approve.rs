@@ -1,9 +1,10 @@
 //! `herald approve FILE...` / `--all-pending`: stamp variants as approved, pinning their
-//! content hash.
+//! content hash and what each channel would receive (see [`crate::approval`]).
 //!
 //! Only the `approval` block of the front matter is rewritten; every other line of the
 //! file (comments, formatting) stays exactly as it was. With `approvals_required = 2` a
-//! second approver's stamp is added beside the first.
+//! second approver's stamp is added beside the first. The file is replaced atomically
+//! (written beside it, flushed, renamed), so nobody ever reads half a file.
 
 use super::output::{BOLD, ERROR, GOOD};
 use super::{Exit, Instance, Planned, UsageError};
@@ -91,10 +92,12 @@ pub fn run(instance: &Instance, req: &Request<'_>, global: &Global) -> anyhow::R
             continue;
         }
         let hash = p.verdict.hash.clone().expect("valid variants have a hash");
+        let posts = p.verdict.posts.clone();
         let mine = Approval {
             by: by.clone(),
             at: Some(instance.now),
             hash: hash.clone(),
+            posts: Some(posts.clone()),
         };
         // Keep other approvers' stamps of this same content when more than one is needed.
         let mut approvals: Vec<Approval> = if s.policy.required > 1 {
@@ -102,7 +105,11 @@ pub fn run(instance: &Instance, req: &Request<'_>, global: &Global) -> anyhow::R
                 .front
                 .approvals
                 .iter()
-                .filter(|a| a.hash == hash && !a.by.eq_ignore_ascii_case(&by))
+                .filter(|a| {
+                    a.hash == hash
+                        && a.posts.as_ref() == Some(&posts)
+                        && !a.by.eq_ignore_ascii_case(&by)
+                })
                 .cloned()
                 .collect()
         } else {
@@ -113,7 +120,8 @@ pub fn run(instance: &Instance, req: &Request<'_>, global: &Global) -> anyhow::R
         let text = std::fs::read_to_string(&full)?;
         let stamped = stamp(&text, &approvals, &s.tz)
             .ok_or_else(|| anyhow::anyhow!("{}: cannot find the front matter", full.display()))?;
-        std::fs::write(&full, stamped)?;
+        write_atomically(&full, stamped.as_bytes())
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", full.display()))?;
         if !global.quiet {
             writeln!(
                 out,
@@ -123,6 +131,39 @@ pub fn run(instance: &Instance, req: &Request<'_>, global: &Global) -> anyhow::R
         }
     }
     Ok(if failed { Exit::Problems } else { Exit::Ok })
+}
+
+/// Replaces `path` with `bytes` so that a reader sees the old file or the new one, never
+/// a mix: written to a temporary file in the same folder, flushed to disk, renamed over.
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path.file_name().map_or_else(
+        || "announcement".into(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let aside = dir.join(format!(".{name}.herald-{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&aside)?;
+        if let Ok(meta) = std::fs::metadata(path) {
+            file.set_permissions(meta.permissions())?;
+        }
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        drop(file);
+        std::fs::rename(&aside, path)?;
+        // The rename itself is durable once the folder is flushed.
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&aside);
+    }
+    result
 }
 
 /// Asks on the terminal; refuses to assume a yes when nobody can answer.
@@ -200,22 +241,31 @@ fn stamp(text: &str, approvals: &[Approval], tz: &jiff::tz::TimeZone) -> Option<
         a.at.map(|t| crate::time::rfc3339_in(t, tz))
             .unwrap_or_default()
     };
-    out.push_str(&format!("approval:{nl}"));
-    match approvals {
-        [a] => out.push_str(&format!(
-            "  by: {}{nl}  at: {}{nl}  hash: {}{nl}",
+    // `indent` is where the fields of one stamp start.
+    let fields = |out: &mut String, a: &Approval, first: &str, indent: &str| {
+        out.push_str(&format!(
+            "{first}by: {}{nl}{indent}at: {}{nl}{indent}hash: {}{nl}",
             a.by,
             at(a),
             a.hash
-        )),
+        ));
+        if let Some(posts) = &a.posts {
+            if posts.is_empty() {
+                out.push_str(&format!("{indent}posts: {{}}{nl}"));
+            } else {
+                out.push_str(&format!("{indent}posts:{nl}"));
+                for (channel, digest) in posts {
+                    out.push_str(&format!("{indent}  {channel}: {digest}{nl}"));
+                }
+            }
+        }
+    };
+    out.push_str(&format!("approval:{nl}"));
+    match approvals {
+        [a] => fields(&mut out, a, "  ", "  "),
         many => {
             for a in many {
-                out.push_str(&format!(
-                    "  - by: {}{nl}    at: {}{nl}    hash: {}{nl}",
-                    a.by,
-                    at(a),
-                    a.hash
-                ));
+                fields(&mut out, a, "  - ", "    ");
             }
         }
     }
@@ -234,6 +284,7 @@ mod tests {
             by: by.into(),
             at: Some("2026-01-01T08:00:00Z".parse().unwrap()),
             hash: hash.into(),
+            posts: None,
         }
     }
 

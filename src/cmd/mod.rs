@@ -79,7 +79,10 @@ pub fn run(cli: Cli, env: &BTreeMap<String, String>) -> anyhow::Result<Exit> {
         let settings = load_settings(&cli.global, &root, env)?;
         return new::run(&settings, slug, lang, &cli.global);
     }
-    let instance = Instance::load(&cli.global, root, env)?;
+    // Publishing (and its dry run, which must see what the real run sees) fetches the
+    // history that proving an approval needs; other commands stay off the network.
+    let deepen = matches!(cli.command, Command::Publish { .. });
+    let instance = Instance::load(&cli.global, root, env, deepen)?;
     match cli.command {
         Command::Check => check::run(&instance, &cli.global, env),
         Command::Publish {
@@ -162,6 +165,10 @@ pub struct Instance {
     /// Problems that belong to no single variant (templates, duplicate files).
     pub diagnostics: Diagnostics,
     pub now: Timestamp,
+    /// Whether the Git history that approvals need is whole.
+    pub history: approval::History,
+    /// Channel name → kind.
+    channel_kinds: BTreeMap<String, &'static str>,
 }
 
 /// One variant with its state and its posts, one per target channel.
@@ -180,6 +187,7 @@ impl Instance {
         global: &Global,
         root: PathBuf,
         env: &BTreeMap<String, String>,
+        deepen_history: bool,
     ) -> anyhow::Result<Instance> {
         let settings = load_settings(global, &root, env)?;
         let now = match &global.at {
@@ -223,12 +231,20 @@ impl Instance {
         }
         let (templates, template_diags) = Templates::load(&settings.root, &settings.templates_dir);
         diagnostics.extend(template_diags);
+        let history = approval::History::inspect(&settings.root, &settings.policy, deepen_history);
+        let channel_kinds = settings
+            .channels
+            .iter()
+            .map(|c| (c.name().to_owned(), c.kind().name()))
+            .collect();
         Ok(Instance {
             settings,
             announcements,
             templates,
             diagnostics,
             now,
+            history,
+            channel_kinds,
         })
     }
 
@@ -282,20 +298,38 @@ impl Instance {
         let names = s.channel_names();
         let chosen: Vec<&Variant> = self.variants().filter(|v| wanted(v)).collect();
         crate::parallel::map(&chosen, |&v| {
-            let verdict = approval::verdict(&s.root, v, &s.policy, &self.field_context(&names));
-            let state = verdict.state;
             let mut diagnostics: Vec<Diagnostic> = v.diagnostics.iter().cloned().collect();
             let shown = crate::diagnostic::display_path(&v.path);
             diagnostics.extend(self.diagnostics.iter().filter(|d| d.path == shown).cloned());
-            let posts: Vec<Post<'_>> = if v.is_valid() {
+            // Every channel's post is rendered, whatever `--channel` picks: the approval
+            // pins them all.
+            let all: Vec<Post<'_>> = if v.is_valid() {
                 let prepared = Prepared::new(v, &s.tz, &s.root);
-                self.targets(v, only_channel)
+                self.targets(v, None)
                     .into_iter()
                     .map(|c| render::render(&self.templates, &prepared, v, c, s.default_thread))
                     .collect()
             } else {
                 Vec::new()
             };
+            let digests: approval::PostDigests = all
+                .iter()
+                .filter_map(|p| Some((p.channel.name().to_owned(), approval::post_digest(p)?)))
+                .collect();
+            let fields = self.field_context(&names);
+            let ctx = approval::Context {
+                fields: &fields,
+                history: &self.history,
+                config_path: &s.config_path,
+                templates_dir: &s.templates_dir,
+                channel_kinds: &self.channel_kinds,
+            };
+            let verdict = approval::verdict(&ctx, v, &s.policy, &digests);
+            let state = verdict.state;
+            let posts: Vec<Post<'_>> = all
+                .into_iter()
+                .filter(|p| only_channel.is_none_or(|o| p.channel.name() == o))
+                .collect();
             for p in &posts {
                 diagnostics.extend(p.diagnostics.iter().cloned());
             }

@@ -116,7 +116,7 @@ impl Templates {
                 .and_then(|b| String::from_utf8(b).map_err(std::io::Error::other));
                 match read {
                     Ok(text) => {
-                        chosen = text;
+                        chosen = text.replace("\r\n", "\n");
                         origin = shown.clone();
                     }
                     Err(e) => diags.push(Diagnostic::error(

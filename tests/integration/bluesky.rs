@@ -132,6 +132,10 @@ fn the_bundled_examples_read_back_from_a_real_pds_exactly_as_the_dry_run_showed(
             en.app_password.clone(),
         ),
     ];
+    // The handle reaches the records (as their repository), so the approver approves
+    // with the account the posts go to.
+    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    repo.reapprove_examples_with(&pairs);
     let runs = [
         ("bluesky_et", &et, "2022-06-30 10:30"),
         ("bluesky_en", &en, "2022-06-30 10:30"),

@@ -26,6 +26,7 @@ fn examples_repo(smtp: &Smtp, extra: &str) -> Repo {
         &project_root().join("announcements"),
         &repo.path().join("announcements"),
     );
+    repo.reapprove_examples();
     repo
 }
 

@@ -100,7 +100,42 @@ impl Repo {
         );
         let config = std::fs::read_to_string(project_root().join("config/herald.toml")).unwrap();
         repo.write("config/herald.toml", &format!("{config}\n{extra}"));
+        repo.reapprove_examples();
         repo
+    }
+
+    /// Approves again, as the same approver at the same time, every bundled example that
+    /// was approved: what a test's configuration adds (a channel, a list) changes what the
+    /// channels would receive, and an approval pins exactly that.
+    pub fn reapprove_examples(&self) -> &Repo {
+        self.reapprove_examples_with(&[])
+    }
+
+    /// [`Repo::reapprove_examples`] with `env` set, for tests whose environment changes a
+    /// channel setting that reaches the posts (a Bluesky account's handle).
+    pub fn reapprove_examples_with(&self, env: &[(&str, &str)]) -> &Repo {
+        let dir = self.path().join("announcements");
+        let mut stamped: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(|e| {
+                let path = e.unwrap().path();
+                let text = std::fs::read_to_string(&path).ok()?;
+                let name = path.file_name()?.to_str()?.to_owned();
+                text.contains("\napproval:\n")
+                    .then(|| format!("announcements/{name}"))
+            })
+            .collect();
+        stamped.sort();
+        let mut args = vec![
+            "approve",
+            "--by",
+            "kadri.tamm@tartu.ee",
+            "--at",
+            "2022-06-29T16:00:00+03:00",
+        ];
+        args.extend(stamped.iter().map(String::as_str));
+        self.run_env(&args, env).assert_code(0);
+        self
     }
 
     pub fn path(&self) -> &Path {
