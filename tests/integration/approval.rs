@@ -20,7 +20,7 @@ Esimene lõik, kus on [link](https://example.org/a).
 Teine lõik.
 ";
 
-fn state(repo: &Repo) -> (String, String) {
+pub(crate) fn state(repo: &Repo) -> (String, String) {
     let doc = repo.json(&["status"], 0);
     let a = &doc["announcements"][0];
     (
@@ -249,7 +249,7 @@ fn all_pending_shows_what_it_approves_and_asks_first() {
 
 // --- Git ---------------------------------------------------------------------------
 
-fn git(repo: &Repo, author: &str, args: &[&str]) {
+pub(crate) fn git(repo: &Repo, author: &str, args: &[&str]) {
     let out = Command::new("git")
         .current_dir(repo.path())
         .args([
@@ -270,7 +270,7 @@ fn git(repo: &Repo, author: &str, args: &[&str]) {
     );
 }
 
-fn commit_all(repo: &Repo, author: &str, message: &str) {
+pub(crate) fn commit_all(repo: &Repo, author: &str, message: &str) {
     git(repo, author, &["add", "-A"]);
     git(repo, author, &["commit", "-q", "-m", message]);
 }
