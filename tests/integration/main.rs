@@ -4,6 +4,7 @@ mod harness;
 mod http;
 
 mod approval;
+mod approval_history;
 mod approval_pins;
 
 mod bluesky;
