@@ -67,3 +67,25 @@ fn workflows_pass_actionlint() {
         String::from_utf8_lossy(&output.stderr),
     );
 }
+
+/// Proving approvals reads Git history: every workflow that runs Herald on the content
+/// checks out the whole history (a depth-1 checkout cannot show who committed a stamp).
+#[test]
+fn workflows_that_run_herald_fetch_the_whole_history() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for name in ["publish.yml", "preview.yml"] {
+        let text = std::fs::read_to_string(root.join(".github/workflows").join(name)).unwrap();
+        let checkouts: Vec<&str> = text
+            .split("- uses: actions/checkout@")
+            .skip(1)
+            .map(|rest| rest.split("\n      - ").next().unwrap())
+            .collect();
+        assert!(!checkouts.is_empty(), "{name} checks nothing out");
+        for step in checkouts {
+            assert!(
+                step.contains("fetch-depth: 0"),
+                "{name}: a checkout without `fetch-depth: 0`:\n{step}"
+            );
+        }
+    }
+}
