@@ -28,6 +28,9 @@ pub enum Event {
     Posted,
     Failed,
     Resolved,
+    /// A note, not an attempt: the post missed its time and a run reported it (the
+    /// first report fails the run; later ones do not).
+    Missed,
 }
 
 /// Whether a failure may go away by itself.
@@ -220,6 +223,8 @@ pub struct History {
     /// The first remote id planned for each key, with the content hash it was planned
     /// for: every later attempt at the same content reuses it.
     pub plans: HashMap<Key, (String, String)>,
+    /// Keys whose missed time a run has already reported, and when.
+    pub missed: HashMap<Key, Timestamp>,
     /// Problems found while reading (a torn last line).
     pub warnings: Vec<String>,
     pub lines: usize,
@@ -239,6 +244,10 @@ impl History {
     }
 
     fn apply(&mut self, r: Record) {
+        if r.event == Event::Missed {
+            self.missed.entry(r.key).or_insert(r.at);
+            return;
+        }
         if let Some(id) = &r.planned_id
             && self.planned_id(&r.key, &r.hash).is_none()
         {
@@ -272,6 +281,7 @@ impl History {
                 class: r.class.unwrap_or(ErrorClass::Transient),
                 message: r.message.unwrap_or_default(),
             },
+            Event::Missed => unreachable!("notes are applied above"),
             Event::Resolved => match r.resolution {
                 Some(Resolution::Posted) => KeyState::Posted {
                     remote_id: r.remote_id,

@@ -115,7 +115,10 @@ pub fn read_fields(
                 }
             }
             "summary" => front.summary = r.text(key, node),
-            "publish_at" => front.publish_at = r.time(key, node),
+            "publish_at" => {
+                front.publish_at = r.time(key, node);
+                front.publish_at_position = Some(node.pos);
+            }
             "expires_at" => front.expires_at = r.time(key, node),
             "channels" => (front.channels, front.channel_positions) = r.channels(node),
             "link" => front.link = r.link(key, node),

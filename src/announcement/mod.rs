@@ -77,6 +77,9 @@ pub struct FrontMatter {
     /// Where each tag is written.
     #[serde(skip)]
     pub tag_positions: Vec<crate::diagnostic::Pos>,
+    /// Where `publish_at` is written.
+    #[serde(skip)]
+    pub publish_at_position: Option<crate::diagnostic::Pos>,
 }
 
 /// Which channels a variant goes to.

@@ -12,7 +12,13 @@ pub fn run(
     global: &Global,
     env: &BTreeMap<String, String>,
 ) -> anyhow::Result<Exit> {
-    let plan = instance.plan(global.channel.as_deref());
+    let mut plan = instance.plan(global.channel.as_deref());
+    let history = super::read_ledger(&instance.settings)?;
+    for p in &mut plan {
+        if let Some(d) = past_and_not_sent(instance, p, &history) {
+            p.diagnostics.push(d);
+        }
+    }
     let mut loose = instance.loose_diagnostics();
     loose.extend(instance.missing_secrets(env));
     let errors = loose.iter().filter(|d| d.is_error()).count()
@@ -132,4 +138,56 @@ pub fn run(
         }
     }
     Ok(if errors > 0 { Exit::Problems } else { Exit::Ok })
+}
+
+/// A warning for a variant whose `publish_at` has passed while some of its posts have not
+/// gone out: it goes out late at the next run, or is missed, and the writer should know.
+fn past_and_not_sent(
+    instance: &Instance,
+    p: &super::Planned<'_>,
+    history: &crate::ledger::History,
+) -> Option<Diagnostic> {
+    let v = p.variant;
+    let at = v.front.publish_at.filter(|&t| t <= instance.now)?;
+    if v.front.expires_at.is_some_and(|e| e <= instance.now) {
+        return None;
+    }
+    let waiting: Vec<String> = p
+        .posts
+        .iter()
+        .filter(|post| !post.skipped)
+        .filter(|post| {
+            let key = crate::ledger::Key {
+                id: v.id.clone(),
+                lang: v.lang.clone(),
+                channel: post.channel.name().to_owned(),
+                part: 1,
+            };
+            !matches!(
+                history.state(&key),
+                Some(crate::ledger::KeyState::Posted { .. })
+            )
+        })
+        .map(|post| format!("`{}`", post.channel.name()))
+        .collect();
+    if waiting.is_empty() {
+        return None;
+    }
+    let s = &instance.settings;
+    let max_delay = s.publishing.max_delay;
+    let late = instance.now.duration_since(at) > max_delay;
+    let what = if late {
+        "it is too late to go out by itself (more than `max_delay` ago): set a new `publish_at`, or publish it with `--allow-late`"
+    } else {
+        "it goes out late at the next publish run once approved; set a new `publish_at` if that is not what you want"
+    };
+    Some(Diagnostic::warning(
+        &v.path,
+        v.front.publish_at_position,
+        format!(
+            "`publish_at` ({}) has already passed and this has not gone out to {}; {what}",
+            crate::time::human_in(at, &s.tz),
+            waiting.join(", ")
+        ),
+    ))
 }

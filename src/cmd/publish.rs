@@ -319,6 +319,29 @@ pub fn dry_run(
 struct Selection {
     runs: BTreeMap<String, Vec<Job>>,
     rows: Vec<Row>,
+    /// Posts that missed their time and that no run has reported yet: reported now,
+    /// they fail this run once, and are noted in the ledger so later runs do not.
+    newly_missed: Vec<(Key, String)>,
+}
+
+/// Whether `p` was approved and has broken since (an error in the file, an image gone):
+/// it cannot go out, and a run must say so rather than stay quiet.
+fn broken_after_approval(p: &Planned<'_>) -> bool {
+    p.state == crate::approval::State::Invalid && !p.variant.front.approvals.is_empty()
+}
+
+/// The first problem of a broken variant, for its row: "line 3, column 8: …".
+fn first_problem(p: &Planned<'_>) -> String {
+    if let Some(d) = p.diagnostics.iter().find(|d| d.is_error()) {
+        return match (d.line, d.column) {
+            (Some(l), Some(c)) => format!("line {l}, column {c}: {}", d.message),
+            _ => d.message.clone(),
+        };
+    }
+    p.verdict
+        .detail
+        .clone()
+        .unwrap_or_else(|| "it has errors".into())
 }
 
 fn select(
@@ -330,6 +353,7 @@ fn select(
     let tz = &instance.settings.tz;
     let mut runs: BTreeMap<String, Vec<Job>> = BTreeMap::new();
     let mut rows = Vec::new();
+    let mut newly_missed = Vec::new();
     for p in plan {
         let v = p.variant;
         let t = timing(
@@ -339,6 +363,42 @@ fn select(
         );
         let due = t == Timing::Due || (t == Timing::Missed && allow_late);
         if !due && t != Timing::Missed {
+            continue;
+        }
+        if due && broken_after_approval(p) {
+            let channels: Vec<String> = instance
+                .targets(v, None)
+                .iter()
+                .map(|c| c.name().to_owned())
+                .collect();
+            let all_posted = !channels.is_empty()
+                && channels.iter().all(|c| {
+                    let key = Key {
+                        id: v.id.clone(),
+                        lang: v.lang.clone(),
+                        channel: c.clone(),
+                        part: 1,
+                    };
+                    matches!(history.state(&key), Some(KeyState::Posted { .. }))
+                });
+            if !all_posted {
+                rows.push(Row {
+                    id: v.id.clone(),
+                    lang: v.lang.clone(),
+                    channel: if channels.is_empty() {
+                        "-".into()
+                    } else {
+                        channels.join(", ")
+                    },
+                    result: Outcome::Failed,
+                    detail: format!(
+                        "not sent: {} was approved and is due, but now has an error ({}); fix it and have it approved again",
+                        crate::diagnostic::display_path(&v.path),
+                        first_problem(p)
+                    ),
+                    urls: vec![],
+                });
+            }
             continue;
         }
         for post in p.posts.iter().filter(|post| !post.skipped) {
@@ -380,7 +440,23 @@ fn select(
             } else if !due {
                 let when =
                     crate::time::human_in(v.front.publish_at.expect("missed has a time"), tz);
-                rows.push(held(Outcome::Missed, format!("was due at {when}, more than {} ago; not sent automatically (`--allow-late` sends it)", friendly_duration(instance.settings.publishing.max_delay))));
+                let key = Key {
+                    id: v.id.clone(),
+                    lang: v.lang.clone(),
+                    channel: post.channel.name().to_owned(),
+                    part: 1,
+                };
+                let noted = match history.missed.get(&key) {
+                    Some(at) => format!(
+                        " (first reported {}; later runs do not fail for it)",
+                        crate::time::human_in(*at, tz)
+                    ),
+                    None => {
+                        newly_missed.push((key, job.hash.clone()));
+                        String::new()
+                    }
+                };
+                rows.push(held(Outcome::Missed, format!("was due at {when}, more than {} ago; not sent automatically (`--allow-late` sends it){noted}", friendly_duration(instance.settings.publishing.max_delay))));
             } else if !p.state.publishable() {
                 rows.push(held(Outcome::Skipped, p.verdict.describe()));
             } else if !post.ok() {
@@ -395,7 +471,11 @@ fn select(
             }
         }
     }
-    Selection { runs, rows }
+    Selection {
+        runs,
+        rows,
+        newly_missed,
+    }
 }
 
 #[derive(Serialize)]
@@ -432,6 +512,7 @@ pub fn run(
         )
     });
     let mut selection = select(instance, &plan, &history, allow_late);
+    let newly_missed = std::mem::take(&mut selection.newly_missed);
     // Email lists go out whole (one list send per announcement and list), not per part.
     let (lists, held) = crate::email::list::gather(instance, &plan, &mut selection.runs, &history);
     selection.rows.extend(held);
@@ -478,11 +559,24 @@ pub fn run(
     rows.extend(unreadable(instance, global.only.as_deref()));
     rows.sort_by(|a, b| (&a.id, &a.lang, &a.channel).cmp(&(&b.id, &b.lang, &b.channel)));
     print_report(instance, global, &rows)?;
-    Ok(if rows.iter().any(|r| r.result.is_problem()) {
-        Exit::Problems
-    } else {
-        Exit::Ok
-    })
+    // A missed post fails the run that first reports it; the note keeps later runs green.
+    {
+        let mut writer = shared
+            .writer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for (key, hash) in &newly_missed {
+            let note = ledger::Record::new(ledger::Event::Missed, key.clone(), hash, instance.now);
+            writer.append(&note).map_err(|e| UsageError(vec![e]))?;
+        }
+    }
+    Ok(
+        if !newly_missed.is_empty() || rows.iter().any(|r| r.result.is_problem()) {
+            Exit::Problems
+        } else {
+            Exit::Ok
+        },
+    )
 }
 
 fn print_report(instance: &Instance, global: &Global, rows: &[Row]) -> anyhow::Result<()> {

@@ -104,8 +104,9 @@ fn late_posts_are_missed_unless_allowed() {
     let repo = Repo::new();
     repo.write("announcements/spring.et.md", SPRING);
     repo.approve("announcements/spring.et.md");
-    // 24 hours after publish_at is still due; a minute more is missed.
-    let missed = repo.json(&["publish", "--at", "2026-03-30 10:01"], 0);
+    // 24 hours after publish_at is still due; a minute more is missed. The run that first
+    // reports it fails, so somebody looks; later runs list it without failing.
+    let missed = repo.json(&["publish", "--at", "2026-03-30 10:01"], 1);
     assert_eq!(missed["rows"][0]["result"], "missed");
     assert!(
         missed["rows"][0]["detail"]
@@ -113,6 +114,17 @@ fn late_posts_are_missed_unless_allowed() {
             .unwrap()
             .contains("`--allow-late` sends it")
     );
+    assert!(recorded(&repo).is_empty());
+    for at in ["2026-03-30 10:16", "2026-03-30 10:31"] {
+        let again = repo.json(&["publish", "--at", at], 0);
+        assert_eq!(again["rows"][0]["result"], "missed");
+        assert!(
+            again["rows"][0]["detail"].as_str().unwrap().ends_with(
+                "(first reported 2026-03-30 10:01 (+03:00); later runs do not fail for it)"
+            ),
+            "{again:#}"
+        );
+    }
     assert!(recorded(&repo).is_empty());
     let late = repo.json(&["publish", "--allow-late", "--at", "2026-03-30 10:01"], 0);
     assert_eq!(late["rows"][0]["result"], "posted");
@@ -381,4 +393,123 @@ fn a_full_disk_while_writing_the_ledger_keeps_the_ledger_and_sends_nothing_unrec
         .map(|r| r["text"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(sent, ["Teade a\n\nTekst a.", "Teade b\n\nTekst b."]);
+}
+
+/// What breaks after approval: each way an approved, due announcement can stop being
+/// sendable makes the run fail with a row that says what and where, never "Nothing to
+/// publish".
+#[test]
+fn an_approved_due_announcement_that_broke_fails_the_run() {
+    let image_spring = "---\ntitle: Kevad\npublish_at: 2026-03-29 10:00\nchannels: [record_et]\nimages:\n  - path: announcements/pic.png\n    alt: Pilt\n---\nTekst.\n";
+    type Break = fn(&Repo);
+    let cases: [(&str, Break, &str); 4] = [
+        (
+            "its image deleted",
+            |r| {
+                std::fs::remove_file(r.path().join("announcements/pic.png")).unwrap();
+            },
+            "pic.png",
+        ),
+        (
+            "a misspelt field",
+            |r| {
+                let t = r
+                    .read("announcements/spring.et.md")
+                    .replace("title: Kevad", "title: Kevad\ntitel: Kevad");
+                r.write("announcements/spring.et.md", &t);
+            },
+            "line 3, column 1",
+        ),
+        (
+            "a channel that does not exist",
+            |r| {
+                let t = r
+                    .read("announcements/spring.et.md")
+                    .replace("[record_et]", "[record_et, recrod_et]");
+                r.write("announcements/spring.et.md", &t);
+            },
+            "recrod_et",
+        ),
+        (
+            "a bad value",
+            |r| {
+                let t = r
+                    .read("announcements/spring.et.md")
+                    .replace("alt: Pilt", "alt: [Pilt]");
+                r.write("announcements/spring.et.md", &t);
+            },
+            "`alt`",
+        ),
+    ];
+    for (what, breaks, says) in cases {
+        let repo = Repo::new();
+        std::fs::write(
+            repo.path().join("announcements/pic.png"),
+            crate::harness::TINY_PNG,
+        )
+        .unwrap();
+        repo.write("announcements/spring.et.md", image_spring);
+        repo.approve("announcements/spring.et.md");
+        breaks(&repo);
+        let report = repo.json(&["publish", "--at", "2026-03-29 10:05"], 1);
+        let rows = report["rows"].as_array().unwrap();
+        assert_eq!(rows.len(), 1, "{what}: {report:#}");
+        assert_eq!(rows[0]["result"], "failed", "{what}");
+        let detail = rows[0]["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("was approved and is due, but now has an error"),
+            "{what}: {detail}"
+        );
+        assert!(detail.contains(says), "{what}: {detail}");
+        assert!(recorded(&repo).is_empty(), "{what}");
+        let text = repo.run(&["publish", "--at", "2026-03-29 10:05"]);
+        assert_eq!(text.code, 1, "{what}");
+        assert!(
+            !text.stdout.contains("Nothing to publish"),
+            "{what}: {}",
+            text.stdout
+        );
+    }
+}
+
+#[test]
+fn check_warns_when_publish_at_has_passed_and_nothing_went_out() {
+    let repo = Repo::new();
+    repo.write("announcements/spring.et.md", SPRING);
+    let warning = |at: &str| -> Option<String> {
+        let doc = repo.json(&["check", "--at", at], 0);
+        doc["announcements"][0]["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| {
+                d["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("has already passed")
+            })
+            .map(|d| {
+                assert_eq!(
+                    (
+                        d["severity"].as_str(),
+                        d["line"].as_u64(),
+                        d["column"].as_u64()
+                    ),
+                    (Some("warning"), Some(3), Some(13))
+                );
+                d["message"].as_str().unwrap().to_owned()
+            })
+    };
+    assert_eq!(warning("2026-03-29 09:59"), None, "not yet due");
+    let due = warning("2026-03-29 10:30").expect("due and not sent");
+    assert!(due.contains("has not gone out to `record_et`"), "{due}");
+    assert!(
+        due.contains("goes out late at the next publish run"),
+        "{due}"
+    );
+    let late = warning("2026-03-31 10:00").expect("missed");
+    assert!(late.contains("too late to go out by itself"), "{late}");
+    repo.approve("announcements/spring.et.md");
+    repo.json(&["publish", "--at", "2026-03-29 10:05"], 0);
+    assert_eq!(warning("2026-03-29 10:30"), None, "sent");
 }
