@@ -3,6 +3,7 @@
 
 mod bsky_tlds;
 mod facets;
+mod mastodon_count;
 mod measure;
 mod media;
 mod templates;

@@ -487,7 +487,7 @@ fn ucs2_decode(units: &[u16]) -> Vec<u32> {
 }
 
 /// Length of RFC 3492 `encode(input)` (punycode.js).
-fn punycode_encode_len(input: &[u32]) -> usize {
+pub(super) fn punycode_encode_len(input: &[u32]) -> usize {
     const BASE: u64 = 36;
     const T_MIN: u64 = 1;
     const T_MAX: u64 = 26;

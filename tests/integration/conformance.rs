@@ -99,38 +99,85 @@ fn x_weighted_length_agrees_with_twitter_text() {
     );
 }
 
-/// Mastodon publishes no counter package; its documented rule is: extended grapheme
-/// clusters, every http(s) URL as 23, `@user@domain` as `@user`. Where a string has no
-/// URL and no mention, that is the grapheme count of the reference segmenter (ICU, via
-/// `@atproto/api`); strings with URLs are checked against the rule directly.
+/// Mastodon publishes no counter package; `tests/conformance/mastodon.js` runs Mastodon's
+/// `StatusLengthValidator` with its URL and mention regexes on the npm package twitter-text
+/// (README there). Every entry must have a Mastodon length, and Herald must agree on all.
 #[test]
-fn mastodon_length_follows_its_documented_rule() {
+fn mastodon_length_agrees_with_mastodons_rules() {
+    let corpus = expected();
+    assert!(
+        corpus.len() >= 900,
+        "the corpus has {} strings",
+        corpus.len()
+    );
     let mut checked = 0;
+    let mut with_urls = 0;
     let mut disagreements = Vec::new();
-    for entry in &expected() {
+    for entry in &corpus {
         let text = entry["text"].as_str().unwrap();
-        if text.contains("http") || text.contains('@') || text.contains("://") {
-            continue;
-        }
+        let want = entry["mastodon"]["length"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("no Mastodon length for {text:?}"));
         checked += 1;
+        if text.contains("://") {
+            with_urls += 1;
+        }
         let ours = Counter::Mastodon.count(text) as u64;
-        if Some(ours) != entry["bluesky"]["graphemes"].as_u64() {
-            disagreements.push(format!(
-                "{text:?}: herald {ours}, graphemes {}",
-                entry["bluesky"]["graphemes"]
-            ));
+        if ours != want {
+            disagreements.push(format!("{text:?}: herald {ours}, mastodon {want}"));
         }
     }
+    assert_eq!(checked, corpus.len());
+    assert!(with_urls >= 250, "only {with_urls} strings with URLs");
     assert!(
-        checked > 200,
-        "only {checked} strings without URLs or mentions"
+        disagreements.is_empty(),
+        "{} of {} disagree:\n{}",
+        disagreements.len(),
+        corpus.len(),
+        disagreements.join("\n")
     );
-    assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
-    // URLs count 23 whatever their length, remote mentions as the local part.
-    let url = "https://www.interregeurope.eu/better/some/very/long/path/that/goes/on/and/on";
-    assert_eq!(Counter::Mastodon.count(&format!("Loe: {url}")), 5 + 23);
-    assert_eq!(
-        Counter::Mastodon.count("@tartu@mastodon.social ütleb tere"),
-        "@tartu ütleb tere".chars().count()
-    );
+}
+
+/// The URL classes where a generic URL finder and Mastodon disagree, each with several
+/// inputs (the corpus holds more of each).
+#[test]
+fn mastodon_url_classes() {
+    let cases: &[(&str, usize)] = &[
+        // Scheme letters in any case, and Mastodon's other schemes: 23.
+        ("HTTPS://example.com/some/long/path/that/goes/on", 23),
+        ("Https://example.com/some/long/path/that/goes/on", 23),
+        ("hTTp://example.com/some/long/path/that/goes/on", 23),
+        ("gemini://example.com/some/long/path/that/goes/on", 23),
+        // IP addresses and localhost are no URLs: counted in full.
+        ("http://127.0.0.1:8080/api/v1/statuses", 37),
+        ("http://localhost:3000/api/v1/statuses", 37),
+        ("Open https://192.168.1.10:3000 now", 34),
+        // Underscores in subdomains.
+        ("https://my_city.tartu.ee/page", 23),
+        ("(https://a_b.example.com/page/x)", 25),
+        // Glued by `,` or `.`: two URLs.
+        ("https://a.example.com,https://b.example.com", 47),
+        ("https://a.example.com.https://b.example.com", 47),
+        // Trailing characters that end a URL.
+        ("https://example.org/post~", 24),
+        ("https://example.org/post$", 24),
+        ("https://example.org/post%", 24),
+        ("https://example.org/post@", 24),
+        ("https://example.org/post|", 24),
+        // Balanced parentheses: ASCII inside at the end, non-ASCII is text.
+        ("https://en.wikipedia.org/wiki/Example_(Tartu)", 23),
+        ("https://en.wikipedia.org/wiki/Example_(日本)", 27),
+        ("https://en.wikipedia.org/wiki/Example_(õun)", 23),
+        // Guillemets.
+        ("«https://www.interregeurope.eu/better/news/»", 24),
+        ("»https://www.interregeurope.eu/better/news/«", 24),
+    ];
+    let wrong: Vec<String> = cases
+        .iter()
+        .filter_map(|&(text, want)| {
+            let ours = Counter::Mastodon.count(text);
+            (ours != want).then(|| format!("{text:?}: herald {ours}, mastodon {want}"))
+        })
+        .collect();
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
