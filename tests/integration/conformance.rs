@@ -89,6 +89,13 @@ fn x_weighted_length_agrees_with_twitter_text() {
                 entry["x"]["weightedLength"]
             ));
         }
+        let valid = herald::render::x_is_valid(text);
+        if Some(valid) != entry["x"]["valid"].as_bool() {
+            disagreements.push(format!(
+                "{text:?}: herald valid={valid}, twitter-text {}",
+                entry["x"]["valid"]
+            ));
+        }
     }
     assert!(
         disagreements.is_empty(),
@@ -180,4 +187,65 @@ fn mastodon_url_classes() {
         })
         .collect();
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// X refuses text with a character twitter-text calls invalid: `check` names it, says where
+/// it is in the announcement file and how to fix it, and the post is not `ok`, wherever the
+/// character is (title, body, override text) and whichever it is; other channels do not care.
+#[test]
+fn x_refuses_twitter_texts_invalid_characters_at_check() {
+    use crate::harness::{Repo, diagnostics, message_at};
+    let repo = Repo::with_config(
+        "[channels.x]\nkind = \"x\"\nlang = \"et\"\nconsumer_key_env = \"X_CK\"\n\
+         consumer_secret_env = \"X_CS\"\naccess_token_env = \"X_AT\"\n\
+         access_token_secret_env = \"X_ATS\"\n",
+    );
+    let head = "---\npublish_at: 2026-06-30 10:00\nchannels: [x, record_et]\n";
+    repo.write(
+        "announcements/title.et.md",
+        &format!("{head}title: \"Tere\u{FEFF} Tartu\"\n---\nPuhas tekst.\n"),
+    );
+    repo.write(
+        "announcements/body.et.md",
+        &format!("{head}title: Tere\n---\nEsimene rida.\nTeine\u{FFFE} rida ja \u{FFFF}.\n"),
+    );
+    repo.write(
+        "announcements/over.et.md",
+        &format!(
+            "{head}title: Tere\noverrides:\n  x:\n    text: \"\u{FEFF}Loe: https://example.com/\u{FFFF}\"\n---\nPuhas.\n"
+        ),
+    );
+    repo.write(
+        "announcements/clean.et.md",
+        &format!("{head}title: Tere Tartu\n---\nPuhas tekst.\n"),
+    );
+    let env = [("X_CK", "k"), ("X_CS", "s"), ("X_AT", "t"), ("X_ATS", "u")];
+    let run = repo.run_env(&["check", "--format", "json"], &env);
+    let doc = run.json();
+    let bom = "X refuses the text for `x`: it contains an invisible byte-order mark (U+FEFF) \
+               here; delete it (it is invisible in most editors; it often comes along with \
+               text pasted from a word processor)";
+    let ffff = "X refuses the text for `x`: it contains the noncharacter U+FFFF here; delete it \
+                (it is invisible in most editors; it often comes along with text pasted from a \
+                word processor)";
+    let fffe = "X refuses the text for `x`: it contains the noncharacter U+FFFE (a byte-order \
+                mark read backwards) here; delete it (it is invisible in most editors; it often \
+                comes along with text pasted from a word processor)";
+    assert_eq!(message_at(&doc, "announcements/title.et.md", 4, 13), bom);
+    assert_eq!(message_at(&doc, "announcements/body.et.md", 7, 6), fffe);
+    assert_eq!(message_at(&doc, "announcements/body.et.md", 7, 16), ffff);
+    assert_eq!(message_at(&doc, "announcements/over.et.md", 7, 12), bom);
+    assert_eq!(message_at(&doc, "announcements/over.et.md", 7, 38), ffff);
+    let refusals = diagnostics(&doc)
+        .into_iter()
+        .filter(|d| d.3.starts_with("X refuses"))
+        .count();
+    assert_eq!(refusals, 5, "{:#?}", diagnostics(&doc));
+    for a in doc["announcements"].as_array().unwrap() {
+        for post in a["posts"].as_array().unwrap() {
+            let want = post["channel"] == "record_et" || a["id"] == "clean";
+            assert_eq!(post["ok"], want, "{} on {}", a["id"], post["channel"]);
+        }
+    }
+    run.assert_code(1);
 }
