@@ -103,6 +103,7 @@ fn load_variant(ctx: &LoadContext<'_>, rel: &Path) -> Variant {
         front: FrontMatter::default(),
         body: String::new(),
         body_line: 1,
+        x_invalid_chars: Vec::new(),
         diagnostics: Diagnostics::new(),
     };
     if !id
@@ -127,6 +128,7 @@ fn load_variant(ctx: &LoadContext<'_>, rel: &Path) -> Variant {
             return variant;
         }
     };
+    variant.x_invalid_chars = crate::render::x_invalid_character_positions(&text);
     let split = match split_front_matter(&text) {
         Ok(s) => s,
         Err((pos, message)) => {

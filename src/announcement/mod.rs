@@ -40,6 +40,8 @@ pub struct Variant {
     pub body: String,
     /// The line of the file the body starts on.
     pub body_line: usize,
+    /// Where the file has a character X refuses (twitter-text's invalid characters).
+    pub x_invalid_chars: Vec<(char, crate::diagnostic::Pos)>,
     /// Problems found while loading; errors make the variant `invalid`.
     pub diagnostics: Diagnostics,
 }

@@ -10,8 +10,9 @@ use unicode_segmentation::UnicodeSegmentation;
 /// How one platform measures text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Counter {
-    /// Mastodon: grapheme clusters; every http(s) URL counts as 23; `@user@domain`
-    /// counts as `@user`.
+    /// Mastodon (its `StatusLengthValidator`): grapheme clusters; every URL that Mastodon's
+    /// twitter-text rules find counts as 23; `@user@domain` counts as `@user`; white space
+    /// alone counts 0. See [`super::mastodon_count`].
     Mastodon,
     /// Bluesky: grapheme clusters, URLs in full (the byte limit is checked separately).
     Graphemes,
@@ -28,7 +29,7 @@ pub const SHORT_URL_LENGTH: usize = 23;
 impl Counter {
     pub fn count(self, text: &str) -> usize {
         match self {
-            Counter::Mastodon => count_with_urls(text, SHORT_URL_LENGTH, mastodon_plain),
+            Counter::Mastodon => super::mastodon_count::status_length(text),
             Counter::Graphemes => text.graphemes(true).count(),
             Counter::XWeighted => super::x_count::weighted_length(text),
             Counter::Utf16 => text.encode_utf16().count(),
@@ -43,45 +44,6 @@ impl Counter {
             Counter::Utf16 => "UTF-16 units",
         }
     }
-}
-
-/// Counts `text` with every http(s) URL replaced by `url_len`, the rest by `plain`.
-fn count_with_urls(text: &str, url_len: usize, plain: fn(&str) -> usize) -> usize {
-    let mut finder = linkify::LinkFinder::new();
-    finder.kinds(&[linkify::LinkKind::Url]);
-    let mut total = 0;
-    let mut last = 0;
-    for link in finder.links(text) {
-        let url = link.as_str();
-        if !(url.starts_with("http://") || url.starts_with("https://")) {
-            continue;
-        }
-        total += plain(&text[last..link.start()]) + url_len;
-        last = link.end();
-    }
-    total + plain(&text[last..])
-}
-
-/// Graphemes, with remote mentions `@user@domain` counted as `@user`.
-fn mastodon_plain(text: &str) -> usize {
-    // Mastodon's mention pattern: `@user@domain`, not after `=`, `/` or a word character.
-    static REMOTE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(r"@([A-Za-z0-9_]+(?:[.-]+[A-Za-z0-9_]+)*)@[\w.-]*\w").expect("valid")
-    });
-    let mut shortened = String::with_capacity(text.len());
-    let mut last = 0;
-    for caps in REMOTE.captures_iter(text) {
-        let whole = caps.get(0).expect("match");
-        let before = text[..whole.start()].chars().next_back();
-        if before.is_some_and(|c| c == '=' || c == '/' || c == '_' || c.is_alphanumeric()) {
-            continue;
-        }
-        let user = caps.get(1).expect("group");
-        shortened.push_str(&text[last..user.end()]);
-        last = whole.end();
-    }
-    shortened.push_str(&text[last..]);
-    shortened.graphemes(true).count()
 }
 
 #[cfg(test)]

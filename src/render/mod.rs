@@ -3,6 +3,7 @@
 
 mod bsky_tlds;
 mod facets;
+mod mastodon_count;
 mod measure;
 mod media;
 mod templates;
@@ -18,6 +19,8 @@ pub use media::{
 };
 pub use templates::Templates;
 pub use view::{Prepared, RecipientView, View};
+pub(crate) use x_count::invalid_character_positions as x_invalid_character_positions;
+pub use x_count::is_valid as x_is_valid;
 
 use crate::announcement::{ThreadMode, Variant};
 use crate::channel::{Channel, Rules, Shape};
@@ -162,10 +165,52 @@ pub fn render<'a>(
                     text,
                 })
                 .collect();
+            if rules.counter == Counter::XWeighted {
+                check_x_invalid_characters(&mut post);
+            }
         }
         Err(d) => post.diagnostics.push(d),
     }
     post
+}
+
+/// X refuses a text with a character twitter-text calls invalid: one error per place in the
+/// announcement file that has such a character (or one without a place when it comes from
+/// the template).
+fn check_x_invalid_characters(post: &mut Post<'_>) {
+    let name = post.channel.name();
+    for c in x_count::INVALID_CHARACTERS {
+        if !post.parts.iter().any(|p| p.text.contains(c)) {
+            continue;
+        }
+        let what = x_count::invalid_character_name(c);
+        let places: Vec<Pos> = post
+            .variant
+            .x_invalid_chars
+            .iter()
+            .filter(|(found, _)| *found == c)
+            .map(|(_, pos)| *pos)
+            .collect();
+        let fix = "delete it (it is invisible in most editors; it often comes along with text \
+                   pasted from a word processor)";
+        if places.is_empty() {
+            post.diagnostics.push(Diagnostic::error(
+                &post.variant.path,
+                None,
+                format!(
+                    "X refuses the text for `{name}`: it contains {what}, which comes from \
+                     the template for `{name}`; {fix}"
+                ),
+            ));
+        }
+        for pos in places {
+            post.diagnostics.push(Diagnostic::error(
+                &post.variant.path,
+                Some(pos),
+                format!("X refuses the text for `{name}`: it contains {what} here; {fix}"),
+            ));
+        }
+    }
 }
 
 /// The texts to send: the whole text when it fits, else a thread when allowed.

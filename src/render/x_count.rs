@@ -73,6 +73,40 @@ fn unit_weight(u: u16) -> usize {
     }
 }
 
+// --- invalid characters -----------------------------------------------------------------
+
+/// The characters twitter-text calls invalid (`hasInvalidCharacters`): a text with one of
+/// them is not `valid`, and X refuses it.
+pub(crate) const INVALID_CHARACTERS: [char; 3] = ['\u{FFFE}', '\u{FEFF}', '\u{FFFF}'];
+
+/// `parseTweet(text).valid`: no invalid character, and a weighted length of 1 to 280.
+pub fn is_valid(text: &str) -> bool {
+    !text.contains(INVALID_CHARACTERS) && (1..=280).contains(&weighted_length(text))
+}
+
+/// A plain-words name of an invalid character, for messages.
+pub(crate) fn invalid_character_name(c: char) -> &'static str {
+    match c {
+        '\u{FEFF}' => "an invisible byte-order mark (U+FEFF)",
+        '\u{FFFE}' => "the noncharacter U+FFFE (a byte-order mark read backwards)",
+        _ => "the noncharacter U+FFFF",
+    }
+}
+
+/// Every invalid character in a file's text, with its line and column (1-based, in
+/// characters).
+pub(crate) fn invalid_character_positions(text: &str) -> Vec<(char, crate::diagnostic::Pos)> {
+    let mut out = Vec::new();
+    for (i, line) in text.split('\n').enumerate() {
+        for (j, c) in line.chars().enumerate() {
+            if INVALID_CHARACTERS.contains(&c) {
+                out.push((c, crate::diagnostic::Pos::new(i + 1, j + 1)));
+            }
+        }
+    }
+    out
+}
+
 // --- emoji ------------------------------------------------------------------------------
 
 /// twemoji-parser's regex. Its only capture groups mark where the JS regex says
@@ -487,7 +521,7 @@ fn ucs2_decode(units: &[u16]) -> Vec<u32> {
 }
 
 /// Length of RFC 3492 `encode(input)` (punycode.js).
-fn punycode_encode_len(input: &[u32]) -> usize {
+pub(super) fn punycode_encode_len(input: &[u32]) -> usize {
     const BASE: u64 = 36;
     const T_MIN: u64 = 1;
     const T_MAX: u64 = 26;

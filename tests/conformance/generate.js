@@ -6,6 +6,8 @@
 //            weighted, emoji-aware, URLs = 23, max 280).
 //   Bluesky: @atproto/api RichText: graphemeLength, length (UTF-8 bytes) and
 //            detectFacetsWithoutResolution() facets.
+//   Mastodon: mastodon.js: Mastodon's StatusLengthValidator with its URL and
+//            mention regexes, run on twitter-text (see README.md).
 //
 // Usage: node generate.js            (rewrites expected.json)
 //        node generate.js --check    (exit 1 if corpus.json is not what
@@ -20,6 +22,7 @@ const fs = require('fs');
 const path = require('path');
 const twttr = require('twitter-text');
 const { RichText } = require('@atproto/api');
+const mastodon = require('./mastodon.js');
 
 const DIR = __dirname;
 const CORPUS = path.join(DIR, 'corpus.json');
@@ -76,6 +79,7 @@ function compute(text) {
       bytes: rt.length,
       facets: facetsOf(rt),
     },
+    mastodon: { length: mastodon.statusLength(text) },
   };
 }
 
@@ -145,7 +149,7 @@ function main() {
       lines.push(`  #${i}: text differs: committed ${short(have.text)}, corpus ${short(want.text)}`);
     } else {
       const parts = [];
-      for (const key of ['x', 'bluesky']) {
+      for (const key of ['x', 'bluesky', 'mastodon']) {
         for (const field of Object.keys(want[key])) {
           const a = JSON.stringify(have[key] && have[key][field]);
           const b = JSON.stringify(want[key][field]);

@@ -428,6 +428,75 @@ add(
 }
 
 // ---------------------------------------------------------------------------
+// Mastodon's URL rules (twitter-text's extractor with Mastodon's overrides):
+// one group per class where a generic URL finder and Mastodon disagree.
+// Each group is built from parts so that every class has many inputs.
+const MASTO_SEEN = cases.length;
+// Scheme letters in upper or mixed case, and Mastodon's other schemes.
+for (const scheme of ['HTTP', 'HTTPS', 'Https', 'hTTp', 'HtTpS', 'dat', 'DAT', 'dweb', 'ipfs',
+  'ipns', 'ssb', 'gopher', 'gemini', 'Gemini', 'ftp', 'FTP', 'mailto', 'xmpp']) {
+  add(`${scheme}://example.com/some/long/path/that/goes/on`, `see ${scheme}://www.interregeurope.eu/better/ now`);
+}
+// Hosts that are IP addresses, localhost, ports.
+for (const host of ['127.0.0.1', '127.0.0.1:8080', '192.168.1.10:3000', '10.0.0.1', '[::1]', '[::1]:8080',
+  'localhost', 'localhost:3000', 'localhost:8080', 'LOCALHOST:80', 'intranet', 'example.com:8080',
+  'example.com:65536', 'example.com:', 'example.com:abc']) {
+  add(`http://${host}/api/v1/statuses`, `Open https://${host} now`);
+}
+// Underscores in subdomains and in the domain name.
+for (const host of ['a_b.example.com', 'my_city.tartu.ee', '_dmarc.example.com', 'a_.example.com',
+  'www.my_site.com', 'sub.a_b.c.example.org', 'x_y_z.better.eu', 'a-b_c.example.net']) {
+  add(`https://${host}/page`, `(https://${host})`);
+}
+// URLs glued together by `,` or `.` (and other separators).
+for (const sep of [',', '.', ';', ',,', '.,', '|', '/', '']) {
+  add(`https://a.example.com${sep}https://b.example.com`);
+  add(`https://a.example.com/x${sep}https://b.example.com/y`);
+}
+add('Links: https://tartu.ee,https://genova.it,https://gavle.se.',
+  'https://example.com/a.https://example.com/b.', 'www.example.com,https://example.org');
+// Which trailing characters end a URL.
+for (const end of ['~', '$', '%', '@', '|', '&', '*', '!', '.', ',', ':', ';', '=', '?', "'", '"',
+  '[', ']', '「', '」', '+', '-', '_', '#', '/', ')', '>', '…', '。', '»']) {
+  add(`https://example.org/post${end}`, `See https://example.com/a/b${end} next`);
+}
+add('https://example.com/~user/', 'https://example.com/~user', 'https://example.com/a$b',
+  'https://example.com/100%25', 'https://example.com/@alice', 'https://example.com/@alice/123',
+  'https://mastodon.social/@Gargron@mastodon.social', 'https://example.com/a|b|c',
+  'https://example.com/?q=a|b', 'https://example.com/?q=õun', 'https://example.com/?q=日本語',
+  'https://example.com/?q=x~', 'https://example.com/?a=1&b=2', 'https://example.org/q?',
+  'https://example.com/日本語/パス', 'https://example.com/õun.html', 'https://example.com/path<tag>',
+  'https://example.com/a b', 'https://example.com/a\u00A0b', 'https://example.com/a\u3000b');
+// Balanced parentheses, with ASCII and non-ASCII content.
+for (const inner of ['Tartu', 'õun', 'Nyíregyháza', '日本', 'Москва', 'κόσμος', '🎉', 'a(b)c',
+  'a(日本)c', 'a b', '', 'x)(y', 'mixed_日本_x']) {
+  add(`https://en.wikipedia.org/wiki/Example_(${inner})`, `(see https://example.com/wiki/A_(${inner})/x)`);
+}
+// URLs between guillemets and other quotation marks.
+for (const [open, close] of [['«', '»'], ['»', '«'], ['‹', '›'], ['„', '“'], ['“', '”'], ['「', '」'],
+  ['『', '』'], ['《', '》'], ['"', '"'], ["'", "'"], ['<', '>'], ['(', ')'], ['[', ']']]) {
+  add(`${open}https://www.interregeurope.eu/better/news/${close}`, `Loe ${open}https://example.com/a_(b)${close}.`);
+}
+// Mentions next to URLs, and mention forms Mastodon shortens.
+add('@alice@example.com https://example.com', 'https://example.com/@alice@example.com',
+  '@alice@sub.example.co.uk!', '@a.b-c@mastodon.social', '@alice@mastodon.social@x',
+  'x@alice@example.com', '=@alice@example.com', '/@alice@example.com', '@alice@example.comé',
+  '@alice@example.com://', '@alice@日本.jp', '@alice@' + 'a'.repeat(254) + '.com',
+  '@alice@' + 'a'.repeat(240) + '.com', 'Mastodonis: @tartu@mastodon.social, @genova@mastodon.uno.');
+// Long and odd URLs.
+add('https://' + 'a'.repeat(63) + '.com/', 'https://' + 'a'.repeat(64) + '.com/',
+  'https://example.com/' + 'x'.repeat(4100), 'https://t.co/abcdef', 'https://t.co/abc/def',
+  'https://t.co/' + 'a'.repeat(41), 'https://bücher.de/', 'https://xn--bcher-kva.de/x',
+  'https://example.notarealtld/x', 'https://example.com\nhttps://example.org', 'line\nhttps://example.com',
+  'https://tartu.ee.', 'https://EXAMPLE.COM/PATH', 'https://example.COMx', 'https://tartu.ee/#anchor');
+if (cases.length - MASTO_SEEN < 100) throw new Error('fewer than 100 Mastodon URL cases');
+
+// ---------------------------------------------------------------------------
+// Characters twitter-text calls invalid (X refuses the post).
+add('\uFEFFTere', 'Tere\uFEFF', 'a\uFFFEb', 'a\uFFFFb', '\uFEFF\uFEFF', 'https://example.com/\uFEFF',
+  'Tere \uFEFF https://example.com');
+
+// ---------------------------------------------------------------------------
 // Validate and render.
 const seen = new Map();
 cases.forEach((s, i) => {

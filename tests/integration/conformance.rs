@@ -89,6 +89,13 @@ fn x_weighted_length_agrees_with_twitter_text() {
                 entry["x"]["weightedLength"]
             ));
         }
+        let valid = herald::render::x_is_valid(text);
+        if Some(valid) != entry["x"]["valid"].as_bool() {
+            disagreements.push(format!(
+                "{text:?}: herald valid={valid}, twitter-text {}",
+                entry["x"]["valid"]
+            ));
+        }
     }
     assert!(
         disagreements.is_empty(),
@@ -99,38 +106,146 @@ fn x_weighted_length_agrees_with_twitter_text() {
     );
 }
 
-/// Mastodon publishes no counter package; its documented rule is: extended grapheme
-/// clusters, every http(s) URL as 23, `@user@domain` as `@user`. Where a string has no
-/// URL and no mention, that is the grapheme count of the reference segmenter (ICU, via
-/// `@atproto/api`); strings with URLs are checked against the rule directly.
+/// Mastodon publishes no counter package; `tests/conformance/mastodon.js` runs Mastodon's
+/// `StatusLengthValidator` with its URL and mention regexes on the npm package twitter-text
+/// (README there). Every entry must have a Mastodon length, and Herald must agree on all.
 #[test]
-fn mastodon_length_follows_its_documented_rule() {
+fn mastodon_length_agrees_with_mastodons_rules() {
+    let corpus = expected();
+    assert!(
+        corpus.len() >= 900,
+        "the corpus has {} strings",
+        corpus.len()
+    );
     let mut checked = 0;
+    let mut with_urls = 0;
     let mut disagreements = Vec::new();
-    for entry in &expected() {
+    for entry in &corpus {
         let text = entry["text"].as_str().unwrap();
-        if text.contains("http") || text.contains('@') || text.contains("://") {
-            continue;
-        }
+        let want = entry["mastodon"]["length"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("no Mastodon length for {text:?}"));
         checked += 1;
+        if text.contains("://") {
+            with_urls += 1;
+        }
         let ours = Counter::Mastodon.count(text) as u64;
-        if Some(ours) != entry["bluesky"]["graphemes"].as_u64() {
-            disagreements.push(format!(
-                "{text:?}: herald {ours}, graphemes {}",
-                entry["bluesky"]["graphemes"]
-            ));
+        if ours != want {
+            disagreements.push(format!("{text:?}: herald {ours}, mastodon {want}"));
         }
     }
+    assert_eq!(checked, corpus.len());
+    assert!(with_urls >= 250, "only {with_urls} strings with URLs");
     assert!(
-        checked > 200,
-        "only {checked} strings without URLs or mentions"
+        disagreements.is_empty(),
+        "{} of {} disagree:\n{}",
+        disagreements.len(),
+        corpus.len(),
+        disagreements.join("\n")
     );
-    assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
-    // URLs count 23 whatever their length, remote mentions as the local part.
-    let url = "https://www.interregeurope.eu/better/some/very/long/path/that/goes/on/and/on";
-    assert_eq!(Counter::Mastodon.count(&format!("Loe: {url}")), 5 + 23);
-    assert_eq!(
-        Counter::Mastodon.count("@tartu@mastodon.social ütleb tere"),
-        "@tartu ütleb tere".chars().count()
+}
+
+/// The URL classes where a generic URL finder and Mastodon disagree, each with several
+/// inputs (the corpus holds more of each).
+#[test]
+fn mastodon_url_classes() {
+    let cases: &[(&str, usize)] = &[
+        // Scheme letters in any case, and Mastodon's other schemes: 23.
+        ("HTTPS://example.com/some/long/path/that/goes/on", 23),
+        ("Https://example.com/some/long/path/that/goes/on", 23),
+        ("hTTp://example.com/some/long/path/that/goes/on", 23),
+        ("gemini://example.com/some/long/path/that/goes/on", 23),
+        // IP addresses and localhost are no URLs: counted in full.
+        ("http://127.0.0.1:8080/api/v1/statuses", 37),
+        ("http://localhost:3000/api/v1/statuses", 37),
+        ("Open https://192.168.1.10:3000 now", 34),
+        // Underscores in subdomains.
+        ("https://my_city.tartu.ee/page", 23),
+        ("(https://a_b.example.com/page/x)", 25),
+        // Glued by `,` or `.`: two URLs.
+        ("https://a.example.com,https://b.example.com", 47),
+        ("https://a.example.com.https://b.example.com", 47),
+        // Trailing characters that end a URL.
+        ("https://example.org/post~", 24),
+        ("https://example.org/post$", 24),
+        ("https://example.org/post%", 24),
+        ("https://example.org/post@", 24),
+        ("https://example.org/post|", 24),
+        // Balanced parentheses: ASCII inside at the end, non-ASCII is text.
+        ("https://en.wikipedia.org/wiki/Example_(Tartu)", 23),
+        ("https://en.wikipedia.org/wiki/Example_(日本)", 27),
+        ("https://en.wikipedia.org/wiki/Example_(õun)", 23),
+        // Guillemets.
+        ("«https://www.interregeurope.eu/better/news/»", 24),
+        ("»https://www.interregeurope.eu/better/news/«", 24),
+    ];
+    let wrong: Vec<String> = cases
+        .iter()
+        .filter_map(|&(text, want)| {
+            let ours = Counter::Mastodon.count(text);
+            (ours != want).then(|| format!("{text:?}: herald {ours}, mastodon {want}"))
+        })
+        .collect();
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// X refuses text with a character twitter-text calls invalid: `check` names it, says where
+/// it is in the announcement file and how to fix it, and the post is not `ok`, wherever the
+/// character is (title, body, override text) and whichever it is; other channels do not care.
+#[test]
+fn x_refuses_twitter_texts_invalid_characters_at_check() {
+    use crate::harness::{Repo, diagnostics, message_at};
+    let repo = Repo::with_config(
+        "[channels.x]\nkind = \"x\"\nlang = \"et\"\nconsumer_key_env = \"X_CK\"\n\
+         consumer_secret_env = \"X_CS\"\naccess_token_env = \"X_AT\"\n\
+         access_token_secret_env = \"X_ATS\"\n",
     );
+    let head = "---\npublish_at: 2026-06-30 10:00\nchannels: [x, record_et]\n";
+    repo.write(
+        "announcements/title.et.md",
+        &format!("{head}title: \"Tere\u{FEFF} Tartu\"\n---\nPuhas tekst.\n"),
+    );
+    repo.write(
+        "announcements/body.et.md",
+        &format!("{head}title: Tere\n---\nEsimene rida.\nTeine\u{FFFE} rida ja \u{FFFF}.\n"),
+    );
+    repo.write(
+        "announcements/over.et.md",
+        &format!(
+            "{head}title: Tere\noverrides:\n  x:\n    text: \"\u{FEFF}Loe: https://example.com/\u{FFFF}\"\n---\nPuhas.\n"
+        ),
+    );
+    repo.write(
+        "announcements/clean.et.md",
+        &format!("{head}title: Tere Tartu\n---\nPuhas tekst.\n"),
+    );
+    let env = [("X_CK", "k"), ("X_CS", "s"), ("X_AT", "t"), ("X_ATS", "u")];
+    let run = repo.run_env(&["check", "--format", "json"], &env);
+    let doc = run.json();
+    let bom = "X refuses the text for `x`: it contains an invisible byte-order mark (U+FEFF) \
+               here; delete it (it is invisible in most editors; it often comes along with \
+               text pasted from a word processor)";
+    let ffff = "X refuses the text for `x`: it contains the noncharacter U+FFFF here; delete it \
+                (it is invisible in most editors; it often comes along with text pasted from a \
+                word processor)";
+    let fffe = "X refuses the text for `x`: it contains the noncharacter U+FFFE (a byte-order \
+                mark read backwards) here; delete it (it is invisible in most editors; it often \
+                comes along with text pasted from a word processor)";
+    assert_eq!(message_at(&doc, "announcements/title.et.md", 4, 13), bom);
+    assert_eq!(message_at(&doc, "announcements/body.et.md", 7, 6), fffe);
+    assert_eq!(message_at(&doc, "announcements/body.et.md", 7, 16), ffff);
+    assert_eq!(message_at(&doc, "announcements/over.et.md", 7, 12), bom);
+    assert_eq!(message_at(&doc, "announcements/over.et.md", 7, 38), ffff);
+    let refusals = diagnostics(&doc)
+        .into_iter()
+        .filter(|d| d.3.starts_with("X refuses"))
+        .count();
+    assert_eq!(refusals, 5, "{:#?}", diagnostics(&doc));
+    for a in doc["announcements"].as_array().unwrap() {
+        for post in a["posts"].as_array().unwrap() {
+            let want = post["channel"] == "record_et" || a["id"] == "clean";
+            assert_eq!(post["ok"], want, "{} on {}", a["id"], post["channel"]);
+        }
+    }
+    run.assert_code(1);
 }
