@@ -7,6 +7,18 @@
 /// Splits `text` into parts that each measure at most `limit` with their marker.
 /// `tags` keeps `<…>` markup in one piece (for HTML posts).
 pub fn split(text: &str, limit: usize, measure: &dyn Fn(&str) -> usize, tags: bool) -> Vec<String> {
+    // A counter may count a text of nothing but white space as nothing (Mastodon does);
+    // a part always carries its marker, so such a piece is measured as at least one per
+    // character, or it could grow without bound.
+    let whole = measure;
+    let measure = &|s: &str| {
+        let n = whole(s);
+        if s.chars().all(char::is_whitespace) {
+            n.max(unicode_segmentation::UnicodeSegmentation::graphemes(s, true).count())
+        } else {
+            n
+        }
+    };
     let words = tokens(text, tags);
     let mut count_guess = 2;
     loop {

@@ -5,7 +5,8 @@ use crate::harness::{Repo, message_at};
 /// A Bluesky channel for English, for the platform-specific checks.
 const BLUESKY_EN: &str = "[channels.bluesky_en]\nkind = \"bluesky\"\nlang = \"en\"\nidentifier = \"city.bsky.social\"\npassword_env = \"BSKY\"\n";
 
-const GOOD: &str = "---\ntitle: Fine\npublish_at: 2026-06-30 10:00\nchannels: all\n---\nBody.\n";
+// Far in the future: `check` warns about a `publish_at` that passed while nothing went out.
+const GOOD: &str = "---\ntitle: Fine\npublish_at: 2036-06-30 10:00\nchannels: all\n---\nBody.\n";
 
 #[test]
 fn each_problem_is_reported_where_it_is_and_all_in_one_run() {
