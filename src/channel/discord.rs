@@ -84,7 +84,7 @@ impl Channel for Discord {
             })
             .collect()
     }
-    fn sender(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
+    fn connect(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
         Ok(Box::new(DiscordSender {
             http: ctx.http.clone(),
             username: self.settings.username.clone(),

@@ -172,7 +172,7 @@ impl Channel for Facebook {
         }
         out
     }
-    fn sender(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
+    fn connect(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
         Ok(Box::new(FacebookSender {
             http: ctx.http.clone(),
             settings: self.settings.clone(),

@@ -259,7 +259,7 @@ impl Channel for Linkedin {
         });
         out
     }
-    fn sender(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
+    fn connect(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
         Ok(Box::new(LinkedinSender {
             http: ctx.http.clone(),
             settings: self.settings.clone(),

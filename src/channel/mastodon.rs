@@ -147,7 +147,7 @@ impl Channel for Mastodon {
         }
         out
     }
-    fn sender(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
+    fn connect(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
         Ok(Box::new(MastodonSender {
             http: ctx.http.clone(),
             settings: self.settings.clone(),

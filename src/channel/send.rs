@@ -176,6 +176,12 @@ pub trait Sender: Send + Sync {
         Box::pin(async { Ok(Lookup::Unsupported) })
     }
 
+    /// Secrets the platform handed out during this run (a session token), which must be
+    /// kept out of every message as much as the configured ones.
+    fn issued_secrets(&self) -> Vec<SecretString> {
+        Vec::new()
+    }
+
     /// Read-only checks for `herald doctor`: the credentials work, the account is the
     /// expected one, the platform's own limits. Never posts or changes anything.
     fn doctor(&self) -> BoxFuture<'_, Vec<Finding>> {

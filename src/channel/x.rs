@@ -150,7 +150,7 @@ impl Channel for X {
         }
         out
     }
-    fn sender(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
+    fn connect(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
         let s = &self.settings;
         let get = |env: &Option<String>, what: &str| -> Result<Option<SecretString>, String> {
             env.as_deref()
