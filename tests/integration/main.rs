@@ -3,6 +3,7 @@
 mod harness;
 mod http;
 
+mod answer_without_id;
 mod approval;
 
 mod bluesky;
