@@ -390,3 +390,97 @@ fn discord_allow_pings_takes_only_the_kinds_discord_knows() {
         "{all}"
     );
 }
+
+/// Override texts are plain text on Telegram too: each reaches Telegram escaped for
+/// HTML parse mode, exactly once, and is measured on what readers see.
+#[test]
+fn telegram_override_texts_are_plain_text_escaped_and_counted_as_shown() {
+    let cases: [(&str, &str, usize); 5] = [
+        ("R&D päev", "R&amp;D päev", 8),
+        (
+            "Kirjuta <pressi@tartu.ee>",
+            "Kirjuta &lt;pressi@tartu.ee&gt;",
+            25,
+        ),
+        (
+            r#"<a href="https://evil.example">Tartu</a>"#,
+            "&lt;a href&#x3D;&quot;https://evil.example&quot;&gt;Tartu&lt;/a&gt;",
+            40,
+        ),
+        (
+            "<b>ei ole paks</b> &amp; 1 < 2",
+            "&lt;b&gt;ei ole paks&lt;/b&gt; &amp;amp; 1 &lt; 2",
+            30,
+        ),
+        ("It's `kood`", "It&#x27;s &#x60;kood&#x60;", 11),
+    ];
+    for (text, sent, length) in cases {
+        let server = MockWebhook::start_with(telegram_answer);
+        let repo = repo_with(&format!(
+            "\n[channels.tg]\nkind = \"telegram\"\nlang = \"et\"\nchat_id = \"@city\"\ntoken_env = \"TG_TOKEN\"\napi_url = \"{}\"\n",
+            server.base()
+        ));
+        let yaml = serde_json::to_string(text).unwrap();
+        repo.write(
+            "announcements/o.et.md",
+            &format!("---\ntitle: Uudis\npublish_at: 2026-06-30 10:00\nchannels: [tg]\noverrides:\n  tg:\n    text: {yaml}\n---\nTekst.\n"),
+        );
+        repo.approve("announcements/o.et.md");
+        let check = repo.json(&["check"], 0);
+        let part = &check["announcements"][0]["posts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["channel"] == "tg")
+            .unwrap()["parts"][0];
+        assert_eq!(part["text"], sent, "{text}");
+        assert_eq!(part["length"], length, "{text}");
+        repo.run_env(
+            &["publish", "--at", "2026-06-30 10:05"],
+            &[("TG_TOKEN", TG_TOKEN)],
+        )
+        .assert_code(0);
+        let body = String::from_utf8(server.raw()[0].body.clone()).unwrap();
+        assert_eq!(
+            body,
+            format!(
+                r#"{{"chat_id":"@city","parse_mode":"HTML","text":{}}}"#,
+                serde_json::to_string(sent).unwrap()
+            ),
+            "{text}"
+        );
+    }
+}
+
+/// Over the limit is judged on the visible text, not on the escaped bytes or on what an
+/// HTML reader would drop as a tag.
+#[test]
+fn telegram_override_length_is_the_visible_length() {
+    for (text, parts) in [
+        // 4,000 ampersands: 20,000 bytes escaped, 4,000 characters shown: one message.
+        ("&".repeat(4000), 1),
+        // Text in angle brackets is shown, so it counts: over 4,096, two messages.
+        (format!("<{}>", "a ".repeat(2100)), 2),
+    ] {
+        let repo = repo_with(
+            "\n[channels.tg]\nkind = \"telegram\"\nlang = \"et\"\nchat_id = \"@city\"\ntoken_env = \"TG_TOKEN\"\n",
+        );
+        repo.write(
+            "announcements/o.et.md",
+            &format!("---\ntitle: Uudis\npublish_at: 2026-06-30 10:00\nchannels: [tg]\noverrides:\n  tg:\n    text: {}\n---\nTekst.\n", serde_json::to_string(&text).unwrap()),
+        );
+        let check = repo.json(&["check"], 0);
+        let post = check["announcements"][0]["posts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["channel"] == "tg")
+            .unwrap()
+            .clone();
+        let got = post["parts"].as_array().unwrap();
+        assert_eq!(got.len(), parts, "{post}");
+        for part in got {
+            assert!(part["length"].as_u64().unwrap() <= 4096, "{part}");
+        }
+    }
+}
