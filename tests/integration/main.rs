@@ -22,6 +22,7 @@ mod feed;
 mod front_matter;
 mod json;
 mod linkedin;
+mod links;
 mod mastodon;
 mod mastodon_media;
 mod mastodon_server;
