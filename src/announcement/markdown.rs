@@ -37,11 +37,52 @@ pub fn nesting(markdown: &str) -> usize {
     max
 }
 
-/// The body as HTML (raw HTML escaped).
+/// The body as HTML (raw HTML escaped; only safe links, see [`safe_link`]).
 pub fn to_html(markdown: &str) -> String {
     let mut out = String::with_capacity(markdown.len() * 5 / 4);
-    html::push_html(&mut out, parser(markdown));
+    html::push_html(&mut out, safe_links(parser(markdown)));
     out
+}
+
+/// Links and images whose URL is not [`safe_link`] lose their markup: their text (an
+/// image's alt text) is shown as text, the URL is left out.
+fn safe_links<'a>(events: impl Iterator<Item = Event<'a>>) -> impl Iterator<Item = Event<'a>> {
+    // For each link or image open: whether its markup was kept.
+    let mut open: Vec<bool> = Vec::new();
+    events.filter(move |event| match event {
+        Event::Start(Tag::Link { dest_url, .. }) => {
+            open.push(safe_link(dest_url, false));
+            *open.last().unwrap()
+        }
+        Event::Start(Tag::Image { dest_url, .. }) => {
+            open.push(safe_link(dest_url, true));
+            *open.last().unwrap()
+        }
+        Event::End(TagEnd::Link | TagEnd::Image) => open.pop().unwrap_or(true),
+        _ => true,
+    })
+}
+
+/// Whether `url` may become a link in HTML Herald writes (email, feeds, the preview):
+/// only `http`, `https` and (not for images) `mailto`. The scheme is read the way a
+/// browser reads it — any letter case, leading spaces and control characters dropped,
+/// tabs and line breaks inside ignored — after Markdown has decoded entities, so
+/// `JaVaScRiPt:`, ` javascript:` and `&#106;avascript:` are all refused. A URL without
+/// a scheme (`/page`, `#part`) is refused too: it leads nowhere in an inbox.
+pub fn safe_link(url: &str, image: bool) -> bool {
+    let cleaned: String = url
+        .trim_start_matches(|c: char| c <= ' ')
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .collect();
+    let Some((scheme, _)) = cleaned.split_once(':') else {
+        return false;
+    };
+    match scheme.to_ascii_lowercase().as_str() {
+        "http" | "https" => true,
+        "mailto" => !image,
+        _ => false,
+    }
 }
 
 /// The body as plain text: paragraphs separated by a blank line, list items with `•`,
@@ -141,6 +182,48 @@ mod tests {
             to_plain_text("<https://example.org/>"),
             "https://example.org/"
         );
+    }
+
+    #[test]
+    fn only_http_https_and_mailto_become_links() {
+        for (md, html) in [
+            ("[a](javascript:alert(1))", "<p>a</p>\n"),
+            ("[a](JaVaScRiPt:alert(1))", "<p>a</p>\n"),
+            ("[a](&#106;avascript:alert(1))", "<p>a</p>\n"),
+            ("[a](&#x4A;AVASCRIPT&#58;alert(1))", "<p>a</p>\n"),
+            ("[a](&#32;javascript:alert(1))", "<p>a</p>\n"),
+            ("[a](<\tjavascript:alert(1)>)", "<p>a</p>\n"),
+            ("[a](java&#9;script:alert(1))", "<p>a</p>\n"),
+            (
+                "[*a*](data:text/html;base64,PHNjcmlwdD4=)",
+                "<p><em>a</em></p>\n",
+            ),
+            ("[a](vbscript:msgbox)", "<p>a</p>\n"),
+            ("[a](file:///etc/passwd)", "<p>a</p>\n"),
+            ("[a](/relative/page)", "<p>a</p>\n"),
+            ("<javascript:alert(1)>", "<p>javascript:alert(1)</p>\n"),
+            ("![alt](javascript:alert(1))", "<p>alt</p>\n"),
+            ("![alt](mailto:a@b.example)", "<p>alt</p>\n"),
+            ("[a]\n\n[a]: javascript:alert(1)", "<p>a</p>\n"),
+            (
+                "[a](https://tartu.ee/?a=1&b=2)",
+                "<p><a href=\"https://tartu.ee/?a=1&amp;b=2\">a</a></p>\n",
+            ),
+            (
+                "[a](HTTP://TARTU.EE/)",
+                "<p><a href=\"HTTP://TARTU.EE/\">a</a></p>\n",
+            ),
+            (
+                "[a](mailto:press@tartu.ee)",
+                "<p><a href=\"mailto:press@tartu.ee\">a</a></p>\n",
+            ),
+            (
+                "[![x](https://tartu.ee/p.png)](javascript:alert(1))",
+                "<p><img src=\"https://tartu.ee/p.png\" alt=\"x\" /></p>\n",
+            ),
+        ] {
+            assert_eq!(to_html(md), html, "{md}");
+        }
     }
 
     #[test]

@@ -128,13 +128,14 @@ impl Channel for Bluesky {
         }
         out
     }
-    fn sender(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
+    fn connect(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
         Ok(Box::new(BlueskySender {
             http: ctx.http.clone(),
             service: self.settings.service.trim_end_matches('/').to_owned(),
             identifier: self.settings.identifier.clone(),
             password: send::secret(ctx.env, &self.settings.password_env, "app password")?,
             session: tokio::sync::Mutex::new(None),
+            issued: std::sync::Mutex::new(Vec::new()),
         }))
     }
 }
@@ -287,6 +288,8 @@ struct BlueskySender {
     identifier: String,
     password: SecretString,
     session: tokio::sync::Mutex<Option<Session>>,
+    /// Every session token the PDS gave this run, kept out of every message.
+    issued: std::sync::Mutex<Vec<SecretString>>,
 }
 
 /// An XRPC answer that was not a success: `{"error": Name, "message": text}`.
@@ -352,7 +355,14 @@ impl BlueskySender {
             .call(request)
             .await?
             .map_err(|e| e.into_send_error("signing in"))?;
-        session_from(&body)
+        self.remember(session_from(&body)?)
+    }
+
+    fn remember(&self, session: Session) -> Result<Session, SendError> {
+        let mut issued = self.issued.lock().expect("issued tokens lock");
+        issued.push(session.access.clone());
+        issued.push(session.refresh.clone());
+        Ok(session)
     }
 
     /// The session, signing in on first use.
@@ -376,7 +386,7 @@ impl BlueskySender {
                     .post(xrpc_url(&self.service, "com.atproto.server.refreshSession"))
                     .header("Authorization", bearer(&old.refresh));
                 match self.call(request).await? {
-                    Ok(body) => Some(session_from(&body)?),
+                    Ok(body) => Some(self.remember(session_from(&body)?)?),
                     Err(_) => None,
                 }
             }
@@ -508,6 +518,10 @@ fn rate_limit_reset(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
 }
 
 impl Sender for BlueskySender {
+    fn issued_secrets(&self) -> Vec<SecretString> {
+        self.issued.lock().expect("issued tokens lock").clone()
+    }
+
     fn send<'a>(&'a self, part: &'a Outgoing) -> BoxFuture<'a, Result<Receipt, SendError>> {
         Box::pin(async move {
             let rkey = part

@@ -17,6 +17,33 @@ struct Settings {
     webhook_url_env: String,
     /// Overrides the webhook's display name.
     username: Option<String>,
+    /// Which mentions in a post may notify people. None by default: an `@everyone`,
+    /// `@here`, `<@&role>` or `<@user>` in an announcement is shown, never pinged.
+    #[serde(default)]
+    allow_pings: Vec<Ping>,
+}
+
+/// A kind of mention Discord may turn into a notification (its `allowed_mentions.parse`
+/// values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Ping {
+    /// `<@id>` mentions of people.
+    Users,
+    /// `<@&id>` mentions of roles.
+    Roles,
+    /// `@everyone` and `@here`.
+    Everyone,
+}
+
+impl Ping {
+    fn name(self) -> &'static str {
+        match self {
+            Ping::Users => "users",
+            Ping::Roles => "roles",
+            Ping::Everyone => "everyone",
+        }
+    }
 }
 
 pub struct Discord {
@@ -74,20 +101,15 @@ impl Channel for Discord {
                 let card = if first { LinkCard::of(front) } else { None };
                 Request {
                     action: format!("POST ${}?wait=true", self.settings.webhook_url_env),
-                    body: payload(
-                        &part.text,
-                        self.settings.username.as_deref(),
-                        card.as_ref(),
-                        &files,
-                    ),
+                    body: payload(&part.text, &self.settings, card.as_ref(), &files),
                 }
             })
             .collect()
     }
-    fn sender(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
+    fn connect(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
         Ok(Box::new(DiscordSender {
             http: ctx.http.clone(),
-            username: self.settings.username.clone(),
+            settings: self.settings.clone(),
             webhook: send::secret(ctx.env, &self.settings.webhook_url_env, "webhook URL")?,
         }))
     }
@@ -98,7 +120,7 @@ impl Channel for Discord {
 /// answer stays in doubt.
 struct DiscordSender {
     http: reqwest::Client,
-    username: Option<String>,
+    settings: Settings,
     webhook: SecretString,
 }
 
@@ -108,15 +130,21 @@ fn file_name(path: &str) -> String {
 }
 
 /// The webhook message: the text, the announcement's link as an embed (Discord's card),
-/// and the attachments' alt texts. The same in the dry run and when sending.
+/// the attachments' alt texts, and which mentions may ping (`allowed_mentions`: with an
+/// empty `parse` list, none). The same in the dry run and when sending.
 fn payload(
     text: &str,
-    username: Option<&str>,
+    settings: &Settings,
     card: Option<&LinkCard>,
     files: &[(String, String)],
 ) -> Value {
-    let mut body = json!({ "content": text });
-    if let Some(name) = username {
+    let parse: Vec<&str> = [Ping::Users, Ping::Roles, Ping::Everyone]
+        .into_iter()
+        .filter(|p| settings.allow_pings.contains(p))
+        .map(Ping::name)
+        .collect();
+    let mut body = json!({ "content": text, "allowed_mentions": { "parse": parse } });
+    if let Some(name) = &settings.username {
         body["username"] = Value::String(name.to_owned());
     }
     if let Some(card) = card {
@@ -188,12 +216,7 @@ impl Sender for DiscordSender {
                 .iter()
                 .map(|(name, _, alt)| (name.clone(), alt.clone()))
                 .collect();
-            let payload = payload(
-                &part.text,
-                self.username.as_deref(),
-                part.card().as_ref(),
-                &described,
-            );
+            let payload = payload(&part.text, &self.settings, part.card().as_ref(), &described);
             let request = if files.is_empty() {
                 self.http.post(&url).json(&payload)
             } else {

@@ -93,7 +93,7 @@ impl Channel for Email {
             }),
         }]
     }
-    fn sender(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
+    fn connect(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
         Ok(Box::new(ListDoctor {
             check: crate::email::Check::new(&self.base, &self.config, ctx),
         }))

@@ -172,7 +172,7 @@ impl Channel for Facebook {
         }
         out
     }
-    fn sender(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
+    fn connect(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
         Ok(Box::new(FacebookSender {
             http: ctx.http.clone(),
             settings: self.settings.clone(),
@@ -251,6 +251,10 @@ impl FacebookSender {
                 Err(self.error(status, wait, &answer["error"]))
             }
             Some(answer) if (200..300).contains(&status) => Ok(answer),
+            // Accepted but unreadable: for a post, it may exist (uploads say otherwise).
+            _ if (200..300).contains(&status) => {
+                Err(send::accepted_without_id("Facebook", "is not JSON"))
+            }
             _ => Err(from_status(status, wait, &text)),
         }
     }
@@ -358,9 +362,8 @@ impl Sender for FacebookSender {
                 self.post_json(&format!("{}/feed", self.settings.page_id), &body)
                     .await?
             };
-            let id = answer["id"]
-                .as_str()
-                .ok_or_else(|| SendError::permanent("Facebook's answer has no post id"))?;
+            let id = send::id_in(&answer["id"])
+                .ok_or_else(|| send::accepted_without_id("Facebook", "has no post id"))?;
             Ok(Receipt {
                 remote_id: id.to_owned(),
                 url: self.permalink(id).await,

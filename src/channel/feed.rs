@@ -159,7 +159,7 @@ impl Channel for Feed {
             }),
         }]
     }
-    fn sender(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
+    fn connect(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
         Ok(Box::new(FeedSender {
             root: ctx.root.to_path_buf(),
             dir: ctx.root.join(self.folder()),

@@ -259,7 +259,7 @@ impl Channel for Linkedin {
         });
         out
     }
-    fn sender(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
+    fn connect(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
         Ok(Box::new(LinkedinSender {
             http: ctx.http.clone(),
             settings: self.settings.clone(),
@@ -492,15 +492,15 @@ impl Sender for LinkedinSender {
                 .headers()
                 .get("x-restli-id")
                 .and_then(|v| v.to_str().ok())
+                .filter(|urn| urn.starts_with("urn:li:"))
                 .map(str::to_owned);
             match urn {
                 Some(urn) => Ok(receipt(&urn)),
                 // Created, but LinkedIn did not say as what: a person must look.
-                None => Err(SendError::Transient {
-                    message: "LinkedIn accepted the post but sent no x-restli-id".into(),
-                    retry_after: None,
-                    maybe_sent: true,
-                }),
+                None => Err(send::accepted_without_id(
+                    "LinkedIn",
+                    "has no post id (no `x-restli-id` URN)",
+                )),
             }
         })
     }

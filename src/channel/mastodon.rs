@@ -147,7 +147,7 @@ impl Channel for Mastodon {
         }
         out
     }
-    fn sender(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
+    fn connect(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
         Ok(Box::new(MastodonSender {
             http: ctx.http.clone(),
             settings: self.settings.clone(),
@@ -190,7 +190,8 @@ async fn read_json(response: reqwest::Response) -> Result<Value, SendError> {
     if !(200..300).contains(&status) {
         return Err(from_status(status, wait, &text));
     }
-    serde_json::from_str(&text).map_err(|e| SendError::permanent(format!("unexpected answer: {e}")))
+    // Accepted but unreadable: for a status, it may exist.
+    serde_json::from_str(&text).map_err(|_| send::accepted_without_id("Mastodon", "is not JSON"))
 }
 
 /// Mastodon sends no `Retry-After`; `X-RateLimit-Reset` is an ISO 8601 time.
@@ -206,9 +207,8 @@ fn rate_limit_reset(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
 }
 
 fn receipt(status: &Value) -> Result<Receipt, SendError> {
-    let id = status["id"]
-        .as_str()
-        .ok_or_else(|| SendError::permanent("the answer has no status id"))?;
+    let id = send::id_in(&status["id"])
+        .ok_or_else(|| send::accepted_without_id("Mastodon", "has no status id"))?;
     Ok(Receipt {
         remote_id: id.to_owned(),
         url: status["url"].as_str().map(str::to_owned),

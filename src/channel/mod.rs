@@ -14,6 +14,7 @@ mod linkedin;
 mod mastodon;
 pub mod oauth1;
 mod record;
+pub mod scrub;
 pub mod send;
 mod slack;
 mod telegram;
@@ -165,8 +166,25 @@ pub trait Channel: Send + Sync {
     /// earlier request has been answered.
     fn requests(&self, post: &Post) -> Vec<Request>;
     /// A sender holding this channel's secrets, or why there can be none (a secret is
-    /// not set; the kind cannot post yet).
+    /// not set; the kind cannot post yet). Every text it gives back (errors, receipts,
+    /// doctor findings) has the channel's secrets scrubbed out ([`scrub`]). Kinds
+    /// implement [`connect`](Channel::connect); this is what callers use, and it is not
+    /// meant to be overridden.
     fn sender(&self, ctx: &SendContext<'_>) -> Result<Box<dyn send::Sender>, String> {
+        let mut scrubber = scrub::Scrubber::new();
+        for s in self.secrets() {
+            if let Some(value) = ctx.env.get(s.env) {
+                scrubber.add(value, &format!("${}", s.env));
+            }
+        }
+        match self.connect(ctx) {
+            Ok(inner) => Ok(Box::new(scrub::Scrubbed::new(inner, scrubber))),
+            Err(why) => Err(scrubber.scrub(&why).into_owned()),
+        }
+    }
+
+    /// The kind's own sender (see [`sender`](Channel::sender)).
+    fn connect(&self, ctx: &SendContext<'_>) -> Result<Box<dyn send::Sender>, String> {
         let _ = ctx;
         Err(format!(
             "posting to {} is not built yet; `herald publish --dry-run` shows what it would send",

@@ -74,7 +74,7 @@ impl Channel for Record {
             })
             .collect()
     }
-    fn sender(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
+    fn connect(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
         let path = ctx.root.join(&self.settings.file);
         if let Some(dir) = path.parent() {
             crate::paths::check_inside(ctx.root, dir).map_err(|why| format!("`file`: {why}"))?;

@@ -5,6 +5,7 @@
 //! safe: a request that never left, or one the platform de-duplicates by key.
 
 use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
@@ -176,6 +177,12 @@ pub trait Sender: Send + Sync {
         Box::pin(async { Ok(Lookup::Unsupported) })
     }
 
+    /// Secrets the platform handed out during this run (a session token), which must be
+    /// kept out of every message as much as the configured ones.
+    fn issued_secrets(&self) -> Vec<SecretString> {
+        Vec::new()
+    }
+
     /// Read-only checks for `herald doctor`: the credentials work, the account is the
     /// expected one, the platform's own limits. Never posts or changes anything.
     fn doctor(&self) -> BoxFuture<'_, Vec<Finding>> {
@@ -314,6 +321,23 @@ pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
         .ok()
         .filter(|s| s.is_finite() && *s >= 0.0)
         .map(Duration::from_secs_f64)
+}
+
+/// A success answer (2xx) that does not say what it created: no id, or not readable.
+/// The platform accepted the request, so the post probably exists: it is in doubt (and
+/// looked up, or sent again under its idempotency key), never a permanent failure.
+/// `problem` says what is wrong with the answer ("has no post id").
+pub fn accepted_without_id(platform: &str, problem: &str) -> SendError {
+    SendError::Transient {
+        message: format!("{platform} accepted the post but its answer {problem}"),
+        retry_after: None,
+        maybe_sent: true,
+    }
+}
+
+/// The id in a success answer: a string that is not blank.
+pub fn id_in(value: &Value) -> Option<&str> {
+    value.as_str().filter(|s| !s.trim().is_empty())
 }
 
 /// For a step that publishes nothing (an image upload before the post): whatever

@@ -101,7 +101,7 @@ impl Channel for Slack {
             })
             .collect()
     }
-    fn sender(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
+    fn connect(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
         Ok(Box::new(SlackSender {
             http: ctx.http.clone(),
             webhook: send::secret(ctx.env, &self.settings.webhook_url_env, "webhook URL")?,

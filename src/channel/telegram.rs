@@ -108,7 +108,7 @@ impl Channel for Telegram {
             })
             .collect()
     }
-    fn sender(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
+    fn connect(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
         Ok(Box::new(TelegramSender {
             http: ctx.http.clone(),
             settings: self.settings.clone(),

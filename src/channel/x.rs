@@ -150,7 +150,7 @@ impl Channel for X {
         }
         out
     }
-    fn sender(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
+    fn connect(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
         let s = &self.settings;
         let get = |env: &Option<String>, what: &str| -> Result<Option<SecretString>, String> {
             env.as_deref()
@@ -308,9 +308,9 @@ impl XSender {
         });
         let text = response.text().await.map_err(from_reqwest)?;
         if (200..300).contains(&status) {
-            return serde_json::from_str(&text).map_err(|e| {
-                SendError::permanent(format!("X answered with something that is not JSON: {e}"))
-            });
+            // Accepted but unreadable: for a post, it may exist (uploads say otherwise).
+            return serde_json::from_str(&text)
+                .map_err(|_| send::accepted_without_id("X", "is not JSON"));
         }
         Err(self.error(status, wait, &text))
     }
@@ -422,9 +422,8 @@ impl Sender for XSender {
             }
             let body = tweet_body(&part.text, &media_ids, part.reply_to.as_deref());
             let answer = self.post_json("/2/tweets", &body).await?;
-            let id = answer["data"]["id"]
-                .as_str()
-                .ok_or_else(|| SendError::permanent("X's answer has no post id"))?;
+            let id = send::id_in(&answer["data"]["id"])
+                .ok_or_else(|| send::accepted_without_id("X", "has no post id"))?;
             Ok(receipt(id))
         })
     }

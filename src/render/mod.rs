@@ -131,6 +131,10 @@ pub fn render<'a>(
             };
             let overridden = over.and_then(|o| o.text.as_deref());
             let full = match overridden {
+                // Override texts are plain text: escaped where the channel takes HTML.
+                Some(text) if rules.shape == Shape::Html => {
+                    Ok(handlebars::html_escape(text.trim()))
+                }
                 Some(text) => Ok(text.trim().to_owned()),
                 None => render(file, &prepared.body_text).map(|t| tidy(&t)),
             };

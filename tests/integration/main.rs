@@ -3,6 +3,7 @@
 mod harness;
 mod http;
 
+mod answer_without_id;
 mod approval;
 mod approval_history;
 mod approval_pins;
@@ -23,6 +24,7 @@ mod feed;
 mod front_matter;
 mod json;
 mod linkedin;
+mod links;
 mod mastodon;
 mod mastodon_media;
 mod mastodon_server;

@@ -173,3 +173,272 @@ fn no_secret_or_subscriber_address_appears_in_any_output_or_file() {
         );
     }
 }
+
+/// A server that answers every request with an error that repeats the request: its
+/// line (method and path with query), its headers and its body, as a careless proxy or
+/// API does. `json` wraps the echo in the error fields each platform's answer has.
+struct Echo {
+    base: String,
+    paths: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Echo {
+    fn start(status: u16, json: bool) -> Echo {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let paths = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = paths.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let seen = seen.clone();
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(stream.try_clone().unwrap());
+                    let mut head = String::new();
+                    let mut line = String::new();
+                    let mut length = 0;
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let path = line.split_whitespace().nth(1).unwrap_or("").to_owned();
+                    head.push_str(&line);
+                    loop {
+                        line.clear();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        if line.trim_end().is_empty() {
+                            break;
+                        }
+                        if let Some((name, value)) = line.split_once(':')
+                            && name.eq_ignore_ascii_case("content-length")
+                        {
+                            length = value.trim().parse().unwrap_or(0);
+                        }
+                        head.push_str(&line);
+                    }
+                    let mut body = vec![0; length];
+                    if reader.read_exact(&mut body).is_err() {
+                        return;
+                    }
+                    seen.lock().unwrap().push(path.clone());
+                    let echo = format!(
+                        "Cannot {}\n{}",
+                        head.trim_end(),
+                        String::from_utf8_lossy(&body)
+                    );
+                    let (kind, answer) = if json {
+                        let e = serde_json::Value::String(echo);
+                        (
+                            "application/json",
+                            serde_json::json!({
+                                "ok": false, "error": { "message": e, "code": 1 },
+                                "message": e, "description": e, "detail": e, "title": e,
+                                "errors": [{ "message": e }],
+                            })
+                            .to_string(),
+                        )
+                    } else {
+                        ("text/plain", echo)
+                    };
+                    let mut stream = stream;
+                    let _ = stream.write_all(
+                        format!(
+                            "HTTP/1.1 {status} Echo\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                            answer.len()
+                        )
+                        .as_bytes(),
+                    );
+                });
+            }
+        });
+        Echo { base, paths }
+    }
+
+    fn paths(&self) -> Vec<String> {
+        self.paths.lock().unwrap().clone()
+    }
+}
+
+/// Every form a request can carry a secret in: as it is, percent-encoded (either letter
+/// case) and JSON-escaped.
+fn encodings(value: &str) -> Vec<String> {
+    let pct = percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC)
+        .to_string();
+    let json = serde_json::to_string(value).unwrap();
+    vec![
+        value.to_owned(),
+        pct.clone(),
+        lower_hex(&pct),
+        json[1..json.len() - 1].to_owned(),
+    ]
+}
+
+/// `%2F` → `%2f`, the letters of the value left as they are.
+fn lower_hex(pct: &str) -> String {
+    let mut out = String::new();
+    let mut rest = pct;
+    while let Some(i) = rest.find('%') {
+        out.push_str(&rest[..i]);
+        let code = rest.get(i..i + 3).unwrap_or(&rest[i..]);
+        out.push_str(&code.to_lowercase());
+        rest = &rest[i + code.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn secrets_echoed_by_a_server_in_the_path_headers_or_body_never_appear() {
+    for (status, json) in [(400, true), (400, false), (502, true), (403, false)] {
+        let echo = Echo::start(status, json);
+        let b = &echo.base;
+        let discord = format!("{b}/discord/api/webhooks/123/dc-Secret-Token_abcdef0123");
+        let slack = format!("{b}/slack/services/T000/B000/slack-secret-xyz");
+        let config = format!(
+            r#"timezone = "Europe/Tallinn"
+approvers = ["editor@example.org"]
+
+[defaults]
+lang = "et"
+
+[channels.mastodon_et]
+kind = "mastodon"
+lang = "et"
+base_url = "{b}/mastodon"
+token_env = "ECHO_MASTODON"
+
+[channels.bluesky_et]
+kind = "bluesky"
+lang = "et"
+service = "{b}/bluesky"
+identifier = "city.bsky.social"
+password_env = "ECHO_BSKY"
+
+[channels.telegram_et]
+kind = "telegram"
+lang = "et"
+chat_id = "@city"
+token_env = "ECHO_TELEGRAM"
+api_url = "{b}/telegram"
+
+[channels.x_et]
+kind = "x"
+lang = "et"
+consumer_key_env = "ECHO_X_KEY"
+consumer_secret_env = "ECHO_X_SECRET"
+access_token_env = "ECHO_X_TOKEN"
+access_token_secret_env = "ECHO_X_TOKEN_SECRET"
+api_url = "{b}/x"
+
+[channels.facebook_et]
+kind = "facebook"
+lang = "et"
+page_id = "1234567890"
+token_env = "ECHO_FB"
+api_url = "{b}/facebook"
+
+[channels.linkedin_et]
+kind = "linkedin"
+lang = "et"
+organization = "urn:li:organization:5515715"
+token_env = "ECHO_LI"
+api_url = "{b}/linkedin"
+
+[channels.discord_et]
+kind = "discord"
+lang = "et"
+webhook_url_env = "ECHO_DISCORD"
+
+[channels.slack_et]
+kind = "slack"
+lang = "et"
+webhook_url_env = "ECHO_SLACK"
+"#
+        );
+        let repo = Repo::new();
+        repo.write("config/herald.toml", &config);
+        repo.write(
+            "announcements/uudis.et.md",
+            "---\ntitle: Uudis\npublish_at: 2026-06-30 10:00\nchannels: all\nlink: https://city.example/uudis\n---\nTekst.\n",
+        );
+        repo.approve("announcements/uudis.et.md");
+        let secrets: Vec<(&str, String)> = vec![
+            ("ECHO_MASTODON", "masto-tok/en+7a1".into()),
+            ("ECHO_BSKY", r#"bsky"pw\8d2e/91ab"#.into()),
+            ("ECHO_TELEGRAM", "123456:tg-secret-4f0c".into()),
+            ("ECHO_X_KEY", "x-key+55/aa".into()),
+            ("ECHO_X_SECRET", "x-secret-66bb".into()),
+            ("ECHO_X_TOKEN", "x-token=77cc".into()),
+            ("ECHO_X_TOKEN_SECRET", "x-token-secret-88dd".into()),
+            ("ECHO_FB", "fb-token-aa11".into()),
+            ("ECHO_LI", "li-token-bb22".into()),
+            ("ECHO_DISCORD", discord.clone()),
+            ("ECHO_SLACK", slack.clone()),
+        ];
+        let mut env: Vec<(&str, &str)> = secrets.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        env.push(("HERALD_PUBLISH__RETRY_BASE", "10ms"));
+        let mut needles: Vec<String> = secrets.iter().flat_map(|(_, v)| encodings(v)).collect();
+        // What a server echoes of a webhook URL: its path, and the token in it.
+        for part in [
+            "/api/webhooks/123/dc-Secret-Token_abcdef0123",
+            "dc-Secret-Token_abcdef0123",
+            "/services/T000/B000/slack-secret-xyz",
+        ] {
+            needles.push(part.into());
+        }
+        let at = ["--at", "2026-06-30 10:05"];
+        let mut printed = String::new();
+        for args in [
+            vec!["publish", "-v", at[0], at[1]],
+            vec!["publish", "--format", "json", at[0], at[1]],
+            vec!["status", "-v"],
+            vec!["status", "--format", "json"],
+            vec!["audit", "--format", "json"],
+            vec!["doctor", "-v"],
+            vec!["doctor", "--format", "json"],
+        ] {
+            let run = repo.run_env(&args, &env);
+            printed.push_str(&format!(
+                "\n$ herald {args:?}\n{}\n{}",
+                run.stdout, run.stderr
+            ));
+        }
+        // Every kind talked to the server, and the server repeated what it got.
+        let paths = echo.paths();
+        for prefix in [
+            "/mastodon/",
+            "/bluesky/",
+            "/telegram/",
+            "/x/",
+            "/facebook/",
+            "/linkedin/",
+            "/discord/",
+            "/slack/",
+        ] {
+            assert!(
+                paths.iter().any(|p| p.starts_with(prefix)),
+                "no request to {prefix}: {paths:?}\n{printed}"
+            );
+        }
+        assert!(printed.contains("Cannot POST"), "{printed}");
+        let mut written = String::new();
+        for (path, bytes) in repo.snapshot() {
+            written.push_str(&format!(
+                "\n# {}\n{}",
+                path.display(),
+                String::from_utf8_lossy(&bytes)
+            ));
+        }
+        for needle in &needles {
+            assert!(
+                !printed.contains(needle.as_str()),
+                "({status}, json {json}) printed output contains {needle:?}:\n{printed}"
+            );
+            assert!(
+                !written.contains(needle.as_str()),
+                "({status}, json {json}) a written file contains {needle:?}:\n{written}"
+            );
+        }
+    }
+}

@@ -114,7 +114,7 @@ fn discord_waits_for_the_message_id_and_sends_images_with_their_alt_text() {
     let body = String::from_utf8_lossy(&raw[0].body);
     assert!(
         body.contains(r#"name="payload_json""#)
-            && body.contains(r#"{"attachments":[{"description":"Raekoda","filename":"pic.png","id":0}],"content":"Pildiga\n\nTekst.","username":"Tartu"}"#),
+            && body.contains(r#"{"allowed_mentions":{"parse":[]},"attachments":[{"description":"Raekoda","filename":"pic.png","id":0}],"content":"Pildiga\n\nTekst.","username":"Tartu"}"#),
         "{body}"
     );
     assert!(
@@ -266,7 +266,7 @@ fn discord_shows_the_link_as_an_embed_exactly_as_the_dry_run_does() {
     );
     assert_eq!(
         body,
-        r#"{"content":"Tom & <Jerry>\n\nTekst.\n\nhttps://www.tartu.ee/et/uudised?a=1|2","embeds":[{"description":"Kokkuvõte & rohkem","title":"Tom & <Jerry>","url":"https://www.tartu.ee/et/uudised?a=1|2"}]}"#
+        r#"{"allowed_mentions":{"parse":[]},"content":"Tom & <Jerry>\n\nTekst.\n\nhttps://www.tartu.ee/et/uudised?a=1|2","embeds":[{"description":"Kokkuvõte & rohkem","title":"Tom & <Jerry>","url":"https://www.tartu.ee/et/uudised?a=1|2"}]}"#
     );
     assert_eq!(planned, body);
 }
@@ -288,4 +288,199 @@ fn slack_shows_the_link_as_a_card_block_with_everything_escaped() {
         )
     );
     assert_eq!(planned, body);
+}
+
+/// Mentions of every kind, as an announcement might carry them.
+const MENTIONS: [&str; 4] = [
+    "Kõik @everyone kokku",
+    "Kas @here keegi on?",
+    "Rollile <@&112233445566778899> ja",
+    "inimesele <@998877665544332211> ja <@!998877665544332211>",
+];
+
+/// Publishes one announcement per entry of [`MENTIONS`] on a Discord channel configured
+/// with `extra`; returns the dry run's bodies and the bodies the server received.
+fn discord_mentions(extra: &str) -> (Vec<String>, Vec<String>) {
+    let server = MockWebhook::start_with(discord_answer);
+    let repo = repo_with(&format!(
+        "\n[channels.dc]\nkind = \"discord\"\nlang = \"et\"\nwebhook_url_env = \"DC_URL\"\n{extra}"
+    ));
+    for (n, text) in MENTIONS.iter().enumerate() {
+        let file = format!("announcements/m{n}.et.md");
+        repo.write(
+            &file,
+            &format!(
+                "---\ntitle: Teade {n}\npublish_at: 2026-06-30 10:00\nchannels: [dc]\n---\n{text}\n"
+            ),
+        );
+        repo.approve(&file);
+    }
+    let url = server.url();
+    let env = [("DC_URL", url.as_str())];
+    let at = ["--at", "2026-06-30 10:05"];
+    let dry = repo
+        .run_env(
+            &["publish", "--dry-run", "--format", "json", at[0], at[1]],
+            &env,
+        )
+        .assert_code(0)
+        .json();
+    let planned = dry["due"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["requests"][0]["body"].to_string())
+        .collect();
+    repo.run_env(&["publish", at[0], at[1]], &env)
+        .assert_code(0);
+    let mut sent: Vec<String> = server
+        .raw()
+        .into_iter()
+        .map(|r| String::from_utf8(r.body).unwrap())
+        .collect();
+    sent.sort();
+    (planned, sent)
+}
+
+#[test]
+fn discord_mentions_never_ping_unless_the_channel_allows_them() {
+    let expected = |parse: &str| -> Vec<String> {
+        let mut bodies: Vec<String> = MENTIONS
+            .iter()
+            .enumerate()
+            .map(|(n, text)| {
+                format!(
+                    r#"{{"allowed_mentions":{{"parse":{parse}}},"content":"Teade {n}\n\n{text}"}}"#
+                )
+            })
+            .collect();
+        bodies.sort();
+        bodies
+    };
+    for (extra, parse) in [
+        ("", "[]"),
+        ("allow_pings = []\n", "[]"),
+        (
+            "allow_pings = [\"everyone\", \"roles\"]\n",
+            r#"["roles","everyone"]"#,
+        ),
+        ("allow_pings = [\"users\", \"users\"]\n", r#"["users"]"#),
+        (
+            "allow_pings = [\"everyone\", \"users\", \"roles\"]\n",
+            r#"["users","roles","everyone"]"#,
+        ),
+    ] {
+        let (mut planned, sent) = discord_mentions(extra);
+        planned.sort();
+        assert_eq!(sent, expected(parse), "{extra}");
+        assert_eq!(planned, sent, "{extra}");
+    }
+}
+
+#[test]
+fn discord_allow_pings_takes_only_the_kinds_discord_knows() {
+    let repo = repo_with(
+        "\n[channels.dc]\nkind = \"discord\"\nlang = \"et\"\nwebhook_url_env = \"DC_URL\"\nallow_pings = [\"here\"]\n",
+    );
+    let run = repo.run(&["check"]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert!(
+        all.contains("unknown variant `here`, expected one of `users`, `roles`, `everyone`"),
+        "{all}"
+    );
+}
+
+/// Override texts are plain text on Telegram too: each reaches Telegram escaped for
+/// HTML parse mode, exactly once, and is measured on what readers see.
+#[test]
+fn telegram_override_texts_are_plain_text_escaped_and_counted_as_shown() {
+    let cases: [(&str, &str, usize); 5] = [
+        ("R&D päev", "R&amp;D päev", 8),
+        (
+            "Kirjuta <pressi@tartu.ee>",
+            "Kirjuta &lt;pressi@tartu.ee&gt;",
+            25,
+        ),
+        (
+            r#"<a href="https://evil.example">Tartu</a>"#,
+            "&lt;a href&#x3D;&quot;https://evil.example&quot;&gt;Tartu&lt;/a&gt;",
+            40,
+        ),
+        (
+            "<b>ei ole paks</b> &amp; 1 < 2",
+            "&lt;b&gt;ei ole paks&lt;/b&gt; &amp;amp; 1 &lt; 2",
+            30,
+        ),
+        ("It's `kood`", "It&#x27;s &#x60;kood&#x60;", 11),
+    ];
+    for (text, sent, length) in cases {
+        let server = MockWebhook::start_with(telegram_answer);
+        let repo = repo_with(&format!(
+            "\n[channels.tg]\nkind = \"telegram\"\nlang = \"et\"\nchat_id = \"@city\"\ntoken_env = \"TG_TOKEN\"\napi_url = \"{}\"\n",
+            server.base()
+        ));
+        let yaml = serde_json::to_string(text).unwrap();
+        repo.write(
+            "announcements/o.et.md",
+            &format!("---\ntitle: Uudis\npublish_at: 2026-06-30 10:00\nchannels: [tg]\noverrides:\n  tg:\n    text: {yaml}\n---\nTekst.\n"),
+        );
+        repo.approve("announcements/o.et.md");
+        let check = repo.json(&["check"], 0);
+        let part = &check["announcements"][0]["posts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["channel"] == "tg")
+            .unwrap()["parts"][0];
+        assert_eq!(part["text"], sent, "{text}");
+        assert_eq!(part["length"], length, "{text}");
+        repo.run_env(
+            &["publish", "--at", "2026-06-30 10:05"],
+            &[("TG_TOKEN", TG_TOKEN)],
+        )
+        .assert_code(0);
+        let body = String::from_utf8(server.raw()[0].body.clone()).unwrap();
+        assert_eq!(
+            body,
+            format!(
+                r#"{{"chat_id":"@city","parse_mode":"HTML","text":{}}}"#,
+                serde_json::to_string(sent).unwrap()
+            ),
+            "{text}"
+        );
+    }
+}
+
+/// Over the limit is judged on the visible text, not on the escaped bytes or on what an
+/// HTML reader would drop as a tag.
+#[test]
+fn telegram_override_length_is_the_visible_length() {
+    for (text, parts) in [
+        // 4,000 ampersands: 20,000 bytes escaped, 4,000 characters shown: one message.
+        ("&".repeat(4000), 1),
+        // Text in angle brackets is shown, so it counts: over 4,096, two messages.
+        (format!("<{}>", "a ".repeat(2100)), 2),
+    ] {
+        let repo = repo_with(
+            "\n[channels.tg]\nkind = \"telegram\"\nlang = \"et\"\nchat_id = \"@city\"\ntoken_env = \"TG_TOKEN\"\n",
+        );
+        repo.write(
+            "announcements/o.et.md",
+            &format!("---\ntitle: Uudis\npublish_at: 2026-06-30 10:00\nchannels: [tg]\noverrides:\n  tg:\n    text: {}\n---\nTekst.\n", serde_json::to_string(&text).unwrap()),
+        );
+        let check = repo.json(&["check"], 0);
+        let post = check["announcements"][0]["posts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["channel"] == "tg")
+            .unwrap()
+            .clone();
+        let got = post["parts"].as_array().unwrap();
+        assert_eq!(got.len(), parts, "{post}");
+        for part in got {
+            assert!(part["length"].as_u64().unwrap() <= 4096, "{part}");
+        }
+    }
 }
