@@ -321,6 +321,17 @@ impl Settings {
             }
         }
 
+        // The state folder is written to: it must be inside the repository, however it is
+        // spelt (`/abs`, `../x`) or linked. (A root that does not exist yet is not judged.)
+        if root.canonicalize().is_ok()
+            && let Err(why) = crate::paths::check_inside(root, Path::new(&raw.state_dir))
+        {
+            diags.push(Diagnostic::error(
+                &shown,
+                locator.find_key(&["state_dir"]),
+                format!("`state_dir`: {why}"),
+            ));
+        }
         if raw.approvals_required == 0 || raw.approvals_required > raw.approvers.len().max(1) {
             diags.push(Diagnostic::error(
                 &shown,

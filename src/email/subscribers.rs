@@ -131,15 +131,13 @@ impl<'k> Reader<'k, std::fs::File> {
 /// Opens a list, refusing one larger than [`crate::limits::LIST_BYTES`]: reading streams,
 /// but one absurd line (an unclosed quote) could still fill memory.
 fn open_limited(path: &Path, shown: &str, what: &str) -> Result<std::fs::File, String> {
-    let file = std::fs::File::open(path).map_err(|e| {
+    // Only a regular file: a named pipe or a device is refused at once, never waited on.
+    let file = crate::limits::open_file(path).map_err(|e| {
         format!("cannot open the {what} {shown}: {e}; check the path in its environment variable")
     })?;
     let meta = file
         .metadata()
         .map_err(|e| format!("cannot read the {what} {shown}: {e}"))?;
-    if !meta.is_file() {
-        return Err(format!("the {what} {shown} is not a regular file"));
-    }
     if meta.len() > crate::limits::LIST_BYTES {
         return Err(format!(
             "the {what} {shown} is larger than {} MB; Herald reads lists up to that size (about four million addresses)",
@@ -320,7 +318,7 @@ fn address_problem(e: &lettre::address::AddressError) -> &'static str {
 
 /// Counts the lines of a file quickly, for progress estimates.
 pub fn count_lines(path: &Path) -> u64 {
-    let Ok(file) = std::fs::File::open(path) else {
+    let Ok(file) = crate::limits::open_file(path) else {
         return 0;
     };
     let mut reader = BufReader::with_capacity(1 << 16, file);

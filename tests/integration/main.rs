@@ -18,6 +18,7 @@ mod email_crash;
 mod examples;
 mod facebook;
 mod feed;
+mod files;
 mod front_matter;
 mod json;
 mod linkedin;
