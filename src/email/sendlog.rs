@@ -287,4 +287,29 @@ mod tests {
         assert!(!r.torn);
         assert_eq!(r.prior.get(&d), Some(&Prior::InDoubt));
     }
+
+    #[test]
+    fn a_log_whose_folder_links_out_of_the_repository_is_not_opened() {
+        let root = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let r = root.path();
+        std::fs::create_dir(r.join("state")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), r.join("state/email")).unwrap();
+        let err = Writer::open(r, &r.join("state/email/news/a.log"))
+            .err()
+            .unwrap();
+        assert!(err.contains("is outside the repository"), "{err}");
+        // A dangling link as the log itself.
+        std::fs::create_dir_all(r.join("state/mail/news")).unwrap();
+        std::os::unix::fs::symlink(
+            outside.path().join("a.log"),
+            r.join("state/mail/news/a.log"),
+        )
+        .unwrap();
+        let err = Writer::open(r, &r.join("state/mail/news/a.log"))
+            .err()
+            .unwrap();
+        assert!(err.contains("is outside the repository"), "{err}");
+        assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
+    }
 }

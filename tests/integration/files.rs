@@ -304,3 +304,197 @@ fn email_lists_and_keys_that_are_not_files_are_refused_at_once() {
         }
     }
 }
+
+/// Whether anything at all was written below `dir`.
+fn empty(dir: &Path) -> bool {
+    std::fs::read_dir(dir).unwrap().next().is_none()
+}
+
+fn link(target: &Path, at: &Path) {
+    std::fs::create_dir_all(at.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink(target, at).unwrap();
+}
+
+#[test]
+fn the_state_folder_must_be_inside_the_repository_however_it_is_spelt_or_linked() {
+    let outside = tempfile::tempdir().unwrap();
+    let out = outside.path().display().to_string();
+    for (value, linked) in [
+        (out.as_str(), false),
+        ("../state-elsewhere", false),
+        ("state/../../state-elsewhere", false),
+        ("state", true),
+        ("state/inner", true),
+    ] {
+        let repo = Repo::new();
+        repo.write(
+            "config/herald.toml",
+            &format!("state_dir = \"{value}\"\n{}", crate::harness::BASE_CONFIG),
+        );
+        repo.write("announcements/spring.et.md", SPRING);
+        if linked {
+            link(outside.path(), &repo.path().join("state"));
+        }
+        let run = run_bounded(repo.path(), &["check"], &[]);
+        run.assert_code(2);
+        let all = format!("{}{}", run.stdout, run.stderr);
+        assert!(
+            all.contains("config/herald.toml:1:1: error: `state_dir`:")
+                && all.contains("is outside the repository"),
+            "{value}: {all}"
+        );
+        let run = run_bounded(repo.path(), &["publish", "--at", "2026-03-29 10:05"], &[]);
+        run.assert_code(2);
+        assert!(
+            empty(outside.path()),
+            "{value}: something was written outside"
+        );
+    }
+}
+
+#[test]
+fn ledger_lock_and_record_files_that_link_out_are_not_written() {
+    for file in [
+        "state/ledger.jsonl",
+        "state/.publish.lock",
+        "state/recorded.jsonl",
+    ] {
+        for dangling in [true, false] {
+            let outside = tempfile::tempdir().unwrap();
+            let target = outside.path().join("target");
+            if !dangling {
+                std::fs::write(&target, "").unwrap();
+            }
+            let repo = Repo::new();
+            repo.write("announcements/spring.et.md", SPRING);
+            repo.approve("announcements/spring.et.md");
+            link(&target, &repo.path().join(file));
+            let run = run_bounded(repo.path(), &["publish", "--at", "2026-03-29 10:05"], &[]);
+            assert_ne!(run.code, 0, "{file}: {}{}", run.stdout, run.stderr);
+            let all = format!("{}{}", run.stdout, run.stderr);
+            assert!(
+                all.contains(&format!("{file}` leads to `"))
+                    && all.contains("which is outside the repository"),
+                "{file}: {all}"
+            );
+            if dangling {
+                assert!(empty(outside.path()), "{file}: created outside");
+            } else {
+                assert_eq!(
+                    std::fs::read(&target).unwrap(),
+                    b"",
+                    "{file}: written outside"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn links_that_stay_inside_the_repository_are_followed() {
+    let repo = Repo::new();
+    repo.write("announcements/spring.et.md", SPRING);
+    repo.approve("announcements/spring.et.md");
+    // A dangling link to a place inside: the file is created where it leads.
+    link(
+        Path::new("../records/all.jsonl"),
+        &repo.path().join("state/recorded.jsonl"),
+    );
+    std::fs::create_dir_all(repo.path().join("records")).unwrap();
+    run_bounded(repo.path(), &["publish", "--at", "2026-03-29 10:05"], &[]).assert_code(0);
+    assert!(
+        repo.read("records/all.jsonl")
+            .contains("\"text\":\"Kevad\\n\\nTekst.\"")
+    );
+}
+
+#[test]
+fn a_record_file_below_a_folder_that_links_out_is_not_written() {
+    let outside = tempfile::tempdir().unwrap();
+    let repo = Repo::with_config(
+        "[channels.record_out]\nkind = \"record\"\nlang = \"et\"\nfile = \"out/deeper/rec.jsonl\"\n",
+    );
+    repo.write(
+        "announcements/spring.et.md",
+        "---\ntitle: Kevad\npublish_at: 2026-03-29 10:00\nchannels: [record_out]\n---\nTekst.\n",
+    );
+    repo.approve("announcements/spring.et.md");
+    link(outside.path(), &repo.path().join("out"));
+    let run = run_bounded(repo.path(), &["publish", "--at", "2026-03-29 10:05"], &[]);
+    run.assert_code(1);
+    assert!(
+        run.stdout.contains("is outside the repository"),
+        "{}",
+        run.stdout
+    );
+    assert!(empty(outside.path()), "a folder was created outside");
+}
+
+#[test]
+fn feed_files_that_link_out_are_not_written() {
+    for name in ["rss.xml", "atom.xml", "feed.json", ".entries"] {
+        let outside = tempfile::tempdir().unwrap();
+        let repo = Repo::examples("");
+        let target = outside.path().join("target");
+        link(&target, &repo.path().join("public/feed/en").join(name));
+        let run = run_bounded(
+            repo.path(),
+            &[
+                "--channel",
+                "website_en",
+                "publish",
+                "--at",
+                "2022-06-30 10:30",
+            ],
+            &[],
+        );
+        run.assert_code(1);
+        assert!(
+            run.stdout.contains("is outside the repository"),
+            "{name}: {}",
+            run.stdout
+        );
+        assert!(empty(outside.path()), "{name}: written outside");
+    }
+}
+
+#[test]
+fn the_preview_page_is_written_only_inside_unless_asked() {
+    for (at, target_is_dir) in [("preview", true), ("preview/index.html", false)] {
+        let outside = tempfile::tempdir().unwrap();
+        let repo = Repo::new();
+        repo.write("announcements/spring.et.md", SPRING);
+        let target = if target_is_dir {
+            outside.path().to_path_buf()
+        } else {
+            outside.path().join("index.html")
+        };
+        link(&target, &repo.path().join(at));
+        let run = run_bounded(repo.path(), &["preview"], &[]);
+        run.assert_code(2);
+        assert!(
+            run.stderr.contains("is outside the repository")
+                && run.stderr.contains("pass --outside-root as well"),
+            "{at}: {}",
+            run.stderr
+        );
+        assert!(empty(outside.path()), "{at}: written outside");
+        // The explicit exception.
+        run_bounded(repo.path(), &["preview", "--outside-root"], &[]).assert_code(0);
+        assert!(outside.path().join("index.html").is_file(), "{at}");
+    }
+    // `--out` outside, and a pipe where the page goes.
+    let outside = tempfile::tempdir().unwrap();
+    let repo = Repo::new();
+    let out = outside.path().display().to_string();
+    run_bounded(repo.path(), &["preview", "--out", &out], &[]).assert_code(2);
+    assert!(empty(outside.path()));
+    let _keep = Odd::Fifo.make(&repo.path().join("preview/index.html"));
+    let run = run_bounded(repo.path(), &["preview"], &[]);
+    run.assert_code(2);
+    assert!(
+        run.stderr.contains("is a named pipe, not a file"),
+        "{}",
+        run.stderr
+    );
+}
