@@ -388,24 +388,23 @@ fn ledger_lock_and_record_files_that_link_out_are_not_written() {
             }
         }
     }
-}
-
-#[test]
-fn links_that_stay_inside_the_repository_are_followed() {
-    let repo = Repo::new();
-    repo.write("announcements/spring.et.md", SPRING);
-    repo.approve("announcements/spring.et.md");
-    // A dangling link to a place inside: the file is created where it leads.
-    link(
-        Path::new("../records/all.jsonl"),
-        &repo.path().join("state/recorded.jsonl"),
-    );
-    std::fs::create_dir_all(repo.path().join("records")).unwrap();
-    run_bounded(repo.path(), &["publish", "--at", "2026-03-29 10:05"], &[]).assert_code(0);
-    assert!(
-        repo.read("records/all.jsonl")
-            .contains("\"text\":\"Kevad\\n\\nTekst.\"")
-    );
+    // Links that stay inside are followed: a dangling one creates the file where it leads.
+    {
+        let repo = Repo::new();
+        repo.write("announcements/spring.et.md", SPRING);
+        repo.approve("announcements/spring.et.md");
+        // A dangling link to a place inside: the file is created where it leads.
+        link(
+            Path::new("../records/all.jsonl"),
+            &repo.path().join("state/recorded.jsonl"),
+        );
+        std::fs::create_dir_all(repo.path().join("records")).unwrap();
+        run_bounded(repo.path(), &["publish", "--at", "2026-03-29 10:05"], &[]).assert_code(0);
+        assert!(
+            repo.read("records/all.jsonl")
+                .contains("\"text\":\"Kevad\\n\\nTekst.\"")
+        );
+    }
 }
 
 #[test]
@@ -428,6 +427,20 @@ fn a_record_file_below_a_folder_that_links_out_is_not_written() {
         run.stdout
     );
     assert!(empty(outside.path()), "a folder was created outside");
+    // The folder real, the file a dangling link out.
+    std::fs::remove_file(repo.path().join("out")).unwrap();
+    link(
+        &outside.path().join("rec.jsonl"),
+        &repo.path().join("out/deeper/rec.jsonl"),
+    );
+    let run = run_bounded(repo.path(), &["publish", "--at", "2026-03-29 10:05"], &[]);
+    run.assert_code(1);
+    assert!(
+        run.stdout.contains("is outside the repository"),
+        "{}",
+        run.stdout
+    );
+    assert!(empty(outside.path()), "the record file was created outside");
 }
 
 #[test]

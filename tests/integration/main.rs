@@ -27,6 +27,7 @@ mod mastodon_media;
 mod mastodon_server;
 mod mock_mastodon;
 mod mock_webhook;
+mod odd_addresses;
 mod pds;
 mod preview;
 mod publish;
