@@ -534,7 +534,7 @@ mod tests {
                         .unwrap_or_else(|e| panic!("{address:?}: {e}"));
                     assert_eq!(
                         message.envelope().to(),
-                        [sub.address.clone()],
+                        std::slice::from_ref(&sub.address),
                         "{address:?}"
                     );
                     assert!(sub.address.to_string().is_ascii(), "{address:?}");
