@@ -9,6 +9,7 @@ mod bluesky;
 mod bluesky_contract;
 mod browser;
 mod config;
+mod config_types;
 mod conformance;
 mod crash;
 mod doctor;
