@@ -13,7 +13,7 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{BufRead, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
@@ -302,20 +302,15 @@ impl History {
 /// Reads the ledger in `state_dir` (a missing file is an empty ledger).
 pub fn read(state_dir: &Path) -> Result<History, String> {
     let path = state_dir.join(LEDGER_FILE);
-    let file = match File::open(&path) {
+    // Only a regular file is read: a named pipe or device there is refused at once.
+    let file = match crate::limits::open_file(&path) {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(History::default()),
-        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+        Err(e) => return Err(format!("cannot read the ledger {}: {e}", path.display())),
     };
     let meta = file
         .metadata()
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    if !meta.is_file() {
-        return Err(format!(
-            "{} is not a regular file; the ledger must be one",
-            path.display()
-        ));
-    }
     if meta.len() > crate::limits::LEDGER_BYTES {
         return Err(format!(
             "{} is larger than {} MB; Herald reads ledgers up to that size. Move it aside (keep it in Git history) only after checking that nothing is in doubt",
@@ -403,32 +398,29 @@ pub struct Writer {
 
 impl Writer {
     /// Takes the lock (failing if another `publish` holds it), reads the ledger under it,
-    /// cuts off a torn last line, and opens the ledger for appending.
-    pub fn open(state_dir: &Path) -> Result<(Writer, History), String> {
-        std::fs::create_dir_all(state_dir)
-            .map_err(|e| format!("cannot create {}: {e}", state_dir.display()))?;
+    /// cuts off a torn last line, and opens the ledger for appending. `state_dir` (relative
+    /// to `root`, or absolute) and both files must be inside the repository once links
+    /// are followed ([`crate::paths::open_inside`]).
+    pub fn open(root: &Path, state_dir: &Path) -> Result<(Writer, History), String> {
+        crate::paths::create_dir_inside(root, state_dir)
+            .map_err(|e| format!("cannot use the state folder: {e}"))?;
         let lock_path = state_dir.join(LOCK_FILE);
-        let lock = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(|e| format!("cannot open {}: {e}", lock_path.display()))?;
+        let lock = crate::paths::open_inside(root, &lock_path, crate::paths::Mode::Append)
+            .map_err(|e| format!("cannot take the publish lock: {e}"))?;
         lock.try_lock().map_err(|_| {
             format!(
                 "another `herald publish` is running (it holds {}); wait for it to finish",
                 lock_path.display()
             )
         })?;
-        // Read only under the lock: another run could be appending otherwise.
-        let history = read(state_dir)?;
         let path = state_dir.join(LEDGER_FILE);
-        let mut file = OpenOptions::new()
-            .create(true)
-            .read(true)
-            .append(true)
-            .open(&path)
-            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        // Checked before it is read, so that a ledger linked from outside is not trusted.
+        crate::paths::check_inside(root, &path)
+            .map_err(|e| format!("cannot use the ledger: {e}"))?;
+        // Read only under the lock: another run could be appending otherwise.
+        let history = read(&root.join(state_dir))?;
+        let mut file = crate::paths::open_inside(root, &path, crate::paths::Mode::Append)
+            .map_err(|e| format!("cannot open the ledger: {e}"))?;
         cut_torn_tail(&mut file).map_err(|e| format!("cannot repair {}: {e}", path.display()))?;
         let writer = Writer {
             file,
@@ -493,7 +485,7 @@ mod tests {
     #[test]
     fn replay_gives_the_last_state_and_posted_is_final() {
         let dir = tempfile::tempdir().unwrap();
-        let (mut w, _) = Writer::open(dir.path()).unwrap();
+        let (mut w, _) = Writer::open(dir.path(), Path::new(".")).unwrap();
         w.append(&Record::new(Event::Started, key(1), "h", at()))
             .unwrap();
         w.append(&Record {
@@ -518,7 +510,7 @@ mod tests {
     #[test]
     fn runs_that_died_are_not_failures() {
         let dir = tempfile::tempdir().unwrap();
-        let (mut w, _) = Writer::open(dir.path()).unwrap();
+        let (mut w, _) = Writer::open(dir.path(), Path::new(".")).unwrap();
         for _ in 0..6 {
             w.append(&Record::new(Event::Started, key(1), "h", at()))
                 .unwrap();
@@ -534,12 +526,15 @@ mod tests {
     #[test]
     fn a_torn_last_line_is_reported_then_cut_and_earlier_lines_kept() {
         let dir = tempfile::tempdir().unwrap();
-        let (mut w, _) = Writer::open(dir.path()).unwrap();
+        let (mut w, _) = Writer::open(dir.path(), Path::new(".")).unwrap();
         w.append(&Record::new(Event::Started, key(1), "h", at()))
             .unwrap();
         drop(w);
         let path = dir.path().join(LEDGER_FILE);
-        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
         f.write_all(b"{\"event\":\"posted\",\"id\":\"a\",\"la")
             .unwrap();
         drop(f);
@@ -550,7 +545,7 @@ mod tests {
             "{:?}",
             h.warnings
         );
-        let (mut w, _) = Writer::open(dir.path()).unwrap();
+        let (mut w, _) = Writer::open(dir.path(), Path::new(".")).unwrap();
         w.append(&Record::new(Event::Failed, key(1), "h", at()))
             .unwrap();
         drop(w);
@@ -588,14 +583,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join(LEDGER_FILE)).unwrap();
         let err = read(dir.path()).unwrap_err();
-        assert!(err.contains("is not a regular file"), "{err}");
+        assert!(err.contains("is a folder, not a file"), "{err}");
     }
 
     #[test]
     fn the_lock_keeps_a_second_writer_out() {
         let dir = tempfile::tempdir().unwrap();
-        let _first = Writer::open(dir.path()).unwrap();
-        let second = Writer::open(dir.path()).err().unwrap();
+        let _first = Writer::open(dir.path(), Path::new(".")).unwrap();
+        let second = Writer::open(dir.path(), Path::new(".")).err().unwrap();
         assert!(
             second.contains("another `herald publish` is running"),
             "{second}"

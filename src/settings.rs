@@ -236,6 +236,11 @@ impl Settings {
             return Err(err(pos, format!("this is not valid TOML: {}", e.message())));
         }
 
+        // Types are judged on the file itself first, where every value has a place: the
+        // merged configuration below converts `true` into "true" and loses positions.
+        if let Some((pos, message)) = type_error(&text, &locator) {
+            return Err(err(pos, message));
+        }
         let builder = config::Config::builder()
             .add_source(config::File::from_str(&text, config::FileFormat::Toml))
             .add_source(
@@ -321,6 +326,17 @@ impl Settings {
             }
         }
 
+        // The state folder is written to: it must be inside the repository, however it is
+        // spelt (`/abs`, `../x`) or linked. (A root that does not exist yet is not judged.)
+        if root.canonicalize().is_ok()
+            && let Err(why) = crate::paths::check_inside(root, Path::new(&raw.state_dir))
+        {
+            diags.push(Diagnostic::error(
+                &shown,
+                locator.find_key(&["state_dir"]),
+                format!("`state_dir`: {why}"),
+            ));
+        }
         if raw.approvals_required == 0 || raw.approvals_required > raw.approvers.len().max(1) {
             diags.push(Diagnostic::error(
                 &shown,
@@ -349,10 +365,24 @@ impl Settings {
                 Ok(c) => channels.push(c),
                 Err(problems) => {
                     for p in problems {
+                        let (key, message) = match plain_type_error(&p.message) {
+                            // serde names no key for a wrong type: find the one that holds
+                            // the value it found.
+                            Some((found, _)) if p.key.is_none() => {
+                                match locator.key_holding(&["channels", name.as_str()], &found) {
+                                    Some(k) => {
+                                        let m = plain_type_error_for(&k, &p.message);
+                                        (Some(k), m)
+                                    }
+                                    None => (None, p.message.clone()),
+                                }
+                            }
+                            _ => (p.key.clone(), p.message.clone()),
+                        };
                         diags.push(Diagnostic::error(
                             &shown,
-                            at(p.key.as_deref()),
-                            format!("channel `{name}`: {}", p.message),
+                            at(key.as_deref()),
+                            format!("channel `{name}`: {message}"),
                         ));
                     }
                 }
@@ -418,6 +448,115 @@ fn first_backticked(message: &str) -> Option<&str> {
     Some(&message[start..start + len])
 }
 
+/// The first value in the file whose type is wrong, with its place and a message in
+/// plain words ("`max_attempts` must be a whole number, found the text \"five\"").
+fn type_error(text: &str, locator: &Locator) -> Option<(Option<Pos>, String)> {
+    let e = toml::from_str::<RawConfig>(text).err()?;
+    plain_type_error(e.message())?;
+    let span = e.span()?;
+    let table = toml::de::DeTable::parse(text).ok()?;
+    let key = key_at(table.get_ref(), span.start)?;
+    Some((
+        Some(locator.pos_of_offset(span.start)),
+        plain_type_error_for(&key, e.message()),
+    ))
+}
+
+/// The innermost key whose value covers `offset`.
+fn key_at(table: &toml::de::DeTable<'_>, offset: usize) -> Option<String> {
+    // A `[table]`'s own span covers only its header, so every table is searched.
+    for (key, value) in table.iter() {
+        if let toml::de::DeValue::Table(t) = value.get_ref()
+            && let Some(inner) = key_at(t, offset)
+        {
+            return Some(inner);
+        }
+        let span = value.span();
+        if span.start <= offset && offset < span.end.max(span.start + 1) {
+            return Some(key.get_ref().to_string());
+        }
+    }
+    None
+}
+
+/// serde's "invalid type: FOUND, expected EXPECTED" in plain words: (found, expected).
+pub fn plain_type_error(message: &str) -> Option<(String, String)> {
+    let rest = message
+        .strip_prefix("invalid type: ")
+        .or_else(|| message.strip_prefix("invalid value: "))?;
+    let (found, expected) = rest.rsplit_once(", expected ")?;
+    Some((found.to_owned(), plain_expected(expected)))
+}
+
+/// "`KEY` must be EXPECTED, found FOUND", or `message` as it is when it is not a type error.
+pub fn plain_type_error_for(key: &str, message: &str) -> String {
+    match plain_type_error(message) {
+        Some((found, expected)) => {
+            format!("`{key}` must be {expected}, found {}", plain_found(&found))
+        }
+        None => message.to_owned(),
+    }
+}
+
+fn plain_expected(expected: &str) -> String {
+    let e = expected.trim();
+    let whole = [
+        "u8", "u16", "u32", "u64", "usize", "i8", "i16", "i32", "i64", "isize",
+    ];
+    if whole.contains(&e) || e.contains("integer") {
+        if e.starts_with('u') {
+            "a whole number (0 or more)".into()
+        } else {
+            "a whole number".into()
+        }
+    } else if e == "f32" || e == "f64" || e.contains("floating point") {
+        "a number".into()
+    } else if e.contains("a string") || e == "string" {
+        "text in quotes".into()
+    } else if e.contains("boolean") || e == "bool" {
+        "true or false".into()
+    } else if e.contains("sequence") {
+        "a list, like [\"a\", \"b\"]".into()
+    } else if e.contains("map") || e.starts_with("struct") {
+        "a table".into()
+    } else {
+        e.to_owned()
+    }
+}
+
+pub fn plain_found(found: &str) -> String {
+    let inner = |s: &str| s.trim_matches('`').to_owned();
+    if let Some(s) = found.strip_prefix("string ") {
+        format!("the text {s}")
+    } else if let Some(n) = found.strip_prefix("integer ") {
+        format!("the number {}", inner(n))
+    } else if let Some(n) = found.strip_prefix("floating point ") {
+        format!("the number {}", inner(n))
+    } else if let Some(b) = found.strip_prefix("boolean ") {
+        inner(b)
+    } else if found == "map" {
+        "a table".into()
+    } else if found == "sequence" {
+        "a list".into()
+    } else {
+        found.to_owned()
+    }
+}
+
+/// serde's description of a value, to find which key holds the value an error names.
+fn serde_found(value: &toml::de::DeValue<'_>) -> String {
+    use toml::de::DeValue as V;
+    match value {
+        V::String(s) => format!("string {:?}", s.as_ref()),
+        V::Integer(i) => format!("integer `{}`", i.as_str()),
+        V::Float(f) => format!("floating point `{}`", f.as_str()),
+        V::Boolean(b) => format!("boolean `{b}`"),
+        V::Table(_) => "map".into(),
+        V::Array(_) => "sequence".into(),
+        V::Datetime(d) => format!("string {:?}", d.to_string()),
+    }
+}
+
 /// Finds where a key is written in the TOML text, for error positions.
 struct Locator<'a> {
     text: &'a str,
@@ -433,6 +572,22 @@ impl<'a> Locator<'a> {
         let line = before.matches('\n').count() + 1;
         let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
         Pos::new(line, column)
+    }
+
+    /// The name of the key in table `path` whose value serde describes as `found`.
+    fn key_holding(&self, path: &[&str], found: &str) -> Option<String> {
+        let table = toml::de::DeTable::parse(self.text).ok()?;
+        let mut t = table.get_ref();
+        for part in path {
+            let (_, value) = t.iter().find(|(k, _)| k.get_ref().as_ref() == *part)?;
+            match value.get_ref() {
+                toml::de::DeValue::Table(inner) => t = inner,
+                _ => return None,
+            }
+        }
+        t.iter()
+            .find(|(_, v)| serde_found(v.get_ref()) == found)
+            .map(|(k, _)| k.get_ref().to_string())
     }
 
     /// The position of the key at `path` (e.g. `["channels", "x_en", "token_env"]`). A

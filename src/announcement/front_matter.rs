@@ -552,8 +552,13 @@ pub fn check_inside_root(root: &Path, rel: &str) -> Result<(), String> {
             "`{rel}` is a link to a file outside the repository; copy the image into it instead"
         ));
     }
-    if !real.is_file() {
-        return Err(format!("`{rel}` is not a file"));
+    if let Ok(meta) = std::fs::metadata(&real)
+        && !meta.is_file()
+    {
+        return Err(format!(
+            "`{rel}` is {}",
+            crate::limits::describe(meta.file_type())
+        ));
     }
     Ok(())
 }

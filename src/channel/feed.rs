@@ -203,25 +203,21 @@ impl FeedSender {
             ))
         })?;
         let entries_dir = self.dir.join(files::ENTRIES);
-        std::fs::create_dir_all(&entries_dir).map_err(io(self.shown.clone()))?;
         let about = &part.about;
         let mut entry = Entry::new(about, &part.text, &self.meta.site_url, &self.meta.lang)
             .map_err(SendError::permanent)?;
         let name = Entry::file_name(&about.id);
         // An entry's id never changes once written, even if `site_url` did since.
-        if let Ok(bytes) = std::fs::read(entries_dir.join(&name))
+        if let Ok(bytes) = files::read(&entries_dir.join(&name))
             && let Ok(old) = serde_json::from_slice::<Entry>(&bytes)
         {
             entry.tag = old.tag;
         }
-        files::write_atomic(&entries_dir, &name, &entry.to_bytes()).map_err(io(format!(
-            "{}/{}/{name}",
-            self.shown,
-            files::ENTRIES
-        )))?;
+        files::write_atomic(&self.root, &entries_dir, &name, &entry.to_bytes())
+            .map_err(io(format!("{}/{}/{name}", self.shown, files::ENTRIES)))?;
         let all = files::read_entries(&self.dir).map_err(SendError::permanent)?;
         for (file, bytes) in files::build(&self.meta, &all) {
-            files::write_atomic(&self.dir, file, &bytes)
+            files::write_atomic(&self.root, &self.dir, file, &bytes)
                 .map_err(io(format!("{}/{file}", self.shown)))?;
         }
         Ok(Receipt {
@@ -292,7 +288,7 @@ impl FeedSender {
         }
         let stale: Vec<&str> = files::build(&self.meta, &entries)
             .into_iter()
-            .filter(|(file, bytes)| std::fs::read(self.dir.join(file)).ok().as_ref() != Some(bytes))
+            .filter(|(file, bytes)| files::read(&self.dir.join(file)).ok().as_ref() != Some(bytes))
             .map(|(file, _)| file)
             .collect();
         if stale.is_empty() {

@@ -264,7 +264,17 @@ pub fn from_config(
                 None
             }
         },
-        _ => {
+        Some(other) => {
+            problems.push(ConfigProblem::at(
+                "kind",
+                format!(
+                    "`kind` must be text in quotes such as \"mastodon\", found {}",
+                    crate::settings::plain_found(&serde_found(&other))
+                ),
+            ));
+            None
+        }
+        None => {
             problems.push(ConfigProblem {
                 key: None,
                 message: "`kind` is missing (e.g. `kind = \"mastodon\"`)".into(),
@@ -318,6 +328,19 @@ pub fn from_config(
             problems.extend(more);
             Err(problems)
         }
+    }
+}
+
+/// serde's description of a JSON value ("integer `7`"), for messages.
+fn serde_found(value: &Value) -> String {
+    match value {
+        Value::String(s) => format!("string {s:?}"),
+        Value::Number(n) if n.is_f64() => format!("floating point `{n}`"),
+        Value::Number(n) => format!("integer `{n}`"),
+        Value::Bool(b) => format!("boolean `{b}`"),
+        Value::Array(_) => "sequence".into(),
+        Value::Object(_) => "map".into(),
+        Value::Null => "null".into(),
     }
 }
 

@@ -75,12 +75,12 @@ impl Channel for Record {
             .collect()
     }
     fn connect(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
-        let path = ctx.root.join(&self.settings.file);
-        if let Some(dir) = path.parent() {
-            crate::paths::check_inside(ctx.root, dir).map_err(|why| format!("`file`: {why}"))?;
-        }
+        let file = PathBuf::from(&self.settings.file);
+        crate::paths::check_inside(ctx.root, &file).map_err(|why| format!("`file`: {why}"))?;
         Ok(Box::new(RecordSender {
-            path,
+            path: ctx.root.join(&file),
+            root: ctx.root.to_path_buf(),
+            file,
             channel: self.base.name.clone(),
         }))
     }
@@ -90,17 +90,21 @@ impl Channel for Record {
 /// A key already in the file is not written again, like a platform's idempotency key.
 struct RecordSender {
     path: PathBuf,
+    /// The repository, and `file` relative to it: written only inside it.
+    root: PathBuf,
+    file: PathBuf,
     channel: String,
 }
 
 impl RecordSender {
     fn find(&self, key: &str) -> Result<Option<Receipt>, SendError> {
-        let text = match std::fs::read_to_string(&self.path) {
+        let text = match read_text(&self.path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => {
                 return Err(SendError::permanent(format!(
-                    "cannot read the record file: {e}"
+                    "cannot read the record file {}: {e}",
+                    self.file.display()
                 )));
             }
         };
@@ -128,17 +132,12 @@ impl Sender for RecordSender {
                 "text": part.text,
             });
             let write = || -> std::io::Result<usize> {
-                if let Some(dir) = self.path.parent() {
-                    std::fs::create_dir_all(dir)?;
-                }
-                let mut f = std::fs::OpenOptions::new()
-                    .create(true)
-                    .read(true)
-                    .append(true)
-                    .open(&self.path)?;
+                let mut f =
+                    crate::paths::open_inside(&self.root, &self.file, crate::paths::Mode::Append)
+                        .map_err(std::io::Error::other)?;
                 // A run killed mid-write leaves a torn line; the next line must not join it.
                 crate::ledger::cut_torn_tail(&mut f)?;
-                let before = std::fs::read_to_string(&self.path).map_or(0, |t| t.lines().count());
+                let before = read_text(&self.path).map_or(0, |t| t.lines().count());
                 f.write_all(format!("{line}\n").as_bytes())?;
                 f.sync_data()?;
                 Ok(before + 1)
@@ -164,4 +163,12 @@ impl Sender for RecordSender {
             })
         })
     }
+}
+
+/// The record file's text; only a regular file is read (nothing blocks on a pipe).
+fn read_text(path: &std::path::Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    crate::limits::open_file(path)?.read_to_string(&mut text)?;
+    Ok(text)
 }

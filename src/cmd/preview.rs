@@ -32,16 +32,30 @@ pub fn run(
         return Ok(exit);
     }
     let history = super::read_ledger(s)?;
-    let dir = out_dir.map_or_else(|| s.root.join("preview"), Path::to_path_buf);
-    if !outside_root && let Err(why) = crate::paths::check_inside(&s.root, &dir) {
-        return Err(super::UsageError(vec![format!(
-            "--out {why}; pass --outside-root as well to write the page there"
-        )])
-        .into());
-    }
-    std::fs::create_dir_all(&dir)?;
+    let dir = match out_dir {
+        // `--out` is relative to the current folder, like any path on the command line.
+        Some(d) if d.is_relative() => std::env::current_dir()?.join(d),
+        Some(d) => d.to_path_buf(),
+        None => s.root.join("preview"),
+    };
     let file = dir.join("index.html");
-    std::fs::write(&file, crate::preview::page(instance, &plan, &history))?;
+    // The page is written only inside the repository, links followed, unless the user
+    // asked for a place outside it; never into a pipe or a device either way.
+    let opened = if outside_root {
+        crate::paths::open_anywhere(&file, crate::paths::Mode::Replace)
+    } else {
+        crate::paths::open_inside(&s.root, &file, crate::paths::Mode::Replace)
+    };
+    let mut page = opened.map_err(|why| {
+        let hint = if outside_root || !why.contains("outside the repository") {
+            String::new()
+        } else {
+            "; pass --outside-root as well to write the page there".to_owned()
+        };
+        let flag = if out_dir.is_some() { "--out " } else { "" };
+        super::UsageError(vec![format!("{flag}{why}{hint}")])
+    })?;
+    page.write_all(crate::preview::page(instance, &plan, &history).as_bytes())?;
     if errors > 0 {
         writeln!(
             out,

@@ -494,7 +494,8 @@ pub fn run(
 ) -> anyhow::Result<Exit> {
     let s = &instance.settings;
     let state_dir = s.root.join(&s.state_dir);
-    let (writer, history) = ledger::Writer::open(&state_dir).map_err(|e| UsageError(vec![e]))?;
+    let (writer, history) =
+        ledger::Writer::open(&s.root, &state_dir).map_err(|e| UsageError(vec![e]))?;
     {
         // Scoped: the channel tasks must never wait on a held stderr lock.
         let mut err = anstream::stderr().lock();

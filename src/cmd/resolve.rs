@@ -19,7 +19,7 @@ pub struct Target {
 pub fn run(instance: &Instance, t: &Target, posted: Option<String>) -> anyhow::Result<Exit> {
     let s = &instance.settings;
     let (mut writer, history) =
-        Writer::open(&s.root.join(&s.state_dir)).map_err(|e| UsageError(vec![e]))?;
+        Writer::open(&s.root, &s.state_dir).map_err(|e| UsageError(vec![e]))?;
     let mut open: Vec<_> = history
         .states
         .iter()

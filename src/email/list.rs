@@ -118,6 +118,7 @@ pub async fn publish(list: &ListSend<'_>, ctx: &Context<'_>, shared: &Shared) ->
         subscribers: secrets.subscribers,
         suppression: Arc::new(suppression),
         log: super::sendlog::path(&state_dir, name, &list.id),
+        root: ctx.settings.root.clone(),
         concurrency: config.concurrency,
         rate: config.rate,
         retry: Retry {

@@ -349,9 +349,13 @@ pub fn dkim(key: &SecretString, selector: &str, domain: &str) -> Result<DkimConf
         SecretString::from(value.to_owned())
     } else {
         let path = std::path::Path::new(value);
-        match std::fs::read_to_string(path) {
+        // Only a regular file is read: a named pipe or a device is refused, never waited on.
+        match crate::limits::read_limited(path, crate::limits::CONFIG_BYTES, "DKIM key file")
+            .and_then(|b| String::from_utf8(b).map_err(|_| std::io::Error::other("it is not text")))
+        {
             Ok(text) => SecretString::from(text),
             Err(e) => {
+                // The variable's value is not shown, even where it is only a path.
                 return Err(format!(
                     "the DKIM key variable holds neither a PEM key nor the path of a readable file ({e})"
                 ));

@@ -86,8 +86,9 @@ pub fn tls_parameters(config: &Config, root: &Path) -> Result<Option<TlsParamete
     let mut params = TlsParameters::builder(config.smtp_host.clone());
     if let Some(ca) = &config.ca_file {
         let path = root.join(ca);
-        let pem = std::fs::read(&path)
-            .map_err(|e| format!("cannot read `ca_file` {}: {e}", path.display()))?;
+        let pem =
+            crate::limits::read_limited(&path, crate::limits::CONFIG_BYTES, "certificate file")
+                .map_err(|e| format!("cannot read `ca_file` {}: {e}", path.display()))?;
         let cert = Certificate::from_pem(&pem)
             .map_err(|e| format!("`ca_file` {} is not a PEM certificate: {e}", path.display()))?;
         params = params.add_root_certificate(cert);

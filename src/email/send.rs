@@ -56,6 +56,8 @@ pub struct Job {
     pub subscribers: PathBuf,
     pub suppression: Arc<Suppression>,
     pub log: PathBuf,
+    /// The repository: the send log must be inside it.
+    pub root: PathBuf,
     pub concurrency: usize,
     pub rate: Option<f64>,
     pub retry: Retry,
@@ -186,7 +188,7 @@ pub async fn run(job: Job) -> Result<Report, String> {
         }
         Err(e) => return Err(e.explain()),
     }
-    let log = sendlog::Writer::open(&job.log)?;
+    let log = sendlog::Writer::open(&job.root, &job.log)?;
     let (tx, rx) = tokio::sync::mpsc::channel::<Work>(256);
     let letters = job.letters.clone();
     let composer = job.composer.clone();

@@ -22,7 +22,7 @@
 
 use super::identity::SubscriberId;
 use std::collections::HashMap;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -68,7 +68,7 @@ pub fn path(state_dir: &Path, channel: &str, id: &str) -> PathBuf {
 /// Reads the log at `path` (a missing file is an empty log).
 pub fn read(path: &Path) -> Result<Replay, String> {
     let mut replay = Replay::default();
-    let file = match File::open(path) {
+    let file = match crate::limits::open_file(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(replay),
         Err(e) => return Err(format!("cannot read the send log {}: {e}", path.display())),
@@ -115,17 +115,11 @@ pub struct Writer {
 }
 
 impl Writer {
-    pub fn open(path: &Path) -> Result<Writer, String> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-        }
-        let mut file = OpenOptions::new()
-            .create(true)
-            .read(true)
-            .append(true)
-            .open(path)
-            .map_err(|e| format!("cannot open the send log {}: {e}", path.display()))?;
+    /// Opens the log at `path` for appending; it (and its folder) must be inside the
+    /// repository `root` once links are followed.
+    pub fn open(root: &Path, path: &Path) -> Result<Writer, String> {
+        let mut file = crate::paths::open_inside(root, path, crate::paths::Mode::Append)
+            .map_err(|e| format!("cannot open the send log: {e}"))?;
         crate::ledger::cut_torn_tail(&mut file)
             .map_err(|e| format!("cannot repair the send log {}: {e}", path.display()))?;
         let (tx, rx) = mpsc::channel::<Request>();
@@ -261,7 +255,7 @@ mod tests {
             SubscriberId(3),
             SubscriberId(4),
         );
-        let w = Writer::open(&path).unwrap();
+        let w = Writer::open(dir.path(), &path).unwrap();
         for (mark, id) in [
             (Mark::Started, a),
             (Mark::Delivered, a),
@@ -286,11 +280,36 @@ mod tests {
         assert_eq!(r.prior.get(&b), Some(&Prior::InDoubt));
         assert_eq!(r.prior.get(&c), Some(&Prior::Rejected(550)));
         assert_eq!(r.prior.get(&d), None);
-        let w = Writer::open(&path).unwrap();
+        let w = Writer::open(dir.path(), &path).unwrap();
         w.record(Mark::Started, d).unwrap();
         w.close().unwrap();
         let r = read(&path).unwrap();
         assert!(!r.torn);
         assert_eq!(r.prior.get(&d), Some(&Prior::InDoubt));
+    }
+
+    #[test]
+    fn a_log_whose_folder_links_out_of_the_repository_is_not_opened() {
+        let root = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let r = root.path();
+        std::fs::create_dir(r.join("state")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), r.join("state/email")).unwrap();
+        let err = Writer::open(r, &r.join("state/email/news/a.log"))
+            .err()
+            .unwrap();
+        assert!(err.contains("is outside the repository"), "{err}");
+        // A dangling link as the log itself.
+        std::fs::create_dir_all(r.join("state/mail/news")).unwrap();
+        std::os::unix::fs::symlink(
+            outside.path().join("a.log"),
+            r.join("state/mail/news/a.log"),
+        )
+        .unwrap();
+        let err = Writer::open(r, &r.join("state/mail/news/a.log"))
+            .err()
+            .unwrap();
+        assert!(err.contains("is outside the repository"), "{err}");
+        assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
     }
 }

@@ -131,15 +131,13 @@ impl<'k> Reader<'k, std::fs::File> {
 /// Opens a list, refusing one larger than [`crate::limits::LIST_BYTES`]: reading streams,
 /// but one absurd line (an unclosed quote) could still fill memory.
 fn open_limited(path: &Path, shown: &str, what: &str) -> Result<std::fs::File, String> {
-    let file = std::fs::File::open(path).map_err(|e| {
+    // Only a regular file: a named pipe or a device is refused at once, never waited on.
+    let file = crate::limits::open_file(path).map_err(|e| {
         format!("cannot open the {what} {shown}: {e}; check the path in its environment variable")
     })?;
     let meta = file
         .metadata()
         .map_err(|e| format!("cannot read the {what} {shown}: {e}"))?;
-    if !meta.is_file() {
-        return Err(format!("the {what} {shown} is not a regular file"));
-    }
     if meta.len() > crate::limits::LIST_BYTES {
         return Err(format!(
             "the {what} {shown} is larger than {} MB; Herald reads lists up to that size (about four million addresses)",
@@ -262,14 +260,9 @@ impl<'k, R: Read> Reader<'k, R> {
         if email.is_empty() {
             return problem("the `email` column is empty");
         }
-        let address: lettre::Address = match email.parse() {
+        let address = match sendable(email, name) {
             Ok(a) => a,
-            Err(e) => {
-                return problem(&format!(
-                    "the address is not valid ({})",
-                    address_problem(&e)
-                ));
-            }
+            Err(why) => return problem(&why),
         };
         let lang = lang.to_ascii_lowercase();
         if !lang.is_empty() && !crate::announcement::is_language_tag(&lang) {
@@ -292,6 +285,45 @@ impl<'k, R: Read> Reader<'k, R> {
             id,
             line,
         })
+    }
+}
+
+/// The address of `email` as it will be sent, if lettre can send it, or why not (never
+/// quoting the address). The rule: whatever this accepts, a message to it can be built
+/// and its envelope names exactly this address, in ASCII, so no server extension is
+/// needed. A non-ASCII domain is sent in its ASCII (`xn--`) form; a non-ASCII local part
+/// would need SMTPUTF8, which many servers lack, so it is refused here instead of failing
+/// at every send. Quoted local parts, comments and the like that lettre parses but
+/// cannot put in a header and read back are refused too.
+pub fn sendable(email: &str, name: &str) -> Result<lettre::Address, String> {
+    let address: lettre::Address = email
+        .parse()
+        .map_err(|e| format!("the address is not valid ({})", address_problem(&e)))?;
+    if !address.user().is_ascii() {
+        return Err("the part before the @ has letters outside ASCII; mail servers without SMTPUTF8 cannot take such an address, so Herald does not send to it".into());
+    }
+    let address = if address.domain().is_ascii() {
+        address
+    } else {
+        let domain = idna::domain_to_ascii(address.domain())
+            .map_err(|_| "the domain after the @ is not valid".to_owned())?;
+        lettre::Address::new(address.user(), domain)
+            .map_err(|e| format!("the address is not valid ({})", address_problem(&e)))?
+    };
+    // Build a message to it as the composer does: the envelope comes from the `To`
+    // header read back, so an address that does not survive that cannot be sent.
+    let to = lettre::message::Mailbox::new(
+        (!name.is_empty()).then(|| clean_name(name)),
+        address.clone(),
+    );
+    let from: lettre::Address = "herald@example.org".parse().expect("a valid address");
+    let built = lettre::Message::builder()
+        .from(lettre::message::Mailbox::new(None, from))
+        .to(to)
+        .body(String::new());
+    match built {
+        Ok(m) if m.envelope().to() == std::slice::from_ref(&address) => Ok(address),
+        _ => Err("the address is valid but cannot be written into a message as it is (quoted or unusual forms such as spaces, comments or very long parts); write it in plain form".into()),
     }
 }
 
@@ -320,7 +352,7 @@ fn address_problem(e: &lettre::address::AddressError) -> &'static str {
 
 /// Counts the lines of a file quickly, for progress estimates.
 pub fn count_lines(path: &Path) -> u64 {
-    let Ok(file) = std::fs::File::open(path) else {
+    let Ok(file) = crate::limits::open_file(path) else {
         return 0;
     };
     let mut reader = BufReader::with_capacity(1 << 16, file);
@@ -414,5 +446,138 @@ mod tests {
     fn names_lose_control_characters() {
         let got = lines("email,name\na@example.org,\"Line\r\nBreak\tTab\"\n", &[]);
         assert_eq!(got[0].1, "ok Line Break Tab [] a@example.org");
+    }
+
+    /// Odd but valid addresses, and their neighbours: quoted local parts, IP-literal
+    /// domains, very long and non-ASCII parts, comments, dots and escapes.
+    fn odd_address(rng: &mut fastrand::Rng) -> String {
+        const LOCAL: &[&str] = &[
+            "john",
+            "j.doe",
+            "\"john doe\"",
+            "\"john\\\"doe\"",
+            "\"a@b\"",
+            "john(comment)",
+            "(c)john",
+            "mäe",
+            "jüri.tamm",
+            "x+tag",
+            "o'brien",
+            "a..b",
+            ".a",
+            "a.",
+            "_",
+            "!#$%&'*+-/=?^`{|}~",
+            "\"\"",
+            "\" \"",
+            "a b",
+            "\"a\\\\b\"",
+            "é",
+        ];
+        const DOMAIN: &[&str] = &[
+            "example.org",
+            "[192.0.2.1]",
+            "[IPv6:2001:db8::1]",
+            "192.0.2.1",
+            "[300.1.1.1]",
+            "tänav.ee",
+            "xn--tnav-loa.ee",
+            "localhost",
+            "ex_ample.org",
+            "example.org.",
+            "-example.org",
+            "e.x",
+            "(c)example.org",
+            "example.org(c)",
+        ];
+        let mut local = LOCAL[rng.usize(..LOCAL.len())].to_owned();
+        match rng.u8(..6) {
+            0 => local = "a".repeat(rng.usize(60..70)),
+            1 => local.push_str(LOCAL[rng.usize(..LOCAL.len())]),
+            _ => {}
+        }
+        let mut domain = DOMAIN[rng.usize(..DOMAIN.len())].to_owned();
+        if rng.u8(..8) == 0 {
+            domain = format!("{}.example.org", "d".repeat(rng.usize(60..66)));
+        }
+        format!("{local}@{domain}")
+    }
+
+    #[test]
+    fn every_address_the_reader_accepts_can_be_sent() {
+        let keys = Keyring::new(SecretString::from("k"), "l.example.org");
+        let suppression = Suppression::default();
+        let mut rng = fastrand::Rng::with_seed(14);
+        let names = ["", "Mari", "Smith, John", "\"Quoted\"", "Jüri (IT)", "a<b>"];
+        let (mut accepted, mut refused) = (0, 0);
+        for round in 0..3000 {
+            let address = odd_address(&mut rng);
+            let name = names[round % names.len()];
+            let mut csv = csv::Writer::from_writer(Vec::new());
+            csv.write_record(["email", "name"]).unwrap();
+            csv.write_record([address.as_str(), name]).unwrap();
+            let text = csv.into_inner().unwrap();
+            let mut reader = Reader::new(text.as_slice(), "subs.csv", &keys, &suppression).unwrap();
+            match reader.next_line().unwrap().unwrap() {
+                (_, Line::Subscriber(sub)) => {
+                    accepted += 1;
+                    // What the composer builds: the envelope names this address, in ASCII.
+                    let to = lettre::message::Mailbox::new(
+                        (!sub.name.is_empty()).then(|| sub.name.clone()),
+                        sub.address.clone(),
+                    );
+                    let message = lettre::Message::builder()
+                        .from("Tartu <uudised@tartu.example>".parse().unwrap())
+                        .to(to)
+                        .subject("s")
+                        .body("b".to_owned())
+                        .unwrap_or_else(|e| panic!("{address:?}: {e}"));
+                    assert_eq!(
+                        message.envelope().to(),
+                        std::slice::from_ref(&sub.address),
+                        "{address:?}"
+                    );
+                    assert!(sub.address.to_string().is_ascii(), "{address:?}");
+                }
+                (n, Line::Problem(p)) => {
+                    refused += 1;
+                    assert!(p.starts_with(&format!("subs.csv, line {n}: ")), "{p}");
+                    assert!(!p.contains(&address), "{p} quotes the address");
+                }
+                (_, _) => {}
+            }
+        }
+        // Both sides of the rule were exercised.
+        assert!(
+            accepted > 300 && refused > 300,
+            "{accepted} accepted, {refused} refused"
+        );
+    }
+
+    #[test]
+    fn odd_addresses_are_judged_by_line_when_read() {
+        let got = lines(
+            "email\n\"john doe\"@example.org\njohn(comment)@example.org\nmäe@example.org\nuser@[192.0.2.1]\njüri@tänav.ee\njuri@tänav.ee\n\"\"\"john\"\"@example.org\"\n",
+            &[],
+        );
+        let why = |n: u64| got.iter().find(|(l, _)| *l == n).unwrap().1.clone();
+        for n in 2..=6 {
+            assert!(
+                why(n).starts_with(&format!("subs.csv, line {n}: ")),
+                "{got:?}"
+            );
+            assert!(why(n).ends_with("; skipped"), "{got:?}");
+        }
+        assert!(why(4).contains("letters outside ASCII"), "{got:?}");
+        assert!(
+            why(5).contains("cannot be written into a message"),
+            "{got:?}"
+        );
+        assert!(why(6).contains("letters outside ASCII"), "{got:?}");
+        assert!(
+            why(8).contains("cannot be written into a message"),
+            "{got:?}"
+        );
+        assert_eq!(why(7), "ok  [] juri@xn--tnav-loa.ee");
     }
 }

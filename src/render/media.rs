@@ -75,7 +75,7 @@ pub struct ImageInfo {
 /// Reads the size and the first bytes of `path`.
 pub fn inspect(path: &std::path::Path) -> std::io::Result<ImageInfo> {
     use std::io::Read;
-    let mut file = std::fs::File::open(path)?;
+    let mut file = crate::limits::open_file(path)?;
     let bytes = file.metadata()?.len();
     let mut head = [0u8; 16];
     let n = file.read(&mut head)?;

@@ -107,7 +107,9 @@ impl Templates {
             let mut origin = PathBuf::from(format!("(built-in) {}", shown.display()));
             let override_path = root.join(&shown);
             let mut chosen = source.to_owned();
-            if override_path.is_file() {
+            // Anything at that path is read as the template: a named pipe or a device is
+            // an error (the reader refuses it at once), never silently the built-in one.
+            if std::fs::symlink_metadata(&override_path).is_ok() {
                 let read = crate::limits::read_limited(
                     &override_path,
                     crate::limits::TEMPLATE_BYTES,

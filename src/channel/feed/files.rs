@@ -252,14 +252,22 @@ fn json_feed(meta: &Meta, entries: &[Entry]) -> Vec<u8> {
 /// Replaces `dir/name` with `bytes` so that a reader (or a crash) sees the old file or
 /// the new one, never a part: a temporary file in the same folder, flushed to disk, then
 /// renamed over. Leaves an identical file alone. Returns whether it wrote.
-pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<bool> {
-    let path = dir.join(name);
-    if std::fs::read(&path).is_ok_and(|old| old == bytes) {
+///
+/// The folder, the file and the temporary file must all be inside the repository `root`
+/// once links are followed ([`crate::paths`]); a refusal is a `PermissionDenied` error
+/// (it will not go away by trying again).
+pub fn write_atomic(root: &Path, dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<bool> {
+    let refused = |why: String| std::io::Error::new(std::io::ErrorKind::PermissionDenied, why);
+    let real_dir = crate::paths::create_dir_inside(root, dir).map_err(refused)?;
+    // A file that is a link (inside the repository) is replaced where it leads.
+    let path = crate::paths::inside(root, &dir.join(name)).map_err(refused)?;
+    if read(&path).is_ok_and(|old| old == bytes) {
         return Ok(false);
     }
-    let tmp = dir.join(format!(".{name}.{:016x}.tmp", fastrand::u64(..)));
+    let tmp = real_dir.join(format!(".{name}.{:016x}.tmp", fastrand::u64(..)));
     let written = (|| {
-        let mut file = std::fs::File::create(&tmp)?;
+        let mut file =
+            crate::paths::open_inside(root, &tmp, crate::paths::Mode::Replace).map_err(refused)?;
         file.write_all(bytes)?;
         file.sync_all()?;
         std::fs::rename(&tmp, &path)
@@ -270,8 +278,16 @@ pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<boo
     written?;
     // The rename itself is durable only once the folder is.
     #[cfg(unix)]
-    std::fs::File::open(dir)?.sync_all()?;
+    std::fs::File::open(path.parent().unwrap_or(&real_dir))?.sync_all()?;
     Ok(true)
+}
+
+/// A feed file's bytes; only a regular file is read (nothing blocks on a pipe).
+pub fn read(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    crate::limits::open_file(path)?.read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 /// Every snapshot in `dir/.entries`, in file-name order. A snapshot that cannot be read
@@ -297,8 +313,7 @@ pub fn read_entries(dir: &Path) -> Result<Vec<Entry>, String> {
     paths
         .iter()
         .map(|p| {
-            let text =
-                std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+            let text = read(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
             serde_json::from_slice(&text).map_err(|e| {
                 format!(
                     "{} is not a feed entry ({e}); restore it from Git or delete it and run `herald resolve` for that announcement",
