@@ -3,7 +3,7 @@
 //! changed and why; formatting (re-indenting, CRLF) does not.
 
 use crate::approval::{commit_all, git, state};
-use crate::harness::{BASE_CONFIG, Repo};
+use crate::harness::Repo;
 
 const NEWS: &str = "---\ntitle: Uudis\npublish_at: 2026-06-30 10:00\nchannels: all\n---\nTekst, mis läheb välja.\n";
 
@@ -200,7 +200,8 @@ fn a_pinned_digest_edited_by_hand_is_a_change_not_an_approval() {
 
 #[test]
 fn re_indenting_and_crlf_line_endings_keep_the_approval() {
-    let formatting: [(&str, fn(&Repo)); 4] = [
+    type Change = fn(&Repo);
+    let formatting: [(&str, Change); 4] = [
         ("CRLF in the announcement", |r| {
             let t = r.read("announcements/news.et.md").replace('\n', "\r\n");
             r.write("announcements/news.et.md", &t);
