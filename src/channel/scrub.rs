@@ -163,10 +163,13 @@ impl Scrubbed {
     }
 
     fn text(&self, text: &str) -> String {
+        const MIN_ISSUED: usize = 8;
         let mut out = self.scrubber.scrub(text).into_owned();
         for issued in self.inner.issued_secrets() {
             let value = issued.expose_secret();
-            if !value.is_empty() && out.contains(value) {
+            // Real session tokens are long (a JWT); a value of a few characters would
+            // replace ordinary letters everywhere and say nothing a reader could use.
+            if value.chars().count() >= MIN_ISSUED && out.contains(value) {
                 out = out.replace(value, "[session token]");
             }
         }
