@@ -171,12 +171,7 @@ pub trait Channel: Send + Sync {
     /// implement [`connect`](Channel::connect); this is what callers use, and it is not
     /// meant to be overridden.
     fn sender(&self, ctx: &SendContext<'_>) -> Result<Box<dyn send::Sender>, String> {
-        let mut scrubber = scrub::Scrubber::new();
-        for s in self.secrets() {
-            if let Some(value) = ctx.env.get(s.env) {
-                scrubber.add(value, &format!("${}", s.env));
-            }
-        }
+        let scrubber = scrub::Scrubber::for_channel(&self.secrets(), self.email(), ctx.env);
         match self.connect(ctx) {
             Ok(inner) => Ok(Box::new(scrub::Scrubbed::new(inner, scrubber))),
             Err(why) => Err(scrubber.scrub(&why).into_owned()),

@@ -37,6 +37,35 @@ impl Scrubber {
         Scrubber::default()
     }
 
+    /// The scrubber for everything a channel's servers say: each of its `secrets`, by the
+    /// name of its variable. For an email list also the forms SMTP AUTH sends the login
+    /// in (base64 of the password, and of `\0user\0password` for PLAIN), which a server
+    /// may quote back in an error.
+    pub fn for_channel(
+        secrets: &[super::SecretRef<'_>],
+        email: Option<&crate::email::Config>,
+        env: &std::collections::BTreeMap<String, String>,
+    ) -> Scrubber {
+        use base64::Engine as _;
+        let b64 = |v: &str| base64::engine::general_purpose::STANDARD.encode(v);
+        let mut scrubber = Scrubber::new();
+        for s in secrets {
+            let Some(value) = env.get(s.env).filter(|v| !v.is_empty()) else {
+                continue;
+            };
+            let label = format!("${}", s.env);
+            scrubber.add(value, &label);
+            if let Some(config) = email
+                && config.password_env.as_deref() == Some(s.env)
+            {
+                scrubber.add(&b64(value), &label);
+                let user = config.smtp_user.as_deref().unwrap_or_default();
+                scrubber.add(&b64(&format!("\0{user}\0{value}")), &label);
+            }
+        }
+        scrubber
+    }
+
     /// Adds `value` (and, for a URL, its secret parts), replaced by `label`.
     pub fn add(&mut self, value: &str, label: &str) {
         for form in forms(value) {

@@ -14,6 +14,7 @@ use super::subscribers::{self, Line, Subscriber, Suppression};
 use super::{Config, Keyring, Progress, Secrets};
 use crate::announcement::Variant;
 use crate::channel::Channel;
+use crate::channel::scrub::Scrubber;
 use crate::channel::send::secret;
 use crate::engine::{Outcome, Row, Shared};
 use crate::ledger::{ErrorClass, Event, Key, Record};
@@ -160,6 +161,9 @@ pub async fn publish(list: &ListSend<'_>, ctx: &Context<'_>, shared: &Shared) ->
             }
         }
     };
+    // Server replies are quoted in the detail: no secret of the list goes further.
+    let scrubber = Scrubber::for_channel(&list.channel.secrets(), Some(config), ctx.env);
+    let detail = scrubber.scrub(&detail).into_owned();
     let summary = detail.lines().next().unwrap_or_default().to_owned();
     for (v, hash) in &list.variants {
         let mut record = Record::new(
@@ -361,7 +365,10 @@ pub async fn test_to(list: &ListSend<'_>, ctx: &Context<'_>, address: &str) -> V
             ),
         });
     }
-    out
+    let scrubber = Scrubber::for_channel(&list.channel.secrets(), Some(config), ctx.env);
+    out.iter()
+        .map(|line| scrubber.scrub(line).into_owned())
+        .collect()
 }
 
 /// Takes the email channels' jobs out of `runs` and groups them into list sends, one per

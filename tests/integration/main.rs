@@ -38,6 +38,7 @@ mod preview;
 mod publish;
 mod schedule;
 mod secrets;
+mod smtp_echo;
 mod smtp_peer;
 mod snapshots;
 mod templates;
