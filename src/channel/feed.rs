@@ -258,8 +258,9 @@ impl FeedSender {
             }
         }
         let probe = probe_dir.join(format!(".herald-doctor-{:016x}", fastrand::u64(..)));
-        match std::fs::write(&probe, b"") {
-            Ok(()) => {
+        // Written the way the feed files are: only inside the repository.
+        match crate::paths::open_inside(&self.root, &probe, crate::paths::Mode::Replace) {
+            Ok(_) => {
                 let _ = std::fs::remove_file(&probe);
                 out.push(Finding::ok(format!("{} can be written", self.shown)));
             }

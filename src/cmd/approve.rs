@@ -117,6 +117,10 @@ pub fn run(instance: &Instance, req: &Request<'_>, global: &Global) -> anyhow::R
         };
         approvals.push(mine);
         let full = s.root.join(&p.variant.path);
+        // The file is replaced where it really is: never through a link out of the
+        // repository.
+        crate::paths::check_inside(&s.root, &p.variant.path)
+            .map_err(|why| anyhow::anyhow!("not approved: {why}"))?;
         let text = std::fs::read_to_string(&full)?;
         let stamped = stamp(&text, &approvals, &s.tz)
             .ok_or_else(|| anyhow::anyhow!("{}: cannot find the front matter", full.display()))?;

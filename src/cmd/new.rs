@@ -63,6 +63,7 @@ pub fn run(
              A blank line starts a new paragraph.\n",
             tomorrow.strftime("%Y-%m-%d")
         );
+        crate::paths::check_inside(&settings.root, &rel).map_err(|why| UsageError(vec![why]))?;
         let mut file = match std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)

@@ -511,3 +511,74 @@ fn the_preview_page_is_written_only_inside_unless_asked() {
         run.stderr
     );
 }
+
+/// The commands that write announcements (`new`, `approve`) and doctor's write probe
+/// stay inside the repository as the publish run's writers do.
+#[test]
+fn new_approve_and_doctor_write_nothing_through_a_link_out() {
+    // `herald new` into an announcements folder that is a link out.
+    let outside = tempfile::tempdir().unwrap();
+    let repo = Repo::new();
+    std::fs::remove_dir_all(repo.path().join("announcements")).unwrap();
+    link(outside.path(), &repo.path().join("announcements"));
+    let run = run_bounded(repo.path(), &["new", "spring", "--lang", "et"], &[]);
+    assert_ne!(run.code, 0, "{}", run.stdout);
+    assert!(
+        run.stderr.contains("outside the repository"),
+        "{}",
+        run.stderr
+    );
+    assert!(empty(outside.path()), "`new` wrote outside");
+
+    // `herald approve` of an announcement that is a link to a file outside.
+    let outside = tempfile::tempdir().unwrap();
+    let repo = Repo::new();
+    let target = outside.path().join("spring.et.md");
+    std::fs::write(&target, SPRING).unwrap();
+    link(&target, &repo.path().join("announcements/spring.et.md"));
+    for args in [
+        &[
+            "approve",
+            "announcements/spring.et.md",
+            "--by",
+            "editor@example.org",
+        ][..],
+        &[
+            "approve",
+            "--all-pending",
+            "--yes",
+            "--by",
+            "editor@example.org",
+        ],
+    ] {
+        let run = run_bounded(repo.path(), args, &[]);
+        assert_ne!(run.code, 0, "{args:?}: {}", run.stdout);
+        let said = format!("{}{}", run.stdout, run.stderr);
+        assert!(
+            said.contains("outside the repository")
+                || said.contains("not an announcement file of this repository"),
+            "{args:?}: {said}"
+        );
+        let text = std::fs::read_to_string(&target).unwrap();
+        assert_eq!(text, SPRING, "{args:?}: approve wrote outside");
+        let names: Vec<_> = std::fs::read_dir(outside.path()).unwrap().collect();
+        assert_eq!(
+            names.len(),
+            1,
+            "{args:?}: nothing is left beside the file outside"
+        );
+    }
+
+    // `herald doctor`'s probe of a feed folder that is a link out.
+    let outside = tempfile::tempdir().unwrap();
+    let repo = Repo::examples("");
+    std::fs::create_dir_all(repo.path().join("public")).unwrap();
+    link(outside.path(), &repo.path().join("public/feed"));
+    let run = run_bounded(repo.path(), &["doctor", "--channel", "website_en"], &[]);
+    assert!(
+        run.stdout.contains("outside the repository"),
+        "{}",
+        run.stdout
+    );
+    assert!(empty(outside.path()), "doctor wrote outside");
+}
