@@ -136,15 +136,30 @@ pub fn dry_run(
     let tz = &instance.settings.tz;
     let mut due = Vec::new();
     let mut held = Vec::new();
+    // What the real run would fail for, the dry run fails for too.
+    let mut broken = false;
     for p in &plan {
         match hold_reason(instance, p, allow_late) {
-            Some(reason) => held.push((p, reason)),
+            Some(reason) => {
+                let t = timing(
+                    &p.variant.front,
+                    instance.now,
+                    instance.settings.publishing.max_delay,
+                );
+                let is_due = t == Timing::Due || (t == Timing::Missed && allow_late);
+                let row = (is_due && broken_after_approval(p))
+                    .then(|| broken_row(instance, p, &history))
+                    .flatten();
+                broken |= row.is_some();
+                held.push((p, row.map_or(reason, |r| r.detail)));
+            }
             None => due.push(p),
         }
     }
-    let problems = due
-        .iter()
-        .any(|p| p.diagnostics.iter().any(Diagnostic::is_error));
+    let problems = broken
+        || due
+            .iter()
+            .any(|p| p.diagnostics.iter().any(Diagnostic::is_error));
     let mut out = anstream::stdout().lock();
     if global.format == Format::Json {
         let doc = DryRun {
@@ -330,6 +345,43 @@ fn broken_after_approval(p: &Planned<'_>) -> bool {
     p.state == crate::approval::State::Invalid && !p.variant.front.approvals.is_empty()
 }
 
+/// The failed row for an approved, due variant that broke (see
+/// [`broken_after_approval`]), unless every channel already has it.
+fn broken_row(instance: &Instance, p: &Planned<'_>, history: &History) -> Option<Row> {
+    let v = p.variant;
+    let channels: Vec<String> = instance
+        .targets(v, None)
+        .iter()
+        .map(|c| c.name().to_owned())
+        .collect();
+    let all_posted = !channels.is_empty()
+        && channels.iter().all(|c| {
+            let key = Key {
+                id: v.id.clone(),
+                lang: v.lang.clone(),
+                channel: c.clone(),
+                part: 1,
+            };
+            matches!(history.state(&key), Some(KeyState::Posted { .. }))
+        });
+    (!all_posted).then(|| Row {
+        id: v.id.clone(),
+        lang: v.lang.clone(),
+        channel: if channels.is_empty() {
+            "-".into()
+        } else {
+            channels.join(", ")
+        },
+        result: Outcome::Failed,
+        detail: format!(
+            "not sent: {} was approved and is due, but now has an error ({}); fix it and have it approved again",
+            crate::diagnostic::display_path(&v.path),
+            first_problem(p)
+        ),
+        urls: vec![],
+    })
+}
+
 /// The first problem of a broken variant, for its row: "line 3, column 8: …".
 fn first_problem(p: &Planned<'_>) -> String {
     if let Some(d) = p.diagnostics.iter().find(|d| d.is_error()) {
@@ -366,38 +418,8 @@ fn select(
             continue;
         }
         if due && broken_after_approval(p) {
-            let channels: Vec<String> = instance
-                .targets(v, None)
-                .iter()
-                .map(|c| c.name().to_owned())
-                .collect();
-            let all_posted = !channels.is_empty()
-                && channels.iter().all(|c| {
-                    let key = Key {
-                        id: v.id.clone(),
-                        lang: v.lang.clone(),
-                        channel: c.clone(),
-                        part: 1,
-                    };
-                    matches!(history.state(&key), Some(KeyState::Posted { .. }))
-                });
-            if !all_posted {
-                rows.push(Row {
-                    id: v.id.clone(),
-                    lang: v.lang.clone(),
-                    channel: if channels.is_empty() {
-                        "-".into()
-                    } else {
-                        channels.join(", ")
-                    },
-                    result: Outcome::Failed,
-                    detail: format!(
-                        "not sent: {} was approved and is due, but now has an error ({}); fix it and have it approved again",
-                        crate::diagnostic::display_path(&v.path),
-                        first_problem(p)
-                    ),
-                    urls: vec![],
-                });
+            if let Some(row) = broken_row(instance, p, history) {
+                rows.push(row);
             }
             continue;
         }

@@ -469,6 +469,10 @@ fn an_approved_due_announcement_that_broke_fails_the_run() {
             "{what}: {}",
             text.stdout
         );
+        // The dry run says the same and fails the same.
+        let dry = repo.run(&["publish", "--dry-run", "--at", "2026-03-29 10:05"]);
+        assert_eq!(dry.code, 1, "{what}: {}", dry.stdout);
+        assert!(dry.stdout.contains(detail), "{what}: {}", dry.stdout);
     }
 }
 
