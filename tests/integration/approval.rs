@@ -253,24 +253,7 @@ fn all_pending_shows_what_it_approves_and_asks_first() {
 // --- Git ---------------------------------------------------------------------------
 
 pub(crate) fn git(repo: &Repo, author: &str, args: &[&str]) {
-    let out = Command::new("git")
-        .current_dir(repo.path())
-        .args([
-            "-c",
-            &format!("user.email={author}"),
-            "-c",
-            "user.name=Test",
-        ])
-        .args(args)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("HOME", repo.path())
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::harness::git_in(repo.path(), author, args);
 }
 
 pub(crate) fn commit_all(repo: &Repo, author: &str, message: &str) {

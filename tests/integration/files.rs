@@ -7,7 +7,7 @@ use crate::harness::{Repo, Run, TINY_PNG};
 use std::io::Read;
 use std::os::unix::net::UnixListener;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 /// Longer than any of these runs takes; reached only by a herald that blocks.
@@ -15,24 +15,10 @@ const DEADLINE: Duration = Duration::from_secs(60);
 
 /// Runs `herald --root ROOT ARGS` like the harness does, killing it at [`DEADLINE`].
 pub fn run_bounded(root: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_herald"));
-    cmd.arg("--root")
-        .arg(root)
-        .args(args)
-        .current_dir(root)
-        .env_clear()
-        .stdin(Stdio::null())
+    let mut cmd = crate::harness::herald_command(root, args, env);
+    cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    for key in ["PATH", "HOME"] {
-        if let Ok(v) = std::env::var(key) {
-            cmd.env(key, v);
-        }
-    }
-    cmd.env("NO_COLOR", "1");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
     let mut child = cmd.spawn().expect("run herald");
     let drain = |mut pipe: Box<dyn Read + Send>| {
         std::thread::spawn(move || {

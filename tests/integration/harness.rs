@@ -199,8 +199,8 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
     }
 }
 
-/// Runs the binary on any root (the repository itself, for the examples).
-pub fn run_in(root: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+/// `herald --root ROOT ARGS` with a clean environment plus `env` (and `PATH`, `HOME`).
+pub fn herald_command(root: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_herald"));
     cmd.arg("--root")
         .arg(root)
@@ -216,12 +216,43 @@ pub fn run_in(root: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let out = cmd.output().expect("run herald");
+    cmd
+}
+
+/// Runs the binary on any root (the repository itself, for the examples).
+pub fn run_in(root: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let out = herald_command(root, args, env)
+        .output()
+        .expect("run herald");
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
+}
+
+/// Runs `git ARGS` in `dir` as `author`, with no global or system configuration (as on a
+/// fresh runner); fails the test if Git does. Returns what Git printed.
+pub fn git_in(dir: &Path, author: &str, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args([
+            "-c",
+            &format!("user.email={author}"),
+            "-c",
+            "user.name=Test",
+        ])
+        .args(args)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 pub fn copy_dir(from: &Path, to: &Path) {
