@@ -129,14 +129,14 @@ fn an_announcement_that_is_not_a_file_is_refused_at_once() {
     }
 }
 
+/// An announcement with one image, `announcements/images/a.png`.
+const WITH_IMAGE: &str = "---\ntitle: Kevad\npublish_at: 2026-03-29 10:00\nchannels: [record_et]\nimages:\n  - path: announcements/images/a.png\n    alt: Punane ruut\n---\nTekst.\n";
+
 #[test]
 fn an_image_that_is_not_a_file_is_refused_at_once() {
     for odd in ODD {
         let repo = Repo::new();
-        repo.write(
-            "announcements/spring.et.md",
-            "---\ntitle: Kevad\npublish_at: 2026-03-29 10:00\nchannels: [record_et]\nimages:\n  - path: announcements/images/a.png\n    alt: Punane ruut\n---\nTekst.\n",
-        );
+        repo.write("announcements/spring.et.md", WITH_IMAGE);
         let _keep = odd.make(&repo.path().join("announcements/images/a.png"));
         let run = run_bounded(repo.path(), &["check"], &[]);
         run.assert_code(1);
@@ -155,10 +155,7 @@ fn an_image_that_is_not_a_file_is_refused_at_once() {
     }
     // A real image still passes.
     let repo = Repo::new();
-    repo.write(
-        "announcements/spring.et.md",
-        "---\ntitle: Kevad\npublish_at: 2026-03-29 10:00\nchannels: [record_et]\nimages:\n  - path: announcements/images/a.png\n    alt: Punane ruut\n---\nTekst.\n",
-    );
+    repo.write("announcements/spring.et.md", WITH_IMAGE);
     std::fs::create_dir_all(repo.path().join("announcements/images")).unwrap();
     std::fs::write(repo.path().join("announcements/images/a.png"), TINY_PNG).unwrap();
     run_bounded(repo.path(), &["check"], &[]).assert_code(0);

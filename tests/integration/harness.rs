@@ -176,6 +176,17 @@ impl Repo {
         self.run_env(args, &[])
     }
 
+    /// Every file below the root as text, each after a `# PATH` line: what a "no secret
+    /// is written anywhere" check searches.
+    pub fn written_text(&self) -> String {
+        self.snapshot()
+            .iter()
+            .map(|(path, bytes)| {
+                format!("\n# {}\n{}", path.display(), String::from_utf8_lossy(bytes))
+            })
+            .collect()
+    }
+
     /// Every file below the root with its bytes, for "nothing was written" checks.
     pub fn snapshot(&self) -> Vec<(PathBuf, Vec<u8>)> {
         let mut out = Vec::new();

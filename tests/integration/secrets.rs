@@ -153,14 +153,7 @@ fn no_secret_or_subscriber_address_appears_in_any_output_or_file() {
     assert_eq!(mastodon.statuses().len(), 1, "{printed}");
     assert_eq!(slack.received().len(), 1, "{printed}");
 
-    let mut written = String::new();
-    for (path, bytes) in repo.snapshot() {
-        written.push_str(&format!(
-            "\n# {}\n{}",
-            path.display(),
-            String::from_utf8_lossy(&bytes)
-        ));
-    }
+    let mut written = repo.written_text();
     written.push_str(&std::fs::read_to_string(preview.path().join("index.html")).unwrap());
     for needle in &needles {
         assert!(
@@ -422,14 +415,7 @@ webhook_url_env = "ECHO_SLACK"
             );
         }
         assert!(printed.contains("Cannot POST"), "{printed}");
-        let mut written = String::new();
-        for (path, bytes) in repo.snapshot() {
-            written.push_str(&format!(
-                "\n# {}\n{}",
-                path.display(),
-                String::from_utf8_lossy(&bytes)
-            ));
-        }
+        let written = repo.written_text();
         for needle in &needles {
             assert!(
                 !printed.contains(needle.as_str()),

@@ -137,11 +137,7 @@ fn an_smtp_server_quoting_the_login_never_puts_it_in_any_output_or_file() {
             shown.contains("$ECHO_SMTP_PASSWORD"),
             "the refusal is shown, scrubbed: {shown}"
         );
-        let files: String = repo
-            .snapshot()
-            .iter()
-            .map(|(_, bytes)| String::from_utf8_lossy(bytes).into_owned())
-            .collect();
+        let files = repo.written_text();
         for form in &forms {
             assert!(
                 !shown.contains(form.as_str()),
