@@ -173,6 +173,9 @@ impl Policy {
 /// Whether the Git history Herald reads is complete, found out once per run.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct History {
+    /// Whether the root is in a Git work tree (looked at only when the policy needs
+    /// history).
+    pub repo: bool,
     /// Why the history cannot be trusted to be whole (a shallow clone that could not be
     /// deepened); every check that needs history fails with this reason.
     pub gap: Option<String>,
@@ -186,8 +189,12 @@ impl History {
         if !policy.needs_history() || !git::is_repo(root) {
             return History::default();
         }
+        let whole = History {
+            repo: true,
+            gap: None,
+        };
         if !git::is_shallow(root) {
-            return History::default();
+            return whole;
         }
         let fetched = if deepen {
             git::unshallow(root).err()
@@ -195,7 +202,7 @@ impl History {
             None
         };
         if !git::is_shallow(root) {
-            return History::default();
+            return whole;
         }
         let why = match fetched {
             Some(e) => format!(
@@ -208,7 +215,10 @@ impl History {
                      `actions/checkout`)"
                 .to_owned(),
         };
-        History { gap: Some(why) }
+        History {
+            repo: true,
+            gap: Some(why),
+        }
     }
 }
 
@@ -318,8 +328,11 @@ fn decide(ctx: &Context<'_>, v: &Variant, policy: &Policy, posts: &PostDigests) 
         let detail = format!("{} is not in `approvers`", who.join(", "));
         return Verdict::new(State::UnknownApprover, Some(detail), Some(hash));
     }
+    // Read from Git once, by whichever check needs it first.
+    let versions = std::cell::OnceCell::new();
+    let versions = || versions.get_or_init(|| history(root, v, ctx.fields));
     if policy.provenance != Provenance::None {
-        if !git::is_repo(root) {
+        if !ctx.history.repo {
             let why = "cannot prove who approved: the repository has no Git history".to_owned();
             return Verdict::new(State::UnknownApprover, Some(why), Some(hash));
         }
@@ -327,7 +340,7 @@ fn decide(ctx: &Context<'_>, v: &Variant, policy: &Policy, posts: &PostDigests) 
             let why = format!("cannot prove who approved: {gap}");
             return Verdict::new(State::UnknownApprover, Some(why), Some(hash));
         }
-        let versions = match history(root, v, ctx.fields) {
+        let versions = match versions() {
             Ok(versions) => versions,
             Err(why) => {
                 let why = format!("cannot prove who approved: {why}");
@@ -335,13 +348,13 @@ fn decide(ctx: &Context<'_>, v: &Variant, policy: &Policy, posts: &PostDigests) 
             }
         };
         for a in &valid {
-            if let Err(why) = prove(&versions, a, policy.provenance) {
+            if let Err(why) = prove(versions, a, policy.provenance) {
                 return Verdict::new(State::UnknownApprover, Some(why), Some(hash));
             }
         }
     }
     if policy.required > 1 {
-        let author = match content_author(ctx, v, &hash) {
+        let author = match content_author(ctx, versions(), &hash) {
             Ok(a) => a,
             Err(why) => return Verdict::new(State::Draft, Some(why), Some(hash)),
         };
@@ -385,8 +398,8 @@ fn posts_changed(ctx: &Context<'_>, v: &Variant, a: &Approval, now: &PostDigests
                 "`{channel}` was added after approval, and nobody approved what it would receive"
             )),
             Some(old) if old != digest => {
-                let kind = v_kind(ctx, channel);
-                let why = cause(ctx, approved_in.as_deref(), kind.as_deref());
+                let kind = ctx.channel_kinds.get(channel).copied();
+                let why = cause(ctx, approved_in.as_deref(), kind);
                 changes.push(format!("the post for `{channel}` changed, because {why}"));
             }
             Some(_) => {}
@@ -401,11 +414,6 @@ fn posts_changed(ctx: &Context<'_>, v: &Variant, a: &Approval, now: &PostDigests
         changes.push("what the channels receive changed".into());
     }
     changes.join("; ")
-}
-
-/// The kind of the channel `name`, as its templates folder is named.
-fn v_kind(ctx: &Context<'_>, name: &str) -> Option<String> {
-    ctx.channel_kinds.get(name).map(|k| (*k).to_owned())
 }
 
 /// Why a channel's post changed while the content did not: the files that decide it and
@@ -593,15 +601,19 @@ pub fn what_changed(ctx: &Context<'_>, v: &Variant, a: &Approval) -> Option<Stri
 }
 
 /// The author of the current content: who committed the version that first had it.
-fn content_author(ctx: &Context<'_>, v: &Variant, hash: &str) -> Result<String, String> {
-    let root = ctx.fields.root;
-    if !git::is_repo(root) {
+fn content_author(
+    ctx: &Context<'_>,
+    versions: &Result<Versions, String>,
+    hash: &str,
+) -> Result<String, String> {
+    if !ctx.history.repo {
         return Err("two approvals need Git history to tell who wrote the content".into());
     }
     if let Some(gap) = &ctx.history.gap {
         return Err(format!("cannot tell who wrote the content: {gap}"));
     }
-    let versions = history(root, v, ctx.fields)
+    let versions = versions
+        .as_ref()
         .map_err(|why| format!("cannot tell who wrote the content: {why}"))?;
     let run = versions.list.iter().take_while(|o| o.hash == hash).count();
     if run == 0 {
