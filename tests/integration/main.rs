@@ -43,5 +43,6 @@ mod smtp_peer;
 mod snapshots;
 mod templates;
 mod webhooks;
+mod workflow_steps;
 mod workflows;
 mod x;
