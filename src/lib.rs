@@ -19,6 +19,7 @@ pub mod ledger;
 pub mod limits;
 pub mod parallel;
 pub mod paths;
+pub mod plan;
 pub mod preview;
 pub mod render;
 pub mod schedule;

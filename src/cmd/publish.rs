@@ -8,35 +8,43 @@ use crate::channel::send::About;
 use crate::cli::{Format, Global};
 use crate::diagnostic::Diagnostic;
 use crate::engine::{self, ChannelRun, Clock, Job, Outcome, Row, Shared};
-use crate::ledger::{self, History, Key, KeyState};
+use crate::ledger::{self, History, Key};
+use crate::plan::fate::{self, Fate};
 use crate::schedule::{Timing, timing};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::Arc;
 
-/// Why a variant does not go out now.
-fn hold_reason(instance: &Instance, p: &Planned<'_>, allow_late: bool) -> Option<String> {
+/// Why a variant (or post) does not go out now, in the dry run's words.
+fn held_words(instance: &Instance, fate: &Fate) -> String {
     let tz = &instance.settings.tz;
-    if !p.state.publishable() {
-        return Some(p.verdict.describe());
-    }
-    match timing(
-        &p.variant.front,
-        instance.now,
-        instance.settings.publishing.max_delay,
-    ) {
-        Timing::Due => None,
-        Timing::Missed if allow_late => None,
-        Timing::Unscheduled => Some("no `publish_at`".into()),
-        Timing::Scheduled(t) => Some(format!("scheduled for {}", crate::time::human_in(t, tz))),
-        Timing::Missed => Some(format!(
+    match fate {
+        Fate::NotApproved { reason, .. } => reason.clone(),
+        Fate::Broken { reason } => format!("not sent: {reason}"),
+        Fate::Unscheduled => "no `publish_at`".into(),
+        Fate::Scheduled { at } => format!("scheduled for {}", crate::time::human_in(*at, tz)),
+        Fate::Missed { at, .. } => format!(
             "missed: {} is more than {} ago",
-            crate::time::human_in(p.variant.front.publish_at.expect("missed has a time"), tz),
+            crate::time::human_in(*at, tz),
             friendly_duration(instance.settings.publishing.max_delay)
-        )),
-        Timing::Expired => Some("expired".into()),
+        ),
+        Fate::Expired => "expired".into(),
+        Fate::Posted { .. } => "already posted".into(),
+        Fate::Skipped => "skipped".into(),
+        Fate::InDoubt { .. } => "in doubt: an earlier run may have posted it".into(),
+        Fate::Blocked { reason } => format!("not sent: {reason}"),
+        Fate::Failed { message, .. } => format!("failed earlier: {message}"),
+        Fate::Due => "due".into(),
     }
+}
+
+/// What the run says about an approved, due variant that broke since.
+fn broken_words(path: &std::path::Path, reason: &str) -> String {
+    format!(
+        "not sent: {} was approved and is due, but now has an error ({reason}); fix it and have it approved again",
+        crate::diagnostic::display_path(path)
+    )
 }
 
 /// Rows for files so broken that when they are due is unknown (the front matter could not
@@ -109,18 +117,75 @@ struct Held<'a> {
     reason: String,
 }
 
-/// Whether every part of `post` is recorded as posted in the ledger.
-fn already_posted(history: &History, post: &crate::render::Post<'_>) -> bool {
-    let v = post.variant;
-    (1..=post.parts.len().max(1) as u32).all(|part| {
-        let key = Key {
-            id: v.id.clone(),
-            lang: v.lang.clone(),
-            channel: post.channel.name().to_owned(),
-            part,
-        };
-        matches!(history.state(&key), Some(KeyState::Posted { .. }))
-    })
+/// What the dry run shows: the due variants with each post's fate, and the variants
+/// held back with theirs. Decided by [`fate`]; printed by [`print_dry_json`] and
+/// [`print_dry_text`].
+struct DryPlan<'p, 'a> {
+    due: Vec<(&'p Planned<'a>, Vec<Fate>)>,
+    held: Vec<(&'p Planned<'a>, Fate)>,
+}
+
+impl<'p, 'a> DryPlan<'p, 'a> {
+    fn new(
+        instance: &Instance,
+        plan: &'p [Planned<'a>],
+        history: &History,
+        allow_late: bool,
+    ) -> Self {
+        let mut due = Vec::new();
+        let mut held = Vec::new();
+        for p in plan {
+            match fate::variant_fate(instance, p, history, allow_late) {
+                Fate::Due => {
+                    let fates = p
+                        .posts
+                        .iter()
+                        .map(|post| {
+                            let name = post.channel.name();
+                            fate::fate(instance, p, name, Some(post), history, allow_late)
+                        })
+                        .collect();
+                    due.push((p, fates));
+                }
+                other => held.push((p, other)),
+            }
+        }
+        DryPlan { due, held }
+    }
+
+    /// What the real run would fail for, the dry run fails for too.
+    fn problems(&self) -> bool {
+        self.held
+            .iter()
+            .any(|(_, f)| matches!(f, Fate::Broken { .. }))
+            || self
+                .due
+                .iter()
+                .any(|(p, _)| p.diagnostics.iter().any(Diagnostic::is_error))
+    }
+
+    /// The due posts that would be sent: neither posted already nor skipped.
+    fn sent(&self) -> impl Iterator<Item = &'p crate::render::Post<'a>> + '_ {
+        self.due.iter().flat_map(|(p, fates)| {
+            p.posts
+                .iter()
+                .zip(fates)
+                .filter(|(_, f)| !matches!(f, Fate::Posted { .. } | Fate::Skipped))
+                .map(|(post, _)| post)
+        })
+    }
+
+    fn due_variants(&self) -> Vec<&'p Planned<'a>> {
+        self.due.iter().map(|(p, _)| *p).collect()
+    }
+}
+
+/// The dry run's reason for a held variant.
+fn held_reason(instance: &Instance, p: &Planned<'_>, fate: &Fate) -> String {
+    match fate {
+        Fate::Broken { reason } => broken_words(&p.variant.path, reason),
+        other => held_words(instance, other),
+    }
 }
 
 pub fn dry_run(
@@ -129,93 +194,94 @@ pub fn dry_run(
     env: &BTreeMap<String, String>,
     allow_late: bool,
 ) -> anyhow::Result<Exit> {
-    let s = &instance.settings;
     // Read without the lock: a dry run changes nothing.
-    let history = super::read_ledger(s)?;
-    let plan = instance.plan(global.channel.as_deref());
-    let tz = &instance.settings.tz;
-    let mut due = Vec::new();
-    let mut held = Vec::new();
-    // What the real run would fail for, the dry run fails for too.
-    let mut broken = false;
-    for p in &plan {
-        match hold_reason(instance, p, allow_late) {
-            Some(reason) => {
-                let t = timing(
-                    &p.variant.front,
-                    instance.now,
-                    instance.settings.publishing.max_delay,
-                );
-                let is_due = t == Timing::Due || (t == Timing::Missed && allow_late);
-                let row = (is_due && broken_after_approval(p))
-                    .then(|| broken_row(instance, p, &history))
-                    .flatten();
-                broken |= row.is_some();
-                held.push((p, row.map_or(reason, |r| r.detail)));
-            }
-            None => due.push(p),
-        }
-    }
-    let problems = broken
-        || due
-            .iter()
-            .any(|p| p.diagnostics.iter().any(Diagnostic::is_error));
-    let mut out = anstream::stdout().lock();
-    if global.format == Format::Json {
-        let doc = DryRun {
-            at: crate::time::rfc3339_in(instance.now, tz),
-            due: due
-                .iter()
-                .flat_map(|p| {
-                    p.posts
-                        .iter()
-                        .filter(|post| !post.skipped && !already_posted(&history, post))
-                })
-                .map(|post| DuePost {
-                    id: &post.variant.id,
-                    lang: &post.variant.lang,
-                    channel: post.channel.name(),
-                    kind: post.channel.kind().name(),
-                    parts: &post.parts,
-                    requests: post.channel.requests(post),
-                    ok: post.ok(),
-                    email: if post.channel.email().is_some() {
-                        let siblings = email_siblings(&due, post.variant, post.channel);
-                        let ctx = email_context(instance, global, env);
-                        crate::email::list::dry_run_lines(
-                            post.channel,
-                            post.variant,
-                            &siblings,
-                            &ctx,
-                        )
-                    } else {
-                        Vec::new()
-                    },
-                })
-                .collect(),
-            held: held
-                .iter()
-                .map(|(p, reason)| Held {
-                    id: &p.variant.id,
-                    lang: &p.variant.lang,
-                    reason: reason.clone(),
-                })
-                .collect(),
-        };
-        serde_json::to_writer_pretty(&mut out, &doc)?;
-        writeln!(out)?;
-        return Ok(if problems { Exit::Problems } else { Exit::Ok });
-    }
+    let history = super::read_ledger(&instance.settings)?;
+    dry_run_with(instance, global, env, allow_late, &history)
+}
 
+fn dry_run_with(
+    instance: &Instance,
+    global: &Global,
+    env: &BTreeMap<String, String>,
+    allow_late: bool,
+    history: &History,
+) -> anyhow::Result<Exit> {
+    let plan = instance.plan(global.channel.as_deref());
+    let dry = DryPlan::new(instance, &plan, history, allow_late);
+    if global.format == Format::Json {
+        print_dry_json(instance, global, env, &dry)?;
+    } else {
+        print_dry_text(instance, global, env, &dry)?;
+    }
+    Ok(if dry.problems() {
+        Exit::Problems
+    } else {
+        Exit::Ok
+    })
+}
+
+fn print_dry_json(
+    instance: &Instance,
+    global: &Global,
+    env: &BTreeMap<String, String>,
+    dry: &DryPlan<'_, '_>,
+) -> anyhow::Result<()> {
+    let due = dry.due_variants();
+    let doc = DryRun {
+        at: crate::time::rfc3339_in(instance.now, &instance.settings.tz),
+        due: dry
+            .sent()
+            .map(|post| DuePost {
+                id: &post.variant.id,
+                lang: &post.variant.lang,
+                channel: post.channel.name(),
+                kind: post.channel.kind().name(),
+                parts: &post.parts,
+                requests: post.channel.requests(post),
+                ok: post.ok(),
+                email: if post.channel.email().is_some() {
+                    let siblings = email_siblings(&due, post.variant, post.channel);
+                    let ctx = email_context(instance, global, env);
+                    crate::email::list::dry_run_lines(post.channel, post.variant, &siblings, &ctx)
+                } else {
+                    Vec::new()
+                },
+            })
+            .collect(),
+        held: dry
+            .held
+            .iter()
+            .map(|(p, fate)| Held {
+                id: &p.variant.id,
+                lang: &p.variant.lang,
+                reason: held_reason(instance, p, fate),
+            })
+            .collect(),
+    };
+    let mut out = anstream::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, &doc)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+fn print_dry_text(
+    instance: &Instance,
+    global: &Global,
+    env: &BTreeMap<String, String>,
+    dry: &DryPlan<'_, '_>,
+) -> anyhow::Result<()> {
+    let tz = &instance.settings.tz;
+    let due = dry.due_variants();
+    let mut out = anstream::stdout().lock();
     writeln!(
         out,
         "{BOLD}Dry run at {}{BOLD:#}: nothing is sent and nothing is written.\n",
         crate::time::human_in(instance.now, tz)
     )?;
-    if due.is_empty() {
+    if dry.due.is_empty() {
         writeln!(out, "Nothing is due.\n")?;
     }
-    for p in &due {
+    for (p, fates) in &dry.due {
         let v = p.variant;
         let since = v
             .front
@@ -230,22 +296,24 @@ pub fn dry_run(
         for d in p.diagnostics.iter().filter(|d| d.is_error()) {
             writeln!(out, "  {ERROR}error{ERROR:#}: {}", d.message)?;
         }
-        for post in &p.posts {
+        for (post, fate) in p.posts.iter().zip(fates) {
             let c = post.channel;
-            if already_posted(&history, post) {
-                writeln!(out, "  → {} {DIM}already posted{DIM:#}", c.name())?;
-                continue;
+            match fate {
+                Fate::Posted { .. } => {
+                    writeln!(out, "  → {} {DIM}already posted{DIM:#}", c.name())?;
+                    continue;
+                }
+                Fate::Skipped => {
+                    writeln!(
+                        out,
+                        "  → {} {DIM}skipped (overrides.{}.skip){DIM:#}",
+                        c.name(),
+                        c.name()
+                    )?;
+                    continue;
+                }
+                _ => {}
             }
-            if post.skipped {
-                writeln!(
-                    out,
-                    "  → {} {DIM}skipped (overrides.{}.skip){DIM:#}",
-                    c.name(),
-                    c.name()
-                )?;
-                continue;
-            }
-            let unit = c.rules().counter.unit();
             writeln!(
                 out,
                 "  → {BOLD}{}{BOLD:#} ({}, {})",
@@ -262,61 +330,24 @@ pub fn dry_run(
                 }
                 continue;
             }
-            if let Some(subject) = &post.subject {
-                writeln!(out, "    Subject: {subject}")?;
-            }
-            for (i, part) in post.parts.iter().enumerate() {
-                let length = match part.limit {
-                    Some(l) => format!("{}/{l} {unit}", part.length),
-                    None => format!("{} {unit}", part.length),
-                };
-                let label = if post.parts.len() > 1 {
-                    format!("part {} of {}, {length}", i + 1, post.parts.len())
-                } else {
-                    length
-                };
-                let style = if part.limit.is_some_and(|l| part.length > l) {
-                    ERROR
-                } else {
-                    DIM
-                };
-                writeln!(out, "    {style}┌ {label}{style:#}")?;
-                for line in part.text.lines() {
-                    writeln!(out, "    {DIM}│{DIM:#} {line}")?;
-                }
-                writeln!(out, "    {DIM}└{DIM:#}")?;
-            }
-            for request in c.requests(post) {
-                writeln!(out, "    {DIM}{}{DIM:#}", request.action)?;
-                if global.verbose {
-                    for line in serde_json::to_string_pretty(&request.body)?.lines() {
-                        writeln!(out, "      {line}")?;
-                    }
-                }
-            }
+            print_post(&mut out, global, post)?;
         }
         writeln!(out)?;
     }
-    if !held.is_empty() && !global.quiet {
+    if !dry.held.is_empty() && !global.quiet {
         writeln!(out, "{BOLD}Not going out now{BOLD:#}")?;
-        for (p, reason) in &held {
+        for (p, fate) in &dry.held {
             writeln!(
                 out,
-                "  {} [{}] {WARNING}{reason}{WARNING:#}",
-                p.variant.id, p.variant.lang
+                "  {} [{}] {WARNING}{}{WARNING:#}",
+                p.variant.id,
+                p.variant.lang,
+                held_reason(instance, p, fate)
             )?;
         }
         writeln!(out)?;
     }
-    let posts: usize = due
-        .iter()
-        .map(|p| {
-            p.posts
-                .iter()
-                .filter(|x| !x.skipped && !already_posted(&history, x))
-                .count()
-        })
-        .sum();
+    let posts = dry.sent().count();
     let hint = if global.verbose {
         ""
     } else {
@@ -326,7 +357,51 @@ pub fn dry_run(
         out,
         "{posts} post(s) would be sent{hint}; run without --dry-run to publish."
     )?;
-    Ok(if problems { Exit::Problems } else { Exit::Ok })
+    Ok(())
+}
+
+/// One post as the text dry run shows it: subject, each part with its length, and the
+/// requests (their bodies with `-v`).
+fn print_post(
+    out: &mut impl Write,
+    global: &Global,
+    post: &crate::render::Post<'_>,
+) -> anyhow::Result<()> {
+    let c = post.channel;
+    let unit = c.rules().counter.unit();
+    if let Some(subject) = &post.subject {
+        writeln!(out, "    Subject: {subject}")?;
+    }
+    for (i, part) in post.parts.iter().enumerate() {
+        let length = match part.limit {
+            Some(l) => format!("{}/{l} {unit}", part.length),
+            None => format!("{} {unit}", part.length),
+        };
+        let label = if post.parts.len() > 1 {
+            format!("part {} of {}, {length}", i + 1, post.parts.len())
+        } else {
+            length
+        };
+        let style = if part.limit.is_some_and(|l| part.length > l) {
+            ERROR
+        } else {
+            DIM
+        };
+        writeln!(out, "    {style}┌ {label}{style:#}")?;
+        for line in part.text.lines() {
+            writeln!(out, "    {DIM}│{DIM:#} {line}")?;
+        }
+        writeln!(out, "    {DIM}└{DIM:#}")?;
+    }
+    for request in c.requests(post) {
+        writeln!(out, "    {DIM}{}{DIM:#}", request.action)?;
+        if global.verbose {
+            for line in serde_json::to_string_pretty(&request.body)?.lines() {
+                writeln!(out, "      {line}")?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// What a real run would do with the plan: the jobs per channel, and rows for what is
@@ -339,63 +414,33 @@ struct Selection {
     newly_missed: Vec<(Key, String)>,
 }
 
-/// Whether `p` was approved and has broken since (an error in the file, an image gone):
-/// it cannot go out, and a run must say so rather than stay quiet.
-fn broken_after_approval(p: &Planned<'_>) -> bool {
-    p.state == crate::approval::State::Invalid && !p.variant.front.approvals.is_empty()
-}
-
-/// The failed row for an approved, due variant that broke (see
-/// [`broken_after_approval`]), unless every channel already has it.
-fn broken_row(instance: &Instance, p: &Planned<'_>, history: &History) -> Option<Row> {
+/// The engine's job for `post`: its parts, images and what the announcement is.
+fn job(instance: &Instance, p: &Planned<'_>, post: &crate::render::Post<'_>) -> Job {
     let v = p.variant;
-    let channels: Vec<String> = instance
-        .targets(v, None)
-        .iter()
-        .map(|c| c.name().to_owned())
-        .collect();
-    let all_posted = !channels.is_empty()
-        && channels.iter().all(|c| {
-            let key = Key {
-                id: v.id.clone(),
-                lang: v.lang.clone(),
-                channel: c.clone(),
-                part: 1,
-            };
-            matches!(history.state(&key), Some(KeyState::Posted { .. }))
-        });
-    (!all_posted).then(|| Row {
+    Job {
         id: v.id.clone(),
         lang: v.lang.clone(),
-        channel: if channels.is_empty() {
-            "-".into()
-        } else {
-            channels.join(", ")
-        },
-        result: Outcome::Failed,
-        detail: format!(
-            "not sent: {} was approved and is due, but now has an error ({}); fix it and have it approved again",
-            crate::diagnostic::display_path(&v.path),
-            first_problem(p)
-        ),
-        urls: vec![],
-    })
-}
-
-/// The first problem of a broken variant, for its row: "line 3, column 8: …".
-fn first_problem(p: &Planned<'_>) -> String {
-    if let Some(d) = p.diagnostics.iter().find(|d| d.is_error()) {
-        return match (d.line, d.column) {
-            (Some(l), Some(c)) => format!("line {l}, column {c}: {}", d.message),
-            _ => d.message.clone(),
-        };
+        channel: post.channel.name().to_owned(),
+        hash: p.verdict.hash.clone().unwrap_or_default(),
+        parts: post.parts.iter().map(|part| part.text.clone()).collect(),
+        images: v
+            .front
+            .images
+            .iter()
+            .map(|img| (instance.settings.root.join(&img.path), img.alt.clone()))
+            .collect(),
+        about: Arc::new(About {
+            id: v.id.clone(),
+            title: v.front.title.clone(),
+            summary: v.front.summary.clone(),
+            link: v.front.link.clone(),
+            tags: v.front.tags.clone(),
+            publish_at: v.front.publish_at,
+        }),
     }
-    p.verdict
-        .detail
-        .clone()
-        .unwrap_or_else(|| "it has errors".into())
 }
 
+/// Turns each post's fate into a job for the engine or a row of the report.
 fn select(
     instance: &Instance,
     plan: &[Planned<'_>],
@@ -406,90 +451,84 @@ fn select(
     let mut runs: BTreeMap<String, Vec<Job>> = BTreeMap::new();
     let mut rows = Vec::new();
     let mut newly_missed = Vec::new();
+    let row = |p: &Planned<'_>, channel: String, result, detail: String| Row {
+        id: p.variant.id.clone(),
+        lang: p.variant.lang.clone(),
+        channel,
+        result,
+        detail,
+        urls: vec![],
+    };
     for p in plan {
         let v = p.variant;
-        let t = timing(
-            &v.front,
-            instance.now,
-            instance.settings.publishing.max_delay,
-        );
-        let due = t == Timing::Due || (t == Timing::Missed && allow_late);
-        if !due && t != Timing::Missed {
-            continue;
-        }
-        if due && broken_after_approval(p) {
-            if let Some(row) = broken_row(instance, p, history) {
-                rows.push(row);
-            }
-            continue;
-        }
-        for post in p.posts.iter().filter(|post| !post.skipped) {
-            let job = Job {
-                id: v.id.clone(),
-                lang: v.lang.clone(),
-                channel: post.channel.name().to_owned(),
-                hash: p.verdict.hash.clone().unwrap_or_default(),
-                parts: post.parts.iter().map(|part| part.text.clone()).collect(),
-                images: v
-                    .front
-                    .images
-                    .iter()
-                    .map(|img| (instance.settings.root.join(&img.path), img.alt.clone()))
-                    .collect(),
-                about: Arc::new(About {
-                    id: v.id.clone(),
-                    title: v.front.title.clone(),
-                    summary: v.front.summary.clone(),
-                    link: v.front.link.clone(),
-                    tags: v.front.tags.clone(),
-                    publish_at: v.front.publish_at,
-                }),
-            };
-            if already_posted(history, post) {
-                continue;
-            }
-            let held = |result, detail: String| Row {
-                id: job.id.clone(),
-                lang: job.lang.clone(),
-                channel: job.channel.clone(),
-                result,
-                detail,
-                urls: vec![],
-            };
-            if !due && !p.state.publishable() {
-                // An old draft is not news; only approved posts that missed their time are.
-                continue;
-            } else if !due {
-                let when =
-                    crate::time::human_in(v.front.publish_at.expect("missed has a time"), tz);
-                let key = Key {
-                    id: v.id.clone(),
-                    lang: v.lang.clone(),
-                    channel: post.channel.name().to_owned(),
-                    part: 1,
-                };
-                let noted = match history.missed.get(&key) {
-                    Some(at) => format!(
-                        " (first reported {}; later runs do not fail for it)",
-                        crate::time::human_in(*at, tz)
-                    ),
-                    None => {
-                        newly_missed.push((key, job.hash.clone()));
-                        String::new()
-                    }
-                };
-                rows.push(held(Outcome::Missed, format!("was due at {when}, more than {} ago; not sent automatically (`--allow-late` sends it){noted}", friendly_duration(instance.settings.publishing.max_delay))));
-            } else if !p.state.publishable() {
-                rows.push(held(Outcome::Skipped, p.verdict.describe()));
-            } else if !post.ok() {
-                let why = post
-                    .diagnostics
-                    .iter()
-                    .find(|d| d.is_error())
-                    .map_or("it has problems".into(), |d| d.message.clone());
-                rows.push(held(Outcome::Failed, format!("not sent: {why}")));
+        if let Fate::Broken { reason } = fate::variant_fate(instance, p, history, allow_late) {
+            let channels: Vec<String> = instance
+                .targets(v, None)
+                .iter()
+                .map(|c| c.name().to_owned())
+                .collect();
+            let channel = if channels.is_empty() {
+                "-".into()
             } else {
-                runs.entry(job.channel.clone()).or_default().push(job);
+                channels.join(", ")
+            };
+            rows.push(row(
+                p,
+                channel,
+                Outcome::Failed,
+                broken_words(&v.path, &reason),
+            ));
+            continue;
+        }
+        for post in &p.posts {
+            let name = post.channel.name().to_owned();
+            let fate = fate::fate(instance, p, &name, Some(post), history, allow_late);
+            match fate {
+                _ if fate.goes_out() => {
+                    runs.entry(name).or_default().push(job(instance, p, post));
+                }
+                Fate::Missed { at, noted } => {
+                    let when = crate::time::human_in(at, tz);
+                    let noted = match noted {
+                        Some(at) => format!(
+                            " (first reported {}; later runs do not fail for it)",
+                            crate::time::human_in(at, tz)
+                        ),
+                        None => {
+                            let key = Key {
+                                id: v.id.clone(),
+                                lang: v.lang.clone(),
+                                channel: name.clone(),
+                                part: 1,
+                            };
+                            newly_missed.push((key, p.verdict.hash.clone().unwrap_or_default()));
+                            String::new()
+                        }
+                    };
+                    let detail = format!(
+                        "was due at {when}, more than {} ago; not sent automatically (`--allow-late` sends it){noted}",
+                        friendly_duration(instance.settings.publishing.max_delay)
+                    );
+                    rows.push(row(p, name, Outcome::Missed, detail));
+                }
+                Fate::NotApproved {
+                    reason, due: true, ..
+                } => rows.push(row(p, name, Outcome::Skipped, reason)),
+                Fate::Blocked { reason } => {
+                    rows.push(row(p, name, Outcome::Failed, format!("not sent: {reason}")));
+                }
+                Fate::InDoubt { since, .. } => rows.push(row(
+                    p,
+                    name.clone(),
+                    Outcome::InDoubt,
+                    format!(
+                        "started {} without an answer and not due now, so not looked up or sent again; check the account, then run `herald resolve {} {name} --posted URL` or `--not-posted`",
+                        crate::time::human_in(since, tz),
+                        v.id
+                    ),
+                )),
+                // Posted, skipped, not approved and not due, not due yet: nothing to say.
+                _ => {}
             }
         }
     }
@@ -712,11 +751,15 @@ pub fn test_to(
         ])
         .into());
     }
-    let exit = dry_run(instance, global, env, allow_late)?;
+    let history = super::read_ledger(&instance.settings)?;
+    let exit = dry_run_with(instance, global, env, allow_late, &history)?;
     let plan = instance.plan(global.channel.as_deref());
     let picked: Vec<&Planned<'_>> = plan
         .iter()
-        .filter(|p| global.only.is_some() || hold_reason(instance, p, allow_late).is_none())
+        .filter(|p| {
+            global.only.is_some()
+                || fate::variant_fate(instance, p, &history, allow_late) == Fate::Due
+        })
         .filter(|p| p.variant.is_valid())
         .collect();
     let mut lists: BTreeMap<(String, String), crate::email::list::ListSend<'_>> = BTreeMap::new();

@@ -1,10 +1,11 @@
 //! `herald status`: per announcement variant and channel, where things stand.
 
 use super::output::{BOLD, DIM, ERROR, GOOD, WARNING};
-use super::{Exit, Instance};
+use super::{Exit, Instance, Planned};
+use crate::approval::State;
 use crate::cli::{Format, Global};
-use crate::ledger::{History, Key, KeyState};
-use crate::schedule::{Timing, timing};
+use crate::ledger::History;
+use crate::plan::fate::{self, Fate};
 use serde::Serialize;
 use std::io::Write;
 
@@ -33,125 +34,92 @@ struct VariantStatus<'a> {
 struct ChannelStatus<'a> {
     channel: &'a str,
     kind: &'static str,
-    /// posted, in_doubt, failed (from the ledger), else draft, changed,
-    /// unknown_approver, invalid, skipped, unscheduled, scheduled, due, missed, expired.
+    /// The post's fate ([`Fate::word`]): posted, in_doubt, skipped, draft, changed,
+    /// unknown_approver, invalid, unscheduled, scheduled, expired, missed, blocked,
+    /// failed, due.
     status: &'static str,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     urls: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     detail: Option<String>,
+    #[serde(skip)]
+    fate: Fate,
 }
 
-/// What the ledger says about `channel` for this variant, if anything decisive.
-fn from_ledger(
-    history: &History,
-    v: &crate::announcement::Variant,
-    channel: &str,
-    parts: usize,
-) -> Option<(&'static str, Vec<String>, Option<String>)> {
-    let states: Vec<Option<&KeyState>> = (1..=parts.max(1) as u32)
-        .map(|part| {
-            history.state(&Key {
-                id: v.id.clone(),
-                lang: v.lang.clone(),
-                channel: channel.to_owned(),
-                part,
-            })
-        })
-        .collect();
-    let urls: Vec<String> = states
-        .iter()
-        .filter_map(|s| match s {
-            Some(KeyState::Posted { url, .. }) => url.clone(),
-            _ => None,
-        })
-        .collect();
-    if states
-        .iter()
-        .all(|s| matches!(s, Some(KeyState::Posted { .. })))
-    {
-        return Some(("posted", urls, None));
-    }
-    for s in states.iter().flatten() {
-        if let KeyState::InDoubt { since, .. } = s {
-            return Some((
-                "in_doubt",
-                urls,
-                Some(format!(
-                    "started {since} without an answer; `herald resolve` records what happened"
-                )),
-            ));
-        }
-    }
-    for s in states.iter().flatten() {
-        if let KeyState::Failed {
+/// The detail line `status` shows under a channel, from its fate.
+fn detail(fate: &Fate) -> Option<String> {
+    match fate {
+        Fate::InDoubt { since, .. } => Some(format!(
+            "started {since} without an answer; `herald resolve` records what happened"
+        )),
+        Fate::Failed {
             attempts, message, ..
-        } = s
-        {
-            return Some((
-                "failed",
-                urls,
-                Some(format!("{message} ({attempts} attempt(s))")),
-            ));
-        }
+        } => Some(format!("{message} ({attempts} attempt(s))")),
+        Fate::Blocked { reason } => Some(format!("not sent: {reason}")),
+        _ => None,
     }
-    None
+}
+
+/// How a fate is coloured: fine, needs a look, or needs fixing.
+fn style(fate: &Fate) -> anstyle::Style {
+    match fate {
+        Fate::Due | Fate::Scheduled { .. } | Fate::Posted { .. } => GOOD,
+        Fate::Broken { .. }
+        | Fate::Missed { .. }
+        | Fate::Failed { .. }
+        | Fate::InDoubt { .. }
+        | Fate::Blocked { .. } => ERROR,
+        Fate::NotApproved { state, .. } => match state {
+            State::Changed | State::UnknownApprover | State::Invalid => ERROR,
+            State::Draft | State::Approved => WARNING,
+        },
+        Fate::Skipped | Fate::Unscheduled | Fate::Expired => WARNING,
+    }
 }
 
 pub fn run(instance: &Instance, global: &Global) -> anyhow::Result<Exit> {
-    let s = &instance.settings;
-    let history = super::read_ledger(s)?;
+    let history = super::read_ledger(&instance.settings)?;
     let tz = &instance.settings.tz;
     let plan = instance.plan(global.channel.as_deref());
-    let rows: Vec<VariantStatus<'_>> = plan
-        .iter()
+    let rows = variant_rows(instance, global, &plan, &history);
+    let mut out = anstream::stdout().lock();
+    if global.format == Format::Json {
+        let doc = StatusDoc {
+            at: crate::time::rfc3339_in(instance.now, tz),
+            announcements: rows,
+        };
+        serde_json::to_writer_pretty(&mut out, &doc)?;
+        writeln!(out)?;
+        return Ok(Exit::Ok);
+    }
+    print_text(&mut out, instance, &rows, &plan)?;
+    Ok(Exit::Ok)
+}
+
+/// One row per variant, each with its channels' fates.
+fn variant_rows<'a>(
+    instance: &'a Instance,
+    global: &Global,
+    plan: &'a [Planned<'a>],
+    history: &History,
+) -> Vec<VariantStatus<'a>> {
+    let tz = &instance.settings.tz;
+    plan.iter()
         .map(|p| {
             let v = p.variant;
-            let t = timing(
-                &v.front,
-                instance.now,
-                instance.settings.publishing.max_delay,
-            );
-            let timing_word = match t {
-                Timing::Unscheduled => "unscheduled",
-                Timing::Scheduled(_) => "scheduled",
-                Timing::Due => "due",
-                Timing::Missed => "missed",
-                Timing::Expired => "expired",
-            };
             let channels = instance
                 .targets(v, global.channel.as_deref())
                 .into_iter()
                 .map(|c| {
-                    let parts = p
-                        .posts
-                        .iter()
-                        .find(|post| post.channel.name() == c.name())
-                        .map_or(1, |post| post.parts.len());
-                    if let Some((status, urls, detail)) = from_ledger(&history, v, c.name(), parts)
-                    {
-                        return ChannelStatus {
-                            channel: c.name(),
-                            kind: c.kind().name(),
-                            status,
-                            urls,
-                            detail,
-                        };
-                    }
-                    let skipped = v.front.overrides.get(c.name()).is_some_and(|o| o.skip);
-                    let status = if skipped {
-                        "skipped"
-                    } else if p.state.publishable() {
-                        timing_word
-                    } else {
-                        p.state.name()
-                    };
+                    let post = p.posts.iter().find(|post| post.channel.name() == c.name());
+                    let fate = fate::fate(instance, p, c.name(), post, history, false);
                     ChannelStatus {
                         channel: c.name(),
                         kind: c.kind().name(),
-                        status,
-                        urls: Vec::new(),
-                        detail: None,
+                        status: fate.word(),
+                        urls: fate.urls().to_vec(),
+                        detail: detail(&fate),
+                        fate,
                     }
                 })
                 .collect();
@@ -177,23 +145,22 @@ pub fn run(instance: &Instance, global: &Global) -> anyhow::Result<Exit> {
                 channels,
             }
         })
-        .collect();
-    let mut out = anstream::stdout().lock();
-    if global.format == Format::Json {
-        let doc = StatusDoc {
-            at: crate::time::rfc3339_in(instance.now, tz),
-            announcements: rows,
-        };
-        serde_json::to_writer_pretty(&mut out, &doc)?;
-        writeln!(out)?;
-        return Ok(Exit::Ok);
-    }
+        .collect()
+}
+
+fn print_text(
+    out: &mut impl Write,
+    instance: &Instance,
+    rows: &[VariantStatus<'_>],
+    plan: &[Planned<'_>],
+) -> anyhow::Result<()> {
+    let tz = &instance.settings.tz;
     writeln!(
         out,
         "{BOLD}Status at {}{BOLD:#}\n",
         crate::time::human_in(instance.now, tz)
     )?;
-    for (row, p) in rows.iter().zip(&plan) {
+    for (row, p) in rows.iter().zip(plan) {
         let when = p
             .variant
             .front
@@ -211,13 +178,7 @@ pub fn run(instance: &Instance, global: &Global) -> anyhow::Result<Exit> {
             writeln!(out, "  {DIM}(no channels){DIM:#}")?;
         }
         for c in &row.channels {
-            let style = match c.status {
-                "due" | "scheduled" | "posted" => GOOD,
-                "invalid" | "missed" | "changed" | "unknown_approver" | "failed" | "in_doubt" => {
-                    ERROR
-                }
-                _ => WARNING,
-            };
+            let style = style(&c.fate);
             let status = c.status.replace('_', " ");
             writeln!(
                 out,
@@ -230,5 +191,5 @@ pub fn run(instance: &Instance, global: &Global) -> anyhow::Result<Exit> {
             }
         }
     }
-    Ok(Exit::Ok)
+    Ok(())
 }

@@ -376,8 +376,8 @@ pub async fn test_to(list: &ListSend<'_>, ctx: &Context<'_>, address: &str) -> V
 /// cannot go out yet waits for it (rows say so), so nobody gets a fallback language
 /// only because a translation was approved later.
 pub fn gather<'a>(
-    instance: &'a crate::cmd::Instance,
-    plan: &[crate::cmd::Planned<'a>],
+    instance: &'a crate::plan::Instance,
+    plan: &[crate::plan::Planned<'a>],
     runs: &mut BTreeMap<String, Vec<crate::engine::Job>>,
     history: &crate::ledger::History,
 ) -> (Vec<ListSend<'a>>, Vec<Row>) {

@@ -4,10 +4,10 @@
 use super::html::{esc, post_text};
 use crate::approval::State;
 use crate::channel::Kind;
-use crate::cmd::{Instance, Planned};
-use crate::ledger::{History, Key, KeyState};
+use crate::ledger::History;
+use crate::plan::fate::{self, Fate};
+use crate::plan::{Instance, Planned};
 use crate::render::Post;
-use crate::schedule::{Timing, timing};
 use base64::Engine;
 use std::fmt::Write;
 
@@ -51,58 +51,34 @@ pub fn page(instance: &Instance, plan: &[Planned<'_>], history: &History) -> Str
     out
 }
 
-/// What the schedule and the ledger say about one post.
+/// A post's fate as the page shows it: the status class and the words.
 fn post_status(
     instance: &Instance,
     p: &Planned<'_>,
     post: &Post<'_>,
     history: &History,
 ) -> (&'static str, String) {
-    let v = p.variant;
-    let key = |part: u32| Key {
-        id: v.id.clone(),
-        lang: v.lang.clone(),
-        channel: post.channel.name().to_owned(),
-        part,
-    };
-    let states: Vec<Option<&KeyState>> = (1..=post.parts.len().max(1) as u32)
-        .map(|n| history.state(&key(n)))
-        .collect();
-    if states
-        .iter()
-        .all(|s| matches!(s, Some(KeyState::Posted { .. })))
-    {
-        return ("posted", "posted".into());
-    }
-    if states
-        .iter()
-        .any(|s| matches!(s, Some(KeyState::InDoubt { .. })))
-    {
-        return ("problem", "in doubt: see `herald status`".into());
-    }
-    if post.skipped {
-        return ("held", "skipped for this channel (overrides)".into());
-    }
-    if !p.state.publishable() {
-        return ("held", format!("not going out: {}", p.verdict.describe()));
-    }
-    if !post.ok() {
-        return ("problem", "not going out: it has problems".into());
-    }
     let tz = &instance.settings.tz;
-    match timing(
-        &v.front,
-        instance.now,
-        instance.settings.publishing.max_delay,
-    ) {
-        Timing::Due => ("due", "due now".into()),
-        Timing::Scheduled(t) => (
-            "scheduled",
-            format!("scheduled for {}", crate::time::human_in(t, tz)),
+    match fate::fate(instance, p, post.channel.name(), Some(post), history, false) {
+        Fate::Posted { .. } => ("posted", "posted".into()),
+        Fate::InDoubt { .. } => ("problem", "in doubt: see `herald status`".into()),
+        Fate::Skipped => ("held", "skipped for this channel (overrides)".into()),
+        Fate::NotApproved { .. } | Fate::Broken { .. } => {
+            ("held", format!("not going out: {}", p.verdict.describe()))
+        }
+        Fate::Blocked { .. } => ("problem", "not going out: it has problems".into()),
+        Fate::Failed { message, .. } => (
+            "problem",
+            format!("an earlier attempt failed ({message}); tried again when due"),
         ),
-        Timing::Missed => ("problem", "missed: more than `max_delay` late".into()),
-        Timing::Expired => ("held", "expired".into()),
-        Timing::Unscheduled => ("held", "no publish_at".into()),
+        Fate::Due => ("due", "due now".into()),
+        Fate::Scheduled { at } => (
+            "scheduled",
+            format!("scheduled for {}", crate::time::human_in(at, tz)),
+        ),
+        Fate::Missed { .. } => ("problem", "missed: more than `max_delay` late".into()),
+        Fate::Expired => ("held", "expired".into()),
+        Fate::Unscheduled => ("held", "no publish_at".into()),
     }
 }
 

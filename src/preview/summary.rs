@@ -1,6 +1,6 @@
 //! The Markdown summary for a CI job summary: one table row per post.
 
-use crate::cmd::Planned;
+use crate::plan::Planned;
 use std::fmt::Write;
 
 /// `| announcement | lang | state | channel | length | problems |`.

@@ -1,0 +1,286 @@
+//! What happens to one post on one channel now: the one place that decides it.
+//!
+//! [`fate`] reads the plan (approval, the post's own problems, `overrides.NAME.skip`),
+//! the schedule and the ledger, and returns a [`Fate`]. `status`, `preview`, the dry run
+//! and the publish run print it (their words and colours come from the variant, never
+//! from matching text) and the publish run hands the posts whose fate
+//! [`goes_out`](Fate::goes_out) to the engine. [`variant_fate`] is the part that belongs
+//! to a whole variant (approval and schedule), for variants without posts.
+
+use super::{Instance, Planned};
+use crate::approval::State;
+use crate::ledger::{History, Key, KeyState};
+use crate::render::Post;
+use crate::schedule::{Timing, timing};
+use jiff::Timestamp;
+
+/// The fate of one post (or, from [`variant_fate`], of a whole variant), in the order
+/// [`fate`] decides it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fate {
+    /// Every part is in the ledger as posted.
+    Posted { urls: Vec<String> },
+    /// A part was started and no answer came: it may have been posted. `retry`: this
+    /// run's engine reconciles it (it is due and approved); otherwise only a person can
+    /// (`herald resolve`).
+    InDoubt {
+        since: Timestamp,
+        urls: Vec<String>,
+        retry: bool,
+    },
+    /// `overrides.NAME.skip` in the front matter.
+    Skipped,
+    /// Not approved as it is now. `due`: its time has come, so a run reports it.
+    NotApproved {
+        state: State,
+        reason: String,
+        due: bool,
+    },
+    /// Approved and due, but broken since (an error in the file, an image gone): it
+    /// cannot go out, and the run fails until it is fixed and approved again.
+    Broken { reason: String },
+    /// No `publish_at`: never goes out.
+    Unscheduled,
+    /// `publish_at` is in the future.
+    Scheduled { at: Timestamp },
+    /// `expires_at` has passed.
+    Expired,
+    /// Approved, and due more than `max_delay` ago: not sent automatically. `noted`:
+    /// when a run first reported it (that run failed; later runs do not).
+    Missed {
+        at: Timestamp,
+        noted: Option<Timestamp>,
+    },
+    /// Approved and due, but this channel's post has an error: not sent.
+    Blocked { reason: String },
+    /// Due; an earlier attempt failed. `retry`: this run tries again (else the engine
+    /// reports why it will not: a permanent refusal, or too many attempts).
+    Failed {
+        attempts: u32,
+        message: String,
+        urls: Vec<String>,
+        retry: bool,
+    },
+    /// Goes out in this run.
+    Due,
+}
+
+impl Fate {
+    /// Whether this run hands the post to the engine.
+    pub fn goes_out(&self) -> bool {
+        matches!(
+            self,
+            Fate::Due | Fate::Failed { .. } | Fate::InDoubt { retry: true, .. }
+        )
+    }
+
+    /// The word `status` shows (and its JSON carries).
+    pub fn word(&self) -> &'static str {
+        match self {
+            Fate::Posted { .. } => "posted",
+            Fate::InDoubt { .. } => "in_doubt",
+            Fate::Skipped => "skipped",
+            Fate::NotApproved { state, .. } => state.name(),
+            Fate::Broken { .. } => State::Invalid.name(),
+            Fate::Unscheduled => "unscheduled",
+            Fate::Scheduled { .. } => "scheduled",
+            Fate::Expired => "expired",
+            Fate::Missed { .. } => "missed",
+            Fate::Blocked { .. } => "blocked",
+            Fate::Failed { .. } => "failed",
+            Fate::Due => "due",
+        }
+    }
+
+    /// The URLs of the parts already posted.
+    pub fn urls(&self) -> &[String] {
+        match self {
+            Fate::Posted { urls } | Fate::InDoubt { urls, .. } | Fate::Failed { urls, .. } => urls,
+            _ => &[],
+        }
+    }
+}
+
+/// The ledger's keys of `post`'s parts (one at least).
+fn part_keys<'a>(
+    p: &'a Planned<'_>,
+    channel: &'a str,
+    parts: usize,
+) -> impl Iterator<Item = Key> + 'a {
+    (1..=parts.max(1) as u32).map(move |part| Key {
+        id: p.variant.id.clone(),
+        lang: p.variant.lang.clone(),
+        channel: channel.to_owned(),
+        part,
+    })
+}
+
+/// Whether every target channel of `p` has its first part posted.
+fn everywhere_posted(instance: &Instance, p: &Planned<'_>, history: &History) -> bool {
+    let channels = instance.targets(p.variant, None);
+    !channels.is_empty()
+        && channels.iter().all(|c| {
+            part_keys(p, c.name(), 1)
+                .all(|k| matches!(history.state(&k), Some(KeyState::Posted { .. })))
+        })
+}
+
+/// The fate of a whole variant from its approval and schedule: `NotApproved`, `Broken`,
+/// a timing (`Unscheduled`, `Scheduled`, `Expired`, `Missed`) or `Due`. With
+/// `allow_late`, a missed variant is due.
+pub fn variant_fate(
+    instance: &Instance,
+    p: &Planned<'_>,
+    history: &History,
+    allow_late: bool,
+) -> Fate {
+    let v = p.variant;
+    let t = timing(
+        &v.front,
+        instance.now,
+        instance.settings.publishing.max_delay,
+    );
+    let due = t == Timing::Due || (t == Timing::Missed && allow_late);
+    if !p.state.publishable() {
+        // Approved once and broken since: a due post that silently stays away would
+        // hide the problem, so it is named (unless it went out everywhere already).
+        let broken = p.state == State::Invalid && !p.variant.front.approvals.is_empty();
+        if due && broken && !everywhere_posted(instance, p, history) {
+            return Fate::Broken {
+                reason: first_problem(p),
+            };
+        }
+        return Fate::NotApproved {
+            state: p.state,
+            reason: p.verdict.describe(),
+            due,
+        };
+    }
+    match t {
+        _ if due => Fate::Due,
+        Timing::Unscheduled => Fate::Unscheduled,
+        Timing::Scheduled(at) => Fate::Scheduled { at },
+        Timing::Expired => Fate::Expired,
+        Timing::Missed => Fate::Missed {
+            at: v.front.publish_at.expect("missed has a time"),
+            noted: None,
+        },
+        Timing::Due => Fate::Due,
+    }
+}
+
+/// The fate of `p`'s post on `channel` now; `post` is the rendered post (`None` for a
+/// variant too broken to render). The ledger's facts come first (posted; in doubt, which
+/// only a look at the account can settle), then the front matter's skip, then the
+/// variant's approval and schedule, then the post's own problems and earlier failures.
+pub fn fate(
+    instance: &Instance,
+    p: &Planned<'_>,
+    channel: &str,
+    post: Option<&Post<'_>>,
+    history: &History,
+    allow_late: bool,
+) -> Fate {
+    let parts = post.map_or(1, |post| post.parts.len());
+    let skipped = post.map_or_else(
+        || {
+            p.variant
+                .front
+                .overrides
+                .get(channel)
+                .is_some_and(|o| o.skip)
+        },
+        |post| post.skipped,
+    );
+    let ok = post.is_none_or(|post| post.ok());
+    let states: Vec<Option<&KeyState>> = part_keys(p, channel, parts)
+        .map(|k| history.state(&k))
+        .collect();
+    let urls: Vec<String> = states
+        .iter()
+        .filter_map(|s| match s {
+            Some(KeyState::Posted { url, .. }) => url.clone(),
+            _ => None,
+        })
+        .collect();
+    if states
+        .iter()
+        .all(|s| matches!(s, Some(KeyState::Posted { .. })))
+    {
+        return Fate::Posted { urls };
+    }
+    let whole = variant_fate(instance, p, history, allow_late);
+    let goes = whole == Fate::Due && !skipped && ok;
+    if let Some(since) = states.iter().flatten().find_map(|s| match s {
+        KeyState::InDoubt { since, .. } => Some(*since),
+        _ => None,
+    }) {
+        return Fate::InDoubt {
+            since,
+            urls,
+            retry: goes,
+        };
+    }
+    if skipped {
+        return Fate::Skipped;
+    }
+    match whole {
+        Fate::Due => {}
+        Fate::Missed { at, .. } => {
+            let key = part_keys(p, channel, 1).next().expect("one key");
+            return Fate::Missed {
+                at,
+                noted: history.missed.get(&key).copied(),
+            };
+        }
+        other => return other,
+    }
+    if let Some(post) = post.filter(|post| !post.ok()) {
+        let reason = post
+            .diagnostics
+            .iter()
+            .find(|d| d.is_error())
+            .map_or("it has problems".into(), |d| d.message.clone());
+        return Fate::Blocked { reason };
+    }
+    if let Some((attempts, message, failures, permanent)) =
+        states.iter().flatten().find_map(|s| match s {
+            KeyState::Failed {
+                attempts,
+                failures,
+                message,
+                class,
+                ..
+            } => Some((
+                *attempts,
+                message.clone(),
+                *failures,
+                *class == crate::ledger::ErrorClass::Permanent,
+            )),
+            _ => None,
+        })
+    {
+        let retry = !permanent && failures < instance.settings.publishing.max_attempts;
+        return Fate::Failed {
+            attempts,
+            message,
+            urls,
+            retry,
+        };
+    }
+    Fate::Due
+}
+
+/// The first problem of a broken variant: "line 3, column 8: …".
+fn first_problem(p: &Planned<'_>) -> String {
+    if let Some(d) = p.diagnostics.iter().find(|d| d.is_error()) {
+        return match (d.line, d.column) {
+            (Some(l), Some(c)) => format!("line {l}, column {c}: {}", d.message),
+            _ => d.message.clone(),
+        };
+    }
+    p.verdict
+        .detail
+        .clone()
+        .unwrap_or_else(|| "it has errors".into())
+}

@@ -1,0 +1,317 @@
+//! The plan: everything the commands work from, built once per run. It loads the
+//! settings, the announcements and the templates ([`Instance::load`]), renders each
+//! variant for each of its channels and decides its approval ([`Instance::plan`]), and
+//! says what happens to each post now ([`fate`]). The commands only print a plan or hand
+//! its due posts to the engine; nothing below the commands decides a post's fate.
+
+pub mod fate;
+
+use crate::announcement::{Announcement, ChannelSelection, LoadContext, Variant};
+use crate::approval::{self, State};
+use crate::channel::Channel;
+use crate::cli::Global;
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::render::{self, Post, Prepared, Templates};
+use crate::settings::Settings;
+use jiff::Timestamp;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+pub use fate::Fate;
+
+/// A usage or configuration error: printed, exit code 2.
+#[derive(Debug)]
+pub struct UsageError(pub Vec<String>);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.join("\n"))
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+pub fn load_settings(
+    global: &Global,
+    root: &std::path::Path,
+    env: &BTreeMap<String, String>,
+) -> anyhow::Result<Settings> {
+    Settings::load(root, global.config.as_deref(), env).map_err(|diags| {
+        let mut lines: Vec<String> = diags.iter().map(ToString::to_string).collect();
+        lines.push(format!(
+            "the configuration has {} problem(s); fix them and run herald again",
+            diags.error_count()
+        ));
+        UsageError(lines).into()
+    })
+}
+
+/// The instance as loaded: settings, announcements and templates, plus every problem
+/// found on the way.
+pub struct Instance {
+    pub settings: Settings,
+    pub announcements: Vec<Announcement>,
+    pub templates: Templates,
+    /// Problems that belong to no single variant (templates, duplicate files).
+    pub diagnostics: Diagnostics,
+    pub now: Timestamp,
+    /// Whether the Git history that approvals need is whole.
+    pub history: approval::History,
+    /// Channel name → kind.
+    channel_kinds: BTreeMap<String, &'static str>,
+}
+
+/// One variant with its state and its posts, one per target channel.
+pub struct Planned<'a> {
+    pub variant: &'a Variant,
+    pub state: State,
+    /// The state with its reason and the content hash.
+    pub verdict: approval::Verdict,
+    pub posts: Vec<Post<'a>>,
+    /// The variant's own problems and those of its posts, sorted, without repeats.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Instance {
+    pub fn load(
+        global: &Global,
+        root: PathBuf,
+        env: &BTreeMap<String, String>,
+        deepen_history: bool,
+    ) -> anyhow::Result<Instance> {
+        let settings = load_settings(global, &root, env)?;
+        let now = match &global.at {
+            None => Timestamp::now(),
+            Some(text) => crate::time::parse_time(text, &settings.tz)
+                .map_err(|e| UsageError(vec![format!("--at: {e}")]))?,
+        };
+        if let Some(name) = &global.channel
+            && settings.channel(name).is_none()
+        {
+            let names = settings.channel_names();
+            return Err(UsageError(vec![format!(
+                "--channel: no channel `{name}` in {}{}",
+                settings.config_path.display(),
+                crate::suggest::did_you_mean(name, names.iter().map(String::as_str))
+            )])
+            .into());
+        }
+        let names = settings.channel_names();
+        let ctx = LoadContext {
+            root: &settings.root,
+            dir: &settings.announcements_dir,
+            tz: &settings.tz,
+            default_lang: &settings.default_lang,
+            channel_names: &names,
+        };
+        let (mut announcements, mut diagnostics) = crate::announcement::load_all(&ctx);
+        if let Some(only) = &global.only {
+            announcements.retain(|a| &a.id == only);
+            if announcements.is_empty() {
+                return Err(UsageError(vec![format!(
+                    "--only: no announcement with the id `{only}`"
+                )])
+                .into());
+            }
+        }
+        for a in &mut announcements {
+            for v in &mut a.variants {
+                check_languages(&settings, v);
+            }
+        }
+        let (templates, template_diags) = Templates::load(&settings.root, &settings.templates_dir);
+        diagnostics.extend(template_diags);
+        let history = approval::History::inspect(&settings.root, &settings.policy, deepen_history);
+        let channel_kinds = settings
+            .channels
+            .iter()
+            .map(|c| (c.name().to_owned(), c.kind().name()))
+            .collect();
+        Ok(Instance {
+            settings,
+            announcements,
+            templates,
+            diagnostics,
+            now,
+            history,
+            channel_kinds,
+        })
+    }
+
+    /// What re-reading front matter (an older version from Git) needs.
+    pub fn field_context<'a>(
+        &'a self,
+        names: &'a [String],
+    ) -> crate::announcement::FieldContext<'a> {
+        crate::announcement::FieldContext {
+            root: &self.settings.root,
+            tz: &self.settings.tz,
+            channel_names: names,
+        }
+    }
+
+    pub fn variants(&self) -> impl Iterator<Item = &Variant> {
+        self.announcements.iter().flat_map(|a| a.variants.iter())
+    }
+
+    /// The channels `v` goes to (before skips), honouring `--channel`.
+    pub fn targets<'a>(&'a self, v: &Variant, only: Option<&str>) -> Vec<&'a dyn Channel> {
+        let s = &self.settings;
+        let chosen: Vec<&dyn Channel> = match &v.front.channels {
+            ChannelSelection::None => Vec::new(),
+            ChannelSelection::All => s
+                .channels
+                .iter()
+                .filter(|c| c.multilingual() || c.lang() == v.lang)
+                .map(|c| c.as_ref())
+                .collect(),
+            ChannelSelection::Named(names) => names.iter().filter_map(|n| s.channel(n)).collect(),
+        };
+        chosen
+            .into_iter()
+            .filter(|c| only.is_none_or(|o| c.name() == o))
+            .collect()
+    }
+
+    /// Renders every variant for each of its channels.
+    pub fn plan(&self, only_channel: Option<&str>) -> Vec<Planned<'_>> {
+        self.plan_where(only_channel, |_| true)
+    }
+
+    /// Renders the variants `wanted` picks, for each of their channels.
+    pub fn plan_where(
+        &self,
+        only_channel: Option<&str>,
+        wanted: impl Fn(&Variant) -> bool,
+    ) -> Vec<Planned<'_>> {
+        let s = &self.settings;
+        let names = s.channel_names();
+        let chosen: Vec<&Variant> = self.variants().filter(|v| wanted(v)).collect();
+        crate::parallel::map(&chosen, |&v| {
+            let mut diagnostics: Vec<Diagnostic> = v.diagnostics.iter().cloned().collect();
+            let shown = crate::diagnostic::display_path(&v.path);
+            diagnostics.extend(self.diagnostics.iter().filter(|d| d.path == shown).cloned());
+            // Every channel's post is rendered, whatever `--channel` picks: the approval
+            // pins them all.
+            let all: Vec<Post<'_>> = if v.is_valid() {
+                let prepared = Prepared::new(v, &s.tz, &s.root);
+                self.targets(v, None)
+                    .into_iter()
+                    .map(|c| render::render(&self.templates, &prepared, v, c, s.default_thread))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let digests: approval::PostDigests = all
+                .iter()
+                .filter_map(|p| Some((p.channel.name().to_owned(), approval::post_digest(p)?)))
+                .collect();
+            let fields = self.field_context(&names);
+            let ctx = approval::Context {
+                fields: &fields,
+                history: &self.history,
+                config_path: &s.config_path,
+                templates_dir: &s.templates_dir,
+                channel_kinds: &self.channel_kinds,
+            };
+            let verdict = approval::verdict(&ctx, v, &s.policy, &digests);
+            let state = verdict.state;
+            let posts: Vec<Post<'_>> = all
+                .into_iter()
+                .filter(|p| only_channel.is_none_or(|o| p.channel.name() == o))
+                .collect();
+            for p in &posts {
+                diagnostics.extend(p.diagnostics.iter().cloned());
+            }
+            if v.is_valid() && v.front.channels == ChannelSelection::None {
+                diagnostics.push(Diagnostic::warning(
+                    &v.path,
+                    Some(crate::diagnostic::Pos::new(2, 1)),
+                    "no `channels`: this goes nowhere; add `channels: all` or a list of channels",
+                ));
+            }
+            diagnostics.sort_by(|a, b| {
+                (&a.path, a.line, a.column, &a.message)
+                    .cmp(&(&b.path, b.line, b.column, &b.message))
+            });
+            diagnostics.dedup();
+            Planned {
+                variant: v,
+                state,
+                verdict,
+                posts,
+                diagnostics,
+            }
+        })
+    }
+
+    /// Problems that belong to no variant: shown once at the top.
+    pub fn loose_diagnostics(&self) -> Vec<Diagnostic> {
+        let paths: Vec<String> = self
+            .variants()
+            .map(|v| crate::diagnostic::display_path(&v.path))
+            .collect();
+        self.diagnostics
+            .iter()
+            .filter(|d| !paths.contains(&d.path))
+            .cloned()
+            .collect()
+    }
+
+    /// Warnings for secrets whose environment variable is not set, one per channel.
+    pub fn missing_secrets(&self, env: &BTreeMap<String, String>) -> Vec<Diagnostic> {
+        let s = &self.settings;
+        s.channels
+            .iter()
+            .filter_map(|c| {
+                let missing: Vec<String> = c
+                    .secrets()
+                    .into_iter()
+                    .filter(|r| env.get(r.env).is_none_or(|v| v.is_empty()))
+                    .map(|r| format!("`{}` ({})", r.env, r.what))
+                    .collect();
+                (!missing.is_empty()).then(|| {
+                    Diagnostic::warning(
+                        &s.config_path,
+                        s.channel_positions.get(c.name()).copied(),
+                        format!(
+                            "channel `{}`: {} not set; publishing to it will fail until {}",
+                            c.name(),
+                            missing.join(", "),
+                            if missing.len() == 1 {
+                                "it is"
+                            } else {
+                                "they are"
+                            }
+                        ),
+                    )
+                })
+            })
+            .collect()
+    }
+}
+
+/// A variant that names a channel of another language is almost certainly a mistake.
+fn check_languages(settings: &Settings, v: &mut Variant) {
+    let ChannelSelection::Named(names) = &v.front.channels else {
+        return;
+    };
+    for (i, name) in names.iter().enumerate() {
+        if let Some(c) = settings.channel(name)
+            && !c.multilingual()
+            && c.lang() != v.lang
+        {
+            let pos = v.front.channel_positions.get(i).copied();
+            v.diagnostics.push(Diagnostic::error(
+                &v.path,
+                pos,
+                format!(
+                    "channel `{name}` posts in `{}`, but this variant is `{}`; list it in the `{}` variant instead",
+                    c.lang(),
+                    v.lang,
+                    c.lang()
+                ),
+            ));
+        }
+    }
+}
