@@ -21,6 +21,7 @@ mod email;
 mod email_crash;
 mod examples;
 mod facebook;
+mod fates;
 mod feed;
 mod files;
 mod front_matter;
