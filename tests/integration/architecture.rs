@@ -21,8 +21,13 @@ pub fn cycle_problems(graph: &Graph) -> Option<String> {
     (!cycles.is_empty()).then(|| {
         let edges = Graph::edges_on(&cycles);
         format!(
-            "src/ has {} import cycle(s) between top-level modules, through these {} edges \
+            "src/ has {}{} import cycle(s) between top-level modules, through these {} edges \
              (each with one file:line that makes it):\n{}every cycle:\n{}",
+            if cycles.len() >= graph::MAX_CYCLES {
+                "at least "
+            } else {
+                ""
+            },
             cycles.len(),
             edges.len(),
             graph.describe_edges(&edges),

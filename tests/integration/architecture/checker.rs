@@ -301,3 +301,32 @@ fn the_printed_graph_lists_every_edge_and_cycle() {
     );
     assert!(dot.contains("\"a\" -> \"c\" [label=\"1\"];"), "{dot}");
 }
+
+#[test]
+fn a_tangle_of_modules_stops_at_a_thousand_cycles_and_says_so() {
+    // Eight modules each importing all the others: 16,064 elementary cycles.
+    let names = ["a", "b", "c", "d", "e", "f", "g", "h"];
+    let lib: String = names.iter().map(|n| format!("pub mod {n};\n")).collect();
+    let bodies: Vec<(String, String)> = names
+        .iter()
+        .map(|n| {
+            let uses: String = names
+                .iter()
+                .filter(|m| *m != n)
+                .map(|m| format!("use crate::{m}::X;\n"))
+                .collect();
+            (format!("{n}.rs"), uses)
+        })
+        .collect();
+    let mut files = vec![("lib.rs", lib.as_str())];
+    files.extend(bodies.iter().map(|(r, t)| (r.as_str(), t.as_str())));
+    let graph = documented(&files);
+    assert_eq!(graph.edges.len(), 56);
+    assert_eq!(graph.cycles().len(), super::graph::MAX_CYCLES);
+    let text = cycle_problems(&graph).unwrap();
+    assert!(
+        text.starts_with("src/ has at least 1000 import cycle(s)"),
+        "{}",
+        &text[..200]
+    );
+}

@@ -24,6 +24,10 @@ impl Site {
     }
 }
 
+/// Where [`Graph::cycles`] stops counting: a tangle of modules can have more elementary
+/// cycles than anyone reads, and the edges on the first ones are where to start.
+pub const MAX_CYCLES: usize = 1000;
+
 pub struct Graph {
     /// Every node: the top-level modules, and `lib` and `main` when those files exist.
     pub nodes: BTreeSet<String>,
@@ -192,8 +196,8 @@ impl Graph {
             .map(|(_, t)| t.as_str())
     }
 
-    /// Every elementary cycle, each as its nodes from its smallest name on (the first
-    /// node is not repeated at the end), in a stable order.
+    /// Every elementary cycle (up to [`MAX_CYCLES`]), each as its nodes from its
+    /// smallest name on (the first node is not repeated at the end), in a stable order.
     pub fn cycles(&self) -> Vec<Vec<String>> {
         let mut out = Vec::new();
         for start in &self.nodes {
@@ -211,6 +215,9 @@ impl Graph {
         out: &mut Vec<Vec<String>>,
     ) {
         for next in self.targets(at) {
+            if out.len() >= MAX_CYCLES {
+                return;
+            }
             if next == start {
                 out.push(path.iter().map(|s| (*s).to_owned()).collect());
             } else if next > start && !path.contains(&next) {
