@@ -10,8 +10,9 @@
 //! Needs `/usr/bin/chromium` and `tests/browser/node_modules`; `./scripts/test`
 //! installs both. This test fails, rather than skips, when either is missing.
 
+use crate::harness::{herald_command, project_root};
 use std::io::{ErrorKind, Read};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -22,27 +23,10 @@ fn chromium() -> String {
 /// The browser check has its own timeout (120 s); this one is in case node hangs.
 const BROWSER_CHECK_TIMEOUT: Duration = Duration::from_secs(180);
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Runs `herald --root <repository> ARGS` with a clean environment; must succeed.
+/// Runs `herald --root <repository> ARGS` as the harness starts it; must succeed.
 #[track_caller]
 fn herald(args: &[&str]) -> Output {
-    let root = root();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_herald"));
-    cmd.arg("--root")
-        .arg(&root)
-        .args(args)
-        .current_dir(&root)
-        .env_clear();
-    for key in ["PATH", "HOME"] {
-        if let Some(value) = std::env::var_os(key) {
-            cmd.env(key, value);
-        }
-    }
-    cmd.env("NO_COLOR", "1");
-    let out = cmd
+    let out = herald_command(&project_root(), args, &[])
         .output()
         .unwrap_or_else(|e| panic!("cannot run herald {args:?}: {e}"));
     assert!(
@@ -94,7 +78,7 @@ fn wait_with_timeout(mut child: Child, timeout: Duration) -> (Option<i32>, Strin
 
 #[test]
 fn preview_page_shows_every_post_in_a_real_browser() {
-    let root = root();
+    let root = project_root();
     let script = root.join("tests/browser/check-preview.js");
     let node_modules = root.join("tests/browser/node_modules");
     assert!(

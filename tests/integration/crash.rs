@@ -7,7 +7,6 @@ use crate::mock_mastodon::MockMastodon;
 use crate::mock_webhook::MockWebhook;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 /// Kill points that must land while `publish` is running.
@@ -66,25 +65,12 @@ fn expected(repo: &Repo) -> BTreeMap<String, Vec<String>> {
 
 /// Starts `publish` and kills it after `delay`; true when the kill hit a live process.
 fn run_and_kill(repo: &Repo, env: &[(String, String)], delay: Duration) -> bool {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_herald"));
-    cmd.args(["--root"])
-        .arg(repo.path())
-        .args(["publish", "-q", "--at", "2026-06-30 10:05"])
-        .env_clear()
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().expect("start herald");
-    std::thread::sleep(delay);
-    let alive = child.try_wait().expect("poll herald").is_none();
-    if alive {
-        child.kill().expect("SIGKILL herald");
-    }
-    child.wait().expect("reap herald");
-    alive
+    crate::harness::run_and_kill(
+        repo,
+        &["publish", "-q", "--at", "2026-06-30 10:05"],
+        env,
+        delay,
+    )
 }
 
 #[cfg(unix)]

@@ -2,12 +2,11 @@
 //! SIGKILL at seeded random instants and rerun until it finishes. From the Maildir:
 //! nobody got two copies, and everybody not reported in doubt got exactly one.
 
-use crate::harness::Repo;
+use crate::harness::{Repo, env_pairs, spawn_herald};
 use crate::smtp_peer::Smtp;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use std::collections::{BTreeMap, HashMap};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const SUBSCRIBERS: usize = 2_000;
@@ -81,25 +80,18 @@ fn round(smtp: &Smtp, rng: &mut fastrand::Rng, n: usize) -> (usize, usize) {
     repo.approve("announcements/uudis.et.md");
     repo.approve("announcements/uudis.en.md");
     let env = [
-        ("TEST_SMTP_PASSWORD", smtp.pass.clone()),
-        ("TEST_SUBSCRIBERS", list.display().to_string()),
-        ("TEST_LIST_SECRET", SECRET.to_owned()),
+        ("TEST_SMTP_PASSWORD".to_owned(), smtp.pass.clone()),
+        ("TEST_SUBSCRIBERS".to_owned(), list.display().to_string()),
+        ("TEST_LIST_SECRET".to_owned(), SECRET.to_owned()),
     ];
     let mut kills = 0;
     let began = Instant::now();
     loop {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_herald"));
-        cmd.arg("--root")
-            .arg(repo.path())
-            .args(["publish", "-q", "--at", "2026-06-30 10:05"])
-            .env_clear()
-            .env("NO_COLOR", "1")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        for (k, v) in &env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().expect("start herald");
+        let mut child = spawn_herald(
+            repo.path(),
+            &["publish", "-q", "--at", "2026-06-30 10:05"],
+            &env_pairs(&env),
+        );
         let deadline = Instant::now() + Duration::from_millis(rng.u64(100..=700));
         let mut finished = false;
         while Instant::now() < deadline {

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
 
 /// A config with one channel per language of the `record` kind (no secrets), plus a
 /// Mastodon channel whose token variable tests can set or leave unset.
@@ -210,24 +210,61 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
     }
 }
 
-/// `herald --root ROOT ARGS` with a clean environment plus `env` (and `PATH`, `HOME`).
+/// The environment of every process a test starts that runs herald (herald itself, and
+/// the workflow's own scripts that call it): nothing inherited but `PATH` and `HOME`, no
+/// colour, and no global or system Git configuration, as on a fresh runner (so the
+/// machine's `user.email` cannot stand in for `--by`). Callers add what the test sets.
+pub fn clean_env(cmd: &mut Command) -> &mut Command {
+    cmd.env_clear();
+    for key in ["PATH", "HOME"] {
+        if let Some(value) = std::env::var_os(key) {
+            cmd.env(key, value);
+        }
+    }
+    cmd.env("NO_COLOR", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+}
+
+/// `herald --root ROOT ARGS` in ROOT, with [`clean_env`] plus `env` and no input: the one
+/// way a test starts herald.
 pub fn herald_command(root: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_herald"));
+    herald_under(&[], root, args, env)
+}
+
+/// [`herald_command`] started through `wrapper`, a program and its arguments that end by
+/// running the rest of its command line (the herald binary and its arguments): for a test
+/// that needs a process limit set before herald starts.
+pub fn herald_under(wrapper: &[&str], root: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
+    let herald = env!("CARGO_BIN_EXE_herald");
+    let mut cmd = match wrapper.split_first() {
+        Some((program, wrapper_args)) => {
+            let mut cmd = Command::new(program);
+            cmd.args(wrapper_args).arg(herald);
+            cmd
+        }
+        None => Command::new(herald),
+    };
     cmd.arg("--root")
         .arg(root)
         .args(args)
         .current_dir(root)
-        .env_clear();
-    for key in ["PATH", "HOME"] {
-        if let Ok(v) = std::env::var(key) {
-            cmd.env(key, v);
-        }
-    }
-    cmd.env("NO_COLOR", "1");
+        .stdin(Stdio::null());
+    clean_env(&mut cmd);
     for (k, v) in env {
         cmd.env(k, v);
     }
     cmd
+}
+
+/// Starts herald as [`herald_command`] does, with its output thrown away: for the tests
+/// that kill it.
+pub fn spawn_herald(root: &Path, args: &[&str], env: &[(&str, &str)]) -> Child {
+    herald_command(root, args, env)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start herald")
 }
 
 /// Runs the binary on any root (the repository itself, for the examples).
@@ -368,27 +405,23 @@ pub fn planned(plan: &Value, channel: &str, id: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Starts `herald --root REPO ARGS` with `env` and kills it with SIGKILL after `delay`.
+/// Starts `herald --root REPO ARGS` ([`spawn_herald`]) with `env` and kills it with
+/// SIGKILL after `delay` unless it has finished by then; true when the kill hit a live
+/// process.
 pub fn run_and_kill(
     repo: &Repo,
     args: &[&str],
     env: &[(String, String)],
     delay: std::time::Duration,
-) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_herald"))
-        .arg("--root")
-        .arg(repo.path())
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("start herald");
+) -> bool {
+    let mut child = spawn_herald(repo.path(), args, &env_pairs(env));
     std::thread::sleep(delay);
-    let _ = child.kill();
-    let _ = child.wait();
+    let alive = child.try_wait().expect("poll herald").is_none();
+    if alive {
+        child.kill().expect("SIGKILL herald");
+    }
+    child.wait().expect("reap herald");
+    alive
 }
 
 /// Ledger keys (`id/lang/part`) whose last record is `started`: in flight when a run died.

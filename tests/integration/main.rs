@@ -7,6 +7,7 @@ mod answer_without_id;
 mod approval;
 mod approval_history;
 mod approval_pins;
+mod architecture;
 
 mod bluesky;
 mod bluesky_contract;

@@ -352,8 +352,9 @@ fn a_full_disk_while_writing_the_ledger_keeps_the_ledger_and_sends_nothing_unrec
     // The disk fills up 40 bytes into the next ledger line: RLIMIT_FSIZE makes writes past
     // it fail (EFBIG, with SIGXFSZ ignored) exactly as a full disk makes them fail.
     let limit = before.len() + 40;
-    let out = std::process::Command::new("python3")
-        .args([
+    let out = crate::harness::herald_under(
+        &[
+            "python3",
             "-c",
             "import os, resource, signal, sys\n\
              signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n\
@@ -361,16 +362,13 @@ fn a_full_disk_while_writing_the_ledger_keeps_the_ledger_and_sends_nothing_unrec
              resource.setrlimit(resource.RLIMIT_FSIZE, (n, n))\n\
              os.execv(sys.argv[2], sys.argv[2:])",
             &limit.to_string(),
-            env!("CARGO_BIN_EXE_herald"),
-            "--root",
-            repo.path().to_str().unwrap(),
-            "publish",
-            "--at",
-            "2026-06-30 10:05",
-        ])
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run python3");
+        ],
+        repo.path(),
+        &["publish", "--at", "2026-06-30 10:05"],
+        &[],
+    )
+    .output()
+    .expect("run python3");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("cannot write the ledger"), "{stdout}");

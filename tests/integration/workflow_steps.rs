@@ -2,7 +2,7 @@
 //! from `.github/workflows/publish.yml`, in a fresh clone of a bare remote, on a runner
 //! with no Git identity, with the inputs of the manual run form.
 
-use crate::harness::{BASE_CONFIG, Repo, git_in, project_root};
+use crate::harness::{BASE_CONFIG, Repo, clean_env, git_in, project_root};
 use std::path::Path;
 use std::process::Command;
 
@@ -88,25 +88,23 @@ fn checkout(url: &str, depth: u32, into: &Path) {
     .unwrap();
 }
 
-/// Runs the step's script with bash as a runner does: no Git identity, the inputs as
-/// the manual run form sets them, a step summary file.
+/// Runs the step's script with bash as a runner does, in the environment the harness
+/// gives herald ([`clean_env`]: no Git identity) with a fresh `HOME`, the inputs as the
+/// manual run form sets them, and a step summary file.
 fn run_step(script: &str, dir: &Path, dry_run: bool, allow_late: bool) -> (i32, String, String) {
     let summary = dir.join("summary.md");
     let home = tempfile::tempdir().unwrap();
-    let out = Command::new("bash")
-        .args(["-e", "-c", script])
-        .current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap())
-        .env("HOME", home.path())
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("NO_COLOR", "1")
-        .env("GITHUB_STEP_SUMMARY", &summary)
-        .env("DRY_RUN", dry_run.to_string())
-        .env("ALLOW_LATE", allow_late.to_string())
-        .output()
-        .expect("bash runs");
+    let out = clean_env(
+        Command::new("bash")
+            .args(["-e", "-c", script])
+            .current_dir(dir),
+    )
+    .env("HOME", home.path())
+    .env("GITHUB_STEP_SUMMARY", &summary)
+    .env("DRY_RUN", dry_run.to_string())
+    .env("ALLOW_LATE", allow_late.to_string())
+    .output()
+    .expect("bash runs");
     (
         out.status.code().unwrap_or(-1),
         std::fs::read_to_string(dir.join("report.txt")).unwrap_or_default(),
