@@ -6,7 +6,9 @@ use super::send::{
     from_reqwest,
 };
 use super::{Base, Channel, ConfigProblem, Kind, Request, Rules, SecretRef, SendContext, Shape};
-use crate::render::{Counter, Feature, ImageFormat, Post, detect_facets};
+use crate::platform::media::ImageFormat;
+use crate::platform::text::{Counter, Feature, detect_facets, non_overlapping};
+use crate::render::Post;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -220,7 +222,7 @@ fn external_embed(card: &LinkCard) -> Value {
 /// Link, tag and mention facets; `did` resolves a handle (a mention it cannot resolve is
 /// left as plain text: a facet with a handle in place of a DID would be invalid).
 fn facets_with(text: &str, mut did: impl FnMut(&str) -> Option<String>) -> Vec<Value> {
-    crate::render::non_overlapping(detect_facets(text))
+    non_overlapping(detect_facets(text))
         .into_iter()
         .filter_map(|f| {
             let feature = match f.feature {

@@ -5,7 +5,8 @@ use super::send::{
     from_status,
 };
 use super::{Base, Channel, ConfigProblem, Kind, Request, Rules, SecretRef, SendContext};
-use crate::render::{Counter, Post};
+use crate::platform::text::Counter;
+use crate::render::Post;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};

@@ -5,7 +5,9 @@ use super::send::{
     from_status,
 };
 use super::{Base, Channel, ConfigProblem, Kind, Request, Rules, SecretRef, SendContext};
-use crate::render::{Counter, ImageFormat, Post};
+use crate::platform::media::ImageFormat;
+use crate::platform::text::Counter;
+use crate::render::Post;
 use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};

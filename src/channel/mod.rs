@@ -20,7 +20,9 @@ mod slack;
 mod telegram;
 mod x;
 
-use crate::render::{Counter, ImageFormat, Post};
+use crate::platform::media::ImageFormat;
+use crate::platform::text::Counter;
+use crate::render::Post;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -264,7 +266,7 @@ pub fn from_config(
                 "kind",
                 format!(
                     "`kind` must be text in quotes such as \"mastodon\", found {}",
-                    crate::settings::plain_found(&serde_found(&other))
+                    crate::diagnostic::plain_found(&serde_found(&other))
                 ),
             ));
             None

@@ -3,7 +3,8 @@
 
 use super::send::{BoxFuture, Lookup, Outgoing, Receipt, SendError, Sender};
 use super::{Base, Channel, ConfigProblem, Kind, Request, Rules, SecretRef, SendContext};
-use crate::render::{Counter, Post};
+use crate::platform::text::Counter;
+use crate::render::Post;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use std::io::Write;

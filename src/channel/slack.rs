@@ -4,7 +4,8 @@ use super::send::{
     self, BoxFuture, LinkCard, Outgoing, Receipt, SendError, Sender, from_reqwest, from_status,
 };
 use super::{Base, Channel, ConfigProblem, Kind, Request, Rules, SecretRef, SendContext};
-use crate::render::{Counter, Post};
+use crate::platform::text::Counter;
+use crate::render::Post;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};

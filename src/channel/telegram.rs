@@ -5,7 +5,9 @@ use super::send::{
     self, BoxFuture, Finding, Outgoing, Receipt, SendError, Sender, from_reqwest, from_status,
 };
 use super::{Base, Channel, ConfigProblem, Kind, Request, Rules, SecretRef, SendContext, Shape};
-use crate::render::{Counter, ImageFormat, Post};
+use crate::platform::media::ImageFormat;
+use crate::platform::text::Counter;
+use crate::render::Post;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};

@@ -11,6 +11,7 @@ use super::identity::Keyring;
 use super::subscribers::Subscriber;
 use crate::announcement::Variant;
 use crate::channel::{Channel, Kind};
+use crate::platform::text::one_line;
 use crate::render::{Prepared, RecipientView, Templates};
 use lettre::Message;
 use lettre::message::dkim::{
@@ -125,14 +126,6 @@ impl Letter {
             html: t.html.fill(name, unsubscribe, true),
         }
     }
-}
-
-/// Collapses a header value to one line: no control character (CR, LF, …) survives.
-pub fn one_line(text: &str) -> String {
-    text.split(|c: char| c.is_control() || c.is_whitespace())
-        .filter(|w| !w.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// The letters of one announcement, one per language variant.
@@ -399,10 +392,5 @@ mod tests {
             "Tere Tom &amp; Jerry! <a href=\"https://e.org/u?a=1&amp;b=2\">x</a>"
         );
         assert_eq!(h.fill("T", "U", false), "Tere T! <a href=\"U\">x</a>");
-    }
-
-    #[test]
-    fn one_line_removes_line_breaks_and_controls() {
-        assert_eq!(one_line("Title\r\nBcc: x@y\t z\u{7}"), "Title Bcc: x@y z");
     }
 }

@@ -1,30 +1,18 @@
 //! Rendering: one variant for one channel becomes a [`Post`], measured the way that
 //! platform measures, split into a thread when allowed, with every problem recorded.
 
-mod bsky_tlds;
-mod facets;
-mod mastodon_count;
-mod measure;
-mod media;
 mod templates;
 pub mod thread;
 mod view;
-mod x_count;
-mod x_data;
 
-pub use facets::{Facet, Feature, detect as detect_facets, facets, non_overlapping};
-pub use measure::Counter;
-pub use media::{
-    ImageFormat, ImageInfo, human_size, inspect as inspect_image, sniff as sniff_image,
-};
 pub use templates::Templates;
 pub use view::{Prepared, RecipientView, View};
-pub(crate) use x_count::invalid_character_positions as x_invalid_character_positions;
-pub use x_count::is_valid as x_is_valid;
 
 use crate::announcement::{ThreadMode, Variant};
 use crate::channel::{Channel, Rules, Shape};
 use crate::diagnostic::{Diagnostic, Pos};
+use crate::platform::media::{ImageInfo, human_size};
+use crate::platform::text::{self, Counter};
 use serde::Serialize;
 
 /// A variant rendered for one channel.
@@ -115,7 +103,7 @@ pub fn render<'a>(
         Shape::Email => render("subject.txt.hbs", &prepared.body_text).and_then(|subject| {
             let text = render("body.txt.hbs", &prepared.body_text)?;
             let html = render("body.html.hbs", &prepared.body_text)?;
-            post.subject = Some(crate::email::one_line(&tidy(&subject)));
+            post.subject = Some(text::one_line(&tidy(&subject)));
             post.html = Some(html);
             Ok(vec![tidy(&text)])
         }),
@@ -183,11 +171,11 @@ pub fn render<'a>(
 /// the template).
 fn check_x_invalid_characters(post: &mut Post<'_>) {
     let name = post.channel.name();
-    for c in x_count::INVALID_CHARACTERS {
+    for c in text::X_INVALID_CHARACTERS {
         if !post.parts.iter().any(|p| p.text.contains(c)) {
             continue;
         }
-        let what = x_count::invalid_character_name(c);
+        let what = text::x_invalid_character_name(c);
         let places: Vec<Pos> = post
             .variant
             .x_invalid_chars
