@@ -5,9 +5,8 @@ use super::send::{
     self, BoxFuture, Finding, LinkCard, Lookup, Outgoing, Receipt, SendError, Sender, bearer,
     from_reqwest,
 };
-use super::{Base, Channel, ConfigProblem, Kind, Request, Rules, SecretRef, SendContext, Shape};
-use crate::platform::media::ImageFormat;
-use crate::platform::text::{Counter, Feature, detect_facets, non_overlapping};
+use super::{Base, Channel, ConfigProblem, Kind, Request, SecretRef, SendContext};
+use crate::platform::text::{Feature, detect_facets, non_overlapping};
 use crate::render::Post;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -57,23 +56,6 @@ impl Channel for Bluesky {
     }
     fn kind(&self) -> Kind {
         Kind::Bluesky
-    }
-    fn rules(&self) -> Rules {
-        Rules {
-            counter: Counter::Graphemes,
-            limit: Some(300),
-            byte_limit: Some(3000),
-            caption_limit: None,
-            threads: true,
-            max_images: 4,
-            alt_limit: None,
-            // The lexicon allows 2 MB since 2026-04; 1 MB is what every PDS accepts.
-            image_bytes: Some(1_000_000),
-            image_formats: &[ImageFormat::Jpeg, ImageFormat::Png, ImageFormat::Webp],
-            // Longer tags are not linked (the facet lexicon allows 64 graphemes).
-            tag_limit: Some(64),
-            shape: Shape::Text,
-        }
     }
     fn secrets(&self) -> Vec<SecretRef<'_>> {
         vec![SecretRef {

@@ -3,9 +3,9 @@
 
 use super::html::{esc, post_text};
 use crate::approval::State;
-use crate::channel::Kind;
 use crate::cmd::{Instance, Planned};
 use crate::ledger::{History, Key, KeyState};
+use crate::platform::{Kind, Shape};
 use crate::render::Post;
 use crate::schedule::{Timing, timing};
 use base64::Engine;
@@ -221,6 +221,7 @@ fn card(
     let v = p.variant;
     let c = post.channel;
     let kind = c.kind();
+    let shape = c.rules().shape;
     let (status_class, status) = post_status(instance, p, post, history);
     let _ = writeln!(
         out,
@@ -233,7 +234,7 @@ fn card(
         p.state.name(),
         esc(&kind.name()[..1].to_uppercase()),
         esc(c.name()),
-        network_name(kind),
+        kind.facts().display_name,
         esc(&status),
         k = kind.name(),
     );
@@ -261,8 +262,8 @@ fn card(
             if over { " over" } else { "" },
             part.length
         );
-        match kind {
-            Kind::Email => {
+        match shape {
+            Shape::Email => {
                 let _ = write!(
                     out,
                     "<iframe class=\"email-frame\" sandbox=\"\" title=\"The email as subscribers see it\" srcdoc=\"{}\"></iframe>\
@@ -273,25 +274,25 @@ fn card(
                     esc(&email_headers(post))
                 );
             }
-            Kind::Feed => {
+            Shape::Feed => {
                 let _ = write!(
                     out,
                     "<iframe class=\"feed-frame\" sandbox=\"\" title=\"The feed entry\" srcdoc=\"{}\"></iframe>",
                     esc(&part.text)
                 );
             }
-            Kind::Telegram => {
+            Shape::Html => {
                 let _ = write!(
                     out,
                     "<p class=\"text\">{}</p>",
                     post_text(&crate::render::visible_text(&part.text))
                 );
             }
-            _ => {
+            Shape::Text => {
                 let _ = write!(out, "<p class=\"text\">{}</p>", post_text(&part.text));
             }
         }
-        if i == 0 && kind != Kind::Email {
+        if i == 0 && shape != Shape::Email {
             images(out, v, instance);
             link_card(out, v, kind);
         }
@@ -333,22 +334,6 @@ fn email_headers(post: &Post<'_>) -> String {
         .join("\n")
 }
 
-fn network_name(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Mastodon => "Mastodon",
-        Kind::Bluesky => "Bluesky",
-        Kind::X => "X",
-        Kind::Facebook => "Facebook Page",
-        Kind::Linkedin => "LinkedIn",
-        Kind::Telegram => "Telegram",
-        Kind::Discord => "Discord",
-        Kind::Slack => "Slack",
-        Kind::Email => "Email list",
-        Kind::Feed => "Web feed",
-        Kind::Record => "Record (test)",
-    }
-}
-
 fn images(out: &mut String, v: &crate::announcement::Variant, instance: &Instance) {
     for img in &v.front.images {
         let path = instance.settings.root.join(&img.path);
@@ -380,18 +365,8 @@ fn images(out: &mut String, v: &crate::announcement::Variant, instance: &Instanc
 
 /// The link card platforms build (or Herald supplies) for the announcement's link.
 fn link_card(out: &mut String, v: &crate::announcement::Variant, kind: Kind) {
-    let builds_card = matches!(
-        kind,
-        Kind::Mastodon
-            | Kind::Bluesky
-            | Kind::Facebook
-            | Kind::Linkedin
-            | Kind::X
-            | Kind::Telegram
-            | Kind::Discord
-    );
     let Some(link) = &v.front.link else { return };
-    if !builds_card || !v.front.images.is_empty() {
+    if !kind.facts().link_card || !v.front.images.is_empty() {
         return;
     }
     let domain = link

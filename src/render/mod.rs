@@ -9,10 +9,11 @@ pub use templates::Templates;
 pub use view::{Prepared, RecipientView, View};
 
 use crate::announcement::{ThreadMode, Variant};
-use crate::channel::{Channel, Rules, Shape};
+use crate::channel::Channel;
 use crate::diagnostic::{Diagnostic, Pos};
 use crate::platform::media::{ImageInfo, human_size};
 use crate::platform::text::{self, Counter};
+use crate::platform::{Rules, Shape};
 use serde::Serialize;
 
 /// A variant rendered for one channel.
@@ -112,11 +113,8 @@ pub fn render<'a>(
             vec![html]
         }),
         Shape::Text | Shape::Html => {
-            let file = if rules.shape == Shape::Html {
-                "post.html.hbs"
-            } else {
-                "post.txt.hbs"
-            };
+            // `post.txt.hbs` or `post.html.hbs`.
+            let file = rules.shape.templates()[0];
             let overridden = over.and_then(|o| o.text.as_deref());
             let full = match overridden {
                 // Override texts are plain text: escaped where the channel takes HTML.
