@@ -26,6 +26,7 @@ mod x;
 // names them.
 pub use crate::platform::{Kind, Rules};
 
+use crate::platform::Target;
 use crate::render::Post;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -102,6 +103,17 @@ pub trait Channel: Send + Sync {
     /// An email list's settings (email lists are sent by [`crate::email`], not per part).
     fn email(&self) -> Option<&crate::email::Config> {
         None
+    }
+
+    /// This channel as the plain facts a post is rendered for.
+    fn target(&self) -> Target<'_> {
+        Target {
+            name: self.name(),
+            kind: self.kind(),
+            lang: self.lang(),
+            rules: self.rules(),
+            unsubscribe_url: self.email().map(|c| c.unsubscribe_url.as_str()),
+        }
     }
 }
 

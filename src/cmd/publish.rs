@@ -177,13 +177,14 @@ pub fn dry_run(
                     channel: post.channel.name(),
                     kind: post.channel.kind().name(),
                     parts: &post.parts,
-                    requests: post.channel.requests(post),
+                    requests: instance.channel_of(post).requests(post),
                     ok: post.ok(),
-                    email: if post.channel.email().is_some() {
-                        let siblings = email_siblings(&due, post.variant, post.channel);
+                    email: if instance.channel_of(post).email().is_some() {
+                        let siblings =
+                            email_siblings(&due, post.variant, instance.channel_of(post));
                         let ctx = email_context(instance, global, env);
                         crate::email::list::dry_run_lines(
-                            post.channel,
+                            instance.channel_of(post),
                             post.variant,
                             &siblings,
                             &ctx,
@@ -231,7 +232,7 @@ pub fn dry_run(
             writeln!(out, "  {ERROR}error{ERROR:#}: {}", d.message)?;
         }
         for post in &p.posts {
-            let c = post.channel;
+            let c = instance.channel_of(post);
             if already_posted(&history, post) {
                 writeln!(out, "  → {} {DIM}already posted{DIM:#}", c.name())?;
                 continue;
@@ -724,13 +725,13 @@ pub fn test_to(
         for post in p
             .posts
             .iter()
-            .filter(|x| !x.skipped && x.channel.email().is_some())
+            .filter(|x| !x.skipped && instance.channel_of(x).email().is_some())
         {
             lists
                 .entry((p.variant.id.clone(), post.channel.name().to_owned()))
                 .or_insert_with(|| crate::email::list::ListSend {
                     id: p.variant.id.clone(),
-                    channel: post.channel,
+                    channel: instance.channel_of(post),
                     variants: Vec::new(),
                 })
                 .variants

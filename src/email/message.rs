@@ -153,7 +153,7 @@ impl Letters {
         for v in variants {
             let prepared = Prepared::new(v, tz, root);
             let texts = |name: &str| -> Result<Texts, String> {
-                let mut view = prepared.view(v, channel, &prepared.body_text);
+                let mut view = prepared.view(v, channel.target(), &prepared.body_text);
                 view.recipient = Some(RecipientView {
                     name,
                     unsubscribe_url: UNSUBSCRIBE_MARK,

@@ -8,6 +8,9 @@
 //! the preview (names, link cards, shapes), and the channels, whose instances may adjust
 //! the rules from their configuration (a Mastodon server's `max_characters`).
 //!
+//! A [`Target`] is one configured channel as plain facts (name, kind, language, rules),
+//! which is all rendering needs; how a channel sends lives in [`crate::channel`].
+//!
 //! How each network counts and reads text is in [`text`], what images it takes in
 //! [`media`]. This module imports neither rendering nor channels: both build on it.
 
@@ -152,7 +155,7 @@ impl Kind {
         Kind::ALL.into_iter().find(|k| k.name() == s)
     }
 
-    /// The kind's default rules (a channel may adjust them from its configuration).
+    /// The kind's default rules (a channel may adjust them: [`Target::rules`]).
     pub fn rules(self) -> Rules {
         self.facts().rules
     }
@@ -280,6 +283,41 @@ pub const fn unlimited_rules(shape: Shape, max_images: usize) -> Rules {
         image_formats: &[],
         tag_limit: None,
         shape,
+    }
+}
+
+/// The channel a post is rendered for, as plain facts: what rendering, checks and the
+/// preview need of it, never its secrets or how it sends.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    /// The instance name, `NAME` of `[channels.NAME]`.
+    pub name: &'a str,
+    pub kind: Kind,
+    /// The language of the variants it posts (email: the fallback language).
+    pub lang: &'a str,
+    /// The kind's rules as this channel's configuration adjusts them.
+    pub rules: Rules,
+    /// Email lists only: the unsubscribe URL, with `{token}` where each subscriber's
+    /// token goes.
+    pub unsubscribe_url: Option<&'a str>,
+}
+
+impl<'a> Target<'a> {
+    pub fn name(&self) -> &'a str {
+        self.name
+    }
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+    pub fn lang(&self) -> &'a str {
+        self.lang
+    }
+    pub fn rules(&self) -> Rules {
+        self.rules
+    }
+    /// Whether it takes the variants in every language ([`Facts::multilingual`]).
+    pub fn multilingual(&self) -> bool {
+        self.kind.facts().multilingual
     }
 }
 

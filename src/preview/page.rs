@@ -271,7 +271,7 @@ fn card(
                      <details class=\"email-headers\"><summary>Headers</summary><pre>{}</pre></details>",
                     esc(post.html.as_deref().unwrap_or_default()),
                     esc(&part.text),
-                    esc(&email_headers(post))
+                    esc(&email_headers(instance, post))
                 );
             }
             Shape::Feed => {
@@ -319,8 +319,8 @@ fn card(
 }
 
 /// The headers the email will carry, one per line, as the dry run shows them.
-fn email_headers(post: &Post<'_>) -> String {
-    let requests = post.channel.requests(post);
+fn email_headers(instance: &Instance, post: &Post<'_>) -> String {
+    let requests = instance.channel_of(post).requests(post);
     let Some(headers) = requests
         .first()
         .and_then(|r| r.body["headers"].as_object().cloned())

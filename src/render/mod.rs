@@ -1,5 +1,8 @@
 //! Rendering: one variant for one channel becomes a [`Post`], measured the way that
 //! platform measures, split into a thread when allowed, with every problem recorded.
+//!
+//! What a channel is to rendering is its [`Target`]: its name, kind, language and rules
+//! as plain values. Rendering never sees how a channel sends.
 
 mod templates;
 pub mod thread;
@@ -9,17 +12,17 @@ pub use templates::Templates;
 pub use view::{Prepared, RecipientView, View};
 
 use crate::announcement::{ThreadMode, Variant};
-use crate::channel::Channel;
 use crate::diagnostic::{Diagnostic, Pos};
 use crate::platform::media::{ImageInfo, human_size};
 use crate::platform::text::{self, Counter};
-use crate::platform::{Rules, Shape};
+use crate::platform::{Rules, Shape, Target};
 use serde::Serialize;
 
 /// A variant rendered for one channel.
 pub struct Post<'a> {
     pub variant: &'a Variant,
-    pub channel: &'a dyn Channel,
+    /// The channel it is for, as platform facts (`post.channel.name()`, `.rules()`, …).
+    pub channel: Target<'a>,
     /// The text of each post; more than one for a thread.
     pub parts: Vec<Part>,
     /// Email subject.
@@ -50,7 +53,7 @@ pub fn render<'a>(
     templates: &Templates,
     prepared: &Prepared,
     variant: &'a Variant,
-    channel: &'a dyn Channel,
+    channel: Target<'a>,
     default_thread: ThreadMode,
 ) -> Post<'a> {
     let mut post = Post {
@@ -88,8 +91,8 @@ pub fn render<'a>(
     let kind = channel.kind();
     // Email templates see a recipient; checks and previews show a sample one.
     let sample_unsubscribe = channel
-        .email()
-        .map(|c| c.unsubscribe_url.replace("{token}", "TOKEN"));
+        .unsubscribe_url
+        .map(|url| url.replace("{token}", "TOKEN"));
     let render = |file: &str, text: &str| {
         let mut view = prepared.view(variant, channel, text);
         if let Some(url) = &sample_unsubscribe {

@@ -2,7 +2,7 @@
 //! Templates never see Herald's internal types, so those can change freely.
 
 use crate::announcement::{Image, Variant};
-use crate::channel::Channel;
+use crate::platform::Target;
 use crate::platform::media::{self, ImageInfo};
 use serde::Serialize;
 
@@ -83,7 +83,7 @@ impl Prepared {
         }
     }
 
-    pub fn view<'a>(&'a self, v: &'a Variant, channel: &'a dyn Channel, text: &'a str) -> View<'a> {
+    pub fn view<'a>(&'a self, v: &'a Variant, channel: Target<'a>, text: &'a str) -> View<'a> {
         View {
             id: &v.id,
             lang: &v.lang,
