@@ -1,5 +1,7 @@
-//! How each platform reads text: its length ([`Counter`]), and what Bluesky makes links,
-//! mentions and tags of ([`facets`]).
+//! How each platform reads text: its length ([`Counter`]), which characters X refuses,
+//! what Bluesky makes links, mentions and tags of ([`detect_facets`]), and an email
+//! subject on one line ([`one_line`]). Checks (render) and announcement loading both use
+//! it, which is why it lives below them.
 //!
 //! Platforms disagree on what a "character" is: Mastodon and Bluesky count grapheme
 //! clusters, X weights code points after NFC normalisation, Telegram counts UTF-16 code
@@ -26,7 +28,7 @@ use unicode_segmentation::UnicodeSegmentation;
 pub enum Counter {
     /// Mastodon (its `StatusLengthValidator`): grapheme clusters; every URL that Mastodon's
     /// twitter-text rules find counts as 23; `@user@domain` counts as `@user`; white space
-    /// alone counts 0. See [`mastodon`].
+    /// alone counts 0. See `platform/text/mastodon.rs`.
     Mastodon,
     /// Bluesky: grapheme clusters, URLs in full (the byte limit is checked separately).
     Graphemes,
