@@ -20,6 +20,7 @@
 use crate::announcement::{
     Approval, FieldContext, FrontMatter, Variant, parse_front_matter, split_front_matter,
 };
+use crate::channel::Channel;
 use crate::git;
 use crate::render::Post;
 use serde::Serialize;
@@ -118,8 +119,9 @@ fn hex(bytes: &[u8]) -> String {
     })
 }
 
-/// The digest of what `post` would send, or `None` when the post is skipped
-/// (`overrides.<channel>.skip`, which the content hash already pins).
+/// The digest of what `post` would send through `channel` (the channel it was rendered
+/// for), or `None` when the post is skipped (`overrides.<channel>.skip`, which the content
+/// hash already pins).
 ///
 /// It covers the channel's kind and the body of every request the channel would make for
 /// the post, in order: the same requests the dry run prints, so a change anywhere that
@@ -127,13 +129,13 @@ fn hex(bytes: &[u8]) -> String {
 /// left out: they name where a request goes, not what it says (and may hold secrets).
 /// 128 bits, as 32 hex digits: short enough to read in the front matter, too long to
 /// find a collision for.
-pub fn post_digest(post: &Post<'_>) -> Option<String> {
+pub fn post_digest(channel: &dyn Channel, post: &Post<'_>) -> Option<String> {
     if post.skipped {
         return None;
     }
     let mut h = Sha256::new();
     field(&mut h, post.channel.kind().name().as_bytes());
-    for request in post.channel.requests(post) {
+    for request in channel.requests(post) {
         let body = serde_json::to_vec(&request.body).expect("a request body serialises");
         field(&mut h, &body);
     }

@@ -128,3 +128,24 @@ impl Diagnostics {
         self.items.iter()
     }
 }
+
+/// A value as serde describes what it found ("integer `7`", "map"), in plain words for a
+/// message ("the number 7", "a table").
+pub fn plain_found(found: &str) -> String {
+    let inner = |s: &str| s.trim_matches('`').to_owned();
+    if let Some(s) = found.strip_prefix("string ") {
+        format!("the text {s}")
+    } else if let Some(n) = found.strip_prefix("integer ") {
+        format!("the number {}", inner(n))
+    } else if let Some(n) = found.strip_prefix("floating point ") {
+        format!("the number {}", inner(n))
+    } else if let Some(b) = found.strip_prefix("boolean ") {
+        inner(b)
+    } else if found == "map" {
+        "a table".into()
+    } else if found == "sequence" {
+        "a list".into()
+    } else {
+        found.to_owned()
+    }
+}

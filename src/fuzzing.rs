@@ -5,7 +5,7 @@
 
 use crate::announcement::{FieldContext, parse_front_matter, split_front_matter};
 use crate::diagnostic::Diagnostics;
-use crate::render::{Counter, detect_facets};
+use crate::platform::text::{Counter, detect_facets};
 use std::path::Path;
 use unicode_segmentation::UnicodeSegmentation;
 
@@ -171,7 +171,7 @@ pub fn facets(data: &[u8]) {
         assert!(text.is_char_boundary(f.byte_start) && text.is_char_boundary(f.byte_end));
     }
     let mut end = 0;
-    for f in crate::render::non_overlapping(detected) {
+    for f in crate::platform::text::non_overlapping(detected) {
         assert!(f.byte_start < f.byte_end, "{f:?}");
         assert!(f.byte_start >= end, "overlap: {f:?}");
         assert!(text.is_char_boundary(f.byte_start) && text.is_char_boundary(f.byte_end));

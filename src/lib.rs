@@ -2,7 +2,8 @@
 //!
 //! The pipeline is visible in the module tree: [`announcement`] loads and validates the
 //! files, [`render`] turns each variant into a [`render::Post`] per [`channel`], and the
-//! commands in [`cmd`] either print (check, dry run, status) or publish.
+//! commands in [`cmd`] either print (check, dry run, status) or publish. Below them all,
+//! [`platform`] holds what Herald knows of each kind of network.
 
 pub mod announcement;
 pub mod approval;
@@ -20,6 +21,7 @@ pub mod limits;
 pub mod parallel;
 pub mod paths;
 pub mod plan;
+pub mod platform;
 pub mod preview;
 pub mod render;
 pub mod schedule;

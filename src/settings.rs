@@ -8,7 +8,7 @@
 
 use crate::announcement::ThreadMode;
 use crate::channel::{self, Channel};
-use crate::diagnostic::{Diagnostic, Diagnostics, Pos};
+use crate::diagnostic::{Diagnostic, Diagnostics, Pos, plain_found};
 use jiff::SignedDuration;
 use jiff::tz::TimeZone;
 use serde::Deserialize;
@@ -521,25 +521,6 @@ fn plain_expected(expected: &str) -> String {
         "a table".into()
     } else {
         e.to_owned()
-    }
-}
-
-pub fn plain_found(found: &str) -> String {
-    let inner = |s: &str| s.trim_matches('`').to_owned();
-    if let Some(s) = found.strip_prefix("string ") {
-        format!("the text {s}")
-    } else if let Some(n) = found.strip_prefix("integer ") {
-        format!("the number {}", inner(n))
-    } else if let Some(n) = found.strip_prefix("floating point ") {
-        format!("the number {}", inner(n))
-    } else if let Some(b) = found.strip_prefix("boolean ") {
-        inner(b)
-    } else if found == "map" {
-        "a table".into()
-    } else if found == "sequence" {
-        "a list".into()
-    } else {
-        found.to_owned()
     }
 }
 

@@ -128,7 +128,7 @@ fn load_variant(ctx: &LoadContext<'_>, rel: &Path) -> Variant {
             return variant;
         }
     };
-    variant.x_invalid_chars = crate::render::x_invalid_character_positions(&text);
+    variant.x_invalid_chars = crate::platform::text::x_invalid_character_positions(&text);
     let split = match split_front_matter(&text) {
         Ok(s) => s,
         Err((pos, message)) => {

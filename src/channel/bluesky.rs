@@ -5,8 +5,9 @@ use super::send::{
     self, BoxFuture, Finding, LinkCard, Lookup, Outgoing, Receipt, SendError, Sender, bearer,
     from_reqwest,
 };
-use super::{Base, Channel, ConfigProblem, Kind, Request, Rules, SecretRef, SendContext, Shape};
-use crate::render::{Counter, Feature, ImageFormat, Post, detect_facets};
+use super::{Base, Channel, ConfigProblem, Kind, Request, SecretRef, SendContext};
+use crate::platform::text::{Feature, detect_facets, non_overlapping};
+use crate::render::Post;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -55,23 +56,6 @@ impl Channel for Bluesky {
     }
     fn kind(&self) -> Kind {
         Kind::Bluesky
-    }
-    fn rules(&self) -> Rules {
-        Rules {
-            counter: Counter::Graphemes,
-            limit: Some(300),
-            byte_limit: Some(3000),
-            caption_limit: None,
-            threads: true,
-            max_images: 4,
-            alt_limit: None,
-            // The lexicon allows 2 MB since 2026-04; 1 MB is what every PDS accepts.
-            image_bytes: Some(1_000_000),
-            image_formats: &[ImageFormat::Jpeg, ImageFormat::Png, ImageFormat::Webp],
-            // Longer tags are not linked (the facet lexicon allows 64 graphemes).
-            tag_limit: Some(64),
-            shape: Shape::Text,
-        }
     }
     fn secrets(&self) -> Vec<SecretRef<'_>> {
         vec![SecretRef {
@@ -220,7 +204,7 @@ fn external_embed(card: &LinkCard) -> Value {
 /// Link, tag and mention facets; `did` resolves a handle (a mention it cannot resolve is
 /// left as plain text: a facet with a handle in place of a DID would be invalid).
 fn facets_with(text: &str, mut did: impl FnMut(&str) -> Option<String>) -> Vec<Value> {
-    crate::render::non_overlapping(detect_facets(text))
+    non_overlapping(detect_facets(text))
         .into_iter()
         .filter_map(|f| {
             let feature = match f.feature {

@@ -4,8 +4,8 @@ use super::send::{
     self, BoxFuture, Finding, LinkCard, Outgoing, Receipt, SendError, Sender, from_reqwest,
     from_status,
 };
-use super::{Base, Channel, ConfigProblem, Kind, Request, Rules, SecretRef, SendContext};
-use crate::render::{Counter, Post};
+use super::{Base, Channel, ConfigProblem, Kind, Request, SecretRef, SendContext};
+use crate::render::Post;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -67,14 +67,6 @@ impl Channel for Discord {
     }
     fn kind(&self) -> Kind {
         Kind::Discord
-    }
-    fn rules(&self) -> Rules {
-        Rules {
-            alt_limit: Some(1024),
-            image_bytes: Some(10 * 1024 * 1024),
-            image_formats: super::WEB_IMAGES,
-            ..super::text_rules(Counter::Utf16, 2000, true, 10)
-        }
     }
     fn secrets(&self) -> Vec<SecretRef<'_>> {
         vec![SecretRef {

@@ -2,7 +2,7 @@
 //! The settings and the sending live in [`crate::email`]; this is the channel face of it.
 
 use super::send::{BoxFuture, Finding, Outgoing, Receipt, SendError, Sender};
-use super::{Base, Channel, ConfigProblem, Kind, Request, Rules, SecretRef, SendContext, Shape};
+use super::{Base, Channel, ConfigProblem, Kind, Request, SecretRef, SendContext};
 use crate::email::{Config, Tls};
 use crate::render::Post;
 use serde_json::{Map, Value, json};
@@ -33,14 +33,8 @@ impl Channel for Email {
     fn kind(&self) -> Kind {
         Kind::Email
     }
-    fn multilingual(&self) -> bool {
-        true
-    }
     fn email(&self) -> Option<&Config> {
         Some(&self.config)
-    }
-    fn rules(&self) -> Rules {
-        super::unlimited_rules(Shape::Email, 20)
     }
     fn secrets(&self) -> Vec<SecretRef<'_>> {
         let c = &self.config;

@@ -12,7 +12,7 @@ use super::send::{
     before_posting, fold_space, from_reqwest, from_status,
 };
 use super::{Base, Channel, ConfigProblem, Kind, Request, Rules, SecretRef, SendContext};
-use crate::render::{Counter, ImageFormat, Post};
+use crate::render::Post;
 use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -119,17 +119,9 @@ impl Channel for Facebook {
         Kind::Facebook
     }
     fn rules(&self) -> Rules {
-        // 63,206 is the limit Facebook's composer enforces; the API's own is unpublished.
         Rules {
-            image_bytes: Some(4 * 1024 * 1024),
-            image_formats: &[
-                ImageFormat::Jpeg,
-                ImageFormat::Png,
-                ImageFormat::Gif,
-                ImageFormat::Bmp,
-                ImageFormat::Tiff,
-            ],
-            ..super::text_rules(Counter::Utf16, 63_206, self.settings.thread_as_comments, 10)
+            threads: self.settings.thread_as_comments,
+            ..Kind::Facebook.rules()
         }
     }
     fn secrets(&self) -> Vec<SecretRef<'_>> {

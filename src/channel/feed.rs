@@ -10,7 +10,7 @@ mod entry;
 mod files;
 
 use super::send::{About, BoxFuture, Finding, Outgoing, Receipt, SendError, Sender};
-use super::{Base, Channel, ConfigProblem, Kind, Request, Rules, SecretRef, SendContext, Shape};
+use super::{Base, Channel, ConfigProblem, Kind, Request, SecretRef, SendContext};
 use crate::render::Post;
 use entry::Entry;
 use files::Meta;
@@ -113,9 +113,6 @@ impl Channel for Feed {
     }
     fn kind(&self) -> Kind {
         Kind::Feed
-    }
-    fn rules(&self) -> Rules {
-        super::unlimited_rules(Shape::Feed, 20)
     }
     fn secrets(&self) -> Vec<SecretRef<'_>> {
         Vec::new()

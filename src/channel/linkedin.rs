@@ -11,8 +11,8 @@ use super::send::{
     self, BoxFuture, Finding, Lookup, Outgoing, Receipt, SendError, Sender, bearer, before_posting,
     fold_space, from_reqwest, from_status,
 };
-use super::{Base, Channel, ConfigProblem, Kind, Request, Rules, SecretRef, SendContext};
-use crate::render::{Counter, ImageFormat, Post};
+use super::{Base, Channel, ConfigProblem, Kind, Request, SecretRef, SendContext};
+use crate::render::Post;
 use jiff::civil::Date;
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -199,13 +199,6 @@ impl Channel for Linkedin {
     }
     fn kind(&self) -> Kind {
         Kind::Linkedin
-    }
-    fn rules(&self) -> Rules {
-        Rules {
-            alt_limit: Some(4086),
-            image_formats: &[ImageFormat::Jpeg, ImageFormat::Png, ImageFormat::Gif],
-            ..super::text_rules(Counter::Utf16, 3000, false, 20)
-        }
     }
     fn secrets(&self) -> Vec<SecretRef<'_>> {
         vec![SecretRef {

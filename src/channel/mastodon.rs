@@ -5,7 +5,7 @@ use super::send::{
     from_status,
 };
 use super::{Base, Channel, ConfigProblem, Kind, Request, Rules, SecretRef, SendContext};
-use crate::render::{Counter, ImageFormat, Post};
+use crate::render::Post;
 use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -92,23 +92,10 @@ impl Channel for Mastodon {
         Kind::Mastodon
     }
     fn rules(&self) -> Rules {
+        let rules = Kind::Mastodon.rules();
         Rules {
-            alt_limit: Some(1500),
-            image_bytes: Some(16 * 1024 * 1024),
-            image_formats: &[
-                ImageFormat::Jpeg,
-                ImageFormat::Png,
-                ImageFormat::Gif,
-                ImageFormat::Webp,
-                ImageFormat::Heic,
-                ImageFormat::Avif,
-            ],
-            ..super::text_rules(
-                Counter::Mastodon,
-                self.settings.max_characters.unwrap_or(500),
-                true,
-                4,
-            )
+            limit: self.settings.max_characters.or(rules.limit),
+            ..rules
         }
     }
     fn secrets(&self) -> Vec<SecretRef<'_>> {

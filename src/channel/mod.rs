@@ -1,9 +1,11 @@
 //! Channels: where posts go. One file per kind; each kind owns its configuration table.
 //!
-//! A [`Channel`] knows how its platform counts text and what it allows (its [`Rules`]),
-//! and turns a rendered [`Post`] into the exact [`Request`]s it would send. The dry run
-//! prints those requests; publishing sends them. Building the requests is the same code
-//! either way, so the dry run shows exactly what would go out.
+//! A [`Channel`] is one configured instance of a kind. What its platform allows and how it
+//! counts are platform facts ([`crate::platform`]), which an instance may adjust from its
+//! configuration (its [`Rules`]); the channel turns a rendered [`Post`] into the exact
+//! [`Request`]s it would send. The dry run prints those requests; publishing sends them.
+//! Building the requests is the same code either way, so the dry run shows exactly what
+//! would go out.
 
 mod bluesky;
 mod discord;
@@ -20,115 +22,15 @@ mod slack;
 mod telegram;
 mod x;
 
-use crate::render::{Counter, ImageFormat, Post};
+// Re-exported: the kinds and their rules are platform facts, and every channel file
+// names them.
+pub use crate::platform::{Kind, Rules};
+
+use crate::platform::Target;
+use crate::render::Post;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
-use std::fmt;
-
-/// The kinds of SPEC §4, plus `record`, a channel that writes what it would send to a
-/// file (for trying Herald out and for tests).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Kind {
-    Mastodon,
-    Bluesky,
-    X,
-    Facebook,
-    Linkedin,
-    Telegram,
-    Discord,
-    Slack,
-    Email,
-    Feed,
-    Record,
-}
-
-impl Kind {
-    pub const ALL: [Kind; 11] = [
-        Kind::Mastodon,
-        Kind::Bluesky,
-        Kind::X,
-        Kind::Facebook,
-        Kind::Linkedin,
-        Kind::Telegram,
-        Kind::Discord,
-        Kind::Slack,
-        Kind::Email,
-        Kind::Feed,
-        Kind::Record,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::Mastodon => "mastodon",
-            Kind::Bluesky => "bluesky",
-            Kind::X => "x",
-            Kind::Facebook => "facebook",
-            Kind::Linkedin => "linkedin",
-            Kind::Telegram => "telegram",
-            Kind::Discord => "discord",
-            Kind::Slack => "slack",
-            Kind::Email => "email",
-            Kind::Feed => "feed",
-            Kind::Record => "record",
-        }
-    }
-
-    fn parse(s: &str) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|k| k.name() == s)
-    }
-}
-
-impl fmt::Display for Kind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// Which templates a kind renders and how they are escaped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Shape {
-    /// `post.txt`: plain text, no escaping.
-    Text,
-    /// `post.html`: HTML-escaped (Telegram's HTML parse mode).
-    Html,
-    /// `subject.txt`, `body.txt`, `body.html`.
-    Email,
-    /// `item.html`: the feed entry's content.
-    Feed,
-}
-
-/// What a platform allows and how it counts.
-#[derive(Debug, Clone, Copy)]
-pub struct Rules {
-    pub counter: Counter,
-    /// Text limit of one post (one thread part), if any.
-    pub limit: Option<usize>,
-    /// A second limit in UTF-8 bytes (Bluesky).
-    pub byte_limit: Option<usize>,
-    /// Limit of the first part when it carries images (Telegram captions).
-    pub caption_limit: Option<usize>,
-    /// Whether a long post can become a thread of replies.
-    pub threads: bool,
-    pub max_images: usize,
-    pub alt_limit: Option<usize>,
-    /// Largest image file the platform takes.
-    pub image_bytes: Option<u64>,
-    /// Image formats the platform takes (empty: any).
-    pub image_formats: &'static [ImageFormat],
-    /// Longest hashtag the platform links, in characters.
-    pub tag_limit: Option<usize>,
-    pub shape: Shape,
-}
-
-/// JPEG, PNG, GIF and WebP: what most platforms take.
-pub const WEB_IMAGES: &[ImageFormat] = &[
-    ImageFormat::Jpeg,
-    ImageFormat::Png,
-    ImageFormat::Gif,
-    ImageFormat::Webp,
-];
 
 /// One request a channel would send: for HTTP, the method and URL (secrets replaced by
 /// the name of their environment variable) and the JSON body.
@@ -158,7 +60,12 @@ pub trait Channel: Send + Sync {
     fn lang(&self) -> &str {
         &self.base().lang
     }
-    fn rules(&self) -> Rules;
+    /// What the platform allows, as this channel's configuration adjusts it (a Mastodon
+    /// server's `max_characters`); the kind's [platform facts](crate::platform) unless
+    /// the kind says otherwise.
+    fn rules(&self) -> Rules {
+        self.kind().rules()
+    }
     /// The environment variables this channel's secrets come from.
     fn secrets(&self) -> Vec<SecretRef<'_>>;
     /// The requests that would publish `post`, in order (one per thread part, plus
@@ -190,12 +97,23 @@ pub trait Channel: Send + Sync {
     /// Whether this channel takes variants in every language (email lists, where each
     /// subscriber gets their own language) rather than only its own.
     fn multilingual(&self) -> bool {
-        false
+        self.kind().facts().multilingual
     }
 
     /// An email list's settings (email lists are sent by [`crate::email`], not per part).
     fn email(&self) -> Option<&crate::email::Config> {
         None
+    }
+
+    /// This channel as the plain facts a post is rendered for.
+    fn target(&self) -> Target<'_> {
+        Target {
+            name: self.name(),
+            kind: self.kind(),
+            lang: self.lang(),
+            rules: self.rules(),
+            unsubscribe_url: self.email().map(|c| c.unsubscribe_url.as_str()),
+        }
     }
 }
 
@@ -264,7 +182,7 @@ pub fn from_config(
                 "kind",
                 format!(
                     "`kind` must be text in quotes such as \"mastodon\", found {}",
-                    crate::settings::plain_found(&serde_found(&other))
+                    crate::diagnostic::plain_found(&serde_found(&other))
                 ),
             ));
             None
@@ -369,40 +287,6 @@ pub fn settings<T: DeserializeOwned>(table: Map<String, Value>) -> Result<T, Vec
             .map(str::to_owned);
         vec![ConfigProblem { key, message }]
     })
-}
-
-/// The usual text rules of a kind that posts plain text.
-pub fn text_rules(counter: Counter, limit: usize, threads: bool, max_images: usize) -> Rules {
-    Rules {
-        counter,
-        limit: Some(limit),
-        byte_limit: None,
-        caption_limit: None,
-        threads,
-        max_images,
-        alt_limit: None,
-        image_bytes: None,
-        image_formats: &[],
-        tag_limit: None,
-        shape: Shape::Text,
-    }
-}
-
-/// Rules of a kind without a length limit (email, feeds).
-pub fn unlimited_rules(shape: Shape, max_images: usize) -> Rules {
-    Rules {
-        counter: Counter::Utf16,
-        limit: None,
-        byte_limit: None,
-        caption_limit: None,
-        threads: false,
-        max_images,
-        alt_limit: None,
-        image_bytes: None,
-        image_formats: &[],
-        tag_limit: None,
-        shape,
-    }
 }
 
 /// `<id of part N>`: the remote id of an earlier part, known only when publishing.

@@ -3,7 +3,7 @@
 
 use super::send::{BoxFuture, Lookup, Outgoing, Receipt, SendError, Sender};
 use super::{Base, Channel, ConfigProblem, Kind, Request, Rules, SecretRef, SendContext};
-use crate::render::{Counter, Post};
+use crate::render::Post;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use std::io::Write;
@@ -15,16 +15,12 @@ struct Settings {
     /// Relative to the root.
     #[serde(default = "default_file")]
     file: String,
-    /// The text limit to check against.
-    #[serde(default = "default_limit")]
-    limit: usize,
+    /// The text limit to check against (the kind's own when not set).
+    limit: Option<usize>,
 }
 
 fn default_file() -> String {
     "state/recorded.jsonl".into()
-}
-fn default_limit() -> usize {
-    500
 }
 
 pub struct Record {
@@ -53,7 +49,11 @@ impl Channel for Record {
         Kind::Record
     }
     fn rules(&self) -> Rules {
-        super::text_rules(Counter::Graphemes, self.settings.limit, true, 4)
+        let rules = Kind::Record.rules();
+        Rules {
+            limit: self.settings.limit.or(rules.limit),
+            ..rules
+        }
     }
     fn secrets(&self) -> Vec<SecretRef<'_>> {
         Vec::new()

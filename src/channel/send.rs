@@ -365,7 +365,7 @@ pub fn fold_space(text: &str) -> String {
 
 /// The MIME type of an image, from its first bytes.
 pub fn image_mime(bytes: &[u8]) -> &'static str {
-    crate::render::sniff_image(bytes).map_or("application/octet-stream", |f| f.mime())
+    crate::platform::media::sniff(bytes).map_or("application/octet-stream", |f| f.mime())
 }
 
 /// `url?k=v&…` with keys and values percent-encoded as RFC 3986 asks (what OAuth 1.0a

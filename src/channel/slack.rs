@@ -3,8 +3,8 @@
 use super::send::{
     self, BoxFuture, LinkCard, Outgoing, Receipt, SendError, Sender, from_reqwest, from_status,
 };
-use super::{Base, Channel, ConfigProblem, Kind, Request, Rules, SecretRef, SendContext};
-use crate::render::{Counter, Post};
+use super::{Base, Channel, ConfigProblem, Kind, Request, SecretRef, SendContext};
+use crate::render::Post;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -73,10 +73,6 @@ impl Channel for Slack {
     }
     fn kind(&self) -> Kind {
         Kind::Slack
-    }
-    fn rules(&self) -> Rules {
-        // Slack truncates message text after 40,000 characters; webhooks take no files.
-        super::text_rules(Counter::Utf16, 40_000, true, 0)
     }
     fn secrets(&self) -> Vec<SecretRef<'_>> {
         vec![SecretRef {

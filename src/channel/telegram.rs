@@ -4,8 +4,8 @@
 use super::send::{
     self, BoxFuture, Finding, Outgoing, Receipt, SendError, Sender, from_reqwest, from_status,
 };
-use super::{Base, Channel, ConfigProblem, Kind, Request, Rules, SecretRef, SendContext, Shape};
-use crate::render::{Counter, ImageFormat, Post};
+use super::{Base, Channel, ConfigProblem, Kind, Request, SecretRef, SendContext};
+use crate::render::Post;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -55,22 +55,6 @@ impl Channel for Telegram {
     }
     fn kind(&self) -> Kind {
         Kind::Telegram
-    }
-    fn rules(&self) -> Rules {
-        Rules {
-            counter: Counter::Utf16,
-            limit: Some(4096),
-            byte_limit: None,
-            caption_limit: Some(1024),
-            threads: true,
-            // An album (`sendMediaGroup`) holds 2–10 photos.
-            max_images: 10,
-            alt_limit: None,
-            image_bytes: Some(10 * 1024 * 1024),
-            image_formats: &[ImageFormat::Jpeg, ImageFormat::Png, ImageFormat::Webp],
-            tag_limit: None,
-            shape: Shape::Html,
-        }
     }
     fn secrets(&self) -> Vec<SecretRef<'_>> {
         vec![SecretRef {

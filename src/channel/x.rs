@@ -11,8 +11,8 @@ use super::send::{
     self, BoxFuture, Finding, Lookup, Outgoing, Receipt, SendError, Sender, bearer, before_posting,
     fold_space, from_reqwest, from_status,
 };
-use super::{Base, Channel, ConfigProblem, Kind, Request, Rules, SecretRef, SendContext};
-use crate::render::{Counter, Post};
+use super::{Base, Channel, ConfigProblem, Kind, Request, SecretRef, SendContext};
+use crate::render::Post;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -97,14 +97,6 @@ impl Channel for X {
     }
     fn kind(&self) -> Kind {
         Kind::X
-    }
-    fn rules(&self) -> Rules {
-        Rules {
-            alt_limit: Some(1000),
-            image_bytes: Some(5 * 1024 * 1024),
-            image_formats: super::WEB_IMAGES,
-            ..super::text_rules(Counter::XWeighted, 280, true, 4)
-        }
     }
     fn secrets(&self) -> Vec<SecretRef<'_>> {
         let s = &self.settings;

@@ -237,12 +237,13 @@ fn print_dry_json(
                 channel: post.channel.name(),
                 kind: post.channel.kind().name(),
                 parts: &post.parts,
-                requests: post.channel.requests(post),
+                requests: instance.channel_of(post).requests(post),
                 ok: post.ok(),
-                email: if post.channel.email().is_some() {
-                    let siblings = email_siblings(&due, post.variant, post.channel);
+                email: if instance.channel_of(post).email().is_some() {
+                    let c = instance.channel_of(post);
+                    let siblings = email_siblings(&due, post.variant, c);
                     let ctx = email_context(instance, global, env);
-                    crate::email::list::dry_run_lines(post.channel, post.variant, &siblings, &ctx)
+                    crate::email::list::dry_run_lines(c, post.variant, &siblings, &ctx)
                 } else {
                     Vec::new()
                 },
@@ -297,7 +298,7 @@ fn print_dry_text(
             writeln!(out, "  {ERROR}error{ERROR:#}: {}", d.message)?;
         }
         for (post, fate) in p.posts.iter().zip(fates) {
-            let c = post.channel;
+            let c = instance.channel_of(post);
             match fate {
                 Fate::Posted { .. } => {
                     writeln!(out, "  → {} {DIM}already posted{DIM:#}", c.name())?;
@@ -330,7 +331,7 @@ fn print_dry_text(
                 }
                 continue;
             }
-            print_post(&mut out, global, post)?;
+            print_post(&mut out, global, c, post)?;
         }
         writeln!(out)?;
     }
@@ -365,9 +366,9 @@ fn print_dry_text(
 fn print_post(
     out: &mut impl Write,
     global: &Global,
+    c: &dyn crate::channel::Channel,
     post: &crate::render::Post<'_>,
 ) -> anyhow::Result<()> {
-    let c = post.channel;
     let unit = c.rules().counter.unit();
     if let Some(subject) = &post.subject {
         writeln!(out, "    Subject: {subject}")?;
@@ -767,13 +768,13 @@ pub fn test_to(
         for post in p
             .posts
             .iter()
-            .filter(|x| !x.skipped && x.channel.email().is_some())
+            .filter(|x| !x.skipped && instance.channel_of(x).email().is_some())
         {
             lists
                 .entry((p.variant.id.clone(), post.channel.name().to_owned()))
                 .or_insert_with(|| crate::email::list::ListSend {
                     id: p.variant.id.clone(),
-                    channel: post.channel,
+                    channel: instance.channel_of(post),
                     variants: Vec::new(),
                 })
                 .variants

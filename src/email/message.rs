@@ -10,7 +10,9 @@ use super::Config;
 use super::identity::Keyring;
 use super::subscribers::Subscriber;
 use crate::announcement::Variant;
-use crate::channel::{Channel, Kind};
+use crate::channel::Channel;
+use crate::platform::Kind;
+use crate::platform::text::one_line;
 use crate::render::{Prepared, RecipientView, Templates};
 use lettre::Message;
 use lettre::message::dkim::{
@@ -127,14 +129,6 @@ impl Letter {
     }
 }
 
-/// Collapses a header value to one line: no control character (CR, LF, …) survives.
-pub fn one_line(text: &str) -> String {
-    text.split(|c: char| c.is_control() || c.is_whitespace())
-        .filter(|w| !w.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// The letters of one announcement, one per language variant.
 #[derive(Debug, Clone)]
 pub struct Letters {
@@ -159,7 +153,7 @@ impl Letters {
         for v in variants {
             let prepared = Prepared::new(v, tz, root);
             let texts = |name: &str| -> Result<Texts, String> {
-                let mut view = prepared.view(v, channel, &prepared.body_text);
+                let mut view = prepared.view(v, channel.target(), &prepared.body_text);
                 view.recipient = Some(RecipientView {
                     name,
                     unsubscribe_url: UNSUBSCRIBE_MARK,
@@ -399,10 +393,5 @@ mod tests {
             "Tere Tom &amp; Jerry! <a href=\"https://e.org/u?a=1&amp;b=2\">x</a>"
         );
         assert_eq!(h.fill("T", "U", false), "Tere T! <a href=\"U\">x</a>");
-    }
-
-    #[test]
-    fn one_line_removes_line_breaks_and_controls() {
-        assert_eq!(one_line("Title\r\nBcc: x@y\t z\u{7}"), "Title Bcc: x@y z");
     }
 }

@@ -19,7 +19,6 @@ pub mod subscribers;
 
 pub use config::{Config, Tls};
 pub use identity::{Keyring, SubscriberId};
-pub use message::one_line;
 pub use progress::Progress;
 
 use crate::channel::send::{Finding, secret};

@@ -173,6 +173,13 @@ impl Instance {
             .collect()
     }
 
+    /// The configured channel `post` was rendered for.
+    pub fn channel_of(&self, post: &Post<'_>) -> &dyn Channel {
+        self.settings
+            .channel(post.channel.name())
+            .expect("posts are rendered for configured channels")
+    }
+
     /// Renders every variant for each of its channels.
     pub fn plan(&self, only_channel: Option<&str>) -> Vec<Planned<'_>> {
         self.plan_where(only_channel, |_| true)
@@ -197,14 +204,21 @@ impl Instance {
                 let prepared = Prepared::new(v, &s.tz, &s.root);
                 self.targets(v, None)
                     .into_iter()
-                    .map(|c| render::render(&self.templates, &prepared, v, c, s.default_thread))
+                    .map(|c| {
+                        render::render(&self.templates, &prepared, v, c.target(), s.default_thread)
+                    })
                     .collect()
             } else {
                 Vec::new()
             };
             let digests: approval::PostDigests = all
                 .iter()
-                .filter_map(|p| Some((p.channel.name().to_owned(), approval::post_digest(p)?)))
+                .filter_map(|p| {
+                    Some((
+                        p.channel.name().to_owned(),
+                        approval::post_digest(self.channel_of(p), p)?,
+                    ))
+                })
                 .collect();
             let fields = self.field_context(&names);
             let ctx = approval::Context {

@@ -3,10 +3,10 @@
 
 use super::html::{esc, post_text};
 use crate::approval::State;
-use crate::channel::Kind;
 use crate::ledger::History;
 use crate::plan::fate::{self, Fate};
 use crate::plan::{Instance, Planned};
+use crate::platform::{Kind, Shape};
 use crate::render::Post;
 use base64::Engine;
 use std::fmt::Write;
@@ -197,6 +197,7 @@ fn card(
     let v = p.variant;
     let c = post.channel;
     let kind = c.kind();
+    let shape = c.rules().shape;
     let (status_class, status) = post_status(instance, p, post, history);
     let _ = writeln!(
         out,
@@ -209,7 +210,7 @@ fn card(
         p.state.name(),
         esc(&kind.name()[..1].to_uppercase()),
         esc(c.name()),
-        network_name(kind),
+        kind.facts().display_name,
         esc(&status),
         k = kind.name(),
     );
@@ -237,8 +238,8 @@ fn card(
             if over { " over" } else { "" },
             part.length
         );
-        match kind {
-            Kind::Email => {
+        match shape {
+            Shape::Email => {
                 let _ = write!(
                     out,
                     "<iframe class=\"email-frame\" sandbox=\"\" title=\"The email as subscribers see it\" srcdoc=\"{}\"></iframe>\
@@ -246,28 +247,28 @@ fn card(
                      <details class=\"email-headers\"><summary>Headers</summary><pre>{}</pre></details>",
                     esc(post.html.as_deref().unwrap_or_default()),
                     esc(&part.text),
-                    esc(&email_headers(post))
+                    esc(&email_headers(instance, post))
                 );
             }
-            Kind::Feed => {
+            Shape::Feed => {
                 let _ = write!(
                     out,
                     "<iframe class=\"feed-frame\" sandbox=\"\" title=\"The feed entry\" srcdoc=\"{}\"></iframe>",
                     esc(&part.text)
                 );
             }
-            Kind::Telegram => {
+            Shape::Html => {
                 let _ = write!(
                     out,
                     "<p class=\"text\">{}</p>",
                     post_text(&crate::render::visible_text(&part.text))
                 );
             }
-            _ => {
+            Shape::Text => {
                 let _ = write!(out, "<p class=\"text\">{}</p>", post_text(&part.text));
             }
         }
-        if i == 0 && kind != Kind::Email {
+        if i == 0 && shape != Shape::Email {
             images(out, v, instance);
             link_card(out, v, kind);
         }
@@ -294,8 +295,8 @@ fn card(
 }
 
 /// The headers the email will carry, one per line, as the dry run shows them.
-fn email_headers(post: &Post<'_>) -> String {
-    let requests = post.channel.requests(post);
+fn email_headers(instance: &Instance, post: &Post<'_>) -> String {
+    let requests = instance.channel_of(post).requests(post);
     let Some(headers) = requests
         .first()
         .and_then(|r| r.body["headers"].as_object().cloned())
@@ -307,22 +308,6 @@ fn email_headers(post: &Post<'_>) -> String {
         .map(|(name, value)| format!("{name}: {}", value.as_str().unwrap_or_default()))
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-fn network_name(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Mastodon => "Mastodon",
-        Kind::Bluesky => "Bluesky",
-        Kind::X => "X",
-        Kind::Facebook => "Facebook Page",
-        Kind::Linkedin => "LinkedIn",
-        Kind::Telegram => "Telegram",
-        Kind::Discord => "Discord",
-        Kind::Slack => "Slack",
-        Kind::Email => "Email list",
-        Kind::Feed => "Web feed",
-        Kind::Record => "Record (test)",
-    }
 }
 
 fn images(out: &mut String, v: &crate::announcement::Variant, instance: &Instance) {
@@ -356,18 +341,8 @@ fn images(out: &mut String, v: &crate::announcement::Variant, instance: &Instanc
 
 /// The link card platforms build (or Herald supplies) for the announcement's link.
 fn link_card(out: &mut String, v: &crate::announcement::Variant, kind: Kind) {
-    let builds_card = matches!(
-        kind,
-        Kind::Mastodon
-            | Kind::Bluesky
-            | Kind::Facebook
-            | Kind::Linkedin
-            | Kind::X
-            | Kind::Telegram
-            | Kind::Discord
-    );
     let Some(link) = &v.front.link else { return };
-    if !builds_card || !v.front.images.is_empty() {
+    if !kind.facts().link_card || !v.front.images.is_empty() {
         return;
     }
     let domain = link

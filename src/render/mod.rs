@@ -1,36 +1,28 @@
 //! Rendering: one variant for one channel becomes a [`Post`], measured the way that
 //! platform measures, split into a thread when allowed, with every problem recorded.
+//!
+//! What a channel is to rendering is its [`Target`]: its name, kind, language and rules
+//! as plain values. Rendering never sees how a channel sends.
 
-mod bsky_tlds;
-mod facets;
-mod mastodon_count;
-mod measure;
-mod media;
 mod templates;
 pub mod thread;
 mod view;
-mod x_count;
-mod x_data;
 
-pub use facets::{Facet, Feature, detect as detect_facets, facets, non_overlapping};
-pub use measure::Counter;
-pub use media::{
-    ImageFormat, ImageInfo, human_size, inspect as inspect_image, sniff as sniff_image,
-};
 pub use templates::Templates;
 pub use view::{Prepared, RecipientView, View};
-pub(crate) use x_count::invalid_character_positions as x_invalid_character_positions;
-pub use x_count::is_valid as x_is_valid;
 
 use crate::announcement::{ThreadMode, Variant};
-use crate::channel::{Channel, Rules, Shape};
 use crate::diagnostic::{Diagnostic, Pos};
+use crate::platform::media::{ImageInfo, human_size};
+use crate::platform::text::{self, Counter};
+use crate::platform::{Rules, Shape, Target};
 use serde::Serialize;
 
 /// A variant rendered for one channel.
 pub struct Post<'a> {
     pub variant: &'a Variant,
-    pub channel: &'a dyn Channel,
+    /// The channel it is for, as platform facts (`post.channel.name()`, `.rules()`, …).
+    pub channel: Target<'a>,
     /// The text of each post; more than one for a thread.
     pub parts: Vec<Part>,
     /// Email subject.
@@ -61,7 +53,7 @@ pub fn render<'a>(
     templates: &Templates,
     prepared: &Prepared,
     variant: &'a Variant,
-    channel: &'a dyn Channel,
+    channel: Target<'a>,
     default_thread: ThreadMode,
 ) -> Post<'a> {
     let mut post = Post {
@@ -99,8 +91,8 @@ pub fn render<'a>(
     let kind = channel.kind();
     // Email templates see a recipient; checks and previews show a sample one.
     let sample_unsubscribe = channel
-        .email()
-        .map(|c| c.unsubscribe_url.replace("{token}", "TOKEN"));
+        .unsubscribe_url
+        .map(|url| url.replace("{token}", "TOKEN"));
     let render = |file: &str, text: &str| {
         let mut view = prepared.view(variant, channel, text);
         if let Some(url) = &sample_unsubscribe {
@@ -115,7 +107,7 @@ pub fn render<'a>(
         Shape::Email => render("subject.txt.hbs", &prepared.body_text).and_then(|subject| {
             let text = render("body.txt.hbs", &prepared.body_text)?;
             let html = render("body.html.hbs", &prepared.body_text)?;
-            post.subject = Some(crate::email::one_line(&tidy(&subject)));
+            post.subject = Some(text::one_line(&tidy(&subject)));
             post.html = Some(html);
             Ok(vec![tidy(&text)])
         }),
@@ -124,11 +116,8 @@ pub fn render<'a>(
             vec![html]
         }),
         Shape::Text | Shape::Html => {
-            let file = if rules.shape == Shape::Html {
-                "post.html.hbs"
-            } else {
-                "post.txt.hbs"
-            };
+            // `post.txt.hbs` or `post.html.hbs`.
+            let file = rules.shape.templates()[0];
             let overridden = over.and_then(|o| o.text.as_deref());
             let full = match overridden {
                 // Override texts are plain text: escaped where the channel takes HTML.
@@ -183,11 +172,11 @@ pub fn render<'a>(
 /// the template).
 fn check_x_invalid_characters(post: &mut Post<'_>) {
     let name = post.channel.name();
-    for c in x_count::INVALID_CHARACTERS {
+    for c in text::X_INVALID_CHARACTERS {
         if !post.parts.iter().any(|p| p.text.contains(c)) {
             continue;
         }
-        let what = x_count::invalid_character_name(c);
+        let what = text::x_invalid_character_name(c);
         let places: Vec<Pos> = post
             .variant
             .x_invalid_chars

@@ -2,82 +2,40 @@
 //!
 //! Two registries, both strict: one without escaping for plain-text posts, one with HTML
 //! escaping for HTML outputs (Telegram, email, feeds). Which one a template belongs to is
-//! in its name: `*.txt.hbs` or `*.html.hbs`.
+//! in its name: `*.txt.hbs` or `*.html.hbs`. Which files a kind has follows from its
+//! shape ([`crate::platform::Shape::templates`]).
 
-use crate::channel::Kind;
 use crate::diagnostic::{Diagnostic, Diagnostics, Pos};
+use crate::platform::{Kind, for_each_kind, shape_templates};
 use handlebars::Handlebars;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
-/// (kind, file name, built-in source).
-const BUILT_IN: &[(Kind, &str, &str)] = &[
-    (
-        Kind::Mastodon,
-        "post.txt.hbs",
-        include_str!("../../templates/mastodon/post.txt.hbs"),
-    ),
-    (
-        Kind::Bluesky,
-        "post.txt.hbs",
-        include_str!("../../templates/bluesky/post.txt.hbs"),
-    ),
-    (
-        Kind::X,
-        "post.txt.hbs",
-        include_str!("../../templates/x/post.txt.hbs"),
-    ),
-    (
-        Kind::Facebook,
-        "post.txt.hbs",
-        include_str!("../../templates/facebook/post.txt.hbs"),
-    ),
-    (
-        Kind::Linkedin,
-        "post.txt.hbs",
-        include_str!("../../templates/linkedin/post.txt.hbs"),
-    ),
-    (
-        Kind::Telegram,
-        "post.html.hbs",
-        include_str!("../../templates/telegram/post.html.hbs"),
-    ),
-    (
-        Kind::Discord,
-        "post.txt.hbs",
-        include_str!("../../templates/discord/post.txt.hbs"),
-    ),
-    (
-        Kind::Slack,
-        "post.txt.hbs",
-        include_str!("../../templates/slack/post.txt.hbs"),
-    ),
-    (
-        Kind::Email,
-        "subject.txt.hbs",
-        include_str!("../../templates/email/subject.txt.hbs"),
-    ),
-    (
-        Kind::Email,
-        "body.txt.hbs",
-        include_str!("../../templates/email/body.txt.hbs"),
-    ),
-    (
-        Kind::Email,
-        "body.html.hbs",
-        include_str!("../../templates/email/body.html.hbs"),
-    ),
-    (
-        Kind::Feed,
-        "item.html.hbs",
-        include_str!("../../templates/feed/item.html.hbs"),
-    ),
-    (
-        Kind::Record,
-        "post.txt.hbs",
-        include_str!("../../templates/record/post.txt.hbs"),
-    ),
-];
+/// `(file, source)` of each template of the kind whose folder is `$dir`.
+macro_rules! bundled {
+    ($dir:literal $($file:literal)*) => {
+        &[$(($file, include_str!(concat!("../../templates/", $dir, "/", $file)))),*]
+    };
+}
+
+/// The built-in templates: for every kind, the files its shape renders, compiled in from
+/// `templates/<kind>/`.
+macro_rules! built_in {
+    ($($kind:ident $dir:literal $shape:ident)*) => {
+        const BUILT_IN: &[(Kind, &[(&str, &str)])] =
+            &[$((Kind::$kind, shape_templates!($shape, bundled!($dir)))),*];
+    };
+}
+for_each_kind!(built_in);
+
+/// (kind, file name, built-in source) of every built-in template.
+fn built_in() -> impl Iterator<Item = (Kind, &'static str, &'static str)> {
+    BUILT_IN.iter().flat_map(|&(kind, files)| {
+        files
+            .iter()
+            .map(move |&(file, source)| (kind, file, source))
+    })
+}
 
 /// The compiled templates of one instance.
 pub struct Templates {
@@ -101,7 +59,7 @@ impl Templates {
             html: registry(true),
             origins: Vec::new(),
         };
-        for &(kind, file, source) in BUILT_IN {
+        for (kind, file, source) in built_in() {
             let name = template_name(kind, file);
             let shown = dir.join(kind.name()).join(file);
             let mut origin = PathBuf::from(format!("(built-in) {}", shown.display()));
@@ -222,14 +180,11 @@ fn unused_overrides(root: &Path, dir: &Path, diags: &mut Diagnostics) {
             if !file.ends_with(".hbs") {
                 continue;
             }
-            let known = BUILT_IN
-                .iter()
-                .any(|(k, f, _)| k.name() == kind && *f == file);
+            let known = built_in().any(|(k, f, _)| k.name() == kind && f == file);
             if !known {
-                let expected: Vec<&str> = BUILT_IN
-                    .iter()
+                let expected: Vec<&str> = built_in()
                     .filter(|(k, _, _)| k.name() == kind)
-                    .map(|(_, f, _)| *f)
+                    .map(|(_, f, _)| f)
                     .collect();
                 let hint = if expected.is_empty() {
                     format!("`{kind}` is not a channel kind")

@@ -249,7 +249,7 @@ mod tests {
 #[cfg(test)]
 mod properties {
     use super::split;
-    use crate::render::Counter;
+    use crate::platform::text::Counter;
 
     /// Random announcement-like text: words, URLs, hashtags, emoji, Estonian, CJK,
     /// sentence ends and paragraph breaks.

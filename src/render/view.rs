@@ -2,7 +2,8 @@
 //! Templates never see Herald's internal types, so those can change freely.
 
 use crate::announcement::{Image, Variant};
-use crate::channel::Channel;
+use crate::platform::Target;
+use crate::platform::media::{self, ImageInfo};
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -50,7 +51,7 @@ pub struct Prepared {
     pub publish_at: Option<String>,
     pub publish_date: Option<String>,
     /// Format and size of each image (None when it cannot be read).
-    pub images: Vec<Option<super::ImageInfo>>,
+    pub images: Vec<Option<ImageInfo>>,
 }
 
 impl Prepared {
@@ -72,7 +73,7 @@ impl Prepared {
                 .front
                 .images
                 .iter()
-                .map(|img| super::inspect_image(&root.join(&img.path)).ok())
+                .map(|img| media::inspect(&root.join(&img.path)).ok())
                 .collect(),
             publish_date: publish_at.map(|t| {
                 t.to_zoned_datetime(tz.clone())
@@ -82,7 +83,7 @@ impl Prepared {
         }
     }
 
-    pub fn view<'a>(&'a self, v: &'a Variant, channel: &'a dyn Channel, text: &'a str) -> View<'a> {
+    pub fn view<'a>(&'a self, v: &'a Variant, channel: Target<'a>, text: &'a str) -> View<'a> {
         View {
             id: &v.id,
             lang: &v.lang,

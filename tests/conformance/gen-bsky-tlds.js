@@ -1,4 +1,4 @@
-// Writes src/render/bsky_tlds.rs: the ASCII top-level domains of the npm package `tlds`,
+// Writes src/platform/text/bsky_tlds.rs: the ASCII top-level domains of the npm package `tlds`,
 // which @atproto/api's facet detection checks scheme-less links and mentions against.
 // Run from the repository root after `npm ci --prefix tests/conformance`.
 const fs = require('fs');
@@ -11,5 +11,5 @@ let out =
   '/// ASCII top-level domains, sorted.\npub const TLDS: &[&str] = &[\n';
 for (const t of ascii) out += `    "${t}",\n`;
 out += '];\n';
-fs.writeFileSync(path.join(__dirname, '..', '..', 'src', 'render', 'bsky_tlds.rs'), out);
+fs.writeFileSync(path.join(__dirname, '..', '..', 'src', 'platform', 'text', 'bsky_tlds.rs'), out);
 console.log(`${ascii.length} TLDs`);

@@ -1,4 +1,4 @@
-// Writes src/render/x_data.rs: the data Herald's X length counter (src/render/x_count.rs)
+// Writes src/platform/text/x_data.rs: the data Herald's X length counter (src/platform/text/x.rs)
 // needs from the npm packages `twitter-text` 3.1.0 and `twemoji-parser` 11.0.2:
 //
 // - the gTLD and ccTLD alternatives of twitter-text's URL regex, in the regex's own order
@@ -335,10 +335,10 @@ let out =
   list('TWEMOJI_SEQUENCES', `Every string TWEMOJI_REGEX can match (${sequences.length}; ${whole} of them twemoji.parse reads as one whole emoji), sorted. For tests.`,
     sequences, '#[cfg(test)]\n');
 
-const target = path.join(__dirname, '..', '..', 'src', 'render', 'x_data.rs');
+const target = path.join(__dirname, '..', '..', 'src', 'platform', 'text', 'x_data.rs');
 if (process.argv.includes('--check')) {
   const cur = fs.existsSync(target) ? fs.readFileSync(target, 'utf8') : '';
-  if (cur !== out) fail('src/render/x_data.rs is not what gen-x-data.js produces');
+  if (cur !== out) fail('src/platform/text/x_data.rs is not what gen-x-data.js produces');
   console.log('x_data.rs is up to date');
 } else {
   fs.writeFileSync(target, out);

@@ -1,9 +1,25 @@
-//! Length as each platform counts it.
+//! How each platform reads text: its length ([`Counter`]), which characters X refuses,
+//! what Bluesky makes links, mentions and tags of ([`detect_facets`]), and an email
+//! subject on one line ([`one_line`]). Checks (render) and announcement loading both use
+//! it, which is why it lives below them.
 //!
 //! Platforms disagree on what a "character" is: Mastodon and Bluesky count grapheme
 //! clusters, X weights code points after NFC normalisation, Telegram counts UTF-16 code
 //! units. URLs count as 23 on Mastodon and X whatever their length, and in full elsewhere.
 //! The exact rules and their sources are in the README's "How lengths are counted".
+
+mod bsky_tlds;
+mod facets;
+mod mastodon;
+mod x;
+mod x_data;
+
+pub use facets::{Facet, Feature, detect as detect_facets, facets, non_overlapping};
+pub use x::is_valid as x_is_valid;
+pub(crate) use x::{
+    INVALID_CHARACTERS as X_INVALID_CHARACTERS, invalid_character_name as x_invalid_character_name,
+    invalid_character_positions as x_invalid_character_positions,
+};
 
 use unicode_segmentation::UnicodeSegmentation;
 
@@ -12,7 +28,7 @@ use unicode_segmentation::UnicodeSegmentation;
 pub enum Counter {
     /// Mastodon (its `StatusLengthValidator`): grapheme clusters; every URL that Mastodon's
     /// twitter-text rules find counts as 23; `@user@domain` counts as `@user`; white space
-    /// alone counts 0. See [`super::mastodon_count`].
+    /// alone counts 0. See `platform/text/mastodon.rs`.
     Mastodon,
     /// Bluesky: grapheme clusters, URLs in full (the byte limit is checked separately).
     Graphemes,
@@ -29,9 +45,9 @@ pub const SHORT_URL_LENGTH: usize = 23;
 impl Counter {
     pub fn count(self, text: &str) -> usize {
         match self {
-            Counter::Mastodon => super::mastodon_count::status_length(text),
+            Counter::Mastodon => mastodon::status_length(text),
             Counter::Graphemes => text.graphemes(true).count(),
-            Counter::XWeighted => super::x_count::weighted_length(text),
+            Counter::XWeighted => x::weighted_length(text),
             Counter::Utf16 => text.encode_utf16().count(),
         }
     }
@@ -46,9 +62,26 @@ impl Counter {
     }
 }
 
+/// Collapses a header value (an email subject) to one line: no control character (CR,
+/// LF, …) survives.
+pub fn one_line(text: &str) -> String {
+    text.split(|c: char| c.is_control() || c.is_whitespace())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::Counter::*;
+
+    #[test]
+    fn one_line_removes_line_breaks_and_controls() {
+        assert_eq!(
+            super::one_line("Title\r\nBcc: x@y\t z\u{7}"),
+            "Title Bcc: x@y z"
+        );
+    }
 
     #[test]
     fn mastodon_counts_urls_as_23_and_remote_mentions_short() {

@@ -594,7 +594,7 @@ pub(super) fn punycode_encode_len(input: &[u32]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::x_data::TWEMOJI_SEQUENCES;
+    use crate::platform::text::x_data::TWEMOJI_SEQUENCES;
 
     #[test]
     fn every_twemoji_sequence_is_one_emoji() {

@@ -17,7 +17,7 @@
 //! addresses, `localhost` and other single-label hosts are not URLs; subdomains may hold `_`.
 //!
 //! The regexes run in Ruby, with two lookarounds the `regex` crate does not have; they are
-//! emulated as in [`super::x_count`]. The reference (`tests/conformance/mastodon.js`) runs
+//! emulated as in [`super::x`]. The reference (`tests/conformance/mastodon.js`) runs
 //! the same rules on the npm package twitter-text.
 
 use super::x_data::{CCTLDS, GTLDS};
@@ -25,7 +25,7 @@ use regex::{Regex, RegexBuilder};
 use std::sync::LazyLock;
 use unicode_segmentation::UnicodeSegmentation;
 
-use super::measure::SHORT_URL_LENGTH as URL_LENGTH;
+use super::SHORT_URL_LENGTH as URL_LENGTH;
 const MAX_URL_LENGTH: usize = 4096;
 const MAX_TCO_SLUG_LENGTH: usize = 40;
 const URL_PROTOCOL_LENGTH: usize = "https://".len();
@@ -222,7 +222,7 @@ fn is_valid_domain(url_length: usize, domain: &str) -> bool {
             label.len()
         } else {
             let points: Vec<u32> = label.to_lowercase().chars().map(u32::from).collect();
-            "xn--".len() + super::x_count::punycode_encode_len(&points)
+            "xn--".len() + super::x::punycode_encode_len(&points)
         };
         if !(1..=MAX_DOMAIN_LABEL_LENGTH).contains(&len) {
             return false;
