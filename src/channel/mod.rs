@@ -8,6 +8,7 @@
 mod bluesky;
 mod discord;
 mod email;
+pub use email::request as email_request;
 mod facebook;
 mod feed;
 mod linkedin;
@@ -18,6 +19,7 @@ pub mod scrub;
 pub mod send;
 mod slack;
 mod telegram;
+pub mod transport;
 mod x;
 
 use crate::render::{Counter, ImageFormat, Post};
@@ -164,7 +166,10 @@ pub trait Channel: Send + Sync {
     /// The requests that would publish `post`, in order (one per thread part, plus
     /// uploads). Placeholders like `<id of part 1>` stand for values known only once the
     /// earlier request has been answered.
-    fn requests(&self, post: &Post) -> Vec<Request>;
+    fn requests(&self, post: &Post) -> Vec<Request> {
+        let _ = post;
+        Vec::new()
+    }
     /// A sender holding this channel's secrets, or why there can be none (a secret is
     /// not set; the kind cannot post yet). Every text it gives back (errors, receipts,
     /// doctor findings) has the channel's secrets scrubbed out ([`scrub`]). Kinds
@@ -204,6 +209,8 @@ pub struct SendContext<'a> {
     pub env: &'a std::collections::BTreeMap<String, String>,
     pub root: &'a std::path::Path,
     pub http: &'a reqwest::Client,
+    /// How requests reach the platform: sent, or recorded for the dry run.
+    pub transport: &'a transport::Transport,
 }
 
 /// The identity every channel has.

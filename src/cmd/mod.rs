@@ -314,7 +314,11 @@ impl Instance {
             };
             let digests: approval::PostDigests = all
                 .iter()
-                .filter_map(|p| Some((p.channel.name().to_owned(), approval::post_digest(p)?)))
+                .filter_map(|p| {
+                    let name = p.channel.name();
+                    let digest = approval::post_digest(p, s.channel(name)?, &s.root)?;
+                    Some((name.to_owned(), digest))
+                })
                 .collect();
             let fields = self.field_context(&names);
             let ctx = approval::Context {

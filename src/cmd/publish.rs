@@ -95,6 +95,12 @@ struct DuePost<'a> {
     kind: &'static str,
     parts: &'a [crate::render::Part],
     requests: Vec<crate::channel::Request>,
+    /// What is sent differently from the parts above, and why (an unresolved mention).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    notes: Vec<String>,
+    /// Why sending would fail.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    failure: Option<String>,
     ok: bool,
     /// Email lists: the recipients in this language and the whole message for a sample
     /// subscriber, as the text dry run shows them.
@@ -160,6 +166,14 @@ pub fn dry_run(
         || due
             .iter()
             .any(|p| p.diagnostics.iter().any(Diagnostic::is_error));
+    let recorded = record_due(instance, &due, &history);
+    let recorded_of = |post: &crate::render::Post<'_>| match post.channel.email() {
+        Some(config) => crate::dry_run::Recorded {
+            requests: vec![crate::channel::email_request(config, post)],
+            ..Default::default()
+        },
+        None => recorded.get(&post_key(post)).cloned().unwrap_or_default(),
+    };
     let mut out = anstream::stdout().lock();
     if global.format == Format::Json {
         let doc = DryRun {
@@ -171,13 +185,19 @@ pub fn dry_run(
                         .iter()
                         .filter(|post| !post.skipped && !already_posted(&history, post))
                 })
-                .map(|post| DuePost {
+                .map(|post| {
+                    let recorded = recorded_of(post);
+                    (post, recorded)
+                })
+                .map(|(post, recorded)| DuePost {
                     id: &post.variant.id,
                     lang: &post.variant.lang,
                     channel: post.channel.name(),
                     kind: post.channel.kind().name(),
                     parts: &post.parts,
-                    requests: post.channel.requests(post),
+                    requests: recorded.requests,
+                    notes: recorded.notes,
+                    failure: recorded.failure,
                     ok: post.ok(),
                     email: if post.channel.email().is_some() {
                         let siblings = email_siblings(&due, post.variant, post.channel);
@@ -286,13 +306,20 @@ pub fn dry_run(
                 }
                 writeln!(out, "    {DIM}└{DIM:#}")?;
             }
-            for request in c.requests(post) {
+            let recorded = recorded_of(post);
+            for request in &recorded.requests {
                 writeln!(out, "    {DIM}{}{DIM:#}", request.action)?;
                 if global.verbose {
                     for line in serde_json::to_string_pretty(&request.body)?.lines() {
                         writeln!(out, "      {line}")?;
                     }
                 }
+            }
+            for note in &recorded.notes {
+                writeln!(out, "    {WARNING}note{WARNING:#}: {note}")?;
+            }
+            if let Some(why) = &recorded.failure {
+                writeln!(out, "    {ERROR}would fail{ERROR:#}: {why}")?;
             }
         }
         writeln!(out)?;
@@ -327,6 +354,41 @@ pub fn dry_run(
         "{posts} post(s) would be sent{hint}; run without --dry-run to publish."
     )?;
     Ok(if problems { Exit::Problems } else { Exit::Ok })
+}
+
+/// `(id, lang, channel)` of a post.
+fn post_key(post: &crate::render::Post<'_>) -> (String, String, String) {
+    (
+        post.variant.id.clone(),
+        post.variant.lang.clone(),
+        post.channel.name().to_owned(),
+    )
+}
+
+/// The requests of every due post the dry run shows (email lists aside, which show
+/// their own lines): the engine run on recording senders ([`crate::dry_run`]).
+fn record_due(
+    instance: &Instance,
+    due: &[&Planned<'_>],
+    history: &History,
+) -> BTreeMap<(String, String, String), crate::dry_run::Recorded> {
+    let posts: Vec<(&crate::render::Post<'_>, &str)> = due
+        .iter()
+        .flat_map(|p| {
+            let hash = p.verdict.hash.as_deref().unwrap_or_default();
+            p.posts
+                .iter()
+                .filter(|post| !post.skipped && post.channel.email().is_none())
+                .filter(|post| !already_posted(history, post))
+                .map(move |post| (post, hash))
+        })
+        .collect();
+    let recorded = crate::dry_run::record(&instance.settings, &posts, instance.now);
+    posts
+        .iter()
+        .map(|(post, _)| post_key(post))
+        .zip(recorded)
+        .collect()
 }
 
 /// What a real run would do with the plan: the jobs per channel, and rows for what is
@@ -542,10 +604,12 @@ pub fn run(
     let timeout = std::time::Duration::try_from(s.publishing.request_timeout)
         .unwrap_or(std::time::Duration::from_secs(30));
     let http = crate::channel::send::http_client(timeout);
+    let transport = crate::channel::transport::Transport::Http(http.clone());
     let ctx = SendContext {
         env,
         root: &s.root,
         http: &http,
+        transport: &transport,
     };
     let runs: Vec<ChannelRun> = selection
         .runs
@@ -561,7 +625,7 @@ pub fn run(
         .collect();
     let shared = Arc::new(Shared {
         history,
-        writer: std::sync::Mutex::new(writer),
+        writer: std::sync::Mutex::new(engine::Sink::Ledger(writer)),
         config: s.publishing.clone(),
         clock: Clock::starting_at(instance.now),
     });
