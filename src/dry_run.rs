@@ -20,24 +20,6 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-/// Kinds whose senders run on the transport (the others still list their requests).
-fn on_transport(channel: &dyn Channel) -> bool {
-    use crate::channel::Kind;
-    matches!(
-        channel.kind(),
-        Kind::Mastodon
-            | Kind::Record
-            | Kind::X
-            | Kind::Slack
-            | Kind::Discord
-            | Kind::Telegram
-            | Kind::Facebook
-            | Kind::Linkedin
-            | Kind::Bluesky
-            | Kind::Feed
-    )
-}
-
 /// What one post's run recorded.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Recorded {
@@ -136,16 +118,11 @@ pub fn record(settings: &Settings, posts: &[(&Post<'_>, &str)], now: Timestamp) 
         let name = post.channel.name();
         let transport = Transport::recording(root, Some(http.clone()));
         let sender = match settings.channel(name) {
-            Some(channel) if !on_transport(channel) => {
-                transport.record_all(channel.requests(post));
-                Err(String::new())
-            }
             Some(channel) => {
                 let env = placeholder_env(channel);
                 channel.sender(&SendContext {
                     env: &env,
                     root,
-                    http: &http,
                     transport: &transport,
                 })
             }
@@ -184,12 +161,6 @@ pub fn record(settings: &Settings, posts: &[(&Post<'_>, &str)], now: Timestamp) 
                     && r.channel == post.channel.name()
             });
             match row {
-                _ if settings
-                    .channel(post.channel.name())
-                    .is_some_and(|c| !on_transport(c)) =>
-                {
-                    recorded(transport, Outcome::Posted, String::new())
-                }
                 Some(r) => recorded(transport, r.result, r.detail.clone()),
                 None => recorded(transport, Outcome::Posted, String::new()),
             }
@@ -201,20 +172,11 @@ pub fn record(settings: &Settings, posts: &[(&Post<'_>, &str)], now: Timestamp) 
 /// the machine (a handle is not resolved; its placeholder DID stands in), no runtime is
 /// started. For the approval digest, computed for every variant at `check` time.
 pub fn record_offline(channel: &dyn Channel, post: &Post<'_>, root: &Path) -> Recorded {
-    static HTTP: std::sync::LazyLock<reqwest::Client> =
-        std::sync::LazyLock::new(reqwest::Client::new);
     let transport = Transport::recording(root, None);
-    if !on_transport(channel) {
-        return Recorded {
-            requests: channel.requests(post),
-            ..Recorded::default()
-        };
-    }
     let env = placeholder_env(channel);
     let sender = channel.sender(&SendContext {
         env: &env,
         root,
-        http: &HTTP,
         transport: &transport,
     });
     let sender = match sender {

@@ -6,6 +6,9 @@
 //! outcome) is reconciled before anything is re-sent: by sending it again under the same
 //! idempotency key where the platform de-duplicates, else by looking it up among the
 //! account's own posts, else it is reported and left for a person (`herald resolve`).
+//!
+//! The dry run runs this same engine on senders that record instead of sending, with a
+//! ledger [`Sink`] that writes nothing ([`crate::dry_run`]).
 
 use crate::channel::send::{About, Lookup, Outgoing, Receipt, SendError, Sender};
 use crate::ledger::{ErrorClass, Event, History, Key, KeyState, Record, Writer};

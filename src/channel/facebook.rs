@@ -95,7 +95,7 @@ impl Settings {
     }
 }
 
-/// The body of `POST /{page-id}/feed`, the same in the dry run and when sending. With
+/// The body of `POST /{page-id}/feed`. With
 /// images the link stays in the text only: a post has photos or a link preview.
 fn feed_body(text: &str, link: Option<&str>, photo_ids: &[String]) -> Value {
     let mut body = json!({ "message": text });

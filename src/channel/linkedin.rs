@@ -148,7 +148,7 @@ enum Content<'a> {
     },
 }
 
-/// The body of `POST /rest/posts`, the same in the dry run and when sending.
+/// The body of `POST /rest/posts`.
 fn post_body(organization: &str, text: &str, content: Content<'_>) -> Value {
     let mut body = json!({
         "author": organization,

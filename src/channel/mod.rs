@@ -1,9 +1,11 @@
 //! Channels: where posts go. One file per kind; each kind owns its configuration table.
 //!
 //! A [`Channel`] knows how its platform counts text and what it allows (its [`Rules`]),
-//! and turns a rendered [`Post`] into the exact [`Request`]s it would send. The dry run
-//! prints those requests; publishing sends them. Building the requests is the same code
-//! either way, so the dry run shows exactly what would go out.
+//! and connects a [`send::Sender`] that builds each request it sends in one place and
+//! sends it through a [`transport::Transport`]. Publishing uses the real transport; the
+//! dry run and the approval digest run the same sender on a recording one, which writes
+//! each call down as the [`Request`] the dry run prints (see [`crate::dry_run`]), so the
+//! dry run shows exactly what would go out.
 
 mod bluesky;
 mod discord;
@@ -22,7 +24,7 @@ mod telegram;
 pub mod transport;
 mod x;
 
-use crate::render::{Counter, ImageFormat, Post};
+use crate::render::{Counter, ImageFormat};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -132,8 +134,9 @@ pub const WEB_IMAGES: &[ImageFormat] = &[
     ImageFormat::Webp,
 ];
 
-/// One request a channel would send: for HTTP, the method and URL (secrets replaced by
-/// the name of their environment variable) and the JSON body.
+/// One request a channel would send, as the recording transport writes it down: for
+/// HTTP, the method and URL (secrets replaced by the name of their environment variable)
+/// and the body as JSON (multipart fields by name, uploaded files by their path).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Request {
     pub action: String,
@@ -163,13 +166,6 @@ pub trait Channel: Send + Sync {
     fn rules(&self) -> Rules;
     /// The environment variables this channel's secrets come from.
     fn secrets(&self) -> Vec<SecretRef<'_>>;
-    /// The requests that would publish `post`, in order (one per thread part, plus
-    /// uploads). Placeholders like `<id of part 1>` stand for values known only once the
-    /// earlier request has been answered.
-    fn requests(&self, post: &Post) -> Vec<Request> {
-        let _ = post;
-        Vec::new()
-    }
     /// A sender holding this channel's secrets, or why there can be none (a secret is
     /// not set; the kind cannot post yet). Every text it gives back (errors, receipts,
     /// doctor findings) has the channel's secrets scrubbed out ([`scrub`]). Kinds
@@ -208,7 +204,6 @@ pub trait Channel: Send + Sync {
 pub struct SendContext<'a> {
     pub env: &'a std::collections::BTreeMap<String, String>,
     pub root: &'a std::path::Path,
-    pub http: &'a reqwest::Client,
     /// How requests reach the platform: sent, or recorded for the dry run.
     pub transport: &'a transport::Transport,
 }

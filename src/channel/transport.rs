@@ -188,13 +188,6 @@ impl Transport {
         }
     }
 
-    /// Records `requests` as they are (channels that do not send through a transport yet).
-    pub fn record_all(&self, requests: Vec<Request>) {
-        if let Transport::Recording(r) = self {
-            r.requests.lock().expect("recorder lock").extend(requests);
-        }
-    }
-
     pub fn is_recording(&self) -> bool {
         matches!(self, Transport::Recording(_))
     }
@@ -430,4 +423,121 @@ pub fn finish_offline<T>(future: impl std::future::Future<Output = T>) -> Option
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn file(path: &str) -> File {
+        File {
+            path: PathBuf::from(path),
+            name: "pic.png".into(),
+            bytes: vec![1, 2, 3],
+        }
+    }
+
+    #[test]
+    fn recording_writes_down_what_goes_out_and_answers_with_the_placeholder() {
+        let t = Transport::recording(Path::new("/repo"), None);
+        let answer = finish_offline(
+            t.post("https://m.example/api/v2/media")
+                .header("Authorization", "Bearer $TOKEN")
+                .multipart(vec![
+                    Field::file("file", file("/repo/announcements/pic.png"), "image/png"),
+                    Field::text("description", "Raekoda"),
+                    Field::json("published", json!(false)),
+                ])
+                .note("multipart")
+                .placeholder(json!({ "id": "<id of uploaded announcements/pic.png>" }))
+                .send(),
+        )
+        .expect("offline calls finish at once")
+        .expect("recorded");
+        assert!(answer.is_success());
+        assert_eq!(
+            answer.text,
+            r#"{"id":"<id of uploaded announcements/pic.png>"}"#
+        );
+        // Steps around the post (signing in, reading back) are answered, not shown.
+        let step = finish_offline(
+            t.get("https://m.example/api/v1/accounts/verify_credentials")
+                .step()
+                .placeholder(json!({ "id": "1" }))
+                .send(),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(step.text, r#"{"id":"1"}"#);
+        // Offline, a lookup is answered with its placeholder too: nothing leaves.
+        let lookup = finish_offline(
+            t.get("https://pds.example/xrpc/com.atproto.identity.resolveHandle")
+                .lookup()
+                .placeholder(json!({ "did": "<DID of @a.example>" }))
+                .send(),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(lookup.text, r#"{"did":"<DID of @a.example>"}"#);
+        finish_offline(
+            t.put("<uploadUrl of announcements/pic.png>")
+                .file(file("/repo/announcements/pic.png"), "image/png")
+                .send(),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            t.recorded(),
+            [
+                Request {
+                    action: "POST https://m.example/api/v2/media (multipart)".into(),
+                    body: json!({
+                        "file": "announcements/pic.png",
+                        "description": "Raekoda",
+                        "published": false,
+                    }),
+                },
+                Request {
+                    action: "PUT <uploadUrl of announcements/pic.png>".into(),
+                    body: json!({ "file": "announcements/pic.png" }),
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn a_body_shown_otherwise_is_shown_so_and_writes_are_recorded_not_done() {
+        let t = Transport::recording(Path::new("/repo"), None);
+        let payload = json!({ "content": "Tere" });
+        finish_offline(
+            t.post("$HOOK?wait=true")
+                .multipart(vec![
+                    Field::text("payload_json", payload.to_string()),
+                    Field::file("files[0]", file("/repo/a.png"), ""),
+                ])
+                .shown_as(payload.clone())
+                .send(),
+        )
+        .unwrap()
+        .unwrap();
+        let request = Request {
+            action: "APPEND state/recorded.jsonl".into(),
+            body: json!({ "text": "Tere" }),
+        };
+        let written = t.write(request.clone(), "<id of part 1>", || {
+            panic!("a recording transport writes nothing")
+        });
+        assert_eq!(written, Ok("<id of part 1>"));
+        assert_eq!(
+            t.recorded(),
+            [
+                Request {
+                    action: "POST $HOOK?wait=true".into(),
+                    body: payload,
+                },
+                request,
+            ]
+        );
+    }
 }

@@ -1,5 +1,7 @@
 //! `herald publish`: what is due now. The dry run prints exactly the requests each
-//! channel would receive and touches neither network nor files.
+//! channel would receive, recorded from the engine running the channels' own senders
+//! ([`crate::dry_run`]); it writes no file and sends nothing (the only network calls are
+//! read-only public lookups, such as resolving a Bluesky handle).
 
 use super::output::{BOLD, DIM, ERROR, GOOD, WARNING};
 use super::{Exit, Instance, Planned, UsageError};
@@ -604,11 +606,10 @@ pub fn run(
     let timeout = std::time::Duration::try_from(s.publishing.request_timeout)
         .unwrap_or(std::time::Duration::from_secs(30));
     let http = crate::channel::send::http_client(timeout);
-    let transport = crate::channel::transport::Transport::Http(http.clone());
+    let transport = crate::channel::transport::Transport::Http(http);
     let ctx = SendContext {
         env,
         root: &s.root,
-        http: &http,
         transport: &transport,
     };
     let runs: Vec<ChannelRun> = selection
