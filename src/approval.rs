@@ -129,13 +129,23 @@ fn hex(bytes: &[u8]) -> String {
 /// left out: they name where a request goes, not what it says (and may hold secrets).
 /// 128 bits, as 32 hex digits: short enough to read in the front matter, too long to
 /// find a collision for.
-pub fn post_digest(channel: &dyn Channel, post: &Post<'_>) -> Option<String> {
+///
+/// The requests are found by running `channel`'s own sending code offline on a
+/// recording transport ([`crate::dry_run::record_offline`]): nothing leaves the machine.
+/// Email lists, sent whole by [`crate::email`], digest the message the dry run shows.
+pub fn post_digest(post: &Post<'_>, channel: &dyn Channel, root: &Path) -> Option<String> {
     if post.skipped {
         return None;
     }
     let mut h = Sha256::new();
-    field(&mut h, post.channel.kind().name().as_bytes());
-    for request in channel.requests(post) {
+    field(&mut h, channel.kind().name().as_bytes());
+    let requests = match channel.email() {
+        Some(config) => vec![crate::channel::email_request(config, post)],
+        // A failure (an unreadable image) is not pinned: it depends on the machine, not
+        // on what was approved, and the run reports it.
+        None => crate::dry_run::record_offline(channel, post, root).requests,
+    };
+    for request in requests {
         let body = serde_json::to_vec(&request.body).expect("a request body serialises");
         field(&mut h, &body);
     }

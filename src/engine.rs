@@ -6,6 +6,9 @@
 //! outcome) is reconciled before anything is re-sent: by sending it again under the same
 //! idempotency key where the platform de-duplicates, else by looking it up among the
 //! account's own posts, else it is reported and left for a person (`herald resolve`).
+//!
+//! The dry run runs this same engine on senders that record instead of sending, with a
+//! ledger [`Sink`] that writes nothing ([`crate::dry_run`]).
 
 use crate::channel::send::{About, Lookup, Outgoing, Receipt, SendError, Sender};
 use crate::ledger::{ErrorClass, Event, History, Key, KeyState, Record, Writer};
@@ -91,9 +94,25 @@ pub struct ChannelRun {
 
 pub struct Shared {
     pub history: History,
-    pub writer: Mutex<Writer>,
+    pub writer: Mutex<Sink>,
     pub config: Publishing,
     pub clock: Clock,
+}
+
+/// Where the ledger records go: the ledger, or nowhere (the dry run, which runs this
+/// engine on senders that record instead of sending).
+pub enum Sink {
+    Ledger(Writer),
+    Nothing,
+}
+
+impl Sink {
+    pub fn append(&mut self, record: &Record) -> Result<(), String> {
+        match self {
+            Sink::Ledger(writer) => writer.append(record),
+            Sink::Nothing => Ok(()),
+        }
+    }
 }
 
 /// Runs every channel concurrently and returns the rows of all of them.
@@ -198,10 +217,12 @@ async fn run_channel(run: ChannelRun, shared: &Shared) -> Vec<Row> {
 }
 
 /// Sends the parts of one job that are not posted yet, in order.
-async fn publish_job(job: &Job, sender: &dyn Sender, shared: &Shared) -> Row {
+pub async fn publish_job(job: &Job, sender: &dyn Sender, shared: &Shared) -> Row {
     let mut reply_to: Option<String> = None;
     let mut thread_root: Option<String> = None;
     let mut urls = Vec::new();
+    // What the sender said it sent instead of what was planned (an unresolved mention).
+    let mut notes: Vec<String> = Vec::new();
     for (i, text) in job.parts.iter().enumerate() {
         let k = key(job, i);
         if i == 1 {
@@ -318,13 +339,19 @@ async fn publish_job(job: &Job, sender: &dyn Sender, shared: &Shared) -> Row {
         .await
         {
             Ok(receipt) => {
+                notes.extend(
+                    sender
+                        .take_notes()
+                        .into_iter()
+                        .map(|n| format!("{part}{n}")),
+                );
                 urls.extend(receipt.url.clone());
                 reply_to = Some(receipt.remote_id);
             }
             Err((outcome, detail)) => return row(job, outcome, format!("{part}{detail}"), urls),
         }
     }
-    row(job, Outcome::Posted, "", urls)
+    row(job, Outcome::Posted, notes.join("; "), urls)
 }
 
 fn append(shared: &Shared, record: &Record) -> Result<(), String> {

@@ -11,6 +11,7 @@ pub mod channel;
 pub mod cli;
 pub mod cmd;
 pub mod diagnostic;
+pub mod dry_run;
 pub mod email;
 pub mod engine;
 #[doc(hidden)]

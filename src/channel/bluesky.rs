@@ -3,11 +3,10 @@
 
 use super::send::{
     self, BoxFuture, Finding, LinkCard, Lookup, Outgoing, Receipt, SendError, Sender, bearer,
-    from_reqwest,
 };
-use super::{Base, Channel, ConfigProblem, Kind, Request, SecretRef, SendContext};
+use super::transport::{self, CallBuilder, File, Transport};
+use super::{Base, Channel, ConfigProblem, Kind, SecretRef, SendContext};
 use crate::platform::text::{Feature, detect_facets, non_overlapping};
-use crate::render::Post;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -63,63 +62,16 @@ impl Channel for Bluesky {
             env: &self.settings.password_env,
         }]
     }
-    fn requests(&self, post: &Post) -> Vec<Request> {
-        let xrpc = |method: &str| format!("POST {}", xrpc_url(&self.settings.service, method));
-        let front = &post.variant.front;
-        let mut out = Vec::new();
-        for image in &front.images {
-            out.push(Request {
-                action: xrpc("com.atproto.repo.uploadBlob"),
-                body: json!({ "file": image.path }),
-            });
-        }
-        for (i, part) in post.parts.iter().enumerate() {
-            let embed = if i > 0 {
-                None
-            } else if !front.images.is_empty() {
-                Some(images_embed(
-                    front
-                        .images
-                        .iter()
-                        .map(|img| (json!(super::upload_id(&img.path)), img.alt.clone(), None))
-                        .collect(),
-                ))
-            } else {
-                LinkCard::of(front).as_ref().map(external_embed)
-            };
-            let reply = (i > 0).then(|| {
-                json!({
-                    "root": { "uri": super::earlier_part_id(1), "cid": "<cid of part 1>" },
-                    "parent": { "uri": super::earlier_part_id(i), "cid": format!("<cid of part {i}>") },
-                })
-            });
-            let record = post_record(
-                &part.text,
-                &post.variant.lang,
-                "<time of sending>",
-                facets_with(&part.text, |handle| Some(format!("<DID of @{handle}>"))),
-                embed,
-                reply,
-            );
-            out.push(Request {
-                action: xrpc("com.atproto.repo.putRecord"),
-                body: put_body(
-                    &format!("<DID of {}>", self.settings.identifier),
-                    "<record key chosen before sending>",
-                    record,
-                ),
-            });
-        }
-        out
-    }
     fn connect(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
         Ok(Box::new(BlueskySender {
-            http: ctx.http.clone(),
+            http: ctx.transport.clone(),
+            root: ctx.root.to_path_buf(),
             service: self.settings.service.trim_end_matches('/').to_owned(),
             identifier: self.settings.identifier.clone(),
             password: send::secret(ctx.env, &self.settings.password_env, "app password")?,
             session: tokio::sync::Mutex::new(None),
             issued: std::sync::Mutex::new(Vec::new()),
+            notes: std::sync::Mutex::new(Vec::new()),
         }))
     }
 }
@@ -128,7 +80,7 @@ fn xrpc_url(service: &str, method: &str) -> String {
     format!("{}/xrpc/{method}", service.trim_end_matches('/'))
 }
 
-/// An `app.bsky.feed.post` record, the same in the dry run and when sending.
+/// An `app.bsky.feed.post` record.
 fn post_record(
     text: &str,
     lang: &str,
@@ -267,13 +219,17 @@ struct Session {
 /// Sends posts with an app password. One session per run: `createSession` is limited to
 /// 30 per 5 minutes and 300 a day, and is only made when something is due.
 struct BlueskySender {
-    http: reqwest::Client,
+    http: Transport,
+    /// The repository, for showing image paths.
+    root: std::path::PathBuf,
     service: String,
     identifier: String,
     password: SecretString,
     session: tokio::sync::Mutex<Option<Session>>,
     /// Every session token the PDS gave this run, kept out of every message.
     issued: std::sync::Mutex<Vec<SecretString>>,
+    /// Mentions the last post went out without (see [`Sender::take_notes`]).
+    notes: std::sync::Mutex<Vec<String>>,
 }
 
 /// An XRPC answer that was not a success: `{"error": Name, "message": text}`.
@@ -306,15 +262,12 @@ impl XrpcError {
 }
 
 impl BlueskySender {
-    async fn call(
-        &self,
-        request: reqwest::RequestBuilder,
-    ) -> Result<Result<Value, XrpcError>, SendError> {
-        let response = request.send().await.map_err(from_reqwest)?;
-        let status = response.status().as_u16();
+    async fn call(&self, request: CallBuilder<'_>) -> Result<Result<Value, XrpcError>, SendError> {
+        let response = request.send().await?;
+        let status = response.status;
         let wait =
-            send::retry_after(response.headers()).or_else(|| rate_limit_reset(response.headers()));
-        let text = response.text().await.map_err(from_reqwest)?;
+            send::retry_after(&response.headers).or_else(|| rate_limit_reset(&response.headers));
+        let text = response.text;
         let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
         if (200..300).contains(&status) {
             return Ok(Ok(body));
@@ -334,6 +287,13 @@ impl BlueskySender {
             .json(&json!({
                 "identifier": self.identifier,
                 "password": self.password.expose_secret(),
+            }))
+            .step()
+            .placeholder(json!({
+                "did": format!("<DID of {}>", self.identifier),
+                "handle": self.identifier,
+                "accessJwt": "<session token>",
+                "refreshJwt": "<session token>",
             }));
         let body = self
             .call(request)
@@ -368,7 +328,8 @@ impl BlueskySender {
                 let request = self
                     .http
                     .post(xrpc_url(&self.service, "com.atproto.server.refreshSession"))
-                    .header("Authorization", bearer(&old.refresh));
+                    .header("Authorization", bearer(&old.refresh))
+                    .step();
                 match self.call(request).await? {
                     Ok(body) => Some(self.remember(session_from(&body)?)?),
                     Err(_) => None,
@@ -385,10 +346,10 @@ impl BlueskySender {
     }
 
     /// An authenticated call, renewing the session once if the token expired.
-    async fn authed(
-        &self,
+    async fn authed<'a>(
+        &'a self,
         what: &str,
-        build: impl Fn(&Session) -> reqwest::RequestBuilder,
+        build: impl for<'s> Fn(&'s Session) -> CallBuilder<'a>,
     ) -> Result<Value, SendError> {
         let session = self.session().await?;
         match self
@@ -406,12 +367,22 @@ impl BlueskySender {
         }
     }
 
-    /// A record of this account, or `None` if there is none under `rkey`.
-    async fn get_record(&self, repo: &str, rkey: &str) -> Result<Option<Value>, SendError> {
-        let request = self.http.get(send::with_query(
-            &xrpc_url(&self.service, "com.atproto.repo.getRecord"),
-            &[("repo", repo), ("collection", POST), ("rkey", rkey)],
-        ));
+    /// A record of this account, or `None` if there is none under `rkey`. `placeholder`:
+    /// the answer the dry run gets.
+    async fn get_record(
+        &self,
+        repo: &str,
+        rkey: &str,
+        placeholder: Value,
+    ) -> Result<Option<Value>, SendError> {
+        let request = self
+            .http
+            .get(send::with_query(
+                &xrpc_url(&self.service, "com.atproto.repo.getRecord"),
+                &[("repo", repo), ("collection", POST), ("rkey", rkey)],
+            ))
+            .step()
+            .placeholder(placeholder);
         match self.call(request).await? {
             Ok(body) => Ok(Some(body)),
             Err(e) if e.name == "RecordNotFound" => Ok(None),
@@ -419,39 +390,57 @@ impl BlueskySender {
         }
     }
 
-    /// `{uri, cid}` of an earlier post, for reply references.
-    async fn strong_ref(&self, uri: &str) -> Result<Value, SendError> {
+    /// `{uri, cid}` of an earlier post (part `part` of the thread), for reply references.
+    async fn strong_ref(&self, uri: &str, part: u32) -> Result<Value, SendError> {
         let (repo, rkey) = parse_post_uri(uri).ok_or_else(|| {
             SendError::permanent(format!("`{uri}` is not a Bluesky post address"))
         })?;
-        let record = self.get_record(repo, rkey).await?.ok_or_else(|| {
-            SendError::permanent(format!(
-                "the post this one replies to ({uri}) no longer exists"
-            ))
-        })?;
+        let placeholder = json!({ "cid": format!("<cid of part {part}>") });
+        let record = self
+            .get_record(repo, rkey, placeholder)
+            .await?
+            .ok_or_else(|| {
+                SendError::permanent(format!(
+                    "the post this one replies to ({uri}) no longer exists"
+                ))
+            })?;
         Ok(json!({ "uri": uri, "cid": record["cid"] }))
     }
 
-    async fn upload(&self, bytes: Vec<u8>) -> Result<Value, SendError> {
-        let mime = send::image_mime(&bytes);
+    async fn upload(&self, file: File) -> Result<Value, SendError> {
+        let mime = send::image_mime(&file.bytes);
+        let shown = transport::shown_path(&self.root, &file.path);
         let body = self
             .authed("uploading an image", |_| {
                 self.http
                     .post(xrpc_url(&self.service, "com.atproto.repo.uploadBlob"))
-                    .header("Content-Type", mime)
-                    .body(bytes.clone())
+                    .file(file.clone(), mime)
+                    .placeholder(json!({ "blob": super::upload_id(&shown) }))
             })
             .await?;
         Ok(body["blob"].clone())
     }
 
-    async fn resolve_handle(&self, handle: &str) -> Option<String> {
-        let request = self.http.get(send::with_query(
-            &xrpc_url(&self.service, "com.atproto.identity.resolveHandle"),
-            &[("handle", handle)],
-        ));
-        let body = self.call(request).await.ok()?.ok()?;
-        body["did"].as_str().map(str::to_owned)
+    /// The DID of `handle` (public and unauthenticated, so the dry run asks too), or why
+    /// there is none.
+    async fn resolve_handle(&self, handle: &str) -> Result<String, String> {
+        let request = self
+            .http
+            .get(send::with_query(
+                &xrpc_url(&self.service, "com.atproto.identity.resolveHandle"),
+                &[("handle", handle)],
+            ))
+            .lookup()
+            .placeholder(json!({ "did": format!("<DID of @{handle}>") }));
+        match self.call(request).await {
+            Ok(Ok(body)) => body["did"]
+                .as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| "the answer has no DID".to_owned()),
+            Ok(Err(e)) if e.message.is_empty() => Err(e.name),
+            Ok(Err(e)) => Err(e.message),
+            Err(e) => Err(e.to_string()),
+        }
     }
 
     fn receipt(&self, session: &Session, rkey: &str) -> Receipt {
@@ -506,6 +495,10 @@ impl Sender for BlueskySender {
         self.issued.lock().expect("issued tokens lock").clone()
     }
 
+    fn take_notes(&self) -> Vec<String> {
+        std::mem::take(&mut *self.notes.lock().expect("notes lock"))
+    }
+
     fn send<'a>(&'a self, part: &'a Outgoing) -> BoxFuture<'a, Result<Receipt, SendError>> {
         Box::pin(async move {
             let rkey = part
@@ -517,12 +510,12 @@ impl Sender for BlueskySender {
             })?;
             let session = self.session().await?;
             let mut images = Vec::new();
-            for (_, bytes, alt) in part.image_files()? {
-                let size = imagesize::blob_size(&bytes)
+            for (file, alt) in part.files()? {
+                let size = imagesize::blob_size(&file.bytes)
                     .ok()
                     .filter(|s| s.width > 0 && s.height > 0)
                     .map(|s| (s.width, s.height));
-                images.push((self.upload(bytes).await?, alt, size));
+                images.push((self.upload(file).await?, alt, size));
             }
             let embed = if !images.is_empty() {
                 Some(images_embed(images))
@@ -531,17 +524,28 @@ impl Sender for BlueskySender {
             };
             let reply = match (&part.thread_root, &part.reply_to) {
                 (Some(root), Some(parent)) => Some(json!({
-                    "root": self.strong_ref(root).await?,
-                    "parent": self.strong_ref(parent).await?,
+                    "root": self.strong_ref(root, 1).await?,
+                    "parent": self.strong_ref(parent, part.part.saturating_sub(1)).await?,
                 })),
                 _ => None,
             };
+            // A mention whose handle does not resolve goes out as plain text (a facet
+            // without a DID is invalid); the dry run and the report say so.
             let mut dids = std::collections::HashMap::new();
+            let mut notes = Vec::new();
             for f in detect_facets(&part.text) {
                 if let Feature::Mention(handle) = f.feature
-                    && let Some(did) = self.resolve_handle(&handle).await
+                    && !dids.contains_key(&handle)
                 {
-                    dids.insert(handle, did);
+                    match self.resolve_handle(&handle).await {
+                        Ok(did) => {
+                            dids.insert(handle, did);
+                        }
+                        Err(why) => notes.push(format!(
+                            "@{handle} could not be resolved ({why}): it is sent as plain text, \
+                             without its mention link"
+                        )),
+                    }
                 }
             }
             let facets = facets_with(&part.text, |h| dids.get(h).cloned());
@@ -553,6 +557,7 @@ impl Sender for BlueskySender {
                     .json(&body)
             })
             .await?;
+            *self.notes.lock().expect("notes lock") = notes;
             Ok(self.receipt(&session, rkey))
         })
     }
@@ -592,10 +597,12 @@ impl Sender for BlueskySender {
                 return Ok(Lookup::Unsupported);
             };
             let session = self.session().await?;
-            Ok(match self.get_record(&session.did, rkey).await? {
-                Some(_) => Lookup::Found(self.receipt(&session, rkey)),
-                None => Lookup::NotFound,
-            })
+            Ok(
+                match self.get_record(&session.did, rkey, json!({})).await? {
+                    Some(_) => Lookup::Found(self.receipt(&session, rkey)),
+                    None => Lookup::NotFound,
+                },
+            )
         })
     }
 
@@ -613,6 +620,7 @@ impl Sender for BlueskySender {
                 .authed("checking the session", |_| {
                     self.http
                         .get(xrpc_url(&self.service, "com.atproto.server.getSession"))
+                        .step()
                 })
                 .await
             {

@@ -1,11 +1,10 @@
 //! Discord channel webhook: `POST {webhook}?wait=true`.
 
 use super::send::{
-    self, BoxFuture, Finding, LinkCard, Outgoing, Receipt, SendError, Sender, from_reqwest,
-    from_status,
+    self, BoxFuture, Finding, LinkCard, Outgoing, Receipt, SendError, Sender, from_status,
 };
-use super::{Base, Channel, ConfigProblem, Kind, Request, SecretRef, SendContext};
-use crate::render::Post;
+use super::transport::{Field, Transport};
+use super::{Base, Channel, ConfigProblem, Kind, SecretRef, SendContext};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -74,33 +73,9 @@ impl Channel for Discord {
             env: &self.settings.webhook_url_env,
         }]
     }
-    fn requests(&self, post: &Post) -> Vec<Request> {
-        let front = &post.variant.front;
-        post.parts
-            .iter()
-            .enumerate()
-            .map(|(i, part)| {
-                let first = i == 0;
-                let files: Vec<(String, String)> = if first {
-                    front
-                        .images
-                        .iter()
-                        .map(|img| (file_name(&img.path), img.alt.clone()))
-                        .collect()
-                } else {
-                    Vec::new()
-                };
-                let card = if first { LinkCard::of(front) } else { None };
-                Request {
-                    action: format!("POST ${}?wait=true", self.settings.webhook_url_env),
-                    body: payload(&part.text, &self.settings, card.as_ref(), &files),
-                }
-            })
-            .collect()
-    }
     fn connect(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
         Ok(Box::new(DiscordSender {
-            http: ctx.http.clone(),
+            http: ctx.transport.clone(),
             settings: self.settings.clone(),
             webhook: send::secret(ctx.env, &self.settings.webhook_url_env, "webhook URL")?,
         }))
@@ -111,19 +86,14 @@ impl Channel for Discord {
 /// id. There is no idempotency key and no way to list the webhook's messages: a lost
 /// answer stays in doubt.
 struct DiscordSender {
-    http: reqwest::Client,
+    http: Transport,
     settings: Settings,
     webhook: SecretString,
 }
 
-/// The file name Discord shows for an image.
-fn file_name(path: &str) -> String {
-    path.rsplit('/').next().unwrap_or(path).to_owned()
-}
-
 /// The webhook message: the text, the announcement's link as an embed (Discord's card),
 /// the attachments' alt texts, and which mentions may ping (`allowed_mentions`: with an
-/// empty `parse` list, none). The same in the dry run and when sending.
+/// empty `parse` list, none).
 fn payload(
     text: &str,
     settings: &Settings,
@@ -172,17 +142,20 @@ impl Sender for DiscordSender {
     /// `GET` on a webhook URL returns the webhook itself, without posting.
     fn doctor(&self) -> BoxFuture<'_, Vec<Finding>> {
         Box::pin(async move {
-            let answer = match self.http.get(self.webhook.expose_secret()).send().await {
+            let answer = match self
+                .http
+                .get(self.webhook.expose_secret())
+                .step()
+                .send()
+                .await
+            {
                 Ok(a) => a,
                 Err(e) => {
-                    return vec![Finding::error(format!(
-                        "cannot reach Discord: {}",
-                        from_reqwest(e)
-                    ))];
+                    return vec![Finding::error(format!("cannot reach Discord: {e}"))];
                 }
             };
-            let status = answer.status().as_u16();
-            let hook: Value = answer.json().await.unwrap_or(Value::Null);
+            let status = answer.status;
+            let hook: Value = serde_json::from_str(&answer.text).unwrap_or(Value::Null);
             match (status, hook["name"].as_str()) {
                 (200, Some(name)) => vec![Finding::ok(format!(
                     "the webhook works: it posts as \"{name}\" in channel {}",
@@ -203,33 +176,29 @@ impl Sender for DiscordSender {
                 "{url}{}wait=true",
                 if url.contains('?') { '&' } else { '?' }
             );
-            let files = part.image_files()?;
+            let files = part.files()?;
             let described: Vec<(String, String)> = files
                 .iter()
-                .map(|(name, _, alt)| (name.clone(), alt.clone()))
+                .map(|(file, alt)| (file.name.clone(), alt.clone()))
                 .collect();
             let payload = payload(&part.text, &self.settings, part.card().as_ref(), &described);
             let request = if files.is_empty() {
                 self.http.post(&url).json(&payload)
             } else {
-                let mut form =
-                    reqwest::multipart::Form::new().text("payload_json", payload.to_string());
-                for (n, (name, bytes, _)) in files.into_iter().enumerate() {
-                    form = form.part(
-                        format!("files[{n}]"),
-                        reqwest::multipart::Part::bytes(bytes).file_name(name),
-                    );
+                // The message is the `payload_json` field; the dry run shows it as JSON.
+                let mut fields = vec![Field::text("payload_json", payload.to_string())];
+                for (n, (file, _)) in files.into_iter().enumerate() {
+                    fields.push(Field::file(&format!("files[{n}]"), file, ""));
                 }
-                self.http.post(&url).multipart(form)
+                self.http.post(&url).multipart(fields).shown_as(payload)
             };
-            let response = request.send().await.map_err(from_reqwest)?;
-            let status = response.status().as_u16();
-            let wait = send::retry_after(response.headers());
-            let text = response.text().await.map_err(from_reqwest)?;
-            if !(200..300).contains(&status) {
-                return Err(from_status(status, wait, &text));
+            let placeholder = json!({ "id": super::earlier_part_id(part.part as usize) });
+            let answer = request.placeholder(placeholder).send().await?;
+            if !answer.is_success() {
+                let wait = send::retry_after(&answer.headers);
+                return Err(from_status(answer.status, wait, &answer.text));
             }
-            let message: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+            let message: Value = serde_json::from_str(&answer.text).unwrap_or(Value::Null);
             let id = message["id"]
                 .as_str()
                 .ok_or_else(|| SendError::permanent("the answer has no message id"))?;

@@ -60,33 +60,6 @@ impl Channel for Email {
         }
         out
     }
-    fn requests(&self, post: &Post) -> Vec<Request> {
-        let c = &self.config;
-        let mut headers = json!({
-            "From": c.from,
-            "To": format!("<each subscriber whose language is {}>", post.variant.lang),
-            "Subject": post.subject.clone().unwrap_or_default(),
-            "List-Id": format!("<{}>", c.list_id),
-            "List-Unsubscribe": format!("<{}>", c.unsubscribe_url.replace("{token}", "<personal token>")),
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            "Auto-Submitted": "auto-generated",
-        });
-        if let Some(reply_to) = &c.reply_to {
-            headers["Reply-To"] = Value::String(reply_to.clone());
-        }
-        let action = match c.tls {
-            Tls::None => format!("SEND {} (unencrypted, this machine only)", c.server()),
-            _ => format!("SEND {}", c.server()),
-        };
-        vec![Request {
-            action,
-            body: json!({
-                "headers": headers,
-                "text": post.parts.first().map(|p| p.text.as_str()).unwrap_or(""),
-                "html": post.html.clone().unwrap_or_default(),
-            }),
-        }]
-    }
     fn connect(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
         Ok(Box::new(ListDoctor {
             check: crate::email::Check::new(&self.base, &self.config, ctx),
@@ -111,5 +84,34 @@ impl Sender for ListDoctor {
 
     fn doctor(&self) -> BoxFuture<'_, Vec<Finding>> {
         Box::pin(self.check.run())
+    }
+}
+
+/// The message a list would send in `post`'s language, as the dry run shows it (email
+/// lists are sent by [`crate::email`], not by a per-part sender).
+pub fn request(c: &Config, post: &Post) -> Request {
+    let mut headers = json!({
+        "From": c.from,
+        "To": format!("<each subscriber whose language is {}>", post.variant.lang),
+        "Subject": post.subject.clone().unwrap_or_default(),
+        "List-Id": format!("<{}>", c.list_id),
+        "List-Unsubscribe": format!("<{}>", c.unsubscribe_url.replace("{token}", "<personal token>")),
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        "Auto-Submitted": "auto-generated",
+    });
+    if let Some(reply_to) = &c.reply_to {
+        headers["Reply-To"] = Value::String(reply_to.clone());
+    }
+    let action = match c.tls {
+        Tls::None => format!("SEND {} (unencrypted, this machine only)", c.server()),
+        _ => format!("SEND {}", c.server()),
+    };
+    Request {
+        action,
+        body: json!({
+            "headers": headers,
+            "text": post.parts.first().map(|p| p.text.as_str()).unwrap_or(""),
+            "html": post.html.clone().unwrap_or_default(),
+        }),
     }
 }

@@ -9,10 +9,10 @@
 
 use super::send::{
     self, BoxFuture, Finding, LinkCard, Lookup, Outgoing, Receipt, SendError, Sender, bearer,
-    before_posting, fold_space, from_reqwest, from_status,
+    before_posting, fold_space, from_status,
 };
-use super::{Base, Channel, ConfigProblem, Kind, Request, Rules, SecretRef, SendContext};
-use crate::render::Post;
+use super::transport::{self, Answer, Field, File, Transport};
+use super::{Base, Channel, ConfigProblem, Kind, Rules, SecretRef, SendContext};
 use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -94,7 +94,7 @@ impl Settings {
     }
 }
 
-/// The body of `POST /{page-id}/feed`, the same in the dry run and when sending. With
+/// The body of `POST /{page-id}/feed`. With
 /// images the link stays in the text only: a post has photos or a link preview.
 fn feed_body(text: &str, link: Option<&str>, photo_ids: &[String]) -> Value {
     let mut body = json!({ "message": text });
@@ -130,43 +130,10 @@ impl Channel for Facebook {
             env: &self.settings.token_env,
         }]
     }
-    fn requests(&self, post: &Post) -> Vec<Request> {
-        let front = &post.variant.front;
-        let s = &self.settings;
-        let page = &s.page_id;
-        let mut out = Vec::new();
-        for image in &front.images {
-            out.push(Request {
-                action: format!("POST {} (multipart)", s.url(&format!("{page}/photos"))),
-                body: json!({ "source": image.path, "alt_text_custom": image.alt, "published": false }),
-            });
-        }
-        let photos: Vec<String> = front
-            .images
-            .iter()
-            .map(|img| super::upload_id(&img.path))
-            .collect();
-        for (i, part) in post.parts.iter().enumerate() {
-            if i == 0 {
-                out.push(Request {
-                    action: format!("POST {}", s.url(&format!("{page}/feed"))),
-                    body: feed_body(&part.text, front.link.as_deref(), &photos),
-                });
-            } else {
-                out.push(Request {
-                    action: format!(
-                        "POST {}",
-                        s.url(&format!("{}/comments", super::earlier_part_id(i)))
-                    ),
-                    body: json!({ "message": part.text }),
-                });
-            }
-        }
-        out
-    }
     fn connect(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
         Ok(Box::new(FacebookSender {
-            http: ctx.http.clone(),
+            http: ctx.transport.clone(),
+            root: ctx.root.to_path_buf(),
             settings: self.settings.clone(),
             token: send::secret(ctx.env, &self.settings.token_env, "Facebook Page token")?,
         }))
@@ -174,70 +141,77 @@ impl Channel for Facebook {
 }
 
 struct FacebookSender {
-    http: reqwest::Client,
+    http: Transport,
+    /// The repository, for showing image paths.
+    root: std::path::PathBuf,
     settings: Settings,
     token: SecretString,
 }
 
 impl FacebookSender {
+    /// A read (never part of what goes out).
     async fn get(&self, path: &str, query: &[(&str, &str)]) -> Result<Value, SendError> {
-        let response = self
+        let answer = self
             .http
             .get(send::with_query(&self.settings.url(path), query))
             .header("Authorization", bearer(&self.token))
+            .step()
             .send()
-            .await
-            .map_err(from_reqwest)?;
-        self.read(response).await
+            .await?;
+        self.read(answer)
     }
 
-    async fn post_json(&self, path: &str, body: &Value) -> Result<Value, SendError> {
-        let response = self
+    /// `POST path` with a JSON body; `placeholder` is the answer the dry run gets.
+    async fn post_json(
+        &self,
+        path: &str,
+        body: &Value,
+        placeholder: Value,
+    ) -> Result<Value, SendError> {
+        let answer = self
             .http
             .post(self.settings.url(path))
             .header("Authorization", bearer(&self.token))
             .json(body)
+            .placeholder(placeholder)
             .send()
-            .await
-            .map_err(from_reqwest)?;
-        self.read(response).await
+            .await?;
+        self.read(answer)
     }
 
     /// Uploads one image as an unpublished photo; returns its id.
-    async fn upload(&self, name: String, bytes: Vec<u8>, alt: String) -> Result<String, SendError> {
-        let mime = send::image_mime(&bytes);
-        let part = reqwest::multipart::Part::bytes(bytes)
-            .file_name(name)
-            .mime_str(mime)
-            .map_err(|e| SendError::permanent(format!("cannot build the upload: {e}")))?;
-        let form = reqwest::multipart::Form::new()
-            .part("source", part)
-            .text("published", "false")
-            .text("alt_text_custom", alt);
-        let response = self
+    async fn upload(&self, file: File, alt: String) -> Result<String, SendError> {
+        let mime = send::image_mime(&file.bytes);
+        let shown = transport::shown_path(&self.root, &file.path);
+        let answer = self
             .http
             .post(
                 self.settings
                     .url(&format!("{}/photos", self.settings.page_id)),
             )
             .header("Authorization", bearer(&self.token))
-            .multipart(form)
+            .multipart(vec![
+                Field::file("source", file, mime),
+                Field::json("published", json!(false)),
+                Field::text("alt_text_custom", alt),
+            ])
+            .note("multipart")
+            .placeholder(json!({ "id": super::upload_id(&shown) }))
             .send()
-            .await
-            .map_err(from_reqwest)?;
-        let answer = self.read(response).await?;
+            .await?;
+        let answer = self.read(answer)?;
         answer["id"]
             .as_str()
             .map(str::to_owned)
             .ok_or_else(|| SendError::permanent("Facebook's upload answer has no photo id"))
     }
 
-    async fn read(&self, response: reqwest::Response) -> Result<Value, SendError> {
-        let status = response.status().as_u16();
+    fn read(&self, response: Answer) -> Result<Value, SendError> {
+        let status = response.status;
         let wait =
-            send::retry_after(response.headers()).or_else(|| regain_access(response.headers()));
-        let text = response.text().await.map_err(from_reqwest)?;
-        let answer: Option<Value> = serde_json::from_str(&text).ok();
+            send::retry_after(&response.headers).or_else(|| regain_access(&response.headers));
+        let text = &response.text;
+        let answer: Option<Value> = serde_json::from_str(text).ok();
         match answer {
             Some(answer) if answer.get("error").is_some() => {
                 Err(self.error(status, wait, &answer["error"]))
@@ -247,7 +221,7 @@ impl FacebookSender {
             _ if (200..300).contains(&status) => {
                 Err(send::accepted_without_id("Facebook", "is not JSON"))
             }
-            _ => Err(from_status(status, wait, &text)),
+            _ => Err(from_status(status, wait, text)),
         }
     }
 
@@ -332,27 +306,29 @@ fn regain_access(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
 impl Sender for FacebookSender {
     fn send<'a>(&'a self, part: &'a Outgoing) -> BoxFuture<'a, Result<Receipt, SendError>> {
         Box::pin(async move {
+            let placeholder = json!({ "id": super::earlier_part_id(part.part as usize) });
             let answer = if let Some(parent) = &part.reply_to {
                 self.post_json(
                     &format!("{parent}/comments"),
                     &json!({ "message": part.text }),
+                    placeholder,
                 )
                 .await?
             } else {
                 let mut photos = Vec::new();
-                for (name, bytes, alt) in part.image_files()? {
+                for (file, alt) in part.files()? {
                     // Unpublished photos show nowhere until the post names them.
-                    photos.push(
-                        self.upload(name, bytes, alt)
-                            .await
-                            .map_err(before_posting)?,
-                    );
+                    photos.push(self.upload(file, alt).await.map_err(before_posting)?);
                 }
                 let card = part.card();
                 let link = card.as_ref().map(|c: &LinkCard| c.url.as_str());
                 let body = feed_body(&part.text, link, &photos);
-                self.post_json(&format!("{}/feed", self.settings.page_id), &body)
-                    .await?
+                self.post_json(
+                    &format!("{}/feed", self.settings.page_id),
+                    &body,
+                    placeholder,
+                )
+                .await?
             };
             let id = send::id_in(&answer["id"])
                 .ok_or_else(|| send::accepted_without_id("Facebook", "has no post id"))?;

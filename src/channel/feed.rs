@@ -9,9 +9,9 @@
 mod entry;
 mod files;
 
-use super::send::{About, BoxFuture, Finding, Outgoing, Receipt, SendError, Sender};
+use super::send::{BoxFuture, Finding, Outgoing, Receipt, SendError, Sender};
+use super::transport::Transport;
 use super::{Base, Channel, ConfigProblem, Kind, Request, SecretRef, SendContext};
-use crate::render::Post;
 use entry::Entry;
 use files::Meta;
 use serde::Deserialize;
@@ -117,47 +117,9 @@ impl Channel for Feed {
     fn secrets(&self) -> Vec<SecretRef<'_>> {
         Vec::new()
     }
-    fn requests(&self, post: &Post) -> Vec<Request> {
-        let v = post.variant;
-        let about = About {
-            id: v.id.clone(),
-            title: v.front.title.clone(),
-            summary: v.front.summary.clone(),
-            link: v.front.link.clone(),
-            tags: v.front.tags.clone(),
-            publish_at: v.front.publish_at,
-        };
-        let html = post.html.clone().unwrap_or_default();
-        let meta = self.meta();
-        let dir = self.folder();
-        let entry = match Entry::new(&about, &html, &meta.site_url, &meta.lang) {
-            Ok(e) => serde_json::to_value(e).expect("an entry serialises"),
-            Err(why) => json!({ "error": why }),
-        };
-        vec![Request {
-            action: format!(
-                "WRITE {dir}/{}/{}, then {dir}/{}, {dir}/{}, {dir}/{} from every entry",
-                files::ENTRIES,
-                Entry::file_name(&v.id),
-                files::RSS,
-                files::ATOM,
-                files::JSON
-            ),
-            body: json!({
-                "feed": {
-                    "title": meta.title,
-                    "home_page_url": meta.site_url,
-                    "language": meta.lang,
-                    "rss": meta.url_of(files::RSS),
-                    "atom": meta.url_of(files::ATOM),
-                    "json": meta.url_of(files::JSON),
-                },
-                "entry": entry,
-            }),
-        }]
-    }
     fn connect(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
         Ok(Box::new(FeedSender {
+            transport: ctx.transport.clone(),
             root: ctx.root.to_path_buf(),
             dir: ctx.root.join(self.folder()),
             shown: self.folder(),
@@ -169,6 +131,8 @@ impl Channel for Feed {
 /// Writes the files. Idempotent without limit in time: sending an entry again rewrites
 /// the same bytes.
 struct FeedSender {
+    /// Writes the files, or records what would be written (the dry run).
+    transport: Transport,
     root: PathBuf,
     dir: PathBuf,
     /// The folder as configured, for messages.
@@ -192,13 +156,6 @@ impl FeedSender {
                 }
             }
         };
-        // `out_dir` is relative without `..` (checked with the configuration), but a
-        // folder on the way may be a link that leads out of the repository.
-        crate::paths::check_inside(&self.root, &self.dir).map_err(|why| {
-            SendError::permanent(format!(
-                "`out_dir` {why}; feeds are written only inside the repository"
-            ))
-        })?;
         let entries_dir = self.dir.join(files::ENTRIES);
         let about = &part.about;
         let mut entry = Entry::new(about, &part.text, &self.meta.site_url, &self.meta.lang)
@@ -210,16 +167,48 @@ impl FeedSender {
         {
             entry.tag = old.tag;
         }
-        files::write_atomic(&self.root, &entries_dir, &name, &entry.to_bytes())
-            .map_err(io(format!("{}/{}/{name}", self.shown, files::ENTRIES)))?;
-        let all = files::read_entries(&self.dir).map_err(SendError::permanent)?;
-        for (file, bytes) in files::build(&self.meta, &all) {
-            files::write_atomic(&self.root, &self.dir, file, &bytes)
-                .map_err(io(format!("{}/{file}", self.shown)))?;
-        }
-        Ok(Receipt {
-            remote_id: entry.tag,
-            url: Some(entry.url),
+        let receipt = Receipt {
+            remote_id: entry.tag.clone(),
+            url: Some(entry.url.clone()),
+        };
+        let dir = &self.shown;
+        let meta = &self.meta;
+        let request = Request {
+            action: format!(
+                "WRITE {dir}/{}/{name}, then {dir}/{}, {dir}/{}, {dir}/{} from every entry",
+                files::ENTRIES,
+                files::RSS,
+                files::ATOM,
+                files::JSON
+            ),
+            body: json!({
+                "feed": {
+                    "title": meta.title,
+                    "home_page_url": meta.site_url,
+                    "language": meta.lang,
+                    "rss": meta.url_of(files::RSS),
+                    "atom": meta.url_of(files::ATOM),
+                    "json": meta.url_of(files::JSON),
+                },
+                "entry": serde_json::to_value(&entry).expect("an entry serialises"),
+            }),
+        };
+        self.transport.write(request, receipt.clone(), || {
+            // `out_dir` is relative without `..` (checked with the configuration), but a
+            // folder on the way may be a link that leads out of the repository.
+            crate::paths::check_inside(&self.root, &self.dir).map_err(|why| {
+                SendError::permanent(format!(
+                    "`out_dir` {why}; feeds are written only inside the repository"
+                ))
+            })?;
+            files::write_atomic(&self.root, &entries_dir, &name, &entry.to_bytes())
+                .map_err(io(format!("{}/{}/{name}", self.shown, files::ENTRIES)))?;
+            let all = files::read_entries(&self.dir).map_err(SendError::permanent)?;
+            for (file, bytes) in files::build(&self.meta, &all) {
+                files::write_atomic(&self.root, &self.dir, file, &bytes)
+                    .map_err(io(format!("{}/{file}", self.shown)))?;
+            }
+            Ok(receipt)
         })
     }
 }

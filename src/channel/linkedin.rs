@@ -9,10 +9,10 @@
 
 use super::send::{
     self, BoxFuture, Finding, Lookup, Outgoing, Receipt, SendError, Sender, bearer, before_posting,
-    fold_space, from_reqwest, from_status,
+    fold_space, from_status,
 };
-use super::{Base, Channel, ConfigProblem, Kind, Request, SecretRef, SendContext};
-use crate::render::Post;
+use super::transport::{self, Answer, CallBuilder, File, Transport};
+use super::{Base, Channel, ConfigProblem, Kind, SecretRef, SendContext};
 use jiff::civil::Date;
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -147,7 +147,7 @@ enum Content<'a> {
     },
 }
 
-/// The body of `POST /rest/posts`, the same in the dry run and when sending.
+/// The body of `POST /rest/posts`.
 fn post_body(organization: &str, text: &str, content: Content<'_>) -> Value {
     let mut body = json!({
         "author": organization,
@@ -206,55 +206,10 @@ impl Channel for Linkedin {
             env: &self.settings.token_env,
         }]
     }
-    fn requests(&self, post: &Post) -> Vec<Request> {
-        let s = &self.settings;
-        let front = &post.variant.front;
-        let org = &s.organization;
-        let version = &s.api_version;
-        let mut out = Vec::new();
-        for image in &front.images {
-            out.push(Request {
-                action: format!(
-                    "POST {} (Linkedin-Version: {version})",
-                    s.url("/rest/images?action=initializeUpload")
-                ),
-                body: init_upload_body(org),
-            });
-            out.push(Request {
-                action: format!("PUT <uploadUrl of {}>", image.path),
-                body: json!({ "file": image.path }),
-            });
-        }
-        let content = if !front.images.is_empty() {
-            Content::Images(
-                front
-                    .images
-                    .iter()
-                    .map(|img| (super::upload_id(&img.path), img.alt.as_str()))
-                    .collect(),
-            )
-        } else if let Some(link) = &front.link {
-            Content::Article {
-                url: link,
-                title: &front.title,
-                description: front.summary.as_deref(),
-            }
-        } else {
-            Content::None
-        };
-        let text = post.parts.first().map(|p| p.text.as_str()).unwrap_or("");
-        out.push(Request {
-            action: format!(
-                "POST {} (Linkedin-Version: {version})",
-                s.url("/rest/posts")
-            ),
-            body: post_body(org, text, content),
-        });
-        out
-    }
     fn connect(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
         Ok(Box::new(LinkedinSender {
-            http: ctx.http.clone(),
+            http: ctx.transport.clone(),
+            root: ctx.root.to_path_buf(),
             settings: self.settings.clone(),
             token: send::secret(ctx.env, &self.settings.token_env, "LinkedIn access token")?,
         }))
@@ -262,36 +217,33 @@ impl Channel for Linkedin {
 }
 
 struct LinkedinSender {
-    http: reqwest::Client,
+    http: Transport,
+    /// The repository, for showing image paths.
+    root: std::path::PathBuf,
     settings: Settings,
     token: SecretString,
 }
 
 impl LinkedinSender {
-    fn rest(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    fn rest<'t>(&self, request: CallBuilder<'t>) -> CallBuilder<'t> {
+        let version = &self.settings.api_version;
         request
             .header("Authorization", bearer(&self.token))
-            .header("Linkedin-Version", &self.settings.api_version)
+            .header("Linkedin-Version", version)
             .header("X-Restli-Protocol-Version", "2.0.0")
+            .note(format!("Linkedin-Version: {version}"))
     }
 
-    async fn check(&self, response: reqwest::Response) -> Result<reqwest::Response, SendError> {
-        let status = response.status().as_u16();
-        if (200..300).contains(&status) {
+    fn check(&self, response: Answer) -> Result<Answer, SendError> {
+        if response.is_success() {
             return Ok(response);
         }
-        let wait = send::retry_after(response.headers());
-        let text = response.text().await.map_err(from_reqwest)?;
-        Err(self.error(status, wait, &text))
+        let wait = send::retry_after(&response.headers);
+        Err(self.error(response.status, wait, &response.text))
     }
 
-    async fn json(&self, response: reqwest::Response) -> Result<Value, SendError> {
-        let text = self
-            .check(response)
-            .await?
-            .text()
-            .await
-            .map_err(from_reqwest)?;
+    fn json(&self, response: Answer) -> Result<Value, SendError> {
+        let text = self.check(response)?.text;
         serde_json::from_str(&text).map_err(|e| {
             SendError::permanent(format!(
                 "LinkedIn answered with something that is not JSON: {e}"
@@ -343,18 +295,22 @@ impl LinkedinSender {
     }
 
     /// Uploads one image through the Images API and waits until it can be used.
-    async fn upload(&self, bytes: Vec<u8>) -> Result<String, SendError> {
+    async fn upload(&self, file: File) -> Result<String, SendError> {
         let s = &self.settings;
+        let shown = transport::shown_path(&self.root, &file.path);
         let response = self
             .rest(
                 self.http
                     .post(s.url("/rest/images?action=initializeUpload")),
             )
             .json(&init_upload_body(&s.organization))
+            .placeholder(json!({ "value": {
+                "uploadUrl": format!("<uploadUrl of {shown}>"),
+                "image": super::upload_id(&shown),
+            } }))
             .send()
-            .await
-            .map_err(from_reqwest)?;
-        let answer = self.json(response).await?;
+            .await?;
+        let answer = self.json(response)?;
         let (Some(upload_url), Some(urn)) = (
             answer["value"]["uploadUrl"].as_str(),
             answer["value"]["image"].as_str(),
@@ -363,16 +319,15 @@ impl LinkedinSender {
                 "LinkedIn's answer to initializeUpload has no uploadUrl or image",
             ));
         };
+        let mime = send::image_mime(&file.bytes);
         let response = self
             .http
             .put(upload_url)
             .header("Authorization", bearer(&self.token))
-            .header("Content-Type", send::image_mime(&bytes))
-            .body(bytes)
+            .file(file, mime)
             .send()
-            .await
-            .map_err(from_reqwest)?;
-        self.check(response).await?;
+            .await?;
+        self.check(response)?;
         let path = format!("/rest/images/{}", encode(urn));
         for poll in 0..IMAGE_POLLS {
             if poll > 0 {
@@ -380,10 +335,11 @@ impl LinkedinSender {
             }
             let response = self
                 .rest(self.http.get(s.url(&path)))
+                .step()
+                .placeholder(json!({ "status": "AVAILABLE" }))
                 .send()
-                .await
-                .map_err(from_reqwest)?;
-            let image = self.json(response).await?;
+                .await?;
+            let image = self.json(response)?;
             match image["status"].as_str().unwrap_or_default() {
                 "AVAILABLE" => return Ok(urn.to_owned()),
                 "PROCESSING_FAILED" => {
@@ -402,7 +358,7 @@ impl LinkedinSender {
         })
     }
 
-    async fn find_posts(&self, count: &str) -> Result<reqwest::Response, SendError> {
+    async fn find_posts(&self, count: &str) -> Result<Answer, SendError> {
         let s = &self.settings;
         let url = send::with_query(
             &s.url("/rest/posts"),
@@ -415,9 +371,9 @@ impl LinkedinSender {
         );
         self.rest(self.http.get(url))
             .header("X-RestLi-Method", "FINDER")
+            .step()
             .send()
             .await
-            .map_err(from_reqwest)
     }
 }
 
@@ -449,11 +405,11 @@ impl Sender for LinkedinSender {
                     "LinkedIn posts cannot be threads; shorten the text",
                 ));
             }
-            let files = part.image_files()?;
+            let files = part.files()?;
             let mut images = Vec::new();
-            for (_, bytes, _) in &files {
+            for (file, _) in &files {
                 // An image that no post names shows nowhere: uploads can be tried again.
-                images.push(self.upload(bytes.clone()).await.map_err(before_posting)?);
+                images.push(self.upload(file.clone()).await.map_err(before_posting)?);
             }
             let card = part.card();
             let content = if !files.is_empty() {
@@ -461,7 +417,7 @@ impl Sender for LinkedinSender {
                     images
                         .into_iter()
                         .zip(&files)
-                        .map(|(urn, (_, _, alt))| (urn, alt.as_str()))
+                        .map(|(urn, (_, alt))| (urn, alt.as_str()))
                         .collect(),
                 )
             } else if let Some(card) = &card {
@@ -474,17 +430,16 @@ impl Sender for LinkedinSender {
                 Content::None
             };
             let body = post_body(&self.settings.organization, &part.text, content);
+            let placeholder = format!("urn:li:share:{}", super::earlier_part_id(1));
             let response = self
                 .rest(self.http.post(self.settings.url("/rest/posts")))
                 .json(&body)
+                .placeholder_header("x-restli-id", &placeholder)
                 .send()
-                .await
-                .map_err(from_reqwest)?;
-            let response = self.check(response).await?;
+                .await?;
+            let response = self.check(response)?;
             let urn = response
-                .headers()
-                .get("x-restli-id")
-                .and_then(|v| v.to_str().ok())
+                .header("x-restli-id")
                 .filter(|urn| urn.starts_with("urn:li:"))
                 .map(str::to_owned);
             match urn {
@@ -501,7 +456,7 @@ impl Sender for LinkedinSender {
     fn lookup<'a>(&'a self, part: &'a Outgoing) -> BoxFuture<'a, Result<Lookup, SendError>> {
         Box::pin(async move {
             let response = self.find_posts("20").await?;
-            let posts = self.json(response).await?;
+            let posts = self.json(response)?;
             let wanted = fold_space(&escape_commentary(&part.text));
             let found = posts["elements"]
                 .as_array()
@@ -521,7 +476,7 @@ impl Sender for LinkedinSender {
             let mut findings = token_age(&self.settings, today);
             findings.extend(version_age(&self.settings.api_version, today));
             let answer = match self.find_posts("1").await {
-                Ok(response) => self.json(response).await,
+                Ok(response) => self.json(response),
                 Err(e) => Err(e),
             };
             findings.push(match answer {

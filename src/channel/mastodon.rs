@@ -1,11 +1,10 @@
 //! Mastodon (and compatible servers): `POST /api/v1/statuses`.
 
 use super::send::{
-    self, BoxFuture, Finding, Lookup, Outgoing, Receipt, SendError, Sender, bearer, from_reqwest,
-    from_status,
+    self, BoxFuture, Finding, Lookup, Outgoing, Receipt, SendError, Sender, bearer, from_status,
 };
-use super::{Base, Channel, ConfigProblem, Kind, Request, Rules, SecretRef, SendContext};
-use crate::render::Post;
+use super::transport::{self, Answer, Field, File, Transport};
+use super::{Base, Channel, ConfigProblem, Kind, Rules, SecretRef, SendContext};
 use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -52,17 +51,13 @@ impl Mastodon {
         }
         Ok(Box::new(Mastodon { base, settings }))
     }
-
-    fn url(&self, path: &str) -> String {
-        url(&self.settings.base_url, path)
-    }
 }
 
 fn url(base: &str, path: &str) -> String {
     format!("{}{path}", base.trim_end_matches('/'))
 }
 
-/// The body of `POST /api/v1/statuses`, the same in the dry run and when sending.
+/// The body of `POST /api/v1/statuses`.
 fn status_body(
     settings: &Settings,
     text: &str,
@@ -104,39 +99,10 @@ impl Channel for Mastodon {
             env: &self.settings.token_env,
         }]
     }
-    fn requests(&self, post: &Post) -> Vec<Request> {
-        let mut out = Vec::new();
-        for image in &post.variant.front.images {
-            out.push(Request {
-                action: format!("POST {}", self.url("/api/v2/media")),
-                body: json!({ "file": image.path, "description": image.alt }),
-            });
-        }
-        let images = &post.variant.front.images;
-        for (i, part) in post.parts.iter().enumerate() {
-            let media = (i == 0 && !images.is_empty()).then(|| {
-                images
-                    .iter()
-                    .map(|img| super::upload_id(&img.path))
-                    .collect()
-            });
-            let reply_to = (i > 0).then(|| super::earlier_part_id(i));
-            out.push(Request {
-                action: format!("POST {}", self.url("/api/v1/statuses")),
-                body: status_body(
-                    &self.settings,
-                    &part.text,
-                    &post.variant.lang,
-                    media,
-                    reply_to,
-                ),
-            });
-        }
-        out
-    }
     fn connect(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
         Ok(Box::new(MastodonSender {
-            http: ctx.http.clone(),
+            http: ctx.transport.clone(),
+            root: ctx.root.to_path_buf(),
             settings: self.settings.clone(),
             token: send::secret(ctx.env, &self.settings.token_env, "access token")?,
         }))
@@ -147,38 +113,41 @@ impl Channel for Mastodon {
 /// the status created the first time instead of a second one (Mastodon keeps keys for an
 /// hour; after that, in-doubt parts are looked up among the account's own statuses).
 struct MastodonSender {
-    http: reqwest::Client,
+    http: Transport,
+    /// The repository, for showing image paths.
+    root: std::path::PathBuf,
     settings: Settings,
     token: SecretString,
 }
 
 impl MastodonSender {
+    /// A read of the account's own data (never part of what goes out).
     async fn get(&self, path: &str) -> Result<Value, SendError> {
-        let response = self
+        let answer = self
             .http
             .get(url(&self.settings.base_url, path))
             .header("Authorization", bearer(&self.token))
+            .step()
             .send()
-            .await
-            .map_err(from_reqwest)?;
-        read_json(response).await
+            .await?;
+        read_json(answer)
     }
 }
 
-async fn read_json(response: reqwest::Response) -> Result<Value, SendError> {
-    let status = response.status().as_u16();
+fn read_json(answer: Answer) -> Result<Value, SendError> {
+    let status = answer.status;
     // The reset time matters only when the limit was hit; other answers carry it too.
-    let wait = send::retry_after(response.headers()).or_else(|| {
+    let wait = send::retry_after(&answer.headers).or_else(|| {
         (status == 429)
-            .then(|| rate_limit_reset(response.headers()))
+            .then(|| rate_limit_reset(&answer.headers))
             .flatten()
     });
-    let text = response.text().await.map_err(from_reqwest)?;
-    if !(200..300).contains(&status) {
-        return Err(from_status(status, wait, &text));
+    if !answer.is_success() {
+        return Err(from_status(status, wait, &answer.text));
     }
     // Accepted but unreadable: for a status, it may exist.
-    serde_json::from_str(&text).map_err(|_| send::accepted_without_id("Mastodon", "is not JSON"))
+    serde_json::from_str(&answer.text)
+        .map_err(|_| send::accepted_without_id("Mastodon", "is not JSON"))
 }
 
 /// Mastodon sends no `Retry-After`; `X-RateLimit-Reset` is an ISO 8601 time.
@@ -205,24 +174,21 @@ fn receipt(status: &Value) -> Result<Receipt, SendError> {
 impl MastodonSender {
     /// Uploads one image with its alt text and waits until the server has processed it:
     /// attaching unprocessed media makes the status fail.
-    async fn upload(&self, name: String, bytes: Vec<u8>, alt: String) -> Result<String, SendError> {
-        let mime = send::image_mime(&bytes);
-        let file = reqwest::multipart::Part::bytes(bytes)
-            .file_name(name)
-            .mime_str(mime)
-            .map_err(|e| SendError::permanent(format!("cannot attach the image: {e}")))?;
-        let form = reqwest::multipart::Form::new()
-            .part("file", file)
-            .text("description", alt);
-        let response = self
+    async fn upload(&self, file: File, alt: String) -> Result<String, SendError> {
+        let mime = send::image_mime(&file.bytes);
+        let shown = transport::shown_path(&self.root, &file.path);
+        let answer = self
             .http
             .post(url(&self.settings.base_url, "/api/v2/media"))
             .header("Authorization", bearer(&self.token))
-            .multipart(form)
+            .multipart(vec![
+                Field::file("file", file, mime),
+                Field::text("description", alt),
+            ])
+            .placeholder(json!({ "id": super::upload_id(&shown), "url": shown }))
             .send()
-            .await
-            .map_err(from_reqwest)?;
-        let mut media = read_json(response).await?;
+            .await?;
+        let mut media = read_json(answer)?;
         let id = media["id"]
             .as_str()
             .ok_or_else(|| SendError::permanent("the media answer has no id"))?
@@ -259,8 +225,8 @@ impl Sender for MastodonSender {
             // Uploads are not de-duplicated, but an unattached upload is harmless: the
             // server deletes it after a day. The status itself carries the key.
             let mut media_ids = Vec::new();
-            for (name, bytes, alt) in part.image_files()? {
-                media_ids.push(self.upload(name, bytes, alt).await?);
+            for (file, alt) in part.files()? {
+                media_ids.push(self.upload(file, alt).await?);
             }
             let body = status_body(
                 &self.settings,
@@ -269,16 +235,16 @@ impl Sender for MastodonSender {
                 (!media_ids.is_empty()).then_some(media_ids),
                 part.reply_to.clone(),
             );
-            let response = self
+            let answer = self
                 .http
                 .post(url(&self.settings.base_url, "/api/v1/statuses"))
                 .header("Authorization", bearer(&self.token))
                 .header("Idempotency-Key", &part.key)
                 .json(&body)
+                .placeholder(json!({ "id": super::earlier_part_id(part.part as usize) }))
                 .send()
-                .await
-                .map_err(from_reqwest)?;
-            receipt(&read_json(response).await?)
+                .await?;
+            receipt(&read_json(answer)?)
         })
     }
 

@@ -2,14 +2,16 @@
 //!
 //! A [`Channel`] is one configured instance of a kind. What its platform allows and how it
 //! counts are platform facts ([`crate::platform`]), which an instance may adjust from its
-//! configuration (its [`Rules`]); the channel turns a rendered [`Post`] into the exact
-//! [`Request`]s it would send. The dry run prints those requests; publishing sends them.
-//! Building the requests is the same code either way, so the dry run shows exactly what
-//! would go out.
+//! configuration (its [`Rules`]). A channel connects a [`send::Sender`] that builds each request it sends in one place and
+//! sends it through a [`transport::Transport`]. Publishing uses the real transport; the
+//! dry run and the approval digest run the same sender on a recording one, which writes
+//! each call down as the [`Request`] the dry run prints (see [`crate::dry_run`]), so the
+//! dry run shows exactly what would go out.
 
 mod bluesky;
 mod discord;
 mod email;
+pub use email::request as email_request;
 mod facebook;
 mod feed;
 mod linkedin;
@@ -20,6 +22,7 @@ pub mod scrub;
 pub mod send;
 mod slack;
 mod telegram;
+pub mod transport;
 mod x;
 
 // Re-exported: the kinds and their rules are platform facts, and every channel file
@@ -27,13 +30,13 @@ mod x;
 pub use crate::platform::{Kind, Rules};
 
 use crate::platform::Target;
-use crate::render::Post;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-/// One request a channel would send: for HTTP, the method and URL (secrets replaced by
-/// the name of their environment variable) and the JSON body.
+/// One request a channel would send, as the recording transport writes it down: for
+/// HTTP, the method and URL (secrets replaced by the name of their environment variable)
+/// and the body as JSON (multipart fields by name, uploaded files by their path).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Request {
     pub action: String,
@@ -68,10 +71,6 @@ pub trait Channel: Send + Sync {
     }
     /// The environment variables this channel's secrets come from.
     fn secrets(&self) -> Vec<SecretRef<'_>>;
-    /// The requests that would publish `post`, in order (one per thread part, plus
-    /// uploads). Placeholders like `<id of part 1>` stand for values known only once the
-    /// earlier request has been answered.
-    fn requests(&self, post: &Post) -> Vec<Request>;
     /// A sender holding this channel's secrets, or why there can be none (a secret is
     /// not set; the kind cannot post yet). Every text it gives back (errors, receipts,
     /// doctor findings) has the channel's secrets scrubbed out ([`scrub`]). Kinds
@@ -121,7 +120,8 @@ pub trait Channel: Send + Sync {
 pub struct SendContext<'a> {
     pub env: &'a std::collections::BTreeMap<String, String>,
     pub root: &'a std::path::Path,
-    pub http: &'a reqwest::Client,
+    /// How requests reach the platform: sent, or recorded for the dry run.
+    pub transport: &'a transport::Transport,
 }
 
 /// The identity every channel has.

@@ -2,8 +2,8 @@
 //! the state folder. For trying Herald without accounts, and for tests.
 
 use super::send::{BoxFuture, Lookup, Outgoing, Receipt, SendError, Sender};
+use super::transport::Transport;
 use super::{Base, Channel, ConfigProblem, Kind, Request, Rules, SecretRef, SendContext};
-use crate::render::Post;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use std::io::Write;
@@ -58,26 +58,15 @@ impl Channel for Record {
     fn secrets(&self) -> Vec<SecretRef<'_>> {
         Vec::new()
     }
-    fn requests(&self, post: &Post) -> Vec<Request> {
-        post.parts
-            .iter()
-            .enumerate()
-            .map(|(i, part)| Request {
-                action: format!("APPEND {}", self.settings.file),
-                body: json!({
-                    "channel": self.base.name,
-                    "id": post.variant.id,
-                    "lang": post.variant.lang,
-                    "part": i + 1,
-                    "text": part.text,
-                }),
-            })
-            .collect()
-    }
     fn connect(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
         let file = PathBuf::from(&self.settings.file);
-        crate::paths::check_inside(ctx.root, &file).map_err(|why| format!("`file`: {why}"))?;
+        // Where the file is, is the real run's business (the dry run writes nothing).
+        if !ctx.transport.is_recording() {
+            crate::paths::check_inside(ctx.root, &file).map_err(|why| format!("`file`: {why}"))?;
+        }
         Ok(Box::new(RecordSender {
+            transport: ctx.transport.clone(),
+            shown: self.settings.file.clone(),
             path: ctx.root.join(&file),
             root: ctx.root.to_path_buf(),
             file,
@@ -89,6 +78,10 @@ impl Channel for Record {
 /// Appends each part as a JSON line `{key, channel, lang, reply_to, text}` and fsyncs it.
 /// A key already in the file is not written again, like a platform's idempotency key.
 struct RecordSender {
+    /// Writes the line, or records it for the dry run (`APPEND file`).
+    transport: Transport,
+    /// `file` as configured, for the dry run.
+    shown: String,
     path: PathBuf,
     /// The repository, and `file` relative to it: written only inside it.
     root: PathBuf,
@@ -121,9 +114,6 @@ impl RecordSender {
 impl Sender for RecordSender {
     fn send<'a>(&'a self, part: &'a Outgoing) -> BoxFuture<'a, Result<Receipt, SendError>> {
         Box::pin(async move {
-            if let Some(earlier) = self.find(&part.key)? {
-                return Ok(earlier);
-            }
             let line = json!({
                 "key": part.key,
                 "channel": self.channel,
@@ -142,11 +132,26 @@ impl Sender for RecordSender {
                 f.sync_data()?;
                 Ok(before + 1)
             };
-            let n = write()
-                .map_err(|e| SendError::permanent(format!("cannot write the record file: {e}")))?;
-            Ok(Receipt {
-                remote_id: n.to_string(),
+            let request = Request {
+                action: format!("APPEND {}", self.shown),
+                body: line.clone(),
+            };
+            // Reading and writing the file is what sending is; the dry run records the line.
+            let placeholder = Receipt {
+                remote_id: super::earlier_part_id(part.part as usize),
                 url: None,
+            };
+            self.transport.write(request, placeholder, || {
+                if let Some(earlier) = self.find(&part.key)? {
+                    return Ok(earlier);
+                }
+                let n = write().map_err(|e| {
+                    SendError::permanent(format!("cannot write the record file: {e}"))
+                })?;
+                Ok(Receipt {
+                    remote_id: n.to_string(),
+                    url: None,
+                })
             })
         })
     }

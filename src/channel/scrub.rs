@@ -276,6 +276,14 @@ impl Sender for Scrubbed {
         })
     }
 
+    fn take_notes(&self) -> Vec<String> {
+        self.inner
+            .take_notes()
+            .iter()
+            .map(|n| self.text(n))
+            .collect()
+    }
+
     fn issued_secrets(&self) -> Vec<SecretString> {
         self.inner.issued_secrets()
     }

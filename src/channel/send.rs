@@ -83,6 +83,26 @@ impl Outgoing {
             })
     }
 
+    /// The images as files to upload, read now (each within Herald's image size limit),
+    /// with their alt text.
+    pub fn files(&self) -> Result<Vec<(super::transport::File, String)>, SendError> {
+        let read = self.image_files()?;
+        Ok(read
+            .into_iter()
+            .zip(&self.images)
+            .map(|((name, bytes, alt), (path, _))| {
+                (
+                    super::transport::File {
+                        path: path.clone(),
+                        name,
+                        bytes,
+                    },
+                    alt,
+                )
+            })
+            .collect())
+    }
+
     /// The images' bytes, read now (each within Herald's image size limit).
     pub fn image_files(&self) -> Result<Vec<(String, Vec<u8>, String)>, SendError> {
         self.images
@@ -175,6 +195,13 @@ pub trait Sender: Send + Sync {
     fn lookup<'a>(&'a self, part: &'a Outgoing) -> BoxFuture<'a, Result<Lookup, SendError>> {
         let _ = part;
         Box::pin(async { Ok(Lookup::Unsupported) })
+    }
+
+    /// What the last [`send`](Sender::send) sent differently from the post as rendered,
+    /// and why ("@x.example could not be resolved: sent without its mention link"),
+    /// taken once. The dry run and the publish report print them.
+    fn take_notes(&self) -> Vec<String> {
+        Vec::new()
     }
 
     /// Secrets the platform handed out during this run (a session token), which must be

@@ -1,10 +1,8 @@
 //! Slack incoming webhook: `POST {webhook}` with `{"text": …}`.
 
-use super::send::{
-    self, BoxFuture, LinkCard, Outgoing, Receipt, SendError, Sender, from_reqwest, from_status,
-};
-use super::{Base, Channel, ConfigProblem, Kind, Request, SecretRef, SendContext};
-use crate::render::Post;
+use super::send::{self, BoxFuture, LinkCard, Outgoing, Receipt, SendError, Sender, from_status};
+use super::transport::Transport;
+use super::{Base, Channel, ConfigProblem, Kind, SecretRef, SendContext};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -80,26 +78,9 @@ impl Channel for Slack {
             env: &self.settings.webhook_url_env,
         }]
     }
-    fn requests(&self, post: &Post) -> Vec<Request> {
-        post.parts
-            .iter()
-            .enumerate()
-            .map(|(i, part)| {
-                let card = if i == 0 {
-                    LinkCard::of(&post.variant.front)
-                } else {
-                    None
-                };
-                Request {
-                    action: format!("POST ${}", self.settings.webhook_url_env),
-                    body: payload(&part.text, card.as_ref()),
-                }
-            })
-            .collect()
-    }
     fn connect(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
         Ok(Box::new(SlackSender {
-            http: ctx.http.clone(),
+            http: ctx.transport.clone(),
             webhook: send::secret(ctx.env, &self.settings.webhook_url_env, "webhook URL")?,
         }))
     }
@@ -108,25 +89,22 @@ impl Channel for Slack {
 /// Slack answers a webhook with `ok` and no message id, offers no idempotency and no
 /// way to read the channel back: a post whose answer was lost stays in doubt.
 struct SlackSender {
-    http: reqwest::Client,
+    http: Transport,
     webhook: SecretString,
 }
 
 impl Sender for SlackSender {
     fn send<'a>(&'a self, part: &'a Outgoing) -> BoxFuture<'a, Result<Receipt, SendError>> {
         Box::pin(async move {
-            let response = self
+            let answer = self
                 .http
                 .post(self.webhook.expose_secret())
                 .json(&payload(&part.text, part.card().as_ref()))
                 .send()
-                .await
-                .map_err(from_reqwest)?;
-            let status = response.status().as_u16();
-            let wait = send::retry_after(response.headers());
-            let body = response.text().await.map_err(from_reqwest)?;
-            if status != 200 {
-                return Err(from_status(status, wait, &body));
+                .await?;
+            if answer.status != 200 {
+                let wait = send::retry_after(&answer.headers);
+                return Err(from_status(answer.status, wait, &answer.text));
             }
             Ok(Receipt {
                 remote_id: "ok".into(),

@@ -1,11 +1,9 @@
 //! Telegram channel through a bot: `sendMessage`, `sendPhoto` for one image and
 //! `sendMediaGroup` for an album of 2–10, with HTML parse mode.
 
-use super::send::{
-    self, BoxFuture, Finding, Outgoing, Receipt, SendError, Sender, from_reqwest, from_status,
-};
-use super::{Base, Channel, ConfigProblem, Kind, Request, SecretRef, SendContext};
-use crate::render::Post;
+use super::send::{self, BoxFuture, Finding, Outgoing, Receipt, SendError, Sender, from_status};
+use super::transport::{Field, Transport};
+use super::{Base, Channel, ConfigProblem, Kind, SecretRef, SendContext};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -39,14 +37,6 @@ impl Telegram {
         let settings: Settings = super::settings(table)?;
         Ok(Box::new(Telegram { base, settings }))
     }
-
-    fn method(&self, name: &str) -> String {
-        format!(
-            "POST {}/bot${}/{name}",
-            self.settings.api_url.trim_end_matches('/'),
-            self.settings.token_env
-        )
-    }
 }
 
 impl Channel for Telegram {
@@ -62,39 +52,9 @@ impl Channel for Telegram {
             env: &self.settings.token_env,
         }]
     }
-    fn requests(&self, post: &Post) -> Vec<Request> {
-        let front = &post.variant.front;
-        let chat = &self.settings.chat_id;
-        post.parts
-            .iter()
-            .enumerate()
-            .map(|(i, part)| {
-                let (method, mut body) = match (i, front.images.len()) {
-                    (0, 0) | (1.., _) => (
-                        "sendMessage",
-                        json!({ "chat_id": chat, "text": part.text, "parse_mode": "HTML" }),
-                    ),
-                    (0, 1) => (
-                        "sendPhoto",
-                        json!({ "chat_id": chat, "photo": front.images[0].path, "caption": part.text, "parse_mode": "HTML" }),
-                    ),
-                    (0, _) => {
-                        let paths: Vec<&str> =
-                            front.images.iter().map(|img| img.path.as_str()).collect();
-                        ("sendMediaGroup", media_group(chat, &part.text, &paths))
-                    }
-                };
-                if i > 0 {
-                    body["reply_parameters"] = json!({ "message_id": super::earlier_part_id(i) });
-                    body["link_preview_options"] = json!({ "is_disabled": true });
-                }
-                Request { action: self.method(method), body }
-            })
-            .collect()
-    }
     fn connect(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
         Ok(Box::new(TelegramSender {
-            http: ctx.http.clone(),
+            http: ctx.transport.clone(),
             settings: self.settings.clone(),
             token: send::secret(ctx.env, &self.settings.token_env, "bot token")?,
         }))
@@ -103,10 +63,9 @@ impl Channel for Telegram {
 
 /// The fields of a `sendMediaGroup` request: `media` is the album as InputMediaPhoto
 /// objects, each naming its upload with `attach://photoN`; the caption goes on the first
-/// photo only, so clients show it under the whole album. The value of each `photoN` field
-/// is the file (here its path, for the dry run).
-fn media_group(chat: &str, caption: &str, files: &[&str]) -> Value {
-    let media: Vec<Value> = (0..files.len())
+/// photo only, so clients show it under the whole album.
+fn media_group(caption: &str, files: usize) -> Value {
+    (0..files)
         .map(|n| {
             let mut item = json!({ "type": "photo", "media": format!("attach://photo{n}") });
             if n == 0 {
@@ -115,12 +74,16 @@ fn media_group(chat: &str, caption: &str, files: &[&str]) -> Value {
             }
             item
         })
-        .collect();
-    let mut body = json!({ "chat_id": chat, "media": media });
-    for (n, file) in files.iter().enumerate() {
-        body[format!("photo{n}")] = json!(file);
-    }
-    body
+        .collect()
+}
+
+/// `reply_parameters` naming the message `id` (a number; the dry run's placeholder as it
+/// is).
+fn reply_to(id: &str) -> Value {
+    let id = id
+        .parse::<i64>()
+        .map_or_else(|_| Value::String(id.to_owned()), Value::from);
+    json!({ "message_id": id })
 }
 
 /// Sends with `sendMessage`, `sendPhoto` when the part carries one image, or
@@ -128,7 +91,7 @@ fn media_group(chat: &str, caption: &str, files: &[&str]) -> Value {
 /// carries the caption, is the one recorded and replied to). Telegram has
 /// no idempotency key and cannot list a channel's history: a lost answer stays in doubt.
 struct TelegramSender {
-    http: reqwest::Client,
+    http: Transport,
     settings: Settings,
     token: SecretString,
 }
@@ -149,14 +112,11 @@ impl TelegramSender {
         let response = self
             .http
             .get(send::with_query(&self.url(method), query))
+            .step()
             .send()
             .await
-            .map_err(|e| from_reqwest(e).to_string())?;
-        let text = response
-            .text()
-            .await
-            .map_err(|e| from_reqwest(e).to_string())?;
-        let answer: Value = serde_json::from_str(&text)
+            .map_err(|e| e.to_string())?;
+        let answer: Value = serde_json::from_str(&response.text)
             .map_err(|_| "Telegram answered with something that is not JSON".to_owned())?;
         if answer["ok"] == true {
             Ok(answer["result"].clone())
@@ -199,57 +159,53 @@ impl Sender for TelegramSender {
     fn send<'a>(&'a self, part: &'a Outgoing) -> BoxFuture<'a, Result<Receipt, SendError>> {
         Box::pin(async move {
             let chat = &self.settings.chat_id;
-            let mut files = part.image_files()?;
-            let reply = part.reply_to.as_ref().map(|id| {
-                json!({ "message_id": id.parse::<i64>().unwrap_or_default() }).to_string()
-            });
+            let mut files = part.files()?;
+            let reply = part.reply_to.as_deref().map(reply_to);
             let request = if files.len() > 1 {
-                let names: Vec<&str> = files.iter().map(|(name, ..)| name.as_str()).collect();
-                let fields = media_group(chat, &part.text, &names);
-                let mut form = reqwest::multipart::Form::new()
-                    .text("chat_id", chat.clone())
-                    .text("media", fields["media"].to_string());
+                let mut fields = vec![
+                    Field::text("chat_id", chat.clone()),
+                    Field::json("media", media_group(&part.text, files.len())),
+                ];
                 if let Some(reply) = reply {
-                    form = form.text("reply_parameters", reply);
+                    fields.push(Field::json("reply_parameters", reply));
                 }
-                for (n, (name, bytes, _alt)) in files.into_iter().enumerate() {
-                    form = form.part(
-                        format!("photo{n}"),
-                        reqwest::multipart::Part::bytes(bytes).file_name(name),
-                    );
+                for (n, (file, _alt)) in files.into_iter().enumerate() {
+                    fields.push(Field::file(&format!("photo{n}"), file, ""));
                 }
-                self.http.post(self.url("sendMediaGroup")).multipart(form)
-            } else if let Some((name, bytes, _alt)) = files.pop() {
-                let mut form = reqwest::multipart::Form::new()
-                    .text("chat_id", chat.clone())
-                    .text("caption", part.text.clone())
-                    .text("parse_mode", "HTML")
-                    .part(
-                        "photo",
-                        reqwest::multipart::Part::bytes(bytes).file_name(name),
-                    );
+                self.http.post(self.url("sendMediaGroup")).multipart(fields)
+            } else if let Some((file, _alt)) = files.pop() {
+                let mut fields = vec![
+                    Field::text("chat_id", chat.clone()),
+                    Field::text("caption", part.text.clone()),
+                    Field::text("parse_mode", "HTML"),
+                    Field::file("photo", file, ""),
+                ];
                 if let Some(reply) = reply {
-                    form = form.text("reply_parameters", reply);
+                    fields.push(Field::json("reply_parameters", reply));
                 }
-                self.http.post(self.url("sendPhoto")).multipart(form)
+                self.http.post(self.url("sendPhoto")).multipart(fields)
             } else {
                 let mut body = json!({ "chat_id": chat, "text": part.text, "parse_mode": "HTML" });
-                if let Some(id) = &part.reply_to {
-                    body["reply_parameters"] =
-                        json!({ "message_id": id.parse::<i64>().unwrap_or_default() });
+                if let Some(reply) = reply {
+                    body["reply_parameters"] = reply;
                     body["link_preview_options"] = json!({ "is_disabled": true });
                 }
                 self.http.post(self.url("sendMessage")).json(&body)
             };
-            let response = request.send().await.map_err(from_reqwest)?;
-            let status = response.status().as_u16();
-            let text = response.text().await.map_err(from_reqwest)?;
-            let answer: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+            // The dry run's answer: one message (an album's first) with a placeholder id.
+            let placeholder = json!({
+                "ok": true,
+                "result": { "message_id": super::earlier_part_id(part.part as usize) },
+            });
+            let response = request.placeholder(placeholder).send().await?;
+            let status = response.status;
+            let text = &response.text;
+            let answer: Value = serde_json::from_str(text).unwrap_or(Value::Null);
             if status != 200 || answer["ok"] != true {
                 let wait = answer["parameters"]["retry_after"]
                     .as_f64()
                     .map(std::time::Duration::from_secs_f64);
-                let description = answer["description"].as_str().unwrap_or(&text);
+                let description = answer["description"].as_str().unwrap_or(text);
                 return Err(from_status(status, wait, description));
             }
             // sendMediaGroup answers with the album's messages, the others with one.
@@ -257,9 +213,12 @@ impl Sender for TelegramSender {
                 Value::Array(album) => album.first().unwrap_or(&Value::Null),
                 one => one,
             };
-            let id = message["message_id"]
-                .as_i64()
-                .ok_or_else(|| SendError::permanent("the answer has no message_id"))?;
+            // A number from Telegram; text only as the dry run's placeholder.
+            let id = match &message["message_id"] {
+                Value::Number(n) if n.is_i64() => n.to_string(),
+                Value::String(s) if s.starts_with('<') => s.clone(),
+                _ => return Err(SendError::permanent("the answer has no message_id")),
+            };
             let url = chat
                 .strip_prefix('@')
                 .map(|name| format!("https://t.me/{name}/{id}"));

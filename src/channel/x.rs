@@ -9,10 +9,10 @@
 use super::oauth1;
 use super::send::{
     self, BoxFuture, Finding, Lookup, Outgoing, Receipt, SendError, Sender, bearer, before_posting,
-    fold_space, from_reqwest, from_status,
+    fold_space, from_status,
 };
-use super::{Base, Channel, ConfigProblem, Kind, Request, SecretRef, SendContext};
-use crate::render::Post;
+use super::transport::{self, Answer, Field, File, Transport};
+use super::{Base, Channel, ConfigProblem, Kind, SecretRef, SendContext};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -74,7 +74,7 @@ impl X {
     }
 }
 
-/// The body of `POST /2/tweets`, the same in the dry run and when sending.
+/// The body of `POST /2/tweets`.
 fn tweet_body(text: &str, media_ids: &[String], reply_to: Option<&str>) -> Value {
     let mut body = json!({ "text": text });
     if !media_ids.is_empty() {
@@ -111,37 +111,6 @@ impl Channel for X {
         .filter_map(|(what, env)| env.as_deref().map(|env| SecretRef { what, env }))
         .collect()
     }
-    fn requests(&self, post: &Post) -> Vec<Request> {
-        let api = self.settings.api_url.trim_end_matches('/');
-        let images = &post.variant.front.images;
-        let mut out = Vec::new();
-        for image in images {
-            out.push(Request {
-                action: format!("POST {api}/2/media/upload (multipart)"),
-                body: json!({ "media": image.path, "media_category": "tweet_image" }),
-            });
-            out.push(Request {
-                action: format!("POST {api}/2/media/metadata"),
-                body: alt_text_body(&super::upload_id(&image.path), &image.alt),
-            });
-        }
-        for (i, part) in post.parts.iter().enumerate() {
-            let media: Vec<String> = if i == 0 {
-                images
-                    .iter()
-                    .map(|img| super::upload_id(&img.path))
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            let reply_to = (i > 0).then(|| super::earlier_part_id(i));
-            out.push(Request {
-                action: format!("POST {api}/2/tweets"),
-                body: tweet_body(&part.text, &media, reply_to.as_deref()),
-            });
-        }
-        out
-    }
     fn connect(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
         let s = &self.settings;
         let get = |env: &Option<String>, what: &str| -> Result<Option<SecretString>, String> {
@@ -169,7 +138,8 @@ impl Channel for X {
             ),
         };
         Ok(Box::new(XSender {
-            http: ctx.http.clone(),
+            http: ctx.transport.clone(),
+            root: ctx.root.to_path_buf(),
             api: s.api_url.trim_end_matches('/').to_owned(),
             auth,
         }))
@@ -196,7 +166,9 @@ impl Auth {
 }
 
 struct XSender {
-    http: reqwest::Client,
+    http: Transport,
+    /// The repository, for showing image paths.
+    root: std::path::PathBuf,
     api: String,
     auth: Auth,
 }
@@ -237,74 +209,78 @@ impl XSender {
         }
     }
 
-    async fn post_json(&self, path: &str, body: &Value) -> Result<Value, SendError> {
-        let response = self
+    /// `POST path` with a JSON body; `placeholder` is the answer the dry run gets.
+    async fn post_json(
+        &self,
+        path: &str,
+        body: &Value,
+        placeholder: Value,
+    ) -> Result<Value, SendError> {
+        let answer = self
             .http
             .post(format!("{}{path}", self.api))
             .header("Authorization", self.authorization("POST", path, &[]))
             .json(body)
+            .placeholder(placeholder)
             .send()
-            .await
-            .map_err(from_reqwest)?;
-        self.read(response).await
+            .await?;
+        self.read(answer)
     }
 
+    /// A read of the account's own data (never part of what goes out).
     async fn get(&self, path: &str, query: &[(&str, &str)]) -> Result<Value, SendError> {
-        let response = self
+        let answer = self
             .http
             .get(send::with_query(&format!("{}{path}", self.api), query))
             .header("Authorization", self.authorization("GET", path, query))
+            .step()
             .send()
-            .await
-            .map_err(from_reqwest)?;
-        self.read(response).await
+            .await?;
+        self.read(answer)
     }
 
     /// Uploads one image and sets its alt text; returns the media id.
-    async fn upload(&self, name: String, bytes: Vec<u8>, alt: &str) -> Result<String, SendError> {
-        let mime = send::image_mime(&bytes);
-        let part = reqwest::multipart::Part::bytes(bytes)
-            .file_name(name)
-            .mime_str(mime)
-            .map_err(|e| SendError::permanent(format!("cannot build the upload: {e}")))?;
-        let form = reqwest::multipart::Form::new()
-            .part("media", part)
-            .text("media_category", "tweet_image");
+    async fn upload(&self, file: File, alt: &str) -> Result<String, SendError> {
+        let mime = send::image_mime(&file.bytes);
+        let shown = transport::shown_path(&self.root, &file.path);
         let path = "/2/media/upload";
-        let response = self
+        let answer = self
             .http
             .post(format!("{}{path}", self.api))
             .header("Authorization", self.authorization("POST", path, &[]))
-            .multipart(form)
+            .multipart(vec![
+                Field::file("media", file, mime),
+                Field::text("media_category", "tweet_image"),
+            ])
+            .note("multipart")
+            .placeholder(json!({ "data": { "id": super::upload_id(&shown) } }))
             .send()
-            .await
-            .map_err(from_reqwest)?;
-        let answer = self.read(response).await?;
+            .await?;
+        let answer = self.read(answer)?;
         let id = answer["data"]["id"]
             .as_str()
             .ok_or_else(|| SendError::permanent("X's upload answer has no media id"))?
             .to_owned();
         if !alt.is_empty() {
-            self.post_json("/2/media/metadata", &alt_text_body(&id, alt))
+            self.post_json("/2/media/metadata", &alt_text_body(&id, alt), json!({}))
                 .await?;
         }
         Ok(id)
     }
 
-    async fn read(&self, response: reqwest::Response) -> Result<Value, SendError> {
-        let status = response.status().as_u16();
-        let wait = send::retry_after(response.headers()).or_else(|| {
+    fn read(&self, answer: Answer) -> Result<Value, SendError> {
+        let status = answer.status;
+        let wait = send::retry_after(&answer.headers).or_else(|| {
             (status == 429)
-                .then(|| rate_limit_reset(response.headers()))
+                .then(|| rate_limit_reset(&answer.headers))
                 .flatten()
         });
-        let text = response.text().await.map_err(from_reqwest)?;
-        if (200..300).contains(&status) {
+        if answer.is_success() {
             // Accepted but unreadable: for a post, it may exist (uploads say otherwise).
-            return serde_json::from_str(&text)
+            return serde_json::from_str(&answer.text)
                 .map_err(|_| send::accepted_without_id("X", "is not JSON"));
         }
-        Err(self.error(status, wait, &text))
+        Err(self.error(status, wait, &answer.text))
     }
 
     /// X answers errors as `application/problem+json`: `title`, `detail`, `type`.
@@ -404,16 +380,14 @@ impl Sender for XSender {
     fn send<'a>(&'a self, part: &'a Outgoing) -> BoxFuture<'a, Result<Receipt, SendError>> {
         Box::pin(async move {
             let mut media_ids = Vec::new();
-            for (name, bytes, alt) in part.image_files()? {
+            for (file, alt) in part.files()? {
                 // No post exists until the last request: an upload can be tried again.
-                media_ids.push(
-                    self.upload(name, bytes, &alt)
-                        .await
-                        .map_err(before_posting)?,
-                );
+                media_ids.push(self.upload(file, &alt).await.map_err(before_posting)?);
             }
             let body = tweet_body(&part.text, &media_ids, part.reply_to.as_deref());
-            let answer = self.post_json("/2/tweets", &body).await?;
+            let placeholder =
+                json!({ "data": { "id": super::earlier_part_id(part.part as usize) } });
+            let answer = self.post_json("/2/tweets", &body, placeholder).await?;
             let id = send::id_in(&answer["data"]["id"])
                 .ok_or_else(|| send::accepted_without_id("X", "has no post id"))?;
             Ok(receipt(id))

@@ -27,10 +27,11 @@ pub fn run(
     let timeout = std::time::Duration::try_from(s.publishing.request_timeout)
         .unwrap_or(std::time::Duration::from_secs(30));
     let http = crate::channel::send::http_client(timeout);
+    let transport = crate::channel::transport::Transport::Http(http);
     let ctx = SendContext {
         env,
         root: &s.root,
-        http: &http,
+        transport: &transport,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

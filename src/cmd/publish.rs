@@ -1,5 +1,7 @@
 //! `herald publish`: what is due now. The dry run prints exactly the requests each
-//! channel would receive and touches neither network nor files.
+//! channel would receive, recorded from the engine running the channels' own senders
+//! ([`crate::dry_run`]); it writes no file and sends nothing (the only network calls are
+//! read-only public lookups, such as resolving a Bluesky handle).
 
 use super::output::{BOLD, DIM, ERROR, GOOD, WARNING};
 use super::{Exit, Instance, Planned, UsageError};
@@ -103,6 +105,12 @@ struct DuePost<'a> {
     kind: &'static str,
     parts: &'a [crate::render::Part],
     requests: Vec<crate::channel::Request>,
+    /// What is sent differently from the parts above, and why (an unresolved mention).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    notes: Vec<String>,
+    /// Why sending would fail.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    failure: Option<String>,
     ok: bool,
     /// Email lists: the recipients in this language and the whole message for a sample
     /// subscriber, as the text dry run shows them.
@@ -123,6 +131,9 @@ struct Held<'a> {
 struct DryPlan<'p, 'a> {
     due: Vec<(&'p Planned<'a>, Vec<Fate>)>,
     held: Vec<(&'p Planned<'a>, Fate)>,
+    /// What the engine, run on recording senders, would send for each post it sends
+    /// ([`crate::dry_run`]); email lists show their own lines.
+    recorded: BTreeMap<(String, String, String), crate::dry_run::Recorded>,
 }
 
 impl<'p, 'a> DryPlan<'p, 'a> {
@@ -150,7 +161,50 @@ impl<'p, 'a> DryPlan<'p, 'a> {
                 other => held.push((p, other)),
             }
         }
-        DryPlan { due, held }
+        let mut dry = DryPlan {
+            due,
+            held,
+            recorded: BTreeMap::new(),
+        };
+        let posts: Vec<(&crate::render::Post<'_>, &str)> = dry
+            .due
+            .iter()
+            .flat_map(|(p, fates)| {
+                let hash = p.verdict.hash.as_deref().unwrap_or_default();
+                p.posts
+                    .iter()
+                    .zip(fates)
+                    .filter(|(_, f)| !matches!(f, Fate::Posted { .. } | Fate::Skipped))
+                    .filter(|(post, _)| instance.channel_of(post).email().is_none())
+                    .map(move |(post, _)| (post, hash))
+            })
+            .collect();
+        let recorded = crate::dry_run::record(&instance.settings, &posts, instance.now);
+        dry.recorded = posts
+            .iter()
+            .map(|(post, _)| post_key(post))
+            .zip(recorded)
+            .collect();
+        dry
+    }
+
+    /// What `post` would send: the recorded requests, or an email list's message.
+    fn recorded(
+        &self,
+        instance: &Instance,
+        post: &crate::render::Post<'_>,
+    ) -> crate::dry_run::Recorded {
+        match instance.channel_of(post).email() {
+            Some(config) => crate::dry_run::Recorded {
+                requests: vec![crate::channel::email_request(config, post)],
+                ..Default::default()
+            },
+            None => self
+                .recorded
+                .get(&post_key(post))
+                .cloned()
+                .unwrap_or_default(),
+        }
     }
 
     /// What the real run would fail for, the dry run fails for too.
@@ -231,13 +285,16 @@ fn print_dry_json(
         at: crate::time::rfc3339_in(instance.now, &instance.settings.tz),
         due: dry
             .sent()
-            .map(|post| DuePost {
+            .map(|post| (post, dry.recorded(instance, post)))
+            .map(|(post, recorded)| DuePost {
                 id: &post.variant.id,
                 lang: &post.variant.lang,
                 channel: post.channel.name(),
                 kind: post.channel.kind().name(),
                 parts: &post.parts,
-                requests: instance.channel_of(post).requests(post),
+                requests: recorded.requests,
+                notes: recorded.notes,
+                failure: recorded.failure,
                 ok: post.ok(),
                 email: if instance.channel_of(post).email().is_some() {
                     let c = instance.channel_of(post);
@@ -331,7 +388,7 @@ fn print_dry_text(
                 }
                 continue;
             }
-            print_post(&mut out, global, c, post)?;
+            print_post(&mut out, global, c, post, &dry.recorded(instance, post))?;
         }
         writeln!(out)?;
     }
@@ -368,6 +425,7 @@ fn print_post(
     global: &Global,
     c: &dyn crate::channel::Channel,
     post: &crate::render::Post<'_>,
+    recorded: &crate::dry_run::Recorded,
 ) -> anyhow::Result<()> {
     let unit = c.rules().counter.unit();
     if let Some(subject) = &post.subject {
@@ -394,7 +452,7 @@ fn print_post(
         }
         writeln!(out, "    {DIM}└{DIM:#}")?;
     }
-    for request in c.requests(post) {
+    for request in &recorded.requests {
         writeln!(out, "    {DIM}{}{DIM:#}", request.action)?;
         if global.verbose {
             for line in serde_json::to_string_pretty(&request.body)?.lines() {
@@ -402,7 +460,22 @@ fn print_post(
             }
         }
     }
+    for note in &recorded.notes {
+        writeln!(out, "    {WARNING}note{WARNING:#}: {note}")?;
+    }
+    if let Some(why) = &recorded.failure {
+        writeln!(out, "    {ERROR}would fail{ERROR:#}: {why}")?;
+    }
     Ok(())
+}
+
+/// `(id, lang, channel)` of a post.
+fn post_key(post: &crate::render::Post<'_>) -> (String, String, String) {
+    (
+        post.variant.id.clone(),
+        post.variant.lang.clone(),
+        post.channel.name().to_owned(),
+    )
 }
 
 /// What a real run would do with the plan: the jobs per channel, and rows for what is
@@ -582,10 +655,11 @@ pub fn run(
     let timeout = std::time::Duration::try_from(s.publishing.request_timeout)
         .unwrap_or(std::time::Duration::from_secs(30));
     let http = crate::channel::send::http_client(timeout);
+    let transport = crate::channel::transport::Transport::Http(http);
     let ctx = SendContext {
         env,
         root: &s.root,
-        http: &http,
+        transport: &transport,
     };
     let runs: Vec<ChannelRun> = selection
         .runs
@@ -601,7 +675,7 @@ pub fn run(
         .collect();
     let shared = Arc::new(Shared {
         history,
-        writer: std::sync::Mutex::new(writer),
+        writer: std::sync::Mutex::new(engine::Sink::Ledger(writer)),
         config: s.publishing.clone(),
         clock: Clock::starting_at(instance.now),
     });

@@ -216,7 +216,7 @@ impl Instance {
                 .filter_map(|p| {
                     Some((
                         p.channel.name().to_owned(),
-                        approval::post_digest(self.channel_of(p), p)?,
+                        approval::post_digest(p, self.channel_of(p), &s.root)?,
                     ))
                 })
                 .collect();

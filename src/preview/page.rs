@@ -296,11 +296,11 @@ fn card(
 
 /// The headers the email will carry, one per line, as the dry run shows them.
 fn email_headers(instance: &Instance, post: &Post<'_>) -> String {
-    let requests = instance.channel_of(post).requests(post);
-    let Some(headers) = requests
-        .first()
-        .and_then(|r| r.body["headers"].as_object().cloned())
-    else {
+    let Some(config) = instance.channel_of(post).email() else {
+        return String::new();
+    };
+    let request = crate::channel::email_request(config, post);
+    let Some(headers) = request.body["headers"].as_object().cloned() else {
         return String::new();
     };
     headers

@@ -312,6 +312,79 @@ fn a_long_post_becomes_a_thread_with_reply_refs_facets_mentions_and_the_image() 
     }
 }
 
+#[test]
+fn a_mention_that_does_not_resolve_goes_out_as_plain_text_exactly_as_the_dry_run_said() {
+    let account = Account::create("unres");
+    let known = Account::create("known");
+    let repo = Repo::with_config(&channel("bsky", "et", &account, "BSKY_PASSWORD"));
+    let missing = format!("nobody-{}.test", std::process::id());
+    repo.write(
+        "announcements/kysi.et.md",
+        &format!(
+            "---\ntitle: Küsi\npublish_at: 2026-06-30 10:00\nchannels: [bsky]\n---\nKüsi @{} või @{missing} käest.\n",
+            known.handle
+        ),
+    );
+    repo.approve("announcements/kysi.et.md");
+    let env = vec![("BSKY_PASSWORD".to_owned(), account.app_password.clone())];
+    let at = "2026-06-30 10:05";
+    let dry = publish_on(&repo, &env, "bsky", at, true)
+        .assert_code(0)
+        .json();
+    // The dry run resolved what it could and says what goes out instead of the rest.
+    let notes = dry["due"][0]["notes"].as_array().expect("notes");
+    assert_eq!(notes.len(), 1, "{dry:#}");
+    let note = notes[0].as_str().unwrap();
+    assert!(
+        note.starts_with(&format!("@{missing} could not be resolved (")),
+        "{note}"
+    );
+    assert!(
+        note.ends_with("it is sent as plain text, without its mention link"),
+        "{note}"
+    );
+    let planned = planned_records(&dry).remove("kysi").unwrap();
+    assert_eq!(planned.len(), 1);
+    let mentions: Vec<&Value> = planned[0]["facets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| &f["features"][0])
+        .filter(|f| f["$type"] == "app.bsky.richtext.facet#mention")
+        .collect();
+    assert_eq!(
+        mentions,
+        [&serde_json::json!({ "$type": "app.bsky.richtext.facet#mention", "did": known.did })]
+    );
+    // The text dry run says it too.
+    let envs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let text = repo.run_env(
+        &["--channel", "bsky", "publish", "--dry-run", "--at", at],
+        &envs,
+    );
+    assert!(
+        text.stdout.contains(&format!("note: {note}")),
+        "{}",
+        text.stdout
+    );
+    // Publishing says the same, and the PDS holds exactly what the dry run showed.
+    let report = publish_on(&repo, &env, "bsky", at, false)
+        .assert_code(0)
+        .json();
+    let row = &report["rows"][0];
+    assert_eq!(row["result"], "posted", "{report:#}");
+    assert_eq!(row["detail"], notes[0]);
+    let stored = account.record(&at_uri(row["urls"][0].as_str().unwrap()));
+    assert_same_post(
+        &planned[0],
+        &stored["value"],
+        &account,
+        &[],
+        &[],
+        "2026-06-30T07:00:00Z".parse().unwrap(),
+    );
+}
+
 fn run_and_kill(repo: &Repo, env: &[(String, String)], delay: Duration) {
     crate::harness::run_and_kill(
         repo,

@@ -269,6 +269,31 @@ fn the_dry_run_shows_the_files_and_the_entry_and_writes_nothing() {
 }
 
 #[test]
+fn the_entry_written_is_the_entry_the_dry_run_shows() {
+    let repo = Repo::examples("");
+    let at = "2022-06-30 10:30";
+    let args = [
+        "publish",
+        "--format",
+        "json",
+        "--at",
+        at,
+        "--channel",
+        "website_en",
+    ];
+    let dry = repo
+        .run(&[&["publish", "--dry-run"], &args[1..]].concat())
+        .assert_code(0)
+        .json();
+    let shown = dry["due"][0]["requests"][0]["body"]["entry"].clone();
+    repo.run(&args).assert_code(0);
+    let written: Value =
+        serde_json::from_str(&repo.read(&format!("{DIR}/.entries/2022-06-30-better-phase-1.json")))
+            .unwrap();
+    assert_eq!(written, shown);
+}
+
+#[test]
 fn doctor_counts_the_entries_and_notices_feed_files_out_of_step() {
     let repo = published_examples();
     let doctor = |code| {

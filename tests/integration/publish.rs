@@ -515,3 +515,31 @@ fn check_warns_when_publish_at_has_passed_and_nothing_went_out() {
     repo.json(&["publish", "--at", "2026-03-29 10:05"], 0);
     assert_eq!(warning("2026-03-29 10:30"), None, "sent");
 }
+
+#[test]
+fn the_record_file_gets_exactly_the_lines_the_dry_run_shows() {
+    let repo = Repo::new();
+    let long = "Tartu linn kutsub kõiki elanikke osalema. ".repeat(20);
+    repo.write(
+        "announcements/pikk.et.md",
+        &format!(
+            "---\ntitle: Pikk\npublish_at: 2026-03-29 10:00\nchannels: [record_et]\n---\n{long}\n"
+        ),
+    );
+    repo.approve("announcements/pikk.et.md");
+    let dry = repo.json(&["publish", "--dry-run", "--at", "2026-03-29 10:05"], 0);
+    let requests = dry["due"][0]["requests"].as_array().unwrap().clone();
+    assert!(requests.len() >= 2, "a thread: {dry:#}");
+    repo.json(&["publish", "--at", "2026-03-29 10:05"], 0);
+    let file = repo.read("state/recorded.jsonl");
+    let lines: Vec<&str> = file.lines().collect();
+    assert_eq!(lines.len(), requests.len());
+    for (i, (line, shown)) in lines.iter().zip(&requests).enumerate() {
+        assert_eq!(shown["action"], "APPEND state/recorded.jsonl");
+        // A part replies to the line the one before became (its line number).
+        let planned = shown["body"]
+            .to_string()
+            .replace(&format!("<id of part {i}>"), &i.to_string());
+        assert_eq!(*line, planned);
+    }
+}

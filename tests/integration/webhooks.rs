@@ -86,6 +86,45 @@ fn telegram_sends_html_text_and_photos_with_captions_and_records_the_message_add
 }
 
 #[test]
+fn telegram_sends_exactly_the_bytes_the_dry_run_shows_part_by_part() {
+    let server = MockWebhook::start_with(telegram_answer);
+    let repo = repo_with(&format!(
+        "\n[channels.tg]\nkind = \"telegram\"\nlang = \"et\"\nchat_id = \"@city\"\ntoken_env = \"TG_TOKEN\"\napi_url = \"{}\"\n",
+        server.base()
+    ));
+    let long = "Tartu linn kutsub kõiki elanikke & külalisi osalema. ".repeat(90);
+    repo.write(
+        "announcements/pikk.et.md",
+        &format!("---\ntitle: Pikk\npublish_at: 2026-06-30 10:00\nchannels: [tg]\n---\n{long}\n"),
+    );
+    repo.approve("announcements/pikk.et.md");
+    let at = ["--at", "2026-06-30 10:05"];
+    // No token in the dry run's environment: it needs none.
+    let dry = repo
+        .run(&["publish", "--dry-run", "--format", "json", at[0], at[1]])
+        .assert_code(0)
+        .json();
+    let requests = dry["due"][0]["requests"].as_array().unwrap().clone();
+    assert!(requests.len() >= 2, "a thread: {dry:#}");
+    repo.run_env(&["publish", at[0], at[1]], &[("TG_TOKEN", TG_TOKEN)])
+        .assert_code(0);
+    let raw = server.raw();
+    assert_eq!(raw.len(), requests.len());
+    for (i, (sent, shown)) in raw.iter().zip(&requests).enumerate() {
+        assert_eq!(
+            shown["action"],
+            format!("POST {}/bot$TG_TOKEN/sendMessage", server.base())
+        );
+        assert_eq!(sent.path, format!("/bot{TG_TOKEN}/sendMessage"));
+        // Each part replies to the message the one before became (41, 42, …).
+        let planned = shown["body"]
+            .to_string()
+            .replace(&format!("\"<id of part {i}>\""), &format!("{}", 40 + i));
+        assert_eq!(String::from_utf8(sent.body.clone()).unwrap(), planned);
+    }
+}
+
+#[test]
 fn discord_waits_for_the_message_id_and_sends_images_with_their_alt_text() {
     let server = MockWebhook::start_with(discord_answer);
     let repo = repo_with(
