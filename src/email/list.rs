@@ -9,7 +9,7 @@
 //! per-subscriber progress lives only in the send log.
 
 use super::message::{Composer, Letters};
-use super::send::{self, Retry};
+use super::send;
 use super::subscribers::{self, Line, Subscriber, Suppression};
 use super::{Config, Keyring, Progress, Secrets};
 use crate::announcement::Variant;
@@ -122,11 +122,7 @@ pub async fn publish(list: &ListSend<'_>, ctx: &Context<'_>, shared: &Shared) ->
         root: ctx.settings.root.clone(),
         concurrency: config.concurrency,
         rate: config.rate,
-        retry: Retry {
-            retries: p.retries_per_run,
-            base: Duration::try_from(p.retry_base).unwrap_or(Duration::from_secs(2)),
-            max_wait: Duration::try_from(p.max_retry_wait).unwrap_or(Duration::from_secs(120)),
-        },
+        retry: crate::engine::retry(p),
         progress: ctx.progress,
     };
     let (outcome, detail, event) = match send::run(job).await {
