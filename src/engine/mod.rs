@@ -6,6 +6,12 @@
 //! outcome) is reconciled before anything is re-sent: by sending it again under the same
 //! idempotency key where the platform de-duplicates, else by looking it up among the
 //! account's own posts, else it is reported and left for a person (`herald resolve`).
+//!
+//! An email list is a job too ([`list`]): one send per announcement and list, with the
+//! same `started` and `posted`/`failed` records, while the send log keeps who got it.
+//! How fast each kind of job goes and how it retries is [`crate::pacing`].
+
+pub mod list;
 
 use crate::channel::send::{About, Lookup, Outgoing, Receipt, SendError, Sender};
 use crate::ledger::{ErrorClass, Event, History, Key, KeyState, Record, Writer};
@@ -97,12 +103,21 @@ pub struct Shared {
     pub clock: Clock,
 }
 
-/// Runs every channel concurrently and returns the rows of all of them.
-pub async fn run(runs: Vec<ChannelRun>, shared: Arc<Shared>) -> Vec<Row> {
+/// Runs every channel and the email lists concurrently and returns the rows of all of
+/// them.
+pub async fn run(
+    runs: Vec<ChannelRun>,
+    lists: Vec<list::ListJob>,
+    shared: Arc<Shared>,
+) -> Vec<Row> {
     let mut set = tokio::task::JoinSet::new();
     for run in runs {
         let shared = shared.clone();
         set.spawn(async move { run_channel(run, &shared).await });
+    }
+    if !lists.is_empty() {
+        let shared = shared.clone();
+        set.spawn(async move { list::run(lists, &shared).await });
     }
     let mut rows = Vec::new();
     while let Some(result) = set.join_next().await {

@@ -1,28 +1,37 @@
-//! A list send inside `herald publish`: which announcements go to which list, the send
-//! itself, and what the ledger and the report get. Also the dry run's view of a list and
-//! `--test-to`.
+//! An email list send as a job of the engine: which announcements go to which list
+//! ([`gather`]), getting a list send ready ([`prepare`]: its letters rendered from the
+//! templates, its secrets read), and the send with its ledger records ([`run`]). Also
+//! the dry run's view of a list and `--test-to`. The sending itself is [`crate::email`].
 //!
 //! An email list gets every language of an announcement at once (each subscriber their
-//! own), so a list send waits until every variant meant for the list can go out. The
-//! ledger gets one `posted` (or `failed`) record per variant of the list send, carrying
-//! the send's summary, so `status`, `audit` and the next run see it like any other post;
-//! per-subscriber progress lives only in the send log.
+//! own), so a list send waits until every variant meant for the list can go out. Like
+//! every job of the engine, a list send writes a `started` record for each of its
+//! variants (the key of part 1, with the approved hash) before the first message
+//! leaves, and a `posted` or `failed` record carrying the send's summary at the end, so
+//! `status`, `audit`, `resolve` and the next run see it like any other post.
+//!
+//! Progress in between lives in the send log alone: each message is marked there before
+//! it leaves and after the server answers, batched per disk flush. A ledger record per
+//! batch would repeat that in a file people read and commit, thousands of lines for a
+//! large list, and no run would read it: resuming needs the send log's per-subscriber
+//! marks anyway. So the `started` record names the send log instead, and a list found
+//! started without an outcome is not in doubt (nobody needs to look at an account): the
+//! next run resumes it from the send log, which sends nobody twice and skips nobody.
 
-use super::message::{Composer, Letters};
-use super::send;
-use super::subscribers::{self, Line, Subscriber, Suppression};
-use super::{Config, Keyring, Progress, Secrets};
+use super::{Outcome, Row, Shared};
 use crate::announcement::Variant;
-use crate::channel::Channel;
 use crate::channel::scrub::Scrubber;
 use crate::channel::send::secret;
-use crate::engine::{Outcome, Row, Shared};
-use crate::ledger::{ErrorClass, Event, Key, Record};
-use crate::render::Templates;
+use crate::channel::{Channel, Kind, SecretRef};
+use crate::email::message::{Composer, Letter, Letters, Rendered};
+use crate::email::subscribers::{self, Line, Subscriber, Suppression};
+use crate::email::{Config, Keyring, Progress, Secrets, send, sendlog};
+use crate::ledger::{ErrorClass, Event, Key, KeyState, Record};
+use crate::render::{Prepared, RecipientView, Templates};
 use crate::settings::Settings;
 use secrecy::SecretString;
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 /// What a list send needs from the instance.
@@ -47,70 +56,182 @@ impl ListSend<'_> {
         langs.join("+")
     }
 
-    fn row(&self, result: Outcome, detail: String) -> Row {
+    fn config(&self) -> &Config {
+        self.channel.email().expect("an email channel")
+    }
+
+    /// The letters, one per variant, rendered from the email templates.
+    fn letters(&self, ctx: &Context<'_>) -> Result<Letters, String> {
+        let s = ctx.settings;
+        let mut letters = Vec::new();
+        for (v, _) in &self.variants {
+            let prepared = Prepared::new(v, &s.tz, &s.root);
+            let letter = Letter::new(&v.lang, |name, unsubscribe_url| {
+                let mut view = prepared.view(v, self.channel, &prepared.body_text);
+                view.recipient = Some(RecipientView {
+                    name,
+                    unsubscribe_url,
+                });
+                let render = |file: &str| {
+                    ctx.templates
+                        .render(Kind::Email, file, &view)
+                        .map_err(|p| p.0.to_string())
+                };
+                Ok(Rendered {
+                    subject: render("subject.txt.hbs")?,
+                    text: crate::render::tidy(&render("body.txt.hbs")?),
+                    html: render("body.html.hbs")?,
+                })
+            })?;
+            letters.push(letter);
+        }
+        let lang = self.channel.lang();
+        let fallback = self.config().fallback_lang.as_deref().unwrap_or(lang);
+        Ok(Letters::new(&self.id, letters, &[fallback, lang]))
+    }
+}
+
+/// A list send ready to go, owned so that the engine runs it beside the channels.
+pub struct ListJob {
+    books: Bookkeeping,
+    /// The send, or why it cannot start (then nothing is recorded).
+    ready: Result<send::Job, String>,
+}
+
+/// What the ledger and the report need of a list send.
+struct Bookkeeping {
+    id: String,
+    channel: String,
+    langs: String,
+    /// Each variant's ledger key (part 1) with its approved hash.
+    keys: Vec<(Key, String)>,
+    /// The send log, relative to the state folder, named by the `started` records.
+    log: String,
+    /// Server replies are quoted in the report: no secret of the list goes further.
+    secrets: Vec<(&'static str, String)>,
+    config: Config,
+    env: BTreeMap<String, String>,
+    /// Built when first needed: compiling a pattern per secret takes long enough to
+    /// hold up the first message.
+    scrubber: OnceLock<Scrubber>,
+}
+
+impl Bookkeeping {
+    fn scrubber(&self) -> &Scrubber {
+        self.scrubber.get_or_init(|| {
+            let refs: Vec<SecretRef<'_>> = self
+                .secrets
+                .iter()
+                .map(|(what, env)| SecretRef { what, env })
+                .collect();
+            Scrubber::for_channel(&refs, Some(&self.config), &self.env)
+        })
+    }
+
+    fn row(&self, result: Outcome, detail: &str) -> Row {
         Row {
             id: self.id.clone(),
-            lang: self.langs(),
-            channel: self.channel.name().to_owned(),
+            lang: self.langs.clone(),
+            channel: self.channel.clone(),
             result,
-            detail,
+            detail: self.scrubber().scrub(detail).into_owned(),
             urls: vec![],
         }
     }
 
-    fn letters(&self, ctx: &Context<'_>) -> Result<Letters, String> {
-        let config = self.channel.email().expect("an email channel");
-        let variants: Vec<&Variant> = self.variants.iter().map(|(v, _)| *v).collect();
-        let s = ctx.settings;
-        Letters::render(
-            ctx.templates,
-            &variants,
-            self.channel,
-            config
-                .fallback_lang
-                .as_deref()
-                .unwrap_or(self.channel.lang()),
-            &s.tz,
-            &s.root,
-        )
+    /// Appends one record per variant; `attempts` are the variants' attempt numbers.
+    fn record(
+        &self,
+        shared: &Shared,
+        event: Event,
+        attempts: &[u32],
+        with: impl Fn(Record) -> Record,
+    ) -> Result<(), String> {
+        for ((key, hash), attempt) in self.keys.iter().zip(attempts) {
+            let record = Record {
+                attempt: Some(*attempt),
+                ..Record::new(event, key.clone(), hash, shared.clock.now())
+            };
+            super::append(shared, &with(record))?;
+        }
+        Ok(())
     }
 }
 
-/// Sends one announcement to one list and records the outcome in the ledger.
-pub async fn publish(list: &ListSend<'_>, ctx: &Context<'_>, shared: &Shared) -> Row {
-    let config = list.channel.email().expect("an email channel");
+/// Gets every list send ready: letters rendered, secrets and the suppression list read.
+pub fn prepare(lists: &[ListSend<'_>], ctx: &Context<'_>) -> Vec<ListJob> {
+    lists
+        .iter()
+        .map(|list| {
+            let name = list.channel.name();
+            let keys = list
+                .variants
+                .iter()
+                .map(|(v, hash)| {
+                    let key = Key {
+                        id: v.id.clone(),
+                        lang: v.lang.clone(),
+                        channel: name.to_owned(),
+                        part: 1,
+                    };
+                    (key, hash.clone())
+                })
+                .collect();
+            let secrets: Vec<(&'static str, String)> = list
+                .channel
+                .secrets()
+                .iter()
+                .map(|s| (s.what, s.env.to_owned()))
+                .collect();
+            let books = Bookkeeping {
+                id: list.id.clone(),
+                channel: name.to_owned(),
+                langs: list.langs(),
+                keys,
+                log: sendlog::relative(name, &list.id),
+                env: secrets
+                    .iter()
+                    .filter_map(|(_, var)| ctx.env.get(var).map(|v| (var.clone(), v.clone())))
+                    .collect(),
+                secrets,
+                config: list.config().clone(),
+                scrubber: OnceLock::new(),
+            };
+            ListJob {
+                books,
+                ready: ready(list, ctx),
+            }
+        })
+        .collect()
+}
+
+/// What [`send::run`] needs for `list`.
+fn ready(list: &ListSend<'_>, ctx: &Context<'_>) -> Result<send::Job, String> {
+    let config = list.config();
     let name = list.channel.name();
-    let secrets = match Secrets::read(config, ctx.env) {
-        Ok(s) => s,
-        Err(e) => return list.row(Outcome::Failed, format!("cannot send to `{name}`: {e}")),
-    };
-    let letters = match list.letters(ctx) {
-        Ok(l) => l,
-        Err(e) => return list.row(Outcome::Failed, format!("not sent: {e}")),
-    };
+    let secrets = Secrets::read(config, |var, what| secret(ctx.env, var, what))
+        .map_err(|e| format!("cannot send to `{name}`: {e}"))?;
+    let not_sent = |e: String| format!("not sent: {e}");
+    let letters = list.letters(ctx).map_err(not_sent)?;
     let suppression = match &secrets.suppression {
         Some(path) => {
-            match Suppression::read(path, &subscribers::shown_name(path), &secrets.keys) {
-                Ok((s, _)) => s,
-                Err(e) => return list.row(Outcome::Failed, format!("not sent: {e}")),
-            }
+            Suppression::read(path, &subscribers::shown_name(path), &secrets.keys)
+                .map_err(not_sent)?
+                .0
         }
         None => Suppression::default(),
     };
     let p = &ctx.settings.publishing;
     let timeout = Duration::try_from(p.request_timeout).unwrap_or(Duration::from_secs(30));
-    let params = match super::tls_parameters(config, &ctx.settings.root) {
-        Ok(p) => p,
-        Err(e) => return list.row(Outcome::Failed, format!("not sent: {e}")),
-    };
-    let connector = super::connector::Connector::new(
+    let params = crate::email::tls_parameters(config, &ctx.settings.root).map_err(not_sent)?;
+    let connector = crate::email::connector::Connector::new(
         config,
         params,
-        super::credentials(config, secrets.password.as_ref()),
+        crate::email::credentials(config, secrets.password.as_ref()),
         timeout,
     );
     let state_dir = ctx.settings.root.join(&ctx.settings.state_dir);
-    let job = send::Job {
+    Ok(send::Job {
         channel: name.to_owned(),
         letters: Arc::new(letters),
         composer: Arc::new(Composer::new(config, secrets.keys, secrets.dkim)),
@@ -118,78 +239,96 @@ pub async fn publish(list: &ListSend<'_>, ctx: &Context<'_>, shared: &Shared) ->
         timeout,
         subscribers: secrets.subscribers,
         suppression: Arc::new(suppression),
-        log: super::sendlog::path(&state_dir, name, &list.id),
+        log: sendlog::path(&state_dir, name, &list.id),
         root: ctx.settings.root.clone(),
         concurrency: config.concurrency,
         rate: config.rate,
-        retry: crate::engine::retry(p),
+        retry: super::retry(p),
         progress: ctx.progress,
+    })
+}
+
+/// Sends every list, one after another (each list already sends in parallel).
+pub async fn run(lists: Vec<ListJob>, shared: &Shared) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for list in lists {
+        rows.push(send_list(list, shared).await);
+    }
+    rows
+}
+
+/// Sends one list: a `started` record per variant, the send, then a `posted` or
+/// `failed` record per variant with the send's summary.
+async fn send_list(list: ListJob, shared: &Shared) -> Row {
+    let ListJob { books, ready } = list;
+    let job = match ready {
+        Ok(job) => job,
+        Err(why) => return books.row(Outcome::Failed, &why),
     };
-    let (outcome, detail, event) = match send::run(job).await {
-        Err(e) => (
-            Outcome::Failed,
-            format!("nothing sent: {e}; the list goes out in the next run"),
-            Event::Failed,
-        ),
-        Ok(report) => {
-            let mut detail = report.summary();
-            for p in &report.problems {
-                detail.push_str(&format!("\n{p}"));
-            }
-            if report.more_problems > 0 {
-                detail.push_str(&format!("\n… and {} more", report.more_problems));
-            }
-            if let Some(why) = &report.stopped {
-                detail.push_str(&format!("\nstopped: {why}"));
-            }
-            if report.complete() {
-                let outcome = if report.in_doubt + report.in_doubt_before > 0 {
-                    Outcome::InDoubt
-                } else {
-                    Outcome::Posted
-                };
-                (outcome, detail, Event::Posted)
-            } else {
-                if report.stopped.is_none() {
-                    detail.push_str("\nthe rest goes out in the next run");
-                }
-                (Outcome::Failed, detail, Event::Failed)
-            }
-        }
-    };
-    // Server replies are quoted in the detail: no secret of the list goes further.
-    let scrubber = Scrubber::for_channel(&list.channel.secrets(), Some(config), ctx.env);
-    let detail = scrubber.scrub(&detail).into_owned();
-    let summary = detail.lines().next().unwrap_or_default().to_owned();
-    for (v, hash) in &list.variants {
-        let mut record = Record::new(
-            event,
-            Key {
-                id: v.id.clone(),
-                lang: v.lang.clone(),
-                channel: name.to_owned(),
-                part: 1,
-            },
-            hash,
-            shared.clock.now(),
-        );
-        record.message = Some(summary.clone());
-        if event == Event::Failed {
-            record.class = Some(ErrorClass::Transient);
-        }
-        let written = shared
-            .writer
-            .lock()
-            .expect("ledger lock poisoned")
-            .append(&record);
-        if let Err(e) = written {
-            return list.row(
+    // An earlier start without an outcome is counted, not reconciled: the send log
+    // resumes it.
+    let attempts: Vec<u32> = books
+        .keys
+        .iter()
+        .map(|(key, _)| shared.history.state(key).map_or(0, KeyState::attempts) + 1)
+        .collect();
+    let started = books.record(shared, Event::Started, &attempts, |r| Record {
+        send_log: Some(books.log.clone()),
+        ..r
+    });
+    if let Err(e) = started {
+        return books.row(Outcome::Failed, &format!("nothing sent: {e}"));
+    }
+    let (outcome, detail, event) = outcome(send::run(job).await);
+    let detail = books.scrubber().scrub(&detail).into_owned();
+    let summary = detail.lines().next().unwrap_or_default();
+    let ended = books.record(shared, event, &attempts, |r| Record {
+        message: Some(summary.to_owned()),
+        class: (event == Event::Failed).then_some(ErrorClass::Transient),
+        ..r
+    });
+    match ended {
+        Ok(()) => books.row(outcome, &detail),
+        Err(e) => books.row(Outcome::Failed, &format!("{detail}\n{e}")),
+    }
+}
+
+/// What a send came to: the row's outcome and detail, and the ledger's event. A list is
+/// posted when everyone got it, was refused for good or is in doubt; else it failed and
+/// the rest goes out in the next run.
+fn outcome(sent: Result<send::Report, String>) -> (Outcome, String, Event) {
+    let report = match sent {
+        Ok(report) => report,
+        Err(e) => {
+            return (
                 Outcome::Failed,
-                format!("{detail}\ncannot write the ledger: {e}"),
+                format!("nothing sent: {e}; the list goes out in the next run"),
+                Event::Failed,
             );
         }
+    };
+    let mut detail = report.summary();
+    for p in &report.problems {
+        detail.push_str(&format!("\n{p}"));
     }
-    list.row(outcome, detail)
+    if report.more_problems > 0 {
+        detail.push_str(&format!("\n… and {} more", report.more_problems));
+    }
+    if let Some(why) = &report.stopped {
+        detail.push_str(&format!("\nstopped: {why}"));
+    }
+    if !report.complete() {
+        if report.stopped.is_none() {
+            detail.push_str("\nthe rest goes out in the next run");
+        }
+        return (Outcome::Failed, detail, Event::Failed);
+    }
+    let outcome = if report.in_doubt + report.in_doubt_before > 0 {
+        Outcome::InDoubt
+    } else {
+        Outcome::Posted
+    };
+    (outcome, detail, Event::Posted)
 }
 
 /// A stand-in subscriber for the dry run and `--test-to`.
@@ -213,7 +352,7 @@ fn preview_keys(config: &Config, env: &BTreeMap<String, String>) -> Keyring {
 
 /// The recipients per language, from the subscriber file (counts only).
 pub fn count(list: &ListSend<'_>, ctx: &Context<'_>) -> Result<BTreeMap<String, u64>, String> {
-    let config = list.channel.email().expect("an email channel");
+    let config = list.config();
     let letters = list.letters(ctx)?;
     let keys = preview_keys(config, ctx.env);
     let path = secret(ctx.env, &config.subscribers_env, "subscriber list path")
@@ -243,13 +382,13 @@ pub fn count(list: &ListSend<'_>, ctx: &Context<'_>) -> Result<BTreeMap<String, 
 /// The message of `lang` exactly as a subscriber without a name would get it, for the
 /// dry run: headers, then the plain text, then the HTML.
 pub fn render_sample(list: &ListSend<'_>, ctx: &Context<'_>, lang: &str) -> Result<String, String> {
-    let config = list.channel.email().expect("an email channel");
+    let config = list.config();
     let letters = list.letters(ctx)?;
     let keys = preview_keys(config, ctx.env);
     let dkim = match (&config.dkim_key_env, &config.dkim_selector) {
         (Some(env), Some(sel)) => secret(ctx.env, env, "DKIM key")
             .ok()
-            .and_then(|k| super::message::dkim(&k, sel, &config.dkim_domain()).ok()),
+            .and_then(|k| crate::email::message::dkim(&k, sel, &config.dkim_domain()).ok()),
         _ => None,
     };
     let signed = dkim.is_some();
@@ -300,7 +439,7 @@ pub fn render_sample(list: &ListSend<'_>, ctx: &Context<'_>, lang: &str) -> Resu
 /// `--test-to`: one copy of each variant to `address`, through the list's server. Nothing
 /// is recorded; the list is not read.
 pub async fn test_to(list: &ListSend<'_>, ctx: &Context<'_>, address: &str) -> Vec<String> {
-    let config = list.channel.email().expect("an email channel");
+    let config = list.config();
     let name = list.channel.name();
     let fail = |e: String| vec![format!("{} → {name}: test copy not sent: {e}", list.id)];
     let keys = match secret(ctx.env, &config.secret_env, "list secret") {
@@ -317,7 +456,7 @@ pub async fn test_to(list: &ListSend<'_>, ctx: &Context<'_>, address: &str) -> V
     let dkim = match (&config.dkim_key_env, &config.dkim_selector) {
         (Some(env), Some(sel)) => {
             match secret(ctx.env, env, "DKIM key")
-                .and_then(|k| super::message::dkim(&k, sel, &config.dkim_domain()))
+                .and_then(|k| crate::email::message::dkim(&k, sel, &config.dkim_domain()))
             {
                 Ok(d) => Some(d),
                 Err(e) => return fail(e),
@@ -331,10 +470,11 @@ pub async fn test_to(list: &ListSend<'_>, ctx: &Context<'_>, address: &str) -> V
     };
     let timeout = Duration::try_from(ctx.settings.publishing.request_timeout)
         .unwrap_or(Duration::from_secs(30));
-    let transport = match super::transport(config, password.as_ref(), &ctx.settings.root, timeout) {
-        Ok(t) => t,
-        Err(e) => return fail(e),
-    };
+    let transport =
+        match crate::email::transport(config, password.as_ref(), &ctx.settings.root, timeout) {
+            Ok(t) => t,
+            Err(e) => return fail(e),
+        };
     let composer = Composer::new(config, keys, dkim);
     let sub = sample(address, &composer.keys);
     let mut out = Vec::new();
@@ -374,7 +514,7 @@ pub async fn test_to(list: &ListSend<'_>, ctx: &Context<'_>, address: &str) -> V
 pub fn gather<'a>(
     instance: &'a crate::cmd::Instance,
     plan: &[crate::cmd::Planned<'a>],
-    runs: &mut BTreeMap<String, Vec<crate::engine::Job>>,
+    runs: &mut BTreeMap<String, Vec<super::Job>>,
     history: &crate::ledger::History,
 ) -> (Vec<ListSend<'a>>, Vec<Row>) {
     let s = &instance.settings;
@@ -388,7 +528,7 @@ pub fn gather<'a>(
     for name in names {
         let jobs = runs.remove(&name).unwrap_or_default();
         let channel = s.channel(&name).expect("planned channels exist");
-        let mut by_id: BTreeMap<String, Vec<crate::engine::Job>> = BTreeMap::new();
+        let mut by_id: BTreeMap<String, Vec<super::Job>> = BTreeMap::new();
         for job in jobs {
             by_id.entry(job.id.clone()).or_default().push(job);
         }
@@ -443,15 +583,6 @@ pub fn gather<'a>(
         }
     }
     (lists, rows)
-}
-
-/// Sends every list, one after another (each list already sends in parallel).
-pub async fn publish_all(lists: &[ListSend<'_>], ctx: &Context<'_>, shared: &Shared) -> Vec<Row> {
-    let mut rows = Vec::new();
-    for list in lists {
-        rows.push(publish(list, ctx, shared).await);
-    }
-    rows
 }
 
 /// The dry run's lines for one email post: the recipients in its language and the whole
