@@ -140,7 +140,7 @@ pub fn record(settings: &Settings, posts: &[(&Post<'_>, &str)], now: Timestamp) 
         .enable_all()
         .build()
     {
-        Ok(runtime) => runtime.block_on(engine::run(runs, shared)),
+        Ok(runtime) => runtime.block_on(engine::run(runs, Vec::new(), shared)),
         Err(e) => {
             return posts
                 .iter()

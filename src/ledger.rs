@@ -4,7 +4,9 @@
 //! next step is taken: `started` before any network call, then `posted`, `failed` or (by a
 //! person) `resolved`. Replaying the file gives the state of every (variant, channel,
 //! part). A `started` with no outcome after it is *in doubt*: the process died or the
-//! connection broke after the request left, and nobody knows whether it was posted.
+//! connection broke after the request left, and nobody knows whether it was posted. The
+//! exception is an email list send's `started`, which names its send log: that log knows
+//! who got the message, so the list is only *sending* and the next run resumes it.
 //!
 //! A crash can leave a torn last line. It is reported and cut off before the next append;
 //! every complete line before it is kept. A damaged line anywhere else is an error: the
@@ -86,6 +88,10 @@ pub struct Record {
     /// repeat writes the same record instead of a second one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub planned_id: Option<String>,
+    /// On `started` of an email list send: its send log, relative to the state folder,
+    /// where each message is marked before it leaves and after the server answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send_log: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remote_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -114,6 +120,7 @@ struct FlatRecord {
     at: Timestamp,
     attempt: Option<u32>,
     planned_id: Option<String>,
+    send_log: Option<String>,
     remote_id: Option<String>,
     url: Option<String>,
     class: Option<ErrorClass>,
@@ -136,6 +143,7 @@ impl From<FlatRecord> for Record {
             at: f.at,
             attempt: f.attempt,
             planned_id: f.planned_id,
+            send_log: f.send_log,
             remote_id: f.remote_id,
             url: f.url,
             class: f.class,
@@ -155,6 +163,7 @@ impl Record {
             at,
             attempt: None,
             planned_id: None,
+            send_log: None,
             remote_id: None,
             url: None,
             class: None,
@@ -183,6 +192,13 @@ pub enum KeyState {
         since: Timestamp,
         failures: u32,
     },
+    /// An email list send started, no outcome: the run stopped partway. Not in doubt:
+    /// the send log knows who got the message, and the next run resumes from it.
+    Sending {
+        attempt: u32,
+        since: Timestamp,
+        failures: u32,
+    },
     /// The last attempt (`attempts`) failed; `failures` of them have.
     Failed {
         attempts: u32,
@@ -199,7 +215,7 @@ impl KeyState {
     pub fn attempts(&self) -> u32 {
         match self {
             KeyState::Posted { .. } => 0,
-            KeyState::InDoubt { attempt, .. } => *attempt,
+            KeyState::InDoubt { attempt, .. } | KeyState::Sending { attempt, .. } => *attempt,
             KeyState::Failed { attempts, .. } | KeyState::NotPosted { attempts } => *attempts,
         }
     }
@@ -208,7 +224,9 @@ impl KeyState {
     /// crash are not failures; they are reconciled and, where safe, sent again.
     pub fn failures(&self) -> u32 {
         match self {
-            KeyState::InDoubt { failures, .. } | KeyState::Failed { failures, .. } => *failures,
+            KeyState::InDoubt { failures, .. }
+            | KeyState::Sending { failures, .. }
+            | KeyState::Failed { failures, .. } => *failures,
             KeyState::Posted { .. } | KeyState::NotPosted { .. } => 0,
         }
     }
@@ -257,6 +275,11 @@ impl History {
         let attempts = self.states.get(&r.key).map_or(0, KeyState::attempts);
         let failures = self.states.get(&r.key).map_or(0, KeyState::failures);
         let next = match r.event {
+            Event::Started if r.send_log.is_some() => KeyState::Sending {
+                attempt: r.attempt.unwrap_or(attempts + 1),
+                since: r.at,
+                failures,
+            },
             Event::Started => KeyState::InDoubt {
                 attempt: r.attempt.unwrap_or(attempts + 1),
                 since: r.at,
@@ -595,5 +618,55 @@ mod tests {
             second.contains("another `herald publish` is running"),
             "{second}"
         );
+    }
+
+    #[test]
+    fn a_list_send_that_names_its_send_log_is_sending_not_in_doubt() {
+        let list = |event: &str, log: bool| {
+            let log = if log {
+                r#","send_log":"email/m/a.log""#
+            } else {
+                ""
+            };
+            format!(
+                r#"{{"event":"{event}","id":"a","lang":"et","channel":"m","part":1,"hash":"h","at":"2026-06-30T07:00:00Z"{log}}}"#
+            )
+        };
+        let state = |lines: &[&str]| {
+            replay(format!("{}\n", lines.join("\n")).as_bytes(), Path::new("l"))
+                .unwrap()
+                .state(&key(1))
+                .cloned()
+        };
+        let started = list("started", true);
+        let started = started.as_str();
+        let sending = |attempt, failures| KeyState::Sending {
+            attempt,
+            since: at(),
+            failures,
+        };
+        assert_eq!(state(&[started]), Some(sending(1, 0)));
+        assert_eq!(state(&[started, started]), Some(sending(2, 0)));
+        assert_eq!(
+            state(&[started, list("failed", false).as_str(), started]),
+            Some(sending(2, 1))
+        );
+        assert!(matches!(
+            state(&[started, list("posted", false).as_str()]),
+            Some(KeyState::Posted { .. })
+        ));
+        // Without a send log a start is in doubt, as for any post.
+        assert_eq!(
+            state(&[list("started", false).as_str()]),
+            Some(KeyState::InDoubt {
+                attempt: 1,
+                since: at(),
+                failures: 0
+            })
+        );
+        // The record keeps the send log as written.
+        let r: Record = serde_json::from_str(started).unwrap();
+        assert_eq!(r.send_log.as_deref(), Some("email/m/a.log"));
+        assert_eq!(serde_json::to_string(&r).unwrap(), started);
     }
 }

@@ -19,6 +19,7 @@ pub mod fuzzing;
 pub mod git;
 pub mod ledger;
 pub mod limits;
+pub mod pacing;
 pub mod parallel;
 pub mod paths;
 pub mod plan;

@@ -300,7 +300,7 @@ fn print_dry_json(
                     let c = instance.channel_of(post);
                     let siblings = email_siblings(&due, post.variant, c);
                     let ctx = email_context(instance, global, env);
-                    crate::email::list::dry_run_lines(c, post.variant, &siblings, &ctx)
+                    crate::engine::list::dry_run_lines(c, post.variant, &siblings, &ctx)
                 } else {
                     Vec::new()
                 },
@@ -383,7 +383,7 @@ fn print_dry_text(
                 // An email list: recipients per language and the whole message.
                 let siblings = email_siblings(&due, v, c);
                 let ctx = email_context(instance, global, env);
-                for line in crate::email::list::dry_run_lines(c, v, &siblings, &ctx) {
+                for line in crate::engine::list::dry_run_lines(c, v, &siblings, &ctx) {
                     writeln!(out, "    {line}")?;
                 }
                 continue;
@@ -650,7 +650,7 @@ pub fn run(
     let mut selection = select(instance, &plan, &history, allow_late);
     let newly_missed = std::mem::take(&mut selection.newly_missed);
     // Email lists go out whole (one list send per announcement and list), not per part.
-    let (lists, held) = crate::email::list::gather(instance, &plan, &mut selection.runs, &history);
+    let (lists, held) = crate::engine::list::gather(instance, &plan, &mut selection.runs, &history);
     selection.rows.extend(held);
     let timeout = std::time::Duration::try_from(s.publishing.request_timeout)
         .unwrap_or(std::time::Duration::from_secs(30));
@@ -683,15 +683,8 @@ pub fn run(
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let email = email_context(instance, global, env);
-    let mut rows = runtime.block_on(async {
-        let (mut rows, list_rows) = tokio::join!(
-            engine::run(runs, shared.clone()),
-            crate::email::list::publish_all(&lists, &email, &shared)
-        );
-        rows.extend(list_rows);
-        rows
-    });
+    let lists = crate::engine::list::prepare(&lists, &email_context(instance, global, env));
+    let mut rows = runtime.block_on(engine::run(runs, lists, shared.clone()));
     rows.extend(selection.rows);
     rows.extend(unreadable(instance, global.only.as_deref()));
     rows.sort_by(|a, b| (&a.id, &a.lang, &a.channel).cmp(&(&b.id, &b.lang, &b.channel)));
@@ -802,8 +795,8 @@ fn email_context<'a>(
     instance: &'a Instance,
     global: &Global,
     env: &'a BTreeMap<String, String>,
-) -> crate::email::list::Context<'a> {
-    crate::email::list::Context {
+) -> crate::engine::list::Context<'a> {
+    crate::engine::list::Context {
         env,
         templates: &instance.templates,
         settings: &instance.settings,
@@ -837,7 +830,7 @@ pub fn test_to(
         })
         .filter(|p| p.variant.is_valid())
         .collect();
-    let mut lists: BTreeMap<(String, String), crate::email::list::ListSend<'_>> = BTreeMap::new();
+    let mut lists: BTreeMap<(String, String), crate::engine::list::ListSend<'_>> = BTreeMap::new();
     for p in &picked {
         for post in p
             .posts
@@ -846,7 +839,7 @@ pub fn test_to(
         {
             lists
                 .entry((p.variant.id.clone(), post.channel.name().to_owned()))
-                .or_insert_with(|| crate::email::list::ListSend {
+                .or_insert_with(|| crate::engine::list::ListSend {
                     id: p.variant.id.clone(),
                     channel: instance.channel_of(post),
                     variants: Vec::new(),
@@ -866,7 +859,7 @@ pub fn test_to(
         writeln!(out, "No email list has anything to send a test copy of.")?;
     }
     for list in lists.values() {
-        for line in runtime.block_on(crate::email::list::test_to(list, &ctx, address)) {
+        for line in runtime.block_on(crate::engine::list::test_to(list, &ctx, address)) {
             failed |= line.contains("not sent");
             writeln!(out, "{line}")?;
         }

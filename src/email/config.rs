@@ -4,9 +4,24 @@
 //! subscriber and suppression files are never in the file: each is named by the
 //! environment variable that holds it (`*_env`).
 
-use crate::channel::ConfigProblem;
 use lettre::message::Mailbox;
 use serde::Deserialize;
+
+/// A problem with one key of the table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    pub key: &'static str,
+    pub message: String,
+}
+
+impl Problem {
+    fn at(key: &'static str, message: impl Into<String>) -> Problem {
+        Problem {
+            key,
+            message: message.into(),
+        }
+    }
+}
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -67,34 +82,34 @@ pub enum Tls {
 
 impl Config {
     /// Checks what can be checked without the environment.
-    pub fn validate(&self) -> Vec<ConfigProblem> {
+    pub fn validate(&self) -> Vec<Problem> {
         let mut problems = Vec::new();
         if !self.unsubscribe_url.contains("{token}") {
-            problems.push(ConfigProblem::at(
+            problems.push(Problem::at(
                 "unsubscribe_url",
                 "`unsubscribe_url` must contain `{token}`, which becomes each subscriber's personal unsubscribe token",
             ));
         } else if !self.unsubscribe_url.starts_with("https://") {
-            problems.push(ConfigProblem::at(
+            problems.push(Problem::at(
                 "unsubscribe_url",
                 "`unsubscribe_url` must start with https:// (mail providers offer one-click unsubscribe only for HTTPS links)",
             ));
         } else if let Err(why) =
             crate::announcement::check_url(&self.unsubscribe_url.replace("{token}", "t"))
         {
-            problems.push(ConfigProblem::at(
+            problems.push(Problem::at(
                 "unsubscribe_url",
                 format!("`unsubscribe_url` {why}"),
             ));
         }
         if self.smtp_user.is_some() != self.password_env.is_some() {
-            problems.push(ConfigProblem::at(
+            problems.push(Problem::at(
                 "smtp_user",
                 "set both `smtp_user` and `password_env`, or neither",
             ));
         }
         if let Err(e) = self.from.parse::<Mailbox>() {
-            problems.push(ConfigProblem::at(
+            problems.push(Problem::at(
                 "from",
                 format!(
                     "`from` is not a valid sender ({e}); write it as \"Name <address@domain>\""
@@ -104,7 +119,7 @@ impl Config {
         if let Some(r) = &self.reply_to
             && r.parse::<Mailbox>().is_err()
         {
-            problems.push(ConfigProblem::at(
+            problems.push(Problem::at(
                 "reply_to",
                 "`reply_to` is not a valid address; write it as \"address@domain\" or \"Name <address@domain>\"",
             ));
@@ -112,7 +127,7 @@ impl Config {
         if let Some(m) = &self.unsubscribe_mailto
             && m.parse::<lettre::Address>().is_err()
         {
-            problems.push(ConfigProblem::at(
+            problems.push(Problem::at(
                 "unsubscribe_mailto",
                 "`unsubscribe_mailto` must be a plain address such as \"unsubscribe@example.org\"",
             ));
@@ -123,7 +138,7 @@ impl Config {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
         {
-            problems.push(ConfigProblem::at(
+            problems.push(Problem::at(
                 "list_id",
                 "`list_id` must look like a domain name, e.g. \"news.example.org\" (letters, digits, dots, hyphens)",
             ));
@@ -131,13 +146,13 @@ impl Config {
         if let Some(l) = &self.fallback_lang
             && !crate::announcement::is_language_tag(l)
         {
-            problems.push(ConfigProblem::at(
+            problems.push(Problem::at(
                 "fallback_lang",
                 format!("`fallback_lang` must be a language code such as \"et\", found \"{l}\""),
             ));
         }
         if self.dkim_key_env.is_some() != self.dkim_selector.is_some() {
-            problems.push(ConfigProblem::at(
+            problems.push(Problem::at(
                 "dkim_selector",
                 "set both `dkim_key_env` and `dkim_selector` to sign with DKIM, or neither",
             ));
@@ -145,19 +160,19 @@ impl Config {
         if let Some(rate) = self.rate
             && !(rate.is_finite() && rate > 0.0)
         {
-            problems.push(ConfigProblem::at(
+            problems.push(Problem::at(
                 "rate",
                 "`rate` is messages per second and must be more than 0 (e.g. `rate = 14`)",
             ));
         }
         if !(1..=64).contains(&self.concurrency) {
-            problems.push(ConfigProblem::at(
+            problems.push(Problem::at(
                 "concurrency",
                 "`concurrency` must be between 1 and 64 (connections at once)",
             ));
         }
         if self.tls == Tls::None && !is_loopback(&self.smtp_host) {
-            problems.push(ConfigProblem::at(
+            problems.push(Problem::at(
                 "tls",
                 "`tls = \"none\"` sends passwords and addresses unencrypted; it is allowed only for a server on this machine (127.0.0.1, localhost); use \"starttls\" or \"tls\"",
             ));

@@ -1,19 +1,15 @@
 //! Messages: the announcement's letters per language, personalised per subscriber and
 //! built into standards-compliant email (lettre), signed with DKIM when a key is set.
 //!
-//! Templates are rendered once per language, with markers where the subscriber's name
-//! and unsubscribe link go, twice: once with a name and once without (so `{{#if
-//! recipient.name}}` works). Each message then only fills in the markers, which keeps
-//! sending to 100,000 subscribers cheap.
+//! The caller renders the templates once per language ([`Letter::new`]), with markers
+//! where the subscriber's name and unsubscribe link go, twice: once with a name and once
+//! without (so `{{#if recipient.name}}` works). Each message then only fills in the
+//! markers, which keeps sending to 100,000 subscribers cheap.
 
 use super::Config;
 use super::identity::Keyring;
 use super::subscribers::Subscriber;
-use crate::announcement::Variant;
-use crate::channel::Channel;
-use crate::platform::Kind;
 use crate::platform::text::one_line;
-use crate::render::{Prepared, RecipientView, Templates};
 use lettre::Message;
 use lettre::message::dkim::{
     DkimCanonicalization, DkimCanonicalizationType, DkimConfig, DkimSigningAlgorithm,
@@ -114,7 +110,37 @@ pub struct Filled {
     pub html: String,
 }
 
+/// One language's message as the templates rendered it for one recipient.
+pub struct Rendered {
+    pub subject: String,
+    /// The plain text, tidied.
+    pub text: String,
+    pub html: String,
+}
+
 impl Letter {
+    /// The letter in `lang`. `render(name, unsubscribe_url)` renders the message for a
+    /// recipient; it is called once with a name and once without (so that templates can
+    /// leave out a greeting), each time with markers where the name and the link go.
+    pub fn new(
+        lang: &str,
+        render: impl Fn(&str, &str) -> Result<Rendered, String>,
+    ) -> Result<Letter, String> {
+        let texts = |name: &str| -> Result<Texts, String> {
+            let r = render(name, UNSUBSCRIBE_MARK)?;
+            Ok(Texts {
+                subject: Holed::parse(&one_line(&r.subject)),
+                text: Holed::parse(&r.text),
+                html: Holed::parse(&r.html),
+            })
+        };
+        Ok(Letter {
+            lang: lang.to_owned(),
+            named: texts(NAME_MARK)?,
+            anonymous: texts("")?,
+        })
+    }
+
     pub fn fill(&self, name: &str, unsubscribe: &str) -> Filled {
         let t = if name.is_empty() {
             &self.anonymous
@@ -138,55 +164,24 @@ pub struct Letters {
 }
 
 impl Letters {
-    /// Renders every variant for `channel`. `fallback` is the language of subscribers
-    /// whose own language has no variant; when the announcement has no variant in it
-    /// either, the channel's language, else the first variant, is used.
-    pub fn render(
-        templates: &Templates,
-        variants: &[&Variant],
-        channel: &dyn Channel,
-        fallback: &str,
-        tz: &jiff::tz::TimeZone,
-        root: &std::path::Path,
-    ) -> Result<Letters, String> {
-        let mut letters = Vec::new();
-        for v in variants {
-            let prepared = Prepared::new(v, tz, root);
-            let texts = |name: &str| -> Result<Texts, String> {
-                let mut view = prepared.view(v, channel.target(), &prepared.body_text);
-                view.recipient = Some(RecipientView {
-                    name,
-                    unsubscribe_url: UNSUBSCRIBE_MARK,
-                });
-                let render = |file: &str| {
-                    templates
-                        .render(Kind::Email, file, &view)
-                        .map_err(|p| p.0.to_string())
-                };
-                Ok(Texts {
-                    subject: Holed::parse(&one_line(&render("subject.txt.hbs")?)),
-                    text: Holed::parse(&crate::render::tidy(&render("body.txt.hbs")?)),
-                    html: Holed::parse(&render("body.html.hbs")?),
-                })
-            };
-            letters.push(Letter {
-                lang: v.lang.clone(),
-                named: texts(NAME_MARK)?,
-                anonymous: texts("")?,
-            });
-        }
+    /// The letters of announcement `id`, in language order. `fallbacks` are the
+    /// languages, first found first, of subscribers whose own language has no letter;
+    /// when none has a letter either, the first letter is theirs.
+    pub fn new(id: &str, mut letters: Vec<Letter>, fallbacks: &[&str]) -> Letters {
         letters.sort_by(|a, b| a.lang.cmp(&b.lang));
-        let find = |lang: &str| {
-            letters
-                .iter()
-                .position(|l| l.lang.eq_ignore_ascii_case(lang))
-        };
-        let fallback = find(fallback).or_else(|| find(channel.lang())).unwrap_or(0);
-        Ok(Letters {
-            id: variants.first().map(|v| v.id.clone()).unwrap_or_default(),
+        let fallback = fallbacks
+            .iter()
+            .find_map(|lang| {
+                letters
+                    .iter()
+                    .position(|l| l.lang.eq_ignore_ascii_case(lang))
+            })
+            .unwrap_or(0);
+        Letters {
+            id: id.to_owned(),
             letters,
             fallback,
-        })
+        }
     }
 
     /// The letter for a subscriber's language: the same language, else the same primary

@@ -17,13 +17,14 @@ use super::message::{Composer, Letters};
 use super::progress::Progress;
 use super::sendlog::{self, Mark, Prior};
 use super::subscribers::{Line, Reader, Subscriber, Suppression};
+use crate::pacing::{Rate, Retry};
 use lettre::transport::smtp::client::AsyncSmtpConnection;
 use lettre::{AsyncSmtpTransport, Tokio1Executor};
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub type Transport = AsyncSmtpTransport<Tokio1Executor>;
 
@@ -36,14 +37,6 @@ const STREAK_LIMIT: usize = 10;
 const BATCH: usize = 8;
 /// Line problems kept word for word; the rest are counted.
 const PROBLEMS_KEPT: usize = 50;
-
-/// How transient refusals are retried within a run.
-#[derive(Debug, Clone, Copy)]
-pub struct Retry {
-    pub retries: u32,
-    pub base: Duration,
-    pub max_wait: Duration,
-}
 
 /// Everything one list send needs.
 pub struct Job {
@@ -59,7 +52,9 @@ pub struct Job {
     /// The repository: the send log must be inside it.
     pub root: PathBuf,
     pub concurrency: usize,
+    /// Messages per second at most.
     pub rate: Option<f64>,
+    /// How refusals for now (4xx) are retried within the run.
     pub retry: Retry,
     pub progress: Progress,
 }
@@ -159,7 +154,7 @@ struct Shared {
     stop: AtomicBool,
     report: Mutex<Report>,
     streak: Mutex<Streak>,
-    pace: Mutex<Instant>,
+    rate: Rate,
     /// Lines handled, for the progress display.
     done: Arc<AtomicU64>,
 }
@@ -194,6 +189,7 @@ pub async fn run(job: Job) -> Result<Report, String> {
     let composer = job.composer.clone();
     let suppression = job.suppression.clone();
     let path = job.subscribers.clone();
+    let rate = Rate::new(job.rate);
     let shared = Arc::new(Shared {
         job,
         log,
@@ -201,7 +197,7 @@ pub async fn run(job: Job) -> Result<Report, String> {
         stop: AtomicBool::new(false),
         report: Mutex::new(Report::default()),
         streak: Mutex::new(Streak::default()),
-        pace: Mutex::new(Instant::now()),
+        rate,
         done: Arc::new(AtomicU64::new(0)),
     });
     let progress = shared.job.progress.start(
@@ -375,7 +371,7 @@ async fn worker(shared: &Shared) {
                 }
                 break 'run;
             }
-            pace(shared).await;
+            shared.rate.wait().await;
             send_one(shared, &work, &mut conn).await;
             shared.done.fetch_add(1, Ordering::Relaxed);
         }
@@ -435,19 +431,6 @@ async fn attempt(
         *conn = None;
         Attempt::Unknown(reply)
     }
-}
-
-/// Waits for this message's slot under `rate`.
-async fn pace(shared: &Shared) {
-    let Some(rate) = shared.job.rate else { return };
-    let period = Duration::from_secs_f64(1.0 / rate);
-    let at = {
-        let mut next = shared.pace.lock().expect("pace lock");
-        let at = (*next).max(Instant::now());
-        *next = at + period;
-        at
-    };
-    tokio::time::sleep_until(at.into()).await;
 }
 
 fn stop(shared: &Shared, why: String) {
@@ -517,8 +500,7 @@ async fn send_one(shared: &Shared, work: &Work, conn: &mut Option<AsyncSmtpConne
             Attempt::NotSent(reply) => {
                 let _ = shared.log.record(Mark::NotSent, id);
                 retries += 1;
-                let wait = backoff(job.retry.base, retries);
-                if retries > job.retry.retries || wait > job.retry.max_wait {
+                let Some(wait) = job.retry.wait(retries, None) else {
                     shared.report.lock().expect("report lock").failed += 1;
                     let mut streak = shared.streak.lock().expect("streak lock");
                     streak.failed += 1;
@@ -531,7 +513,7 @@ async fn send_one(shared: &Shared, work: &Work, conn: &mut Option<AsyncSmtpConne
                         );
                     }
                     return;
-                }
+                };
                 if shared.stop.load(Ordering::Relaxed) {
                     shared.report.lock().expect("report lock").failed += 1;
                     return;
@@ -598,12 +580,6 @@ pub fn redact(text: &str) -> String {
         .map(|w| if w.contains('@') { "<address>" } else { w })
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-/// Exponential backoff with full jitter: a random wait up to `base * 2^(n-1)`.
-fn backoff(base: Duration, retry: u32) -> Duration {
-    let ceiling = base.saturating_mul(1 << retry.saturating_sub(1).min(10));
-    ceiling.mul_f64(0.5 + fastrand::f64() / 2.0)
 }
 
 #[cfg(test)]

@@ -58,11 +58,14 @@ impl Replay {
     }
 }
 
+/// The send log of announcement `id` to list `channel`, relative to the state folder
+/// (as the ledger names it).
+pub fn relative(channel: &str, id: &str) -> String {
+    format!("email/{channel}/{id}.log")
+}
+
 pub fn path(state_dir: &Path, channel: &str, id: &str) -> PathBuf {
-    state_dir
-        .join("email")
-        .join(channel)
-        .join(format!("{id}.log"))
+    state_dir.join(relative(channel, id))
 }
 
 /// Reads the log at `path` (a missing file is an empty log).

@@ -9,9 +9,15 @@
 //!
 //! The dry run runs this same engine on senders that record instead of sending, with a
 //! ledger [`Sink`] that writes nothing ([`crate::dry_run`]).
+//! An email list is a job too ([`list`]): one send per announcement and list, with the
+//! same `started` and `posted`/`failed` records, while the send log keeps who got it.
+//! How fast each kind of job goes and how it retries is [`crate::pacing`].
+
+pub mod list;
 
 use crate::channel::send::{About, Lookup, Outgoing, Receipt, SendError, Sender};
 use crate::ledger::{ErrorClass, Event, History, Key, KeyState, Record, Writer};
+use crate::pacing::Retry;
 use crate::settings::Publishing;
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
@@ -115,12 +121,21 @@ impl Sink {
     }
 }
 
-/// Runs every channel concurrently and returns the rows of all of them.
-pub async fn run(runs: Vec<ChannelRun>, shared: Arc<Shared>) -> Vec<Row> {
+/// Runs every channel and the email lists concurrently and returns the rows of all of
+/// them.
+pub async fn run(
+    runs: Vec<ChannelRun>,
+    lists: Vec<list::ListJob>,
+    shared: Arc<Shared>,
+) -> Vec<Row> {
     let mut set = tokio::task::JoinSet::new();
     for run in runs {
         let shared = shared.clone();
         set.spawn(async move { run_channel(run, &shared).await });
+    }
+    if !lists.is_empty() {
+        let shared = shared.clone();
+        set.spawn(async move { list::run(lists, &shared).await });
     }
     let mut rows = Vec::new();
     while let Some(result) = set.join_next().await {
@@ -446,24 +461,27 @@ async fn send_with_retries(
             return Err((Outcome::Failed, error.to_string()));
         }
         retries += 1;
-        let wait = retry_after.unwrap_or_else(|| backoff(config.retry_base, retries));
-        let max_wait = Duration::try_from(config.max_retry_wait).unwrap_or_default();
-        if retries > config.retries_per_run || wait > max_wait || failures >= config.max_attempts {
-            return Err((
-                Outcome::Failed,
-                format!(
-                    "{error} (failed attempt {failures} of {}; tried again in the next run)",
-                    config.max_attempts
-                ),
-            ));
+        match retry(config).wait(retries, retry_after) {
+            Some(wait) if failures < config.max_attempts => tokio::time::sleep(wait).await,
+            _ => {
+                return Err((
+                    Outcome::Failed,
+                    format!(
+                        "{error} (failed attempt {failures} of {}; tried again in the next run)",
+                        config.max_attempts
+                    ),
+                ));
+            }
         }
-        tokio::time::sleep(wait).await;
     }
 }
 
-/// Exponential backoff with full jitter: a random wait up to `base * 2^(n-1)`.
-fn backoff(base: SignedDuration, retry: u32) -> Duration {
-    let base = Duration::try_from(base).unwrap_or(Duration::from_secs(1));
-    let ceiling = base.saturating_mul(1 << retry.saturating_sub(1).min(10));
-    ceiling.mul_f64(fastrand::f64())
+/// The retry rules of `[publish]`, for posts and list messages alike.
+pub fn retry(config: &Publishing) -> Retry {
+    // A negative duration (`-2s`) waits 1 s between retries and retries nothing.
+    Retry {
+        retries: config.retries_per_run,
+        base: Duration::try_from(config.retry_base).unwrap_or(Duration::from_secs(1)),
+        max_wait: Duration::try_from(config.max_retry_wait).unwrap_or_default(),
+    }
 }

@@ -1,0 +1,414 @@
+//! An email list send as a job of the engine: which announcements go to which list
+//! ([`gather`]), getting a list send ready ([`prepare`]: its letters rendered from the
+//! templates, its secrets read), and the send with its ledger records ([`run`]). The
+//! dry run's view of a list and `--test-to` are [`sample`]; the sending itself is
+//! [`crate::email`].
+//!
+//! An email list gets every language of an announcement at once (each subscriber their
+//! own), so a list send waits until every variant meant for the list can go out. Like
+//! every job of the engine, a list send writes a `started` record for each of its
+//! variants (the key of part 1, with the approved hash) before the first message
+//! leaves, and a `posted` or `failed` record carrying the send's summary at the end, so
+//! `status`, `audit`, `resolve` and the next run see it like any other post.
+//!
+//! Progress in between lives in the send log alone: each message is marked there before
+//! it leaves and after the server answers, batched per disk flush. A ledger record per
+//! batch would repeat that in a file people read and commit, thousands of lines for a
+//! large list, and no run would read it: resuming needs the send log's per-subscriber
+//! marks anyway. So the `started` record names the send log instead, and a list found
+//! started without an outcome is not in doubt (nobody needs to look at an account): the
+//! next run resumes it from the send log, which sends nobody twice and skips nobody.
+
+mod sample;
+
+pub use sample::{count, dry_run_lines, render_sample, test_to};
+
+use super::{Outcome, Row, Shared};
+use crate::announcement::Variant;
+use crate::channel::scrub::Scrubber;
+use crate::channel::send::secret;
+use crate::channel::{Channel, Kind, SecretRef};
+use crate::email::message::{Composer, Letter, Letters, Rendered};
+use crate::email::subscribers::{self, Suppression};
+use crate::email::{Config, Progress, Secrets, send, sendlog};
+use crate::ledger::{ErrorClass, Event, Key, KeyState, Record};
+use crate::render::{Prepared, RecipientView, Templates};
+use crate::settings::Settings;
+use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+/// What a list send needs from the instance.
+pub struct Context<'a> {
+    pub env: &'a BTreeMap<String, String>,
+    pub templates: &'a Templates,
+    pub settings: &'a Settings,
+    pub progress: Progress,
+}
+
+/// One announcement to one list: its variants with their approved hashes.
+pub struct ListSend<'a> {
+    pub id: String,
+    pub channel: &'a dyn Channel,
+    pub variants: Vec<(&'a Variant, String)>,
+}
+
+impl ListSend<'_> {
+    fn langs(&self) -> String {
+        let mut langs: Vec<&str> = self.variants.iter().map(|(v, _)| v.lang.as_str()).collect();
+        langs.sort_unstable();
+        langs.join("+")
+    }
+
+    pub(super) fn config(&self) -> &Config {
+        self.channel.email().expect("an email channel")
+    }
+
+    /// The letters, one per variant, rendered from the email templates.
+    pub(super) fn letters(&self, ctx: &Context<'_>) -> Result<Letters, String> {
+        let s = ctx.settings;
+        let mut letters = Vec::new();
+        for (v, _) in &self.variants {
+            let prepared = Prepared::new(v, &s.tz, &s.root);
+            let letter = Letter::new(&v.lang, |name, unsubscribe_url| {
+                let mut view = prepared.view(v, self.channel.target(), &prepared.body_text);
+                view.recipient = Some(RecipientView {
+                    name,
+                    unsubscribe_url,
+                });
+                let render = |file: &str| {
+                    ctx.templates
+                        .render(Kind::Email, file, &view)
+                        .map_err(|p| p.0.to_string())
+                };
+                Ok(Rendered {
+                    subject: render("subject.txt.hbs")?,
+                    text: crate::render::tidy(&render("body.txt.hbs")?),
+                    html: render("body.html.hbs")?,
+                })
+            })?;
+            letters.push(letter);
+        }
+        let lang = self.channel.lang();
+        let fallback = self.config().fallback_lang.as_deref().unwrap_or(lang);
+        Ok(Letters::new(&self.id, letters, &[fallback, lang]))
+    }
+}
+
+/// A list send ready to go, owned so that the engine runs it beside the channels.
+pub struct ListJob {
+    books: Bookkeeping,
+    /// The send, or why it cannot start (then nothing is recorded).
+    ready: Result<send::Job, String>,
+}
+
+/// What the ledger and the report need of a list send.
+struct Bookkeeping {
+    id: String,
+    channel: String,
+    langs: String,
+    /// Each variant's ledger key (part 1) with its approved hash.
+    keys: Vec<(Key, String)>,
+    /// The send log, relative to the state folder, named by the `started` records.
+    log: String,
+    /// Server replies are quoted in the report: no secret of the list goes further.
+    secrets: Vec<(&'static str, String)>,
+    config: Config,
+    env: BTreeMap<String, String>,
+    /// Built when first needed: compiling a pattern per secret takes long enough to
+    /// hold up the first message.
+    scrubber: OnceLock<Scrubber>,
+}
+
+impl Bookkeeping {
+    fn scrubber(&self) -> &Scrubber {
+        self.scrubber.get_or_init(|| {
+            let refs: Vec<SecretRef<'_>> = self
+                .secrets
+                .iter()
+                .map(|(what, env)| SecretRef { what, env })
+                .collect();
+            Scrubber::for_channel(&refs, Some(&self.config), &self.env)
+        })
+    }
+
+    fn row(&self, result: Outcome, detail: &str) -> Row {
+        Row {
+            id: self.id.clone(),
+            lang: self.langs.clone(),
+            channel: self.channel.clone(),
+            result,
+            detail: self.scrubber().scrub(detail).into_owned(),
+            urls: vec![],
+        }
+    }
+
+    /// Appends one record per variant; `attempts` are the variants' attempt numbers.
+    fn record(
+        &self,
+        shared: &Shared,
+        event: Event,
+        attempts: &[u32],
+        with: impl Fn(Record) -> Record,
+    ) -> Result<(), String> {
+        for ((key, hash), attempt) in self.keys.iter().zip(attempts) {
+            let record = Record {
+                attempt: Some(*attempt),
+                ..Record::new(event, key.clone(), hash, shared.clock.now())
+            };
+            super::append(shared, &with(record))?;
+        }
+        Ok(())
+    }
+}
+
+/// Gets every list send ready: letters rendered, secrets and the suppression list read.
+pub fn prepare(lists: &[ListSend<'_>], ctx: &Context<'_>) -> Vec<ListJob> {
+    lists
+        .iter()
+        .map(|list| {
+            let name = list.channel.name();
+            let keys = list
+                .variants
+                .iter()
+                .map(|(v, hash)| {
+                    let key = Key {
+                        id: v.id.clone(),
+                        lang: v.lang.clone(),
+                        channel: name.to_owned(),
+                        part: 1,
+                    };
+                    (key, hash.clone())
+                })
+                .collect();
+            let secrets: Vec<(&'static str, String)> = list
+                .channel
+                .secrets()
+                .iter()
+                .map(|s| (s.what, s.env.to_owned()))
+                .collect();
+            let books = Bookkeeping {
+                id: list.id.clone(),
+                channel: name.to_owned(),
+                langs: list.langs(),
+                keys,
+                log: sendlog::relative(name, &list.id),
+                env: secrets
+                    .iter()
+                    .filter_map(|(_, var)| ctx.env.get(var).map(|v| (var.clone(), v.clone())))
+                    .collect(),
+                secrets,
+                config: list.config().clone(),
+                scrubber: OnceLock::new(),
+            };
+            ListJob {
+                books,
+                ready: ready(list, ctx),
+            }
+        })
+        .collect()
+}
+
+/// What [`send::run`] needs for `list`.
+fn ready(list: &ListSend<'_>, ctx: &Context<'_>) -> Result<send::Job, String> {
+    let config = list.config();
+    let name = list.channel.name();
+    let secrets = Secrets::read(config, |var, what| secret(ctx.env, var, what))
+        .map_err(|e| format!("cannot send to `{name}`: {e}"))?;
+    let not_sent = |e: String| format!("not sent: {e}");
+    let letters = list.letters(ctx).map_err(not_sent)?;
+    let suppression = match &secrets.suppression {
+        Some(path) => {
+            Suppression::read(path, &subscribers::shown_name(path), &secrets.keys)
+                .map_err(not_sent)?
+                .0
+        }
+        None => Suppression::default(),
+    };
+    let p = &ctx.settings.publishing;
+    let timeout = Duration::try_from(p.request_timeout).unwrap_or(Duration::from_secs(30));
+    let params = crate::email::tls_parameters(config, &ctx.settings.root).map_err(not_sent)?;
+    let connector = crate::email::connector::Connector::new(
+        config,
+        params,
+        crate::email::credentials(config, secrets.password.as_ref()),
+        timeout,
+    );
+    let state_dir = ctx.settings.root.join(&ctx.settings.state_dir);
+    Ok(send::Job {
+        channel: name.to_owned(),
+        letters: Arc::new(letters),
+        composer: Arc::new(Composer::new(config, secrets.keys, secrets.dkim)),
+        connector,
+        timeout,
+        subscribers: secrets.subscribers,
+        suppression: Arc::new(suppression),
+        log: sendlog::path(&state_dir, name, &list.id),
+        root: ctx.settings.root.clone(),
+        concurrency: config.concurrency,
+        rate: config.rate,
+        retry: super::retry(p),
+        progress: ctx.progress,
+    })
+}
+
+/// Sends every list, one after another (each list already sends in parallel).
+pub async fn run(lists: Vec<ListJob>, shared: &Shared) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for list in lists {
+        rows.push(send_list(list, shared).await);
+    }
+    rows
+}
+
+/// Sends one list: a `started` record per variant, the send, then a `posted` or
+/// `failed` record per variant with the send's summary.
+async fn send_list(list: ListJob, shared: &Shared) -> Row {
+    let ListJob { books, ready } = list;
+    let job = match ready {
+        Ok(job) => job,
+        Err(why) => return books.row(Outcome::Failed, &why),
+    };
+    // An earlier start without an outcome is counted, not reconciled: the send log
+    // resumes it.
+    let attempts: Vec<u32> = books
+        .keys
+        .iter()
+        .map(|(key, _)| shared.history.state(key).map_or(0, KeyState::attempts) + 1)
+        .collect();
+    let started = books.record(shared, Event::Started, &attempts, |r| Record {
+        send_log: Some(books.log.clone()),
+        ..r
+    });
+    if let Err(e) = started {
+        return books.row(Outcome::Failed, &format!("nothing sent: {e}"));
+    }
+    let (outcome, detail, event) = outcome(send::run(job).await);
+    let detail = books.scrubber().scrub(&detail).into_owned();
+    let summary = detail.lines().next().unwrap_or_default();
+    let ended = books.record(shared, event, &attempts, |r| Record {
+        message: Some(summary.to_owned()),
+        class: (event == Event::Failed).then_some(ErrorClass::Transient),
+        ..r
+    });
+    match ended {
+        Ok(()) => books.row(outcome, &detail),
+        Err(e) => books.row(Outcome::Failed, &format!("{detail}\n{e}")),
+    }
+}
+
+/// What a send came to: the row's outcome and detail, and the ledger's event. A list is
+/// posted when everyone got it, was refused for good or is in doubt; else it failed and
+/// the rest goes out in the next run.
+fn outcome(sent: Result<send::Report, String>) -> (Outcome, String, Event) {
+    let report = match sent {
+        Ok(report) => report,
+        Err(e) => {
+            return (
+                Outcome::Failed,
+                format!("nothing sent: {e}; the list goes out in the next run"),
+                Event::Failed,
+            );
+        }
+    };
+    let mut detail = report.summary();
+    for p in &report.problems {
+        detail.push_str(&format!("\n{p}"));
+    }
+    if report.more_problems > 0 {
+        detail.push_str(&format!("\n… and {} more", report.more_problems));
+    }
+    if let Some(why) = &report.stopped {
+        detail.push_str(&format!("\nstopped: {why}"));
+    }
+    if !report.complete() {
+        if report.stopped.is_none() {
+            detail.push_str("\nthe rest goes out in the next run");
+        }
+        return (Outcome::Failed, detail, Event::Failed);
+    }
+    let outcome = if report.in_doubt + report.in_doubt_before > 0 {
+        Outcome::InDoubt
+    } else {
+        Outcome::Posted
+    };
+    (outcome, detail, Event::Posted)
+}
+
+/// Takes the email channels' jobs out of `runs` and groups them into list sends, one per
+/// (announcement, list). A list send whose announcement has a variant for the list that
+/// cannot go out yet waits for it (rows say so), so nobody gets a fallback language
+/// only because a translation was approved later.
+pub fn gather<'a>(
+    instance: &'a crate::plan::Instance,
+    plan: &[crate::plan::Planned<'a>],
+    runs: &mut BTreeMap<String, Vec<super::Job>>,
+    history: &crate::ledger::History,
+) -> (Vec<ListSend<'a>>, Vec<Row>) {
+    let s = &instance.settings;
+    let names: Vec<String> = runs
+        .keys()
+        .filter(|n| s.channel(n).is_some_and(|c| c.email().is_some()))
+        .cloned()
+        .collect();
+    let mut lists = Vec::new();
+    let mut rows = Vec::new();
+    for name in names {
+        let jobs = runs.remove(&name).unwrap_or_default();
+        let channel = s.channel(&name).expect("planned channels exist");
+        let mut by_id: BTreeMap<String, Vec<super::Job>> = BTreeMap::new();
+        for job in jobs {
+            by_id.entry(job.id.clone()).or_default().push(job);
+        }
+        for (id, jobs) in by_id {
+            let missing: Vec<String> = instance
+                .variants()
+                .filter(|v| v.id == id && !jobs.iter().any(|j| j.lang == v.lang))
+                .filter(|v| !v.front.overrides.get(&name).is_some_and(|o| o.skip))
+                .filter(|v| !instance.targets(v, Some(&name)).is_empty())
+                .filter(|v| {
+                    !matches!(
+                        history.state(&Key {
+                            id: id.clone(),
+                            lang: v.lang.clone(),
+                            channel: name.clone(),
+                            part: 1,
+                        }),
+                        Some(crate::ledger::KeyState::Posted { .. })
+                    )
+                })
+                .map(|v| format!("`{}`", v.lang))
+                .collect();
+            if !missing.is_empty() {
+                for job in &jobs {
+                    rows.push(Row {
+                        id: id.clone(),
+                        lang: job.lang.clone(),
+                        channel: name.clone(),
+                        result: Outcome::Deferred,
+                        detail: format!(
+                            "waiting for the {} variant (not approved or not due yet): an email list gets every language at once, so each subscriber gets their own",
+                            missing.join(", ")
+                        ),
+                        urls: vec![],
+                    });
+                }
+                continue;
+            }
+            let variants = jobs
+                .iter()
+                .filter_map(|j| {
+                    plan.iter()
+                        .find(|p| p.variant.id == id && p.variant.lang == j.lang)
+                        .map(|p| (p.variant, j.hash.clone()))
+                })
+                .collect();
+            lists.push(ListSend {
+                id,
+                channel,
+                variants,
+            });
+        }
+    }
+    (lists, rows)
+}
