@@ -20,9 +20,7 @@
 use crate::announcement::{
     Approval, FieldContext, FrontMatter, Variant, parse_front_matter, split_front_matter,
 };
-use crate::channel::Channel;
 use crate::git;
-use crate::render::Post;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashSet};
@@ -119,37 +117,24 @@ fn hex(bytes: &[u8]) -> String {
     })
 }
 
-/// The digest of what `post` would send through `channel` (the channel it was rendered
-/// for), or `None` when the post is skipped (`overrides.<channel>.skip`, which the content
-/// hash already pins).
-///
-/// It covers the channel's kind and the body of every request the channel would make for
-/// the post, in order: the same requests the dry run prints, so a change anywhere that
-/// alters them (template, channel setting, Herald itself) alters the digest. The URLs are
-/// left out: they name where a request goes, not what it says (and may hold secrets).
-/// 128 bits, as 32 hex digits: short enough to read in the front matter, too long to
-/// find a collision for.
-///
-/// The requests are found by running `channel`'s own sending code offline on a
-/// recording transport ([`crate::dry_run::record_offline`]): nothing leaves the machine.
-/// Email lists, sent whole by [`crate::email`], digest the message the dry run shows.
-pub fn post_digest(post: &Post<'_>, channel: &dyn Channel, root: &Path) -> Option<String> {
-    if post.skipped {
-        return None;
-    }
+/// The digest that pins what one channel receives: over the channel's kind and the body
+/// of every request it would make for the post, in order (the same requests the dry run
+/// prints; [`crate::plan::digest`] finds them), so a change anywhere that alters them
+/// (template, channel setting, Herald itself) alters the digest. The URLs are left out:
+/// they name where a request goes, not what it says (and may hold secrets). 128 bits, as
+/// 32 hex digits: short enough to read in the front matter, too long to find a collision
+/// for.
+pub fn requests_digest<'a>(
+    kind: &str,
+    bodies: impl IntoIterator<Item = &'a serde_json::Value>,
+) -> String {
     let mut h = Sha256::new();
-    field(&mut h, channel.kind().name().as_bytes());
-    let requests = match channel.email() {
-        Some(config) => vec![crate::channel::email_request(config, post)],
-        // A failure (an unreadable image) is not pinned: it depends on the machine, not
-        // on what was approved, and the run reports it.
-        None => crate::dry_run::record_offline(channel, post, root).requests,
-    };
-    for request in requests {
-        let body = serde_json::to_vec(&request.body).expect("a request body serialises");
+    field(&mut h, kind.as_bytes());
+    for body in bodies {
+        let body = serde_json::to_vec(body).expect("a request body serialises");
         field(&mut h, &body);
     }
-    Some(hex(&h.finalize()[..16]))
+    hex(&h.finalize()[..16])
 }
 
 /// How approvals must be proven (`approval_provenance` in the configuration).
@@ -277,7 +262,7 @@ impl Verdict {
 }
 
 /// Decides whether `v` may be published under `policy`; `posts` are the digests of what
-/// each of its channels would receive now ([`post_digest`]).
+/// each of its channels would receive now ([`crate::plan::digest::post_digest`]).
 pub fn verdict(ctx: &Context<'_>, v: &Variant, policy: &Policy, posts: &PostDigests) -> Verdict {
     let mut verdict = decide(ctx, v, policy, posts);
     verdict.posts = posts.clone();

@@ -67,6 +67,16 @@ pub fn human_in(ts: Timestamp, tz: &TimeZone) -> String {
     zoned.strftime("%Y-%m-%d %H:%M (%:z)").to_string()
 }
 
+/// A duration in words for messages: "24 hours", or "90 minutes".
+pub fn friendly_duration(d: jiff::SignedDuration) -> String {
+    let hours = d.as_secs() / 3600;
+    if hours * 3600 == d.as_secs() {
+        format!("{hours} hours")
+    } else {
+        format!("{} minutes", d.as_secs() / 60)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -127,7 +127,7 @@ pub struct Approval {
     /// The content hash (front matter, body, images).
     pub hash: String,
     /// What each channel would receive, pinned: channel name → digest of the exact
-    /// posts (see [`crate::approval::post_digest`]). `None` for a stamp written by a
+    /// posts (see [`crate::plan::digest::post_digest`]). `None` for a stamp written by a
     /// Herald that did not pin posts yet.
     pub posts: Option<BTreeMap<String, String>>,
 }

@@ -6,13 +6,14 @@
 use super::output::{BOLD, DIM, ERROR, GOOD, WARNING};
 use super::{Exit, Instance, Planned, UsageError};
 use crate::channel::SendContext;
-use crate::channel::send::About;
 use crate::cli::{Format, Global};
 use crate::diagnostic::Diagnostic;
-use crate::engine::{self, ChannelRun, Clock, Job, Outcome, Row, Shared};
-use crate::ledger::{self, History, Key};
+use crate::engine::{self, ChannelRun, Clock, Outcome, Row, Shared};
+use crate::ledger::{self, History};
 use crate::plan::fate::{self, Fate};
+use crate::plan::jobs::{self, broken_words, select, unreadable};
 use crate::schedule::{Timing, timing};
+use crate::time::friendly_duration;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -38,55 +39,6 @@ fn held_words(instance: &Instance, fate: &Fate) -> String {
         Fate::Blocked { reason } => format!("not sent: {reason}"),
         Fate::Failed { message, .. } => format!("failed earlier: {message}"),
         Fate::Due => "due".into(),
-    }
-}
-
-/// What the run says about an approved, due variant that broke since.
-fn broken_words(path: &std::path::Path, reason: &str) -> String {
-    format!(
-        "not sent: {} was approved and is due, but now has an error ({reason}); fix it and have it approved again",
-        crate::diagnostic::display_path(path)
-    )
-}
-
-/// Rows for files so broken that when they are due is unknown (the front matter could not
-/// be read): silence would hide an announcement that may be meant to go out now.
-fn unreadable(instance: &Instance, only: Option<&str>) -> Vec<Row> {
-    instance
-        .variants()
-        .filter(|v| !v.is_valid() && v.front.publish_at.is_none())
-        .filter(|v| only.is_none_or(|id| id == v.id))
-        .map(|v| {
-            let first = v
-                .diagnostics
-                .iter()
-                .find(|d| d.is_error())
-                .map(|d| match (d.line, d.column) {
-                    (Some(l), Some(c)) => format!(" (line {l}, column {c}: {})", d.message),
-                    _ => format!(" ({})", d.message),
-                })
-                .unwrap_or_default();
-            Row {
-                id: v.id.clone(),
-                lang: v.lang.clone(),
-                channel: "-".into(),
-                result: Outcome::Failed,
-                detail: format!(
-                    "not published: {} has errors, so when it is due is unknown{first}; `herald check` lists them",
-                    crate::diagnostic::display_path(&v.path)
-                ),
-                urls: vec![],
-            }
-        })
-        .collect()
-}
-
-fn friendly_duration(d: jiff::SignedDuration) -> String {
-    let hours = d.as_secs() / 3600;
-    if hours * 3600 == d.as_secs() {
-        format!("{hours} hours")
-    } else {
-        format!("{} minutes", d.as_secs() / 60)
     }
 }
 
@@ -478,141 +430,6 @@ fn post_key(post: &crate::render::Post<'_>) -> (String, String, String) {
     )
 }
 
-/// What a real run would do with the plan: the jobs per channel, and rows for what is
-/// held back (not approved, with errors, missed).
-struct Selection {
-    runs: BTreeMap<String, Vec<Job>>,
-    rows: Vec<Row>,
-    /// Posts that missed their time and that no run has reported yet: reported now,
-    /// they fail this run once, and are noted in the ledger so later runs do not.
-    newly_missed: Vec<(Key, String)>,
-}
-
-/// The engine's job for `post`: its parts, images and what the announcement is.
-fn job(instance: &Instance, p: &Planned<'_>, post: &crate::render::Post<'_>) -> Job {
-    let v = p.variant;
-    Job {
-        id: v.id.clone(),
-        lang: v.lang.clone(),
-        channel: post.channel.name().to_owned(),
-        hash: p.verdict.hash.clone().unwrap_or_default(),
-        parts: post.parts.iter().map(|part| part.text.clone()).collect(),
-        images: v
-            .front
-            .images
-            .iter()
-            .map(|img| (instance.settings.root.join(&img.path), img.alt.clone()))
-            .collect(),
-        about: Arc::new(About {
-            id: v.id.clone(),
-            title: v.front.title.clone(),
-            summary: v.front.summary.clone(),
-            link: v.front.link.clone(),
-            tags: v.front.tags.clone(),
-            publish_at: v.front.publish_at,
-        }),
-    }
-}
-
-/// Turns each post's fate into a job for the engine or a row of the report.
-fn select(
-    instance: &Instance,
-    plan: &[Planned<'_>],
-    history: &History,
-    allow_late: bool,
-) -> Selection {
-    let tz = &instance.settings.tz;
-    let mut runs: BTreeMap<String, Vec<Job>> = BTreeMap::new();
-    let mut rows = Vec::new();
-    let mut newly_missed = Vec::new();
-    let row = |p: &Planned<'_>, channel: String, result, detail: String| Row {
-        id: p.variant.id.clone(),
-        lang: p.variant.lang.clone(),
-        channel,
-        result,
-        detail,
-        urls: vec![],
-    };
-    for p in plan {
-        let v = p.variant;
-        if let Fate::Broken { reason } = fate::variant_fate(instance, p, history, allow_late) {
-            let channels: Vec<String> = instance
-                .targets(v, None)
-                .iter()
-                .map(|c| c.name().to_owned())
-                .collect();
-            let channel = if channels.is_empty() {
-                "-".into()
-            } else {
-                channels.join(", ")
-            };
-            rows.push(row(
-                p,
-                channel,
-                Outcome::Failed,
-                broken_words(&v.path, &reason),
-            ));
-            continue;
-        }
-        for post in &p.posts {
-            let name = post.channel.name().to_owned();
-            let fate = fate::fate(instance, p, &name, Some(post), history, allow_late);
-            match fate {
-                _ if fate.goes_out() => {
-                    runs.entry(name).or_default().push(job(instance, p, post));
-                }
-                Fate::Missed { at, noted } => {
-                    let when = crate::time::human_in(at, tz);
-                    let noted = match noted {
-                        Some(at) => format!(
-                            " (first reported {}; later runs do not fail for it)",
-                            crate::time::human_in(at, tz)
-                        ),
-                        None => {
-                            let key = Key {
-                                id: v.id.clone(),
-                                lang: v.lang.clone(),
-                                channel: name.clone(),
-                                part: 1,
-                            };
-                            newly_missed.push((key, p.verdict.hash.clone().unwrap_or_default()));
-                            String::new()
-                        }
-                    };
-                    let detail = format!(
-                        "was due at {when}, more than {} ago; not sent automatically (`--allow-late` sends it){noted}",
-                        friendly_duration(instance.settings.publishing.max_delay)
-                    );
-                    rows.push(row(p, name, Outcome::Missed, detail));
-                }
-                Fate::NotApproved {
-                    reason, due: true, ..
-                } => rows.push(row(p, name, Outcome::Skipped, reason)),
-                Fate::Blocked { reason } => {
-                    rows.push(row(p, name, Outcome::Failed, format!("not sent: {reason}")));
-                }
-                Fate::InDoubt { since, .. } => rows.push(row(
-                    p,
-                    name.clone(),
-                    Outcome::InDoubt,
-                    format!(
-                        "started {} without an answer and not due now, so not looked up or sent again; check the account, then run `herald resolve {} {name} --posted URL` or `--not-posted`",
-                        crate::time::human_in(since, tz),
-                        v.id
-                    ),
-                )),
-                // Posted, skipped, not approved and not due, not due yet: nothing to say.
-                _ => {}
-            }
-        }
-    }
-    Selection {
-        runs,
-        rows,
-        newly_missed,
-    }
-}
-
 #[derive(Serialize)]
 struct RunReport<'a> {
     at: String,
@@ -650,7 +467,7 @@ pub fn run(
     let mut selection = select(instance, &plan, &history, allow_late);
     let newly_missed = std::mem::take(&mut selection.newly_missed);
     // Email lists go out whole (one list send per announcement and list), not per part.
-    let (lists, held) = crate::engine::list::gather(instance, &plan, &mut selection.runs, &history);
+    let (lists, held) = jobs::gather(instance, &plan, &mut selection.runs, &history);
     selection.rows.extend(held);
     let timeout = std::time::Duration::try_from(s.publishing.request_timeout)
         .unwrap_or(std::time::Duration::from_secs(30));

@@ -4,7 +4,9 @@
 //! says what happens to each post now ([`fate`]). The commands only print a plan or hand
 //! its due posts to the engine; nothing below the commands decides a post's fate.
 
+pub mod digest;
 pub mod fate;
+pub mod jobs;
 
 use crate::announcement::{Announcement, ChannelSelection, LoadContext, Variant};
 use crate::approval::{self, State};
@@ -216,7 +218,7 @@ impl Instance {
                 .filter_map(|p| {
                     Some((
                         p.channel.name().to_owned(),
-                        approval::post_digest(p, self.channel_of(p), &s.root)?,
+                        digest::post_digest(p, self.channel_of(p), &s.root)?,
                     ))
                 })
                 .collect();

@@ -1,0 +1,246 @@
+//! What a publish run hands the engine: each post whose [`fate`](super::fate) says it goes
+//! out becomes a [`Job`]; email lists' jobs are grouped into list sends ([`gather`]); and
+//! everything the run must report without sending becomes a [`Row`] (missed, not approved,
+//! broken, blocked, in doubt and not due, waiting for a sibling language).
+
+use super::fate::{self, Fate};
+use super::{Instance, Planned};
+use crate::engine::list::ListSend;
+use crate::engine::{Job, Outcome, Row};
+use crate::ledger::{History, Key};
+use crate::time::friendly_duration;
+use std::collections::BTreeMap;
+
+/// What the run says about an approved, due variant that broke since.
+pub fn broken_words(path: &std::path::Path, reason: &str) -> String {
+    format!(
+        "not sent: {} was approved and is due, but now has an error ({reason}); fix it and have it approved again",
+        crate::diagnostic::display_path(path)
+    )
+}
+
+/// Rows for files so broken that when they are due is unknown (the front matter could not
+/// be read): silence would hide an announcement that may be meant to go out now.
+pub fn unreadable(instance: &Instance, only: Option<&str>) -> Vec<Row> {
+    instance
+        .variants()
+        .filter(|v| !v.is_valid() && v.front.publish_at.is_none())
+        .filter(|v| only.is_none_or(|id| id == v.id))
+        .map(|v| {
+            let first = v
+                .diagnostics
+                .iter()
+                .find(|d| d.is_error())
+                .map(|d| match (d.line, d.column) {
+                    (Some(l), Some(c)) => format!(" (line {l}, column {c}: {})", d.message),
+                    _ => format!(" ({})", d.message),
+                })
+                .unwrap_or_default();
+            Row {
+                id: v.id.clone(),
+                lang: v.lang.clone(),
+                channel: "-".into(),
+                result: Outcome::Failed,
+                detail: format!(
+                    "not published: {} has errors, so when it is due is unknown{first}; `herald check` lists them",
+                    crate::diagnostic::display_path(&v.path)
+                ),
+                urls: vec![],
+            }
+        })
+        .collect()
+}
+
+/// What a real run would do with the plan: the jobs per channel, and rows for what is
+/// held back (not approved, with errors, missed).
+pub struct Selection {
+    pub runs: BTreeMap<String, Vec<Job>>,
+    pub rows: Vec<Row>,
+    /// Posts that missed their time and that no run has reported yet: reported now,
+    /// they fail this run once, and are noted in the ledger so later runs do not.
+    pub newly_missed: Vec<(Key, String)>,
+}
+
+/// The engine's job for `post`: its parts, images and what the announcement is (the one
+/// builder the dry run uses too, [`crate::dry_run::job`]).
+pub fn job(instance: &Instance, p: &Planned<'_>, post: &crate::render::Post<'_>) -> Job {
+    let hash = p.verdict.hash.as_deref().unwrap_or_default();
+    crate::dry_run::job(post, &instance.settings.root, hash)
+}
+
+/// Turns each post's fate into a job for the engine or a row of the report.
+pub fn select(
+    instance: &Instance,
+    plan: &[Planned<'_>],
+    history: &History,
+    allow_late: bool,
+) -> Selection {
+    let tz = &instance.settings.tz;
+    let mut runs: BTreeMap<String, Vec<Job>> = BTreeMap::new();
+    let mut rows = Vec::new();
+    let mut newly_missed = Vec::new();
+    let row = |p: &Planned<'_>, channel: String, result, detail: String| Row {
+        id: p.variant.id.clone(),
+        lang: p.variant.lang.clone(),
+        channel,
+        result,
+        detail,
+        urls: vec![],
+    };
+    for p in plan {
+        let v = p.variant;
+        if let Fate::Broken { reason } = fate::variant_fate(instance, p, history, allow_late) {
+            let channels: Vec<String> = instance
+                .targets(v, None)
+                .iter()
+                .map(|c| c.name().to_owned())
+                .collect();
+            let channel = if channels.is_empty() {
+                "-".into()
+            } else {
+                channels.join(", ")
+            };
+            rows.push(row(
+                p,
+                channel,
+                Outcome::Failed,
+                broken_words(&v.path, &reason),
+            ));
+            continue;
+        }
+        for post in &p.posts {
+            let name = post.channel.name().to_owned();
+            let fate = fate::fate(instance, p, &name, Some(post), history, allow_late);
+            match fate {
+                _ if fate.goes_out() => {
+                    runs.entry(name).or_default().push(job(instance, p, post));
+                }
+                Fate::Missed { at, noted } => {
+                    let when = crate::time::human_in(at, tz);
+                    let noted = match noted {
+                        Some(at) => format!(
+                            " (first reported {}; later runs do not fail for it)",
+                            crate::time::human_in(at, tz)
+                        ),
+                        None => {
+                            let key = Key {
+                                id: v.id.clone(),
+                                lang: v.lang.clone(),
+                                channel: name.clone(),
+                                part: 1,
+                            };
+                            newly_missed.push((key, p.verdict.hash.clone().unwrap_or_default()));
+                            String::new()
+                        }
+                    };
+                    let detail = format!(
+                        "was due at {when}, more than {} ago; not sent automatically (`--allow-late` sends it){noted}",
+                        friendly_duration(instance.settings.publishing.max_delay)
+                    );
+                    rows.push(row(p, name, Outcome::Missed, detail));
+                }
+                Fate::NotApproved {
+                    reason, due: true, ..
+                } => rows.push(row(p, name, Outcome::Skipped, reason)),
+                Fate::Blocked { reason } => {
+                    rows.push(row(p, name, Outcome::Failed, format!("not sent: {reason}")));
+                }
+                Fate::InDoubt { since, .. } => rows.push(row(
+                    p,
+                    name.clone(),
+                    Outcome::InDoubt,
+                    format!(
+                        "started {} without an answer and not due now, so not looked up or sent again; check the account, then run `herald resolve {} {name} --posted URL` or `--not-posted`",
+                        crate::time::human_in(since, tz),
+                        v.id
+                    ),
+                )),
+                // Posted, skipped, not approved and not due, not due yet: nothing to say.
+                _ => {}
+            }
+        }
+    }
+    Selection {
+        runs,
+        rows,
+        newly_missed,
+    }
+}
+
+/// Takes the email channels' jobs out of `runs` and groups them into list sends, one per
+/// (announcement, list). A list send whose announcement has a variant for the list that
+/// cannot go out yet waits for it (rows say so), so nobody gets a fallback language
+/// only because a translation was approved later.
+pub fn gather<'a>(
+    instance: &'a Instance,
+    plan: &[Planned<'a>],
+    runs: &mut BTreeMap<String, Vec<Job>>,
+    history: &crate::ledger::History,
+) -> (Vec<ListSend<'a>>, Vec<Row>) {
+    let s = &instance.settings;
+    let names: Vec<String> = runs
+        .keys()
+        .filter(|n| s.channel(n).is_some_and(|c| c.email().is_some()))
+        .cloned()
+        .collect();
+    let mut lists = Vec::new();
+    let mut rows = Vec::new();
+    for name in names {
+        let jobs = runs.remove(&name).unwrap_or_default();
+        let channel = s.channel(&name).expect("planned channels exist");
+        let mut by_id: BTreeMap<String, Vec<Job>> = BTreeMap::new();
+        for job in jobs {
+            by_id.entry(job.id.clone()).or_default().push(job);
+        }
+        for (id, jobs) in by_id {
+            let missing: Vec<String> = instance
+                .variants()
+                .filter(|v| v.id == id && !jobs.iter().any(|j| j.lang == v.lang))
+                .filter(|v| !v.front.overrides.get(&name).is_some_and(|o| o.skip))
+                .filter(|v| !instance.targets(v, Some(&name)).is_empty())
+                .filter(|v| {
+                    !matches!(
+                        history.state(&Key {
+                            id: id.clone(),
+                            lang: v.lang.clone(),
+                            channel: name.clone(),
+                            part: 1,
+                        }),
+                        Some(crate::ledger::KeyState::Posted { .. })
+                    )
+                })
+                .map(|v| format!("`{}`", v.lang))
+                .collect();
+            if !missing.is_empty() {
+                for job in &jobs {
+                    rows.push(Row {
+                        id: id.clone(),
+                        lang: job.lang.clone(),
+                        channel: name.clone(),
+                        result: Outcome::Deferred,
+                        detail: format!(
+                            "waiting for the {} variant (not approved or not due yet): an email list gets every language at once, so each subscriber gets their own",
+                            missing.join(", ")
+                        ),
+                        urls: vec![],
+                    });
+                }
+                continue;
+            }
+            let variants = jobs
+                .iter()
+                .filter_map(|j| {
+                    plan.iter()
+                        .find(|p| p.variant.id == id && p.variant.lang == j.lang)
+                        .map(|p| (p.variant, j.hash.clone()))
+                })
+                .collect();
+            lists.push(ListSend {
+                id,
+                channel,
+                variants,
+            });
+        }
+    }
+    (lists, rows)
+}
