@@ -231,6 +231,135 @@ async fn run_channel(run: ChannelRun, shared: &Shared) -> Vec<Row> {
     rows
 }
 
+/// What the ledger's record of one part means for this run ([`before_sending`]).
+enum Earlier {
+    /// Posted already (or found among the account's posts): its id and address.
+    Posted {
+        remote_id: Option<String>,
+        url: Option<String>,
+    },
+    /// Send it: the number of the last attempt, and how many failed.
+    Send { attempts: u32, failures: u32 },
+    /// Do not send: what the row says.
+    Stop(Outcome, String),
+}
+
+/// The part `i` of `job` as the sender gets it, replying to `reply_to` in a thread whose
+/// first part is `thread_root`.
+fn outgoing(
+    job: &Job,
+    i: usize,
+    reply_to: &Option<String>,
+    thread_root: &Option<String>,
+    sender: &dyn Sender,
+    shared: &Shared,
+) -> Outgoing {
+    let k = key(job, i);
+    let mut outgoing = Outgoing {
+        key: k.token(&job.hash),
+        part: k.part,
+        text: job.parts[i].clone(),
+        lang: job.lang.clone(),
+        reply_to: reply_to.clone(),
+        thread_root: thread_root.clone(),
+        images: if i == 0 {
+            job.images.clone()
+        } else {
+            Vec::new()
+        },
+        about: job.about.clone(),
+        planned_id: shared.history.planned_id(&k, &job.hash).map(str::to_owned),
+    };
+    if outgoing.planned_id.is_none() {
+        outgoing.planned_id = sender.plan(&outgoing);
+    }
+    outgoing
+}
+
+/// Decides from the ledger what to do with one part before sending it: skip it (posted),
+/// stop (failed for good, or in doubt with no way to check), or send it. A part in doubt
+/// is looked up among the account's posts first, unless the platform de-duplicates by key.
+async fn before_sending(
+    job: &Job,
+    k: &Key,
+    outgoing: &Outgoing,
+    part: &str,
+    sender: &dyn Sender,
+    shared: &Shared,
+) -> Earlier {
+    match shared.history.state(k) {
+        Some(KeyState::Posted { remote_id, url, .. }) => Earlier::Posted {
+            remote_id: remote_id.clone(),
+            url: url.clone(),
+        },
+        Some(KeyState::Failed {
+            class: ErrorClass::Permanent,
+            message,
+            ..
+        }) => Earlier::Stop(
+            Outcome::Failed,
+            format!(
+                "{part}failed earlier and will not be retried: {message}; after fixing the cause, run `herald resolve {} {} --not-posted` to send it again",
+                job.id, job.channel
+            ),
+        ),
+        Some(KeyState::Failed {
+            failures, message, ..
+        }) if *failures >= shared.config.max_attempts => Earlier::Stop(
+            Outcome::Failed,
+            format!("{part}gave up after {failures} failed attempts: {message}"),
+        ),
+        Some(KeyState::InDoubt {
+            since,
+            attempt,
+            failures,
+        }) => {
+            let fresh = shared.clock.now().duration_since(*since) < sender.keeps_keys_for();
+            if sender.idempotent() && fresh {
+                // Sent again under the same key: the platform returns the first one.
+                return Earlier::Send {
+                    attempts: *attempt,
+                    failures: *failures,
+                };
+            }
+            match sender.lookup(outgoing).await {
+                Ok(Lookup::Found(receipt)) => {
+                    match record_posted(shared, k, &job.hash, &receipt, Some(*attempt)) {
+                        Ok(()) => Earlier::Posted {
+                            remote_id: Some(receipt.remote_id),
+                            url: receipt.url,
+                        },
+                        Err(e) => Earlier::Stop(Outcome::Failed, e),
+                    }
+                }
+                Ok(Lookup::NotFound) => Earlier::Send {
+                    attempts: *attempt,
+                    failures: *failures,
+                },
+                Ok(Lookup::Unsupported) => Earlier::Stop(
+                    Outcome::InDoubt,
+                    format!(
+                        "{part}an earlier run may have posted this (it stopped before the answer came) and `{}` offers no way to check; look at the account, then run `herald resolve {} {} --posted URL` or `--not-posted`",
+                        job.channel, job.id, job.channel
+                    ),
+                ),
+                Err(e) => Earlier::Stop(
+                    Outcome::InDoubt,
+                    format!("{part}still in doubt: looking it up failed: {e}"),
+                ),
+            }
+        }
+        Some(other) => Earlier::Send {
+            attempts: other.attempts(),
+            failures: other.failures(),
+        },
+        None => Earlier::Send {
+            attempts: 0,
+            failures: 0,
+        },
+    }
+}
+
 /// Sends the parts of one job that are not posted yet, in order.
 pub async fn publish_job(job: &Job, sender: &dyn Sender, shared: &Shared) -> Row {
     let mut reply_to: Option<String> = None;
@@ -238,111 +367,27 @@ pub async fn publish_job(job: &Job, sender: &dyn Sender, shared: &Shared) -> Row
     let mut urls = Vec::new();
     // What the sender said it sent instead of what was planned (an unresolved mention).
     let mut notes: Vec<String> = Vec::new();
-    for (i, text) in job.parts.iter().enumerate() {
+    for i in 0..job.parts.len() {
         let k = key(job, i);
         if i == 1 {
             thread_root = reply_to.clone();
         }
-        let mut outgoing = Outgoing {
-            key: k.token(&job.hash),
-            part: k.part,
-            text: text.clone(),
-            lang: job.lang.clone(),
-            reply_to: reply_to.clone(),
-            thread_root: thread_root.clone(),
-            images: if i == 0 {
-                job.images.clone()
-            } else {
-                Vec::new()
-            },
-            about: job.about.clone(),
-            planned_id: shared.history.planned_id(&k, &job.hash).map(str::to_owned),
-        };
-        if outgoing.planned_id.is_none() {
-            outgoing.planned_id = sender.plan(&outgoing);
-        }
-        let state = shared.history.state(&k).cloned();
+        let outgoing = outgoing(job, i, &reply_to, &thread_root, sender, shared);
         let part = if job.parts.len() > 1 {
             format!("part {} of {}: ", i + 1, job.parts.len())
         } else {
             String::new()
         };
-        let (attempts, failures) = match &state {
-            Some(KeyState::Posted { remote_id, url, .. }) => {
-                reply_to = remote_id.clone();
-                urls.extend(url.clone());
-                continue;
-            }
-            Some(KeyState::Failed {
-                class: ErrorClass::Permanent,
-                message,
-                ..
-            }) => {
-                return row(
-                    job,
-                    Outcome::Failed,
-                    format!(
-                        "{part}failed earlier and will not be retried: {message}; after fixing the cause, run `herald resolve {} {} --not-posted` to send it again",
-                        job.id, job.channel
-                    ),
-                    urls,
-                );
-            }
-            Some(KeyState::Failed {
-                failures, message, ..
-            }) if *failures >= shared.config.max_attempts => {
-                return row(
-                    job,
-                    Outcome::Failed,
-                    format!("{part}gave up after {failures} failed attempts: {message}"),
-                    urls,
-                );
-            }
-            Some(KeyState::InDoubt {
-                since,
-                attempt,
-                failures,
-            }) => {
-                let fresh = shared.clock.now().duration_since(*since) < sender.keeps_keys_for();
-                if !(sender.idempotent() && fresh) {
-                    match sender.lookup(&outgoing).await {
-                        Ok(Lookup::Found(receipt)) => {
-                            if let Err(e) =
-                                record_posted(shared, &k, &job.hash, &receipt, Some(*attempt))
-                            {
-                                return row(job, Outcome::Failed, e, urls);
-                            }
-                            urls.extend(receipt.url.clone());
-                            reply_to = Some(receipt.remote_id);
-                            continue;
-                        }
-                        Ok(Lookup::NotFound) => {}
-                        Ok(Lookup::Unsupported) => {
-                            return row(
-                                job,
-                                Outcome::InDoubt,
-                                format!(
-                                    "{part}an earlier run may have posted this (it stopped before the answer came) and `{}` offers no way to check; look at the account, then run `herald resolve {} {} --posted URL` or `--not-posted`",
-                                    job.channel, job.id, job.channel
-                                ),
-                                urls,
-                            );
-                        }
-                        Err(e) => {
-                            return row(
-                                job,
-                                Outcome::InDoubt,
-                                format!("{part}still in doubt: looking it up failed: {e}"),
-                                urls,
-                            );
-                        }
-                    }
+        let (attempts, failures) =
+            match before_sending(job, &k, &outgoing, &part, sender, shared).await {
+                Earlier::Posted { remote_id, url } => {
+                    reply_to = remote_id;
+                    urls.extend(url);
+                    continue;
                 }
-                (*attempt, *failures)
-            }
-            Some(other) => (other.attempts(), other.failures()),
-            None => (0, 0),
-        };
+                Earlier::Stop(outcome, detail) => return row(job, outcome, detail, urls),
+                Earlier::Send { attempts, failures } => (attempts, failures),
+            };
         match send_with_retries(
             &k,
             &job.hash,
