@@ -54,6 +54,10 @@ impl Scrubber {
                 continue;
             };
             let label = format!("${}", s.env);
+            if *value == label {
+                // The dry run's placeholder for the secret: it would replace itself.
+                continue;
+            }
             scrubber.add(value, &label);
             if let Some(config) = email
                 && config.password_env.as_deref() == Some(s.env)
