@@ -84,6 +84,7 @@ fn shared(config: Publishing, now: Timestamp) -> Shared {
         writer: Mutex::new(Sink::Nothing),
         config,
         clock: Clock::starting_at(now),
+        ledger_failed: Default::default(),
     }
 }
 

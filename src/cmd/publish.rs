@@ -495,6 +495,7 @@ pub fn run(
         writer: std::sync::Mutex::new(engine::Sink::Ledger(writer)),
         config: s.publishing.clone(),
         clock: Clock::starting_at(instance.now),
+        ledger_failed: Default::default(),
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -676,8 +677,8 @@ pub fn test_to(
         writeln!(out, "No email list has anything to send a test copy of.")?;
     }
     for list in lists.values() {
-        for line in runtime.block_on(crate::engine::list::test_to(list, &ctx, address)) {
-            failed |= line.contains("not sent");
+        for (sent, line) in runtime.block_on(crate::engine::list::test_to(list, &ctx, address)) {
+            failed |= !sent;
             writeln!(out, "{line}")?;
         }
     }

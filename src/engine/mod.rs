@@ -103,6 +103,9 @@ pub struct Shared {
     pub writer: Mutex<Sink>,
     pub config: Publishing,
     pub clock: Clock,
+    /// Set when a ledger record could not be written: then nothing more may be sent,
+    /// since the next run could not know about it.
+    pub ledger_failed: std::sync::atomic::AtomicBool,
 }
 
 /// Where the ledger records go: the ledger, or nowhere (the dry run, which runs this
@@ -222,7 +225,9 @@ async fn run_channel(run: ChannelRun, shared: &Shared) -> Vec<Row> {
             last_posted = Some(shared.clock.now());
         }
         // Without a ledger nothing more may be sent: the next run could not know about it.
-        let stop = result.detail.contains(LEDGER_FAILURE);
+        let stop = shared
+            .ledger_failed
+            .load(std::sync::atomic::Ordering::SeqCst);
         rows.push(result);
         if stop {
             break;
@@ -420,7 +425,12 @@ fn append(shared: &Shared, record: &Record) -> Result<(), String> {
         .lock()
         .expect("ledger lock poisoned")
         .append(record)
-        .map_err(|e| format!("{LEDGER_FAILURE}: {e}"))
+        .map_err(|e| {
+            shared
+                .ledger_failed
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+            format!("{LEDGER_FAILURE}: {e}")
+        })
 }
 
 fn record_posted(

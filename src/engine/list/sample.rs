@@ -121,10 +121,31 @@ pub fn render_sample(list: &ListSend<'_>, ctx: &Context<'_>, lang: &str) -> Resu
 
 /// `--test-to`: one copy of each variant to `address`, through the list's server. Nothing
 /// is recorded; the list is not read.
-pub async fn test_to(list: &ListSend<'_>, ctx: &Context<'_>, address: &str) -> Vec<String> {
+/// One line per letter of `list`: whether its test copy went out (`true`), and what to print,
+/// with the channel's secrets scrubbed out.
+pub async fn test_to(list: &ListSend<'_>, ctx: &Context<'_>, address: &str) -> Vec<(bool, String)> {
+    let config = list.config();
+    let scrubber = Scrubber::for_channel(&list.channel.secrets(), Some(config), ctx.env);
+    send_test_copies(list, ctx, address)
+        .await
+        .into_iter()
+        .map(|(sent, line)| (sent, scrubber.scrub(&line).into_owned()))
+        .collect()
+}
+
+async fn send_test_copies(
+    list: &ListSend<'_>,
+    ctx: &Context<'_>,
+    address: &str,
+) -> Vec<(bool, String)> {
     let config = list.config();
     let name = list.channel.name();
-    let fail = |e: String| vec![format!("{} → {name}: test copy not sent: {e}", list.id)];
+    let fail = |e: String| {
+        vec![(
+            false,
+            format!("{} → {name}: test copy not sent: {e}", list.id),
+        )]
+    };
     let keys = match secret(ctx.env, &config.secret_env, "list secret") {
         Ok(s) => Keyring::new(s, &config.list_id),
         Err(e) => return fail(e),
@@ -174,20 +195,23 @@ pub async fn test_to(list: &ListSend<'_>, ctx: &Context<'_>, address: &str) -> V
             Err(e) => Err(e),
         };
         out.push(match sent {
-            Ok(()) => format!(
-                "{} [{}] → {name}: test copy sent to the --test-to address",
-                list.id, letter.lang
+            Ok(()) => (
+                true,
+                format!(
+                    "{} [{}] → {name}: test copy sent to the --test-to address",
+                    list.id, letter.lang
+                ),
             ),
-            Err(e) => format!(
-                "{} [{}] → {name}: test copy not sent: {e}",
-                list.id, letter.lang
+            Err(e) => (
+                false,
+                format!(
+                    "{} [{}] → {name}: test copy not sent: {e}",
+                    list.id, letter.lang
+                ),
             ),
         });
     }
-    let scrubber = Scrubber::for_channel(&list.channel.secrets(), Some(config), ctx.env);
-    out.iter()
-        .map(|line| scrubber.scrub(line).into_owned())
-        .collect()
+    out
 }
 
 /// The dry run's lines for one email post: the recipients in its language and the whole
