@@ -38,6 +38,7 @@ fn held_words(instance: &Instance, fate: &Fate) -> String {
         Fate::InDoubt { .. } => "in doubt: an earlier run may have posted it".into(),
         Fate::Blocked { reason } => format!("not sent: {reason}"),
         Fate::Failed { message, .. } => format!("failed earlier: {message}"),
+        Fate::Waiting { langs } => fate::waiting_words(langs),
         Fate::Due => "due".into(),
     }
 }
@@ -105,7 +106,7 @@ impl<'p, 'a> DryPlan<'p, 'a> {
                         .iter()
                         .map(|post| {
                             let name = post.channel.name();
-                            fate::fate(instance, p, name, Some(post), history, allow_late)
+                            fate::fate(instance, plan, p, name, Some(post), history, allow_late)
                         })
                         .collect();
                     due.push((p, fates));
@@ -126,7 +127,12 @@ impl<'p, 'a> DryPlan<'p, 'a> {
                 p.posts
                     .iter()
                     .zip(fates)
-                    .filter(|(_, f)| !matches!(f, Fate::Posted { .. } | Fate::Skipped))
+                    .filter(|(_, f)| {
+                        !matches!(
+                            f,
+                            Fate::Posted { .. } | Fate::Skipped | Fate::Waiting { .. }
+                        )
+                    })
                     .filter(|(post, _)| instance.channel_of(post).email().is_none())
                     .map(move |(post, _)| (post, hash))
             })
@@ -176,7 +182,12 @@ impl<'p, 'a> DryPlan<'p, 'a> {
             p.posts
                 .iter()
                 .zip(fates)
-                .filter(|(_, f)| !matches!(f, Fate::Posted { .. } | Fate::Skipped))
+                .filter(|(_, f)| {
+                    !matches!(
+                        f,
+                        Fate::Posted { .. } | Fate::Skipped | Fate::Waiting { .. }
+                    )
+                })
                 .map(|(post, _)| post)
         })
     }
@@ -320,6 +331,11 @@ fn print_dry_text(
                         c.name(),
                         c.name()
                     )?;
+                    continue;
+                }
+                Fate::Waiting { langs } => {
+                    let why = fate::waiting_words(langs);
+                    writeln!(out, "  → {} {WARNING}{why}{WARNING:#}", c.name())?;
                     continue;
                 }
                 _ => {}
@@ -467,8 +483,7 @@ pub fn run(
     let mut selection = select(instance, &plan, &history, allow_late);
     let newly_missed = std::mem::take(&mut selection.newly_missed);
     // Email lists go out whole (one list send per announcement and list), not per part.
-    let (lists, held) = jobs::gather(instance, &plan, &mut selection.runs, &history);
-    selection.rows.extend(held);
+    let lists = jobs::gather(instance, &plan, &mut selection.runs);
     let timeout = std::time::Duration::try_from(s.publishing.request_timeout)
         .unwrap_or(std::time::Duration::from_secs(30));
     let http = crate::channel::send::http_client(timeout);

@@ -56,6 +56,7 @@ fn detail(fate: &Fate) -> Option<String> {
             attempts, message, ..
         } => Some(format!("{message} ({attempts} attempt(s))")),
         Fate::Blocked { reason } => Some(format!("not sent: {reason}")),
+        Fate::Waiting { langs } => Some(fate::waiting_words(langs)),
         _ => None,
     }
 }
@@ -73,7 +74,7 @@ fn style(fate: &Fate) -> anstyle::Style {
             State::Changed | State::UnknownApprover | State::Invalid => ERROR,
             State::Draft | State::Approved => WARNING,
         },
-        Fate::Skipped | Fate::Unscheduled | Fate::Expired => WARNING,
+        Fate::Skipped | Fate::Unscheduled | Fate::Expired | Fate::Waiting { .. } => WARNING,
     }
 }
 
@@ -112,7 +113,7 @@ fn variant_rows<'a>(
                 .into_iter()
                 .map(|c| {
                     let post = p.posts.iter().find(|post| post.channel.name() == c.name());
-                    let fate = fate::fate(instance, p, c.name(), post, history, false);
+                    let fate = fate::fate(instance, plan, p, c.name(), post, history, false);
                     ChannelStatus {
                         channel: c.name(),
                         kind: c.kind().name(),

@@ -61,6 +61,10 @@ pub enum Fate {
         urls: Vec<String>,
         retry: bool,
     },
+    /// An email list's post that waits for the announcement's other languages (not
+    /// approved or not due yet): a list gets every language at once, so that each
+    /// subscriber gets their own. `langs`: the variants it waits for.
+    Waiting { langs: Vec<String> },
     /// Goes out in this run.
     Due,
 }
@@ -88,6 +92,7 @@ impl Fate {
             Fate::Missed { .. } => "missed",
             Fate::Blocked { .. } => "blocked",
             Fate::Failed { .. } => "failed",
+            Fate::Waiting { .. } => "waiting",
             Fate::Due => "due",
         }
     }
@@ -99,6 +104,15 @@ impl Fate {
             _ => &[],
         }
     }
+}
+
+/// What a list waiting for other languages says, wherever it is shown.
+pub fn waiting_words(langs: &[String]) -> String {
+    let langs: Vec<String> = langs.iter().map(|l| format!("`{l}`")).collect();
+    format!(
+        "waiting for the {} variant (not approved or not due yet): an email list gets every language at once, so each subscriber gets their own",
+        langs.join(", ")
+    )
 }
 
 /// The ledger's keys of `post`'s parts (one at least).
@@ -170,10 +184,65 @@ pub fn variant_fate(
 }
 
 /// The fate of `p`'s post on `channel` now; `post` is the rendered post (`None` for a
-/// variant too broken to render). The ledger's facts come first (posted; in doubt, which
-/// only a look at the account can settle), then the front matter's skip, then the
-/// variant's approval and schedule, then the post's own problems and earlier failures.
+/// variant too broken to render), `plan` the whole plan it belongs to. The ledger's facts
+/// come first (posted; in doubt, which only a look at the account can settle), then the
+/// front matter's skip, then the variant's approval and schedule, then the post's own
+/// problems and earlier failures; a post that would go out to an email list then waits
+/// for the announcement's other languages that the list also gets.
 pub fn fate(
+    instance: &Instance,
+    plan: &[Planned<'_>],
+    p: &Planned<'_>,
+    channel: &str,
+    post: Option<&Post<'_>>,
+    history: &History,
+    allow_late: bool,
+) -> Fate {
+    let own = own_fate(instance, p, channel, post, history, allow_late);
+    let is_list = instance
+        .settings
+        .channel(channel)
+        .is_some_and(|c| c.email().is_some());
+    if !own.goes_out() || !is_list {
+        return own;
+    }
+    let v = p.variant;
+    let langs: Vec<String> = instance
+        .variants()
+        .filter(|s| s.id == v.id && s.lang != v.lang)
+        .filter(|s| !s.front.overrides.get(channel).is_some_and(|o| o.skip))
+        .filter(|s| !instance.targets(s, Some(channel)).is_empty())
+        .filter(|s| {
+            let first = Key {
+                id: s.id.clone(),
+                lang: s.lang.clone(),
+                channel: channel.to_owned(),
+                part: 1,
+            };
+            !matches!(history.state(&first), Some(KeyState::Posted { .. }))
+        })
+        .filter(|s| {
+            // Ready: in the plan, and going out in this run too.
+            let ready = plan
+                .iter()
+                .find(|q| q.variant.id == s.id && q.variant.lang == s.lang)
+                .is_some_and(|q| {
+                    let post = q.posts.iter().find(|x| x.channel.name() == channel);
+                    own_fate(instance, q, channel, post, history, allow_late).goes_out()
+                });
+            !ready
+        })
+        .map(|s| s.lang.clone())
+        .collect();
+    if langs.is_empty() {
+        own
+    } else {
+        Fate::Waiting { langs }
+    }
+}
+
+/// [`fate`] without looking at the other languages.
+fn own_fate(
     instance: &Instance,
     p: &Planned<'_>,
     channel: &str,

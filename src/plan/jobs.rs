@@ -110,7 +110,7 @@ pub fn select(
         }
         for post in &p.posts {
             let name = post.channel.name().to_owned();
-            let fate = fate::fate(instance, p, &name, Some(post), history, allow_late);
+            let fate = fate::fate(instance, plan, p, &name, Some(post), history, allow_late);
             match fate {
                 _ if fate.goes_out() => {
                     runs.entry(name).or_default().push(job(instance, p, post));
@@ -142,6 +142,9 @@ pub fn select(
                 Fate::NotApproved {
                     reason, due: true, ..
                 } => rows.push(row(p, name, Outcome::Skipped, reason)),
+                Fate::Waiting { langs } => {
+                    rows.push(row(p, name, Outcome::Deferred, fate::waiting_words(&langs)));
+                }
                 Fate::Blocked { reason } => {
                     rows.push(row(p, name, Outcome::Failed, format!("not sent: {reason}")));
                 }
@@ -168,15 +171,13 @@ pub fn select(
 }
 
 /// Takes the email channels' jobs out of `runs` and groups them into list sends, one per
-/// (announcement, list). A list send whose announcement has a variant for the list that
-/// cannot go out yet waits for it (rows say so), so nobody gets a fallback language
-/// only because a translation was approved later.
+/// (announcement, list). Whether a list waits for another language is the posts' fate
+/// ([`Fate::Waiting`]), decided before: only posts that go out are here.
 pub fn gather<'a>(
     instance: &'a Instance,
     plan: &[Planned<'a>],
     runs: &mut BTreeMap<String, Vec<Job>>,
-    history: &crate::ledger::History,
-) -> (Vec<ListSend<'a>>, Vec<Row>) {
+) -> Vec<ListSend<'a>> {
     let s = &instance.settings;
     let names: Vec<String> = runs
         .keys()
@@ -184,7 +185,6 @@ pub fn gather<'a>(
         .cloned()
         .collect();
     let mut lists = Vec::new();
-    let mut rows = Vec::new();
     for name in names {
         let jobs = runs.remove(&name).unwrap_or_default();
         let channel = s.channel(&name).expect("planned channels exist");
@@ -193,40 +193,6 @@ pub fn gather<'a>(
             by_id.entry(job.id.clone()).or_default().push(job);
         }
         for (id, jobs) in by_id {
-            let missing: Vec<String> = instance
-                .variants()
-                .filter(|v| v.id == id && !jobs.iter().any(|j| j.lang == v.lang))
-                .filter(|v| !v.front.overrides.get(&name).is_some_and(|o| o.skip))
-                .filter(|v| !instance.targets(v, Some(&name)).is_empty())
-                .filter(|v| {
-                    !matches!(
-                        history.state(&Key {
-                            id: id.clone(),
-                            lang: v.lang.clone(),
-                            channel: name.clone(),
-                            part: 1,
-                        }),
-                        Some(crate::ledger::KeyState::Posted { .. })
-                    )
-                })
-                .map(|v| format!("`{}`", v.lang))
-                .collect();
-            if !missing.is_empty() {
-                for job in &jobs {
-                    rows.push(Row {
-                        id: id.clone(),
-                        lang: job.lang.clone(),
-                        channel: name.clone(),
-                        result: Outcome::Deferred,
-                        detail: format!(
-                            "waiting for the {} variant (not approved or not due yet): an email list gets every language at once, so each subscriber gets their own",
-                            missing.join(", ")
-                        ),
-                        urls: vec![],
-                    });
-                }
-                continue;
-            }
             let variants = jobs
                 .iter()
                 .filter_map(|j| {
@@ -242,5 +208,5 @@ pub fn gather<'a>(
             });
         }
     }
-    (lists, rows)
+    lists
 }

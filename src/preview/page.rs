@@ -14,7 +14,14 @@ use std::fmt::Write;
 const STYLE: &str = include_str!("preview.css");
 
 /// Builds the page for `plan` at `instance.now`.
+/// What a post's fate is decided from, beside the instance: the ledger and the whole plan.
+struct Facts<'c, 'a> {
+    history: &'c History,
+    plan: &'c [Planned<'a>],
+}
+
 pub fn page(instance: &Instance, plan: &[Planned<'_>], history: &History) -> String {
+    let history = &Facts { history, plan };
     let s = &instance.settings;
     let tz = &s.tz;
     let mut out = String::with_capacity(64 * 1024);
@@ -56,10 +63,19 @@ fn post_status(
     instance: &Instance,
     p: &Planned<'_>,
     post: &Post<'_>,
-    history: &History,
+    history: &Facts<'_, '_>,
 ) -> (&'static str, String) {
     let tz = &instance.settings.tz;
-    match fate::fate(instance, p, post.channel.name(), Some(post), history, false) {
+    let name = post.channel.name();
+    match fate::fate(
+        instance,
+        history.plan,
+        p,
+        name,
+        Some(post),
+        history.history,
+        false,
+    ) {
         Fate::Posted { .. } => ("posted", "posted".into()),
         Fate::InDoubt { .. } => ("problem", "in doubt: see `herald status`".into()),
         Fate::Skipped => ("held", "skipped for this channel (overrides)".into()),
@@ -71,6 +87,7 @@ fn post_status(
             "problem",
             format!("an earlier attempt failed ({message}); tried again when due"),
         ),
+        Fate::Waiting { langs } => ("held", fate::waiting_words(&langs)),
         Fate::Due => ("due", "due now".into()),
         Fate::Scheduled { at } => (
             "scheduled",
@@ -82,7 +99,7 @@ fn post_status(
     }
 }
 
-fn timeline(out: &mut String, instance: &Instance, plan: &[Planned<'_>], history: &History) {
+fn timeline(out: &mut String, instance: &Instance, plan: &[Planned<'_>], history: &Facts<'_, '_>) {
     let tz = &instance.settings.tz;
     let mut items: Vec<&Planned<'_>> = plan.iter().collect();
     items.sort_by_key(|p| p.variant.front.publish_at);
@@ -127,7 +144,7 @@ fn anchor(p: &Planned<'_>) -> String {
     format!("{}-{}", p.variant.id, p.variant.lang)
 }
 
-fn variant(out: &mut String, instance: &Instance, p: &Planned<'_>, history: &History) {
+fn variant(out: &mut String, instance: &Instance, p: &Planned<'_>, history: &Facts<'_, '_>) {
     let v = p.variant;
     let tz = &instance.settings.tz;
     let approval = match p.state {
@@ -192,7 +209,7 @@ fn card(
     instance: &Instance,
     p: &Planned<'_>,
     post: &Post<'_>,
-    history: &History,
+    history: &Facts<'_, '_>,
 ) {
     let v = p.variant;
     let c = post.channel;

@@ -207,3 +207,77 @@ fn every_command_prints_the_same_fate_for_each_situation() {
         "in doubt"
     );
 }
+
+#[test]
+fn an_email_list_waits_for_the_other_language_in_every_command() {
+    // An email list gets every language at once: the approved, due Estonian post waits
+    // for the English draft, and every command says so.
+    let repo = Repo::with_config(
+        r#"
+[channels.newsletter]
+kind = "email"
+lang = "et"
+from = "Tartu linn <uudised@tartu.example>"
+smtp_host = "127.0.0.1"
+smtp_port = 9
+tls = "none"
+subscribers_env = "TEST_SUBSCRIBERS"
+secret_env = "TEST_LIST_SECRET"
+list_id = "uudised.tartu.example"
+unsubscribe_url = "https://tartu.example/loobu/{token}"
+"#,
+    );
+    for (lang, title) in [("et", "Uudis"), ("en", "News")] {
+        repo.write(
+            &format!("announcements/uudis.{lang}.md"),
+            &format!(
+                "---\ntitle: {title}\npublish_at: 2026-06-30 10:00\nchannels: [newsletter]\n---\nTekst.\n"
+            ),
+        );
+    }
+    repo.approve("announcements/uudis.et.md");
+    let words = "waiting for the `en` variant (not approved or not due yet): an email list gets every language at once, so each subscriber gets their own";
+
+    let status = repo.json(&["status", "--at", AT], 0);
+    let et = status["announcements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["lang"] == "et")
+        .unwrap();
+    assert_eq!(et["channels"][0]["status"], "waiting");
+    assert_eq!(et["channels"][0]["detail"], words);
+
+    let out = tempfile::tempdir().unwrap();
+    repo.run(&[
+        "preview",
+        "--out",
+        out.path().to_str().unwrap(),
+        "--outside-root",
+        "--at",
+        AT,
+    ]);
+    let page = std::fs::read_to_string(out.path().join("index.html")).unwrap();
+    assert!(
+        page.contains(&format!("<li class=\"held\">newsletter: {words}</li>")),
+        "the timeline names the wait"
+    );
+
+    let dry = repo.run(&["publish", "--dry-run", "--format", "json", "--at", AT]);
+    let dry: Value = serde_json::from_str(&dry.stdout).unwrap();
+    assert_eq!(dry["due"], Value::Array(vec![]), "nothing would be sent");
+    let text = repo.run(&["publish", "--dry-run", "--at", AT]).stdout;
+    assert!(text.contains(&format!("→ newsletter {words}")), "{text}");
+
+    let run = repo.run(&["publish", "--format", "json", "--at", AT]);
+    let run: Value = serde_json::from_str(&run.stdout).unwrap();
+    let row = run["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["lang"] == "et")
+        .unwrap()
+        .clone();
+    assert_eq!(row["result"], "deferred");
+    assert_eq!(row["detail"], words);
+}
