@@ -263,12 +263,15 @@ impl LinkedinSender {
                  today's date",
                 s.token_env
             )),
-            403 => SendError::permanent(format!(
-                "LinkedIn does not allow this (403: {message}); the token needs the \
-                 w_organization_social scope, and the member who created it must be an \
-                 administrator or content admin of {}",
-                s.organization
-            )),
+            403 => SendError::Permanent {
+                message: format!(
+                    "LinkedIn does not allow this (403: {message}); the token needs the \
+                     w_organization_social scope, and the member who created it must be an \
+                     administrator or content admin of {}",
+                    s.organization
+                ),
+                status: Some(403),
+            },
             422 if message.to_lowercase().contains("duplicate") => SendError::permanent(format!(
                 "LinkedIn refused the post as a duplicate of a recent one (422: {message}); if it \
                  is this announcement posted earlier, record it with `herald resolve`, otherwise \
@@ -484,7 +487,10 @@ impl Sender for LinkedinSender {
                     "the token works and can read the posts of {}",
                     self.settings.organization
                 )),
-                Err(SendError::Permanent { message }) if message.contains("(403") => {
+                Err(SendError::Permanent {
+                    message,
+                    status: Some(403),
+                }) => {
                     Finding::warning(format!(
                         "the token cannot read the organization's posts, so a post whose answer \
                          was lost cannot be checked (add the r_organization_social scope): {message}"

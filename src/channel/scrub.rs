@@ -220,8 +220,9 @@ impl Scrubbed {
                 retry_after,
                 maybe_sent,
             },
-            SendError::Permanent { message } => SendError::Permanent {
+            SendError::Permanent { message, status } => SendError::Permanent {
                 message: self.text(&message),
+                status,
             },
         }
     }

@@ -142,15 +142,20 @@ pub enum SendError {
         /// The request may have been processed (a timeout after sending, a lost answer).
         maybe_sent: bool,
     },
-    /// Will not succeed as it is: other 4xx, a missing secret.
+    /// Will not succeed as it is: other 4xx, a missing secret. `status`: the HTTP status
+    /// the platform refused with, if it was one.
     #[error("{message}")]
-    Permanent { message: String },
+    Permanent {
+        message: String,
+        status: Option<u16>,
+    },
 }
 
 impl SendError {
     pub fn permanent(message: impl Into<String>) -> Self {
         SendError::Permanent {
             message: message.into(),
+            status: None,
         }
     }
 }
@@ -325,7 +330,10 @@ pub fn from_status(status: u16, retry_after: Option<Duration>, body: &str) -> Se
             retry_after,
             maybe_sent: status != 503,
         },
-        _ => SendError::permanent(format!("refused ({status}): {detail}")),
+        _ => SendError::Permanent {
+            message: format!("refused ({status}): {detail}"),
+            status: Some(status),
+        },
     }
 }
 
