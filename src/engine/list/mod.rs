@@ -1,7 +1,8 @@
-//! An email list send as a job of the engine: which announcements go to which list
-//! ([`gather`]), getting a list send ready ([`prepare`]: its letters rendered from the
-//! templates, its secrets read), and the send with its ledger records ([`run`]). The
-//! dry run's view of a list and `--test-to` are [`sample`]; the sending itself is
+//! An email list send as a job of the engine: getting a list send ready ([`prepare`]: its
+//! letters rendered from the templates, its secrets read), and the send with its ledger
+//! records ([`run`]). Which announcements go to which list, and when a list waits for
+//! another language, is the plan's ([`crate::plan::jobs::gather`], `Fate::Waiting`). The
+//! dry run's view of a list and `--test-to` are in `sample.rs`; the sending itself is
 //! [`crate::email`].
 //!
 //! An email list gets every language of an announcement at once (each subscriber their
