@@ -120,22 +120,9 @@ impl<'p, 'a> DryPlan<'p, 'a> {
             recorded: BTreeMap::new(),
         };
         let posts: Vec<(&crate::render::Post<'_>, &str)> = dry
-            .due
-            .iter()
-            .flat_map(|(p, fates)| {
-                let hash = p.verdict.hash.as_deref().unwrap_or_default();
-                p.posts
-                    .iter()
-                    .zip(fates)
-                    .filter(|(_, f)| {
-                        !matches!(
-                            f,
-                            Fate::Posted { .. } | Fate::Skipped | Fate::Waiting { .. }
-                        )
-                    })
-                    .filter(|(post, _)| instance.channel_of(post).email().is_none())
-                    .map(move |(post, _)| (post, hash))
-            })
+            .sent()
+            .filter(|(_, post)| instance.channel_of(post).email().is_none())
+            .map(|(p, post)| (post, p.verdict.hash.as_deref().unwrap_or_default()))
             .collect();
         let recorded = crate::dry_run::record(&instance.settings, &posts, instance.now);
         dry.recorded = posts
@@ -176,8 +163,9 @@ impl<'p, 'a> DryPlan<'p, 'a> {
                 .any(|(p, _)| p.diagnostics.iter().any(Diagnostic::is_error))
     }
 
-    /// The due posts that would be sent: neither posted already nor skipped.
-    fn sent(&self) -> impl Iterator<Item = &'p crate::render::Post<'a>> + '_ {
+    /// The due posts that would be sent (with their variant's plan): neither posted
+    /// already, skipped, nor waiting for another language.
+    fn sent(&self) -> impl Iterator<Item = (&'p Planned<'a>, &'p crate::render::Post<'a>)> + '_ {
         self.due.iter().flat_map(|(p, fates)| {
             p.posts
                 .iter()
@@ -188,7 +176,7 @@ impl<'p, 'a> DryPlan<'p, 'a> {
                         Fate::Posted { .. } | Fate::Skipped | Fate::Waiting { .. }
                     )
                 })
-                .map(|(post, _)| post)
+                .map(|(post, _)| (*p, post))
         })
     }
 
@@ -248,7 +236,7 @@ fn print_dry_json(
         at: crate::time::rfc3339_in(instance.now, &instance.settings.tz),
         due: dry
             .sent()
-            .map(|post| (post, dry.recorded(instance, post)))
+            .map(|(_, post)| (post, dry.recorded(instance, post)))
             .map(|(post, recorded)| DuePost {
                 id: &post.variant.id,
                 lang: &post.variant.lang,

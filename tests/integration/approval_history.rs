@@ -3,7 +3,7 @@
 //! written atomically.
 
 use crate::approval::state;
-use crate::harness::{BASE_CONFIG, Repo, git_in};
+use crate::harness::{BASE_CONFIG, Repo, bare_remote, git_in};
 use std::path::Path;
 
 fn is_shallow(dir: &Path) -> bool {
@@ -35,12 +35,7 @@ struct Remote {
 impl Remote {
     fn new(policy: &str) -> Remote {
         let dir = tempfile::tempdir().unwrap();
-        let bare = dir.path().join("remote.git");
-        git_in(
-            dir.path(),
-            "x@example.org",
-            &["init", "-q", "--bare", "-b", "main", "remote.git"],
-        );
+        let bare = bare_remote(dir.path());
         let work = Repo::new();
         work.write(
             "config/herald.toml",

@@ -39,13 +39,8 @@ fn hash_of(repo: &Repo) -> String {
         .expect("an approval hash")
 }
 
-fn seen(repo: &Repo) -> Seen {
-    let status = repo.json(&["status", "--at", AT], 0);
-    let status = status["announcements"][0]["channels"][0]["status"]
-        .as_str()
-        .expect("a status")
-        .to_owned();
-
+/// The preview page at `AT`, written outside the repository.
+fn preview_page(repo: &Repo) -> String {
     let out = tempfile::tempdir().unwrap();
     repo.run(&[
         "preview",
@@ -55,7 +50,17 @@ fn seen(repo: &Repo) -> Seen {
         "--at",
         AT,
     ]);
-    let page = std::fs::read_to_string(out.path().join("index.html")).unwrap();
+    std::fs::read_to_string(out.path().join("index.html")).unwrap()
+}
+
+fn seen(repo: &Repo) -> Seen {
+    let status = repo.json(&["status", "--at", AT], 0);
+    let status = status["announcements"][0]["channels"][0]["status"]
+        .as_str()
+        .expect("a status")
+        .to_owned();
+
+    let page = preview_page(repo);
     // The timeline names every post (a skipped one has no card of its own).
     let preview = page
         .split("<ul class=\"channels\"><li class=\"")
@@ -248,16 +253,7 @@ unsubscribe_url = "https://tartu.example/loobu/{token}"
     assert_eq!(et["channels"][0]["status"], "waiting");
     assert_eq!(et["channels"][0]["detail"], words);
 
-    let out = tempfile::tempdir().unwrap();
-    repo.run(&[
-        "preview",
-        "--out",
-        out.path().to_str().unwrap(),
-        "--outside-root",
-        "--at",
-        AT,
-    ]);
-    let page = std::fs::read_to_string(out.path().join("index.html")).unwrap();
+    let page = preview_page(&repo);
     assert!(
         page.contains(&format!("<li class=\"held\">newsletter: {words}</li>")),
         "the timeline names the wait"

@@ -281,6 +281,16 @@ pub fn run_in(root: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
 
 /// Runs `git ARGS` in `dir` as `author`, with no global or system configuration (as on a
 /// fresh runner); fails the test if Git does. Returns what Git printed.
+/// An empty bare repository `remote.git` in `dir` (branch `main`), as a remote to push to.
+pub fn bare_remote(dir: &Path) -> PathBuf {
+    git_in(
+        dir,
+        "x@example.org",
+        &["init", "-q", "--bare", "-b", "main", "remote.git"],
+    );
+    dir.join("remote.git")
+}
+
 pub fn git_in(dir: &Path, author: &str, args: &[&str]) -> String {
     let out = Command::new("git")
         .current_dir(dir)

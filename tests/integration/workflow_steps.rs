@@ -2,7 +2,7 @@
 //! from `.github/workflows/publish.yml`, in a fresh clone of a bare remote, on a runner
 //! with no Git identity, with the inputs of the manual run form.
 
-use crate::harness::{BASE_CONFIG, Repo, clean_env, git_in, project_root};
+use crate::harness::{BASE_CONFIG, Repo, bare_remote, clean_env, git_in, project_root};
 use std::path::Path;
 use std::process::Command;
 
@@ -30,11 +30,7 @@ fn step_script(workflow: &str, name: &str) -> String {
 /// approval committed) by the editor, due long ago, so it is missed now.
 fn remote() -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
-    git_in(
-        dir.path(),
-        "x@example.org",
-        &["init", "-q", "--bare", "-b", "main", "remote.git"],
-    );
+    bare_remote(dir.path());
     let work = Repo::new();
     work.write(
         "config/herald.toml",
