@@ -85,6 +85,7 @@ fn shared(config: Publishing, now: Timestamp) -> Shared {
         config,
         clock: Clock::starting_at(now),
         ledger_failed: Default::default(),
+        store: None,
     }
 }
 
@@ -124,6 +125,7 @@ pub fn record(settings: &Settings, posts: &[(&Post<'_>, &str)], now: Timestamp) 
                 channel.sender(&SendContext {
                     env: &env,
                     root,
+                    state_root: root,
                     transport: &transport,
                 })
             }
@@ -178,6 +180,7 @@ pub fn record_offline(channel: &dyn Channel, post: &Post<'_>, root: &Path) -> Re
     let sender = channel.sender(&SendContext {
         env: &env,
         root,
+        state_root: root,
         transport: &transport,
     });
     let sender = match sender {

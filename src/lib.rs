@@ -28,5 +28,6 @@ pub mod preview;
 pub mod render;
 pub mod schedule;
 pub mod settings;
+pub mod state;
 pub mod suggest;
 pub mod time;

@@ -31,6 +31,7 @@ const OVERRIDABLE: &[&str] = &[
     "require_signed_approval",
     "defaults",
     "publish",
+    "state",
     "channels",
 ];
 
@@ -59,7 +60,23 @@ struct RawConfig {
     #[serde(default)]
     publish: RawPublish,
     #[serde(default)]
+    state: RawState,
+    #[serde(default)]
     channels: BTreeMap<String, Map<String, Value>>,
+}
+
+/// `[state]`: where Herald keeps its state beyond this machine.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawState {
+    /// The branch of the remote that holds the state (none: the state folder only).
+    git_branch: Option<String>,
+    #[serde(default = "default_remote")]
+    git_remote: String,
+}
+
+fn default_remote() -> String {
+    "origin".into()
 }
 
 fn one() -> usize {
@@ -158,6 +175,8 @@ pub struct Settings {
     pub announcements_dir: PathBuf,
     pub templates_dir: PathBuf,
     pub state_dir: PathBuf,
+    /// `[state] git_branch`: the state lives on that branch of the remote.
+    pub state_branch: Option<crate::state::BranchConfig>,
     pub approvers: Vec<String>,
     /// How approvals are checked.
     pub policy: crate::approval::Policy,
@@ -337,6 +356,20 @@ impl Settings {
                 format!("`state_dir`: {why}"),
             ));
         }
+        for (key, value) in [
+            ("git_branch", raw.state.git_branch.as_deref()),
+            ("git_remote", Some(raw.state.git_remote.as_str())),
+        ] {
+            if let Some(value) = value
+                && let Err(why) = crate::state::check_name(value)
+            {
+                diags.push(Diagnostic::error(
+                    &shown,
+                    locator.find_key(&["state", key]),
+                    format!("`[state] {key}` {why}"),
+                ));
+            }
+        }
         if raw.approvals_required == 0 || raw.approvals_required > raw.approvers.len().max(1) {
             diags.push(Diagnostic::error(
                 &shown,
@@ -398,6 +431,13 @@ impl Settings {
             announcements_dir: raw.announcements_dir.into(),
             templates_dir: raw.templates_dir.into(),
             state_dir: raw.state_dir.into(),
+            state_branch: raw
+                .state
+                .git_branch
+                .map(|branch| crate::state::BranchConfig {
+                    branch,
+                    remote: raw.state.git_remote,
+                }),
             policy: crate::approval::Policy {
                 approvers: raw.approvers.clone(),
                 required: raw.approvals_required,

@@ -120,8 +120,8 @@ impl Channel for Feed {
     fn connect(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
         Ok(Box::new(FeedSender {
             transport: ctx.transport.clone(),
-            root: ctx.root.to_path_buf(),
-            dir: ctx.root.join(self.folder()),
+            root: ctx.state_root.to_path_buf(),
+            dir: ctx.state_root.join(self.folder()),
             shown: self.folder(),
             meta: self.meta(),
         }))

@@ -120,6 +120,9 @@ pub trait Channel: Send + Sync {
 pub struct SendContext<'a> {
     pub env: &'a std::collections::BTreeMap<String, String>,
     pub root: &'a std::path::Path,
+    /// Where state files are written (feed entries, record files): the repository, or
+    /// the checkout of the state branch ([`crate::state::Store::files`]).
+    pub state_root: &'a std::path::Path,
     /// How requests reach the platform: sent, or recorded for the dry run.
     pub transport: &'a transport::Transport,
 }

@@ -62,13 +62,14 @@ impl Channel for Record {
         let file = PathBuf::from(&self.settings.file);
         // Where the file is, is the real run's business (the dry run writes nothing).
         if !ctx.transport.is_recording() {
-            crate::paths::check_inside(ctx.root, &file).map_err(|why| format!("`file`: {why}"))?;
+            crate::paths::check_inside(ctx.state_root, &file)
+                .map_err(|why| format!("`file`: {why}"))?;
         }
         Ok(Box::new(RecordSender {
             transport: ctx.transport.clone(),
             shown: self.settings.file.clone(),
-            path: ctx.root.join(&file),
-            root: ctx.root.to_path_buf(),
+            path: ctx.state_root.join(&file),
+            root: ctx.state_root.to_path_buf(),
             file,
             channel: self.base.name.clone(),
         }))

@@ -32,7 +32,7 @@ type Posted = (jiff::Timestamp, String, Vec<(u32, String)>);
 
 pub fn run(instance: &Instance, global: &Global) -> anyhow::Result<Exit> {
     let s = &instance.settings;
-    let history = super::read_ledger(s)?;
+    let (_store, history) = super::state_and_ledger(s, crate::state::Fetch::BestEffort)?;
     let mut posted: BTreeMap<(String, String, String), Posted> = BTreeMap::new();
     for (key, state) in &history.states {
         if let KeyState::Posted { url, at, hash, .. } = state {

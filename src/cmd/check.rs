@@ -13,7 +13,7 @@ pub fn run(
     env: &BTreeMap<String, String>,
 ) -> anyhow::Result<Exit> {
     let mut plan = instance.plan(global.channel.as_deref());
-    let history = super::read_ledger(&instance.settings)?;
+    let (_store, history) = super::state_and_ledger(&instance.settings, crate::state::Fetch::No)?;
     for p in &mut plan {
         if let Some(d) = past_and_not_sent(instance, p, &history) {
             p.diagnostics.push(d);

@@ -31,6 +31,7 @@ pub fn run(
     let ctx = SendContext {
         env,
         root: &s.root,
+        state_root: &s.root,
         transport: &transport,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()

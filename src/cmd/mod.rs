@@ -18,6 +18,7 @@ use crate::cli::{Cli, Command};
 use crate::plan::load_settings;
 pub use crate::plan::{Instance, Planned, UsageError};
 use crate::settings::Settings;
+use crate::state::{Fetch, Store};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
@@ -43,15 +44,35 @@ impl Exit {
     }
 }
 
-/// The replayed ledger; its warnings (a damaged or cut-off line) go to stderr.
-fn read_ledger(settings: &Settings) -> anyhow::Result<crate::ledger::History> {
-    let history = crate::ledger::read(&settings.root.join(&settings.state_dir))
-        .map_err(|e| UsageError(vec![e]))?;
+/// The instance's state ([`crate::state`]), fetched from its branch as `fetch` says;
+/// its warnings go to stderr.
+fn open_state(settings: &Settings, fetch: Fetch) -> anyhow::Result<Store> {
+    let store = Store::open(settings, fetch).map_err(|e| UsageError(vec![e]))?;
+    let mut err = anstream::stderr().lock();
+    for w in &store.warnings {
+        writeln!(err, "{}warning{:#}: {w}", output::WARNING, output::WARNING)?;
+    }
+    Ok(store)
+}
+
+/// The replayed ledger of `store`; its warnings (a damaged or cut-off line) go to stderr.
+fn read_ledger(store: &Store) -> anyhow::Result<crate::ledger::History> {
+    let history = crate::ledger::read(&store.dir()).map_err(|e| UsageError(vec![e]))?;
     let mut err = anstream::stderr().lock();
     for w in &history.warnings {
         writeln!(err, "{}warning{:#}: {w}", output::WARNING, output::WARNING)?;
     }
     Ok(history)
+}
+
+/// Opens the state as `fetch` says and replays its ledger.
+fn state_and_ledger(
+    settings: &Settings,
+    fetch: Fetch,
+) -> anyhow::Result<(Store, crate::ledger::History)> {
+    let store = open_state(settings, fetch)?;
+    let history = read_ledger(&store)?;
+    Ok((store, history))
 }
 
 /// Runs the command `cli` names.

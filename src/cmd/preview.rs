@@ -31,7 +31,7 @@ pub fn run(
         write!(out, "{}", crate::preview::markdown(&plan))?;
         return Ok(exit);
     }
-    let history = super::read_ledger(s)?;
+    let (_store, history) = super::state_and_ledger(s, crate::state::Fetch::No)?;
     let dir = match out_dir {
         // `--out` is relative to the current folder, like any path on the command line.
         Some(d) if d.is_relative() => std::env::current_dir()?.join(d),

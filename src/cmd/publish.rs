@@ -199,8 +199,9 @@ pub fn dry_run(
     env: &BTreeMap<String, String>,
     allow_late: bool,
 ) -> anyhow::Result<Exit> {
-    // Read without the lock: a dry run changes nothing.
-    let history = super::read_ledger(&instance.settings)?;
+    // Read without the lock: a dry run changes nothing (and pushes nothing).
+    let (_store, history) =
+        super::state_and_ledger(&instance.settings, crate::state::Fetch::BestEffort)?;
     dry_run_with(instance, global, env, allow_late, &history)
 }
 
@@ -250,7 +251,7 @@ fn print_dry_json(
                 email: if instance.channel_of(post).email().is_some() {
                     let c = instance.channel_of(post);
                     let siblings = email_siblings(&due, post.variant, c);
-                    let ctx = email_context(instance, global, env);
+                    let ctx = email_context(instance, global, env, local_store(instance));
                     crate::engine::list::dry_run_lines(c, post.variant, &siblings, &ctx)
                 } else {
                     Vec::new()
@@ -338,7 +339,7 @@ fn print_dry_text(
             if c.email().is_some() {
                 // An email list: recipients per language and the whole message.
                 let siblings = email_siblings(&due, v, c);
-                let ctx = email_context(instance, global, env);
+                let ctx = email_context(instance, global, env, local_store(instance));
                 for line in crate::engine::list::dry_run_lines(c, v, &siblings, &ctx) {
                     writeln!(out, "    {line}")?;
                 }
@@ -449,9 +450,11 @@ pub fn run(
     allow_late: bool,
 ) -> anyhow::Result<Exit> {
     let s = &instance.settings;
-    let state_dir = s.root.join(&s.state_dir);
+    // With a state branch: fetched now, every `started` pushed before its request, the
+    // rest pushed at the end.
+    let store = Arc::new(super::open_state(s, crate::state::Fetch::Required)?);
     let (writer, history) =
-        ledger::Writer::open(&s.root, &state_dir).map_err(|e| UsageError(vec![e]))?;
+        ledger::Writer::open(store.files(), store.state_dir()).map_err(|e| UsageError(vec![e]))?;
     {
         // Scoped: the channel tasks must never wait on a held stderr lock.
         let mut err = anstream::stderr().lock();
@@ -479,6 +482,7 @@ pub fn run(
     let ctx = SendContext {
         env,
         root: &s.root,
+        state_root: store.files(),
         transport: &transport,
     };
     let runs: Vec<ChannelRun> = selection
@@ -499,12 +503,14 @@ pub fn run(
         config: s.publishing.clone(),
         clock: Clock::starting_at(instance.now),
         ledger_failed: Default::default(),
+        store: Some(store.clone()),
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let lists = crate::engine::list::prepare(&lists, &email_context(instance, global, env));
+    let lists =
+        crate::engine::list::prepare(&lists, &email_context(instance, global, env, store.clone()));
     let mut rows = runtime.block_on(engine::run(runs, lists, shared.clone()));
     rows.extend(selection.rows);
     rows.extend(unreadable(instance, global.only.as_deref()));
@@ -520,6 +526,12 @@ pub fn run(
             let note = ledger::Record::new(ledger::Event::Missed, key.clone(), hash, instance.now);
             writer.append(&note).map_err(|e| UsageError(vec![e]))?;
         }
+    }
+    // What went out is on the remote before the run ends, or the run fails saying so.
+    let saved = store.push("herald publish: outcomes");
+    print_state_cost(global, &store, saved.as_ref().err())?;
+    if saved.is_err() {
+        return Ok(Exit::Problems);
     }
     Ok(
         if !newly_missed.is_empty() || rows.iter().any(|r| r.result.is_problem()) {
@@ -616,13 +628,51 @@ fn email_context<'a>(
     instance: &'a Instance,
     global: &Global,
     env: &'a BTreeMap<String, String>,
+    store: Arc<crate::state::Store>,
 ) -> crate::engine::list::Context<'a> {
     crate::engine::list::Context {
+        store,
         env,
         templates: &instance.templates,
         settings: &instance.settings,
         progress: crate::email::Progress::for_stderr(global.quiet || global.format == Format::Json),
     }
+}
+
+/// With a state branch: whether the run's state reached the remote, and what its pushes
+/// cost (on stderr, beside the progress; the report on stdout stays the report).
+fn print_state_cost(
+    global: &Global,
+    store: &crate::state::Store,
+    failed: Option<&String>,
+) -> anyhow::Result<()> {
+    if !store.is_remote() {
+        return Ok(());
+    }
+    let mut err = anstream::stderr().lock();
+    if let Some(e) = failed {
+        writeln!(
+            err,
+            "{ERROR}error{ERROR:#}: what this run sent could not be saved to {}: {e}. The next run finds what it started on the remote and does not send it again; fix the cause (`herald doctor`) before then",
+            store.describe()
+        )?;
+    }
+    let stats = store.stats();
+    if !global.quiet && stats.pushes > 0 {
+        writeln!(
+            err,
+            "state: {} push(es) to {} in {:.2} s{}",
+            stats.pushes,
+            store.describe(),
+            stats.total.as_secs_f64(),
+            if stats.merges > 0 {
+                format!(", {} merged with another writer's", stats.merges)
+            } else {
+                String::new()
+            }
+        )?;
+    }
+    Ok(())
 }
 
 /// `--test-to ADDRESS`: the dry run, then one copy of each variant of every email list's
@@ -640,7 +690,8 @@ pub fn test_to(
         ])
         .into());
     }
-    let history = super::read_ledger(&instance.settings)?;
+    let (_store, history) =
+        super::state_and_ledger(&instance.settings, crate::state::Fetch::BestEffort)?;
     let exit = dry_run_with(instance, global, env, allow_late, &history)?;
     let plan = instance.plan(global.channel.as_deref());
     let picked: Vec<&Planned<'_>> = plan
@@ -669,7 +720,7 @@ pub fn test_to(
                 .push((p.variant, String::new()));
         }
     }
-    let ctx = email_context(instance, global, env);
+    let ctx = email_context(instance, global, env, local_store(instance));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -686,4 +737,9 @@ pub fn test_to(
         }
     }
     Ok(if failed { Exit::Problems } else { exit })
+}
+
+/// The dry run and `--test-to` write no state: a list's context for them.
+fn local_store(instance: &Instance) -> Arc<crate::state::Store> {
+    Arc::new(crate::state::Store::local(&instance.settings))
 }

@@ -18,8 +18,9 @@ pub struct Target {
 
 pub fn run(instance: &Instance, t: &Target, posted: Option<String>) -> anyhow::Result<Exit> {
     let s = &instance.settings;
+    let store = super::open_state(s, crate::state::Fetch::Required)?;
     let (mut writer, history) =
-        Writer::open(&s.root, &s.state_dir).map_err(|e| UsageError(vec![e]))?;
+        Writer::open(store.files(), store.state_dir()).map_err(|e| UsageError(vec![e]))?;
     let mut open: Vec<_> = history
         .states
         .iter()
@@ -77,6 +78,15 @@ pub fn run(instance: &Instance, t: &Target, posted: Option<String>) -> anyhow::R
             key.id, key.lang, key.channel, key.part
         )?;
     }
+    // On the remote before the command ends: a publish run that starts later sees it.
+    store
+        .push(&format!("herald resolve {} {}", t.id, t.channel))
+        .map_err(|e| {
+            UsageError(vec![format!(
+                "recorded here, but not saved to {}: {e}; run the same command again once the remote can be reached",
+                store.describe()
+            )])
+        })?;
     Ok(Exit::Ok)
 }
 

@@ -79,7 +79,8 @@ fn style(fate: &Fate) -> anstyle::Style {
 }
 
 pub fn run(instance: &Instance, global: &Global) -> anyhow::Result<Exit> {
-    let history = super::read_ledger(&instance.settings)?;
+    let (_store, history) =
+        super::state_and_ledger(&instance.settings, crate::state::Fetch::BestEffort)?;
     let tz = &instance.settings.tz;
     let plan = instance.plan(global.channel.as_deref());
     let rows = variant_rows(instance, global, &plan, &history);

@@ -29,6 +29,11 @@ use secrecy::{ExposeSecret, SecretString};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+/// Puts the send log where it must be before a batch is sent (the state branch's
+/// remote, [`crate::state`]); called by the send log's writer after each flush that a
+/// batch waits for. An error stops the send: nothing leaves without its mark there.
+pub type Push = std::sync::Arc<dyn Fn() -> Result<(), String> + Send + Sync>;
+
 /// What a list needs from the environment, read and checked.
 pub struct Secrets {
     pub keys: Keyring,

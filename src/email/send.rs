@@ -35,6 +35,12 @@ const STREAK_LIMIT: usize = 10;
 /// at a few thousand messages a second. After a crash at most `concurrency × BATCH`
 /// messages are in doubt.
 const BATCH: usize = 8;
+/// The most messages a worker marks at once when each batch's marks are pushed to a
+/// remote: the bound on what a lost runner leaves in doubt, per connection.
+const MAX_BATCH: usize = 1000;
+/// A batch is made long enough that pushing its marks takes at most this share of the
+/// time it takes to send it (with a margin: the push before it may take longer).
+const PUSH_SHARE: f64 = 0.08;
 /// Line problems kept word for word; the rest are counted.
 const PROBLEMS_KEPT: usize = 50;
 
@@ -51,6 +57,8 @@ pub struct Job {
     pub log: PathBuf,
     /// The repository: the send log must be inside it.
     pub root: PathBuf,
+    /// Puts the send log on the state branch before each batch ([`super::Push`]).
+    pub push: Option<super::Push>,
     pub concurrency: usize,
     /// Messages per second at most.
     pub rate: Option<f64>,
@@ -157,6 +165,40 @@ struct Shared {
     rate: Rate,
     /// Lines handled, for the progress display.
     done: Arc<AtomicU64>,
+    /// When sending began, and the messages sent since: the rate a batch is sized by
+    /// when no `rate` is configured.
+    began: std::time::Instant,
+    sent: AtomicU64,
+}
+
+/// How many messages a worker marks with one flush (and, with a state branch, one push)
+/// before sending them. Without pushes, [`BATCH`]. With them, enough that the push
+/// takes at most [`PUSH_SHARE`] of the time the batch takes to send at this worker's
+/// rate (the configured `rate` shared by the connections, else the rate measured so
+/// far), between [`BATCH`] and [`MAX_BATCH`]: a lost runner leaves at most one batch
+/// per connection in doubt.
+fn batch_size(shared: &Shared) -> usize {
+    let Some(push) = shared.log.push_cost() else {
+        return BATCH;
+    };
+    let workers = shared.job.concurrency.max(1) as f64;
+    let rate = match shared.job.rate {
+        Some(rate) => rate / workers,
+        None => {
+            let secs = shared.began.elapsed().as_secs_f64();
+            let sent = shared.sent.load(Ordering::Relaxed) as f64;
+            if secs < 0.05 || sent < 1.0 {
+                return BATCH;
+            }
+            sent / secs / workers
+        }
+    };
+    let wanted = (push.as_secs_f64() / PUSH_SHARE * rate).ceil();
+    if wanted.is_finite() {
+        (wanted as usize).clamp(BATCH, MAX_BATCH)
+    } else {
+        MAX_BATCH
+    }
 }
 
 #[derive(Default)]
@@ -183,8 +225,8 @@ pub async fn run(job: Job) -> Result<Report, String> {
         }
         Err(e) => return Err(e.explain()),
     }
-    let log = sendlog::Writer::open(&job.root, &job.log)?;
-    let (tx, rx) = tokio::sync::mpsc::channel::<Work>(256);
+    let log = sendlog::Writer::open_pushing(&job.root, &job.log, job.push.clone())?;
+    let (tx, rx) = tokio::sync::mpsc::channel::<Work>(2 * MAX_BATCH);
     let letters = job.letters.clone();
     let composer = job.composer.clone();
     let suppression = job.suppression.clone();
@@ -199,6 +241,8 @@ pub async fn run(job: Job) -> Result<Report, String> {
         streak: Mutex::new(Streak::default()),
         rate,
         done: Arc::new(AtomicU64::new(0)),
+        began: std::time::Instant::now(),
+        sent: AtomicU64::new(0),
     });
     let progress = shared.job.progress.start(
         shared.job.channel.clone(),
@@ -349,7 +393,8 @@ async fn worker(shared: &Shared) {
             let mut rx = shared.rx.lock().await;
             let Some(first) = rx.recv().await else { break };
             batch.push(first);
-            while batch.len() < BATCH {
+            let size = batch_size(shared);
+            while batch.len() < size {
                 match rx.try_recv() {
                     Ok(w) => batch.push(w),
                     Err(_) => break,
@@ -374,6 +419,7 @@ async fn worker(shared: &Shared) {
             shared.rate.wait().await;
             send_one(shared, &work, &mut conn).await;
             shared.done.fetch_add(1, Ordering::Relaxed);
+            shared.sent.fetch_add(1, Ordering::Relaxed);
         }
     }
     if let Some(mut c) = conn {

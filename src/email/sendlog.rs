@@ -115,23 +115,47 @@ struct Request {
 pub struct Writer {
     tx: Option<mpsc::Sender<Request>>,
     thread: Option<std::thread::JoinHandle<Result<(), String>>>,
+    /// How long the last push took, in microseconds (0: none yet); `None` without one.
+    push_cost: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
 }
 
 impl Writer {
     /// Opens the log at `path` for appending; it (and its folder) must be inside the
     /// repository `root` once links are followed.
     pub fn open(root: &Path, path: &Path) -> Result<Writer, String> {
+        Writer::open_pushing(root, path, None)
+    }
+
+    /// [`Writer::open`], and after every flush that a mark waits for, `push` puts the log
+    /// where it must be before the batch goes out; the marks' wait ends when it has.
+    pub fn open_pushing(
+        root: &Path,
+        path: &Path,
+        push: Option<super::Push>,
+    ) -> Result<Writer, String> {
         let mut file = crate::paths::open_inside(root, path, crate::paths::Mode::Append)
             .map_err(|e| format!("cannot open the send log: {e}"))?;
         crate::ledger::cut_torn_tail(&mut file)
             .map_err(|e| format!("cannot repair the send log {}: {e}", path.display()))?;
         let (tx, rx) = mpsc::channel::<Request>();
         let shown = path.display().to_string();
-        let thread = std::thread::spawn(move || write_loop(file, rx, &shown));
+        let push_cost = push
+            .as_ref()
+            .map(|_| std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0)));
+        let pusher = push.zip(push_cost.clone());
+        let thread = std::thread::spawn(move || write_loop(file, rx, &shown, pusher));
         Ok(Writer {
             tx: Some(tx),
             thread: Some(thread),
+            push_cost,
         })
+    }
+
+    /// How long pushing a batch takes (the last push), when the log is pushed at all.
+    pub fn push_cost(&self) -> Option<std::time::Duration> {
+        self.push_cost
+            .as_ref()
+            .map(|c| std::time::Duration::from_micros(c.load(std::sync::atomic::Ordering::Relaxed)))
     }
 
     fn line(mark: Mark, id: SubscriberId) -> String {
@@ -201,7 +225,14 @@ impl Drop for Writer {
     }
 }
 
-fn write_loop(mut file: File, rx: mpsc::Receiver<Request>, shown: &str) -> Result<(), String> {
+type Pusher = (super::Push, std::sync::Arc<std::sync::atomic::AtomicU64>);
+
+fn write_loop(
+    mut file: File,
+    rx: mpsc::Receiver<Request>,
+    shown: &str,
+    push: Option<Pusher>,
+) -> Result<(), String> {
     let mut buf = String::new();
     let mut acks = Vec::new();
     let mut failed: Option<String> = None;
@@ -226,7 +257,20 @@ fn write_loop(mut file: File, rx: mpsc::Receiver<Request>, shown: &str) -> Resul
                         file.sync_data()
                     }
                 });
-                synced.map_err(|e| format!("cannot write the send log {shown}: {e}"))
+                let written = synced.map_err(|e| format!("cannot write the send log {shown}: {e}"));
+                match (&push, written) {
+                    (Some((push, cost)), Ok(())) if !acks.is_empty() => {
+                        let started = std::time::Instant::now();
+                        let pushed = push();
+                        let took = started.elapsed().as_micros().max(1);
+                        cost.store(
+                            u64::try_from(took).unwrap_or(u64::MAX),
+                            std::sync::atomic::Ordering::Relaxed,
+                        );
+                        pushed
+                    }
+                    (_, written) => written,
+                }
             }
         };
         if let Err(e) = &result {

@@ -106,6 +106,9 @@ pub struct Shared {
     /// Set when a ledger record could not be written: then nothing more may be sent,
     /// since the next run could not know about it.
     pub ledger_failed: std::sync::atomic::AtomicBool,
+    /// Where the ledger is pushed before a request goes out ([`crate::state`]); `None`
+    /// in the dry run.
+    pub store: Option<Arc<crate::state::Store>>,
 }
 
 /// Where the ledger records go: the ledger, or nowhere (the dry run, which runs this
@@ -433,6 +436,43 @@ fn append(shared: &Shared, record: &Record) -> Result<(), String> {
         })
 }
 
+/// Whether the platform itself refuses a second copy of a part however long after the
+/// first (Bluesky's record key, the feed's entry file, the record file's key): then a
+/// `started` record that never reached the remote costs nothing, and its push can wait
+/// for the next one. Every other channel's `started` is on the remote before the request.
+fn dedups_forever(sender: &dyn Sender) -> bool {
+    sender.idempotent() && sender.keeps_keys_for() == SignedDuration::MAX
+}
+
+/// Puts `started` (already in the local ledger) on the state branch before the request
+/// it announces. When that fails nothing more is sent in this run: the part is recorded
+/// as not sent, so that it is not in doubt, and the run stops.
+pub(crate) fn push_started(shared: &Shared, started: &Record) -> Result<(), String> {
+    let Some(store) = shared.store.as_ref().filter(|s| s.is_remote()) else {
+        return Ok(());
+    };
+    let k = &started.key;
+    let why = format!(
+        "started {} [{}] on {} part {}",
+        k.id, k.lang, k.channel, k.part
+    );
+    // Git runs for a moment: other channels keep going meanwhile.
+    let pushed = tokio::task::block_in_place(|| store.push(&why));
+    let Err(e) = pushed else { return Ok(()) };
+    shared
+        .ledger_failed
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let message = format!("not sent: Herald could not save that it was about to send it: {e}");
+    let failed = Record {
+        attempt: started.attempt,
+        class: Some(ErrorClass::Transient),
+        message: Some(message.clone()),
+        ..Record::new(Event::Failed, k.clone(), &started.hash, shared.clock.now())
+    };
+    let _ = append(shared, &failed);
+    Err(format!("{message}; nothing more is sent in this run"))
+}
+
 fn record_posted(
     shared: &Shared,
     k: &Key,
@@ -477,6 +517,9 @@ async fn send_with_retries(
             ..Record::new(Event::Started, k.clone(), hash, shared.clock.now())
         };
         append(shared, &started).map_err(|e| (Outcome::Failed, e))?;
+        if !dedups_forever(sender) {
+            push_started(shared, &started).map_err(|e| (Outcome::Failed, e))?;
+        }
         let error = match sender.send(outgoing).await {
             Ok(receipt) => {
                 record_posted(shared, k, hash, &receipt, Some(attempts))

@@ -44,6 +44,7 @@ mod secrets;
 mod smtp_echo;
 mod smtp_peer;
 mod snapshots;
+mod state_branch;
 mod templates;
 mod webhooks;
 mod workflow_steps;

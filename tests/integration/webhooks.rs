@@ -3,9 +3,9 @@
 use crate::harness::{Repo, TINY_PNG};
 use crate::mock_webhook::MockWebhook;
 
-const TG_TOKEN: &str = "123456:tg-test-token";
+pub(crate) const TG_TOKEN: &str = "123456:tg-test-token";
 
-fn telegram_answer(n: usize) -> (&'static str, String) {
+pub(crate) fn telegram_answer(n: usize) -> (&'static str, String) {
     (
         "application/json",
         format!(
@@ -15,7 +15,7 @@ fn telegram_answer(n: usize) -> (&'static str, String) {
     )
 }
 
-fn discord_answer(n: usize) -> (&'static str, String) {
+pub(crate) fn discord_answer(n: usize) -> (&'static str, String) {
     (
         "application/json",
         format!(r#"{{"id":"12000000000000000{n}","channel_id":"99","content":"…"}}"#),

@@ -45,6 +45,8 @@ pub struct Context<'a> {
     pub templates: &'a Templates,
     pub settings: &'a Settings,
     pub progress: Progress,
+    /// Where the send logs are, and the branch they are pushed to.
+    pub store: Arc<crate::state::Store>,
 }
 
 /// One announcement to one list: its variants with their approved hashes.
@@ -235,7 +237,13 @@ fn ready(list: &ListSend<'_>, ctx: &Context<'_>) -> Result<send::Job, String> {
         crate::email::credentials(config, secrets.password.as_ref()),
         timeout,
     );
-    let state_dir = ctx.settings.root.join(&ctx.settings.state_dir);
+    let state_dir = ctx.store.dir();
+    // With a state branch, each batch's marks are on the remote before it is sent.
+    let push: Option<crate::email::Push> = ctx.store.is_remote().then(|| {
+        let store = ctx.store.clone();
+        let why = format!("email {name}: {} next batch", list.id);
+        Arc::new(move || store.push(&why)) as crate::email::Push
+    });
     Ok(send::Job {
         channel: name.to_owned(),
         letters: Arc::new(letters),
@@ -245,7 +253,8 @@ fn ready(list: &ListSend<'_>, ctx: &Context<'_>) -> Result<send::Job, String> {
         subscribers: secrets.subscribers,
         suppression: Arc::new(suppression),
         log: sendlog::path(&state_dir, name, &list.id),
-        root: ctx.settings.root.clone(),
+        root: ctx.store.files().to_owned(),
+        push,
         concurrency: config.concurrency,
         rate: config.rate,
         retry: super::retry(p),
@@ -280,6 +289,16 @@ async fn send_list(list: ListJob, shared: &Shared) -> Row {
     let started = books.record(shared, Event::Started, &attempts, |r| Record {
         send_log: Some(books.log.clone()),
         ..r
+    });
+    let started = started.and_then(|()| match books.keys.first() {
+        Some((key, hash)) => super::push_started(
+            shared,
+            &Record {
+                attempt: attempts.first().copied(),
+                ..Record::new(Event::Started, key.clone(), hash, shared.clock.now())
+            },
+        ),
+        None => Ok(()),
     });
     if let Err(e) = started {
         return books.row(Outcome::Failed, &format!("nothing sent: {e}"));

@@ -1,0 +1,588 @@
+//! Herald's state on its own branch, tried as a city runs it: a bare remote whose `main`
+//! is protected (a `pre-receive` hook refuses every push to it), and for every run a
+//! fresh depth-1 clone with no Git identity, deleted afterwards with everything it
+//! wrote: the runner is thrown away, only the remote remembers.
+
+use crate::harness::{Repo, bare_remote, git_in, herald_command};
+use crate::mock_mastodon::MockMastodon;
+use crate::mock_webhook::MockWebhook;
+use crate::webhooks::{TG_TOKEN, discord_answer, telegram_answer};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::Duration;
+
+/// Refuses pushes to `main`, as branch protection does; lets the state branch through,
+/// unless `refuse-state` exists beside the repository (the remote turning Herald away).
+const HOOK: &str = r#"#!/bin/sh
+while read old new ref; do
+  case "$ref" in
+    refs/heads/main) echo "main is protected: changes need a pull request" >&2; exit 1 ;;
+    refs/heads/herald-state)
+      if [ -e "$(dirname "$PWD")/refuse-state" ]; then echo "state pushes are switched off" >&2; exit 1; fi ;;
+  esac
+done
+"#;
+
+const CHANNELS: &str = r#"
+[channels.slack_et]
+kind = "slack"
+lang = "et"
+webhook_url_env = "TEST_SLACK_URL"
+
+[channels.discord_et]
+kind = "discord"
+lang = "et"
+webhook_url_env = "TEST_DISCORD_URL"
+
+[channels.telegram_et]
+kind = "telegram"
+lang = "et"
+chat_id = "@city"
+token_env = "TG_TOKEN"
+api_url = "TELEGRAM_API"
+
+[state]
+git_branch = "herald-state"
+"#;
+
+/// The webhook channels: no de-duplication, no lookup. What they got is counted there.
+const WEBHOOKS: [&str; 3] = ["slack_et", "discord_et", "telegram_et"];
+
+/// The servers of one trial and the environment that points Herald at them.
+struct Servers {
+    slack: MockWebhook,
+    discord: MockWebhook,
+    telegram: MockWebhook,
+    mastodon: MockMastodon,
+    env: Vec<(String, String)>,
+}
+
+impl Servers {
+    fn start(latency: Duration) -> Servers {
+        let slack = MockWebhook::start();
+        let discord = MockWebhook::start_with(discord_answer);
+        let telegram = MockWebhook::start_with(telegram_answer);
+        let mastodon = MockMastodon::start(crate::mastodon::TOKEN);
+        for hook in [&slack, &discord, &telegram] {
+            hook.set_latency(latency);
+        }
+        mastodon.set_latency(latency);
+        let env = vec![
+            ("TEST_SLACK_URL".into(), slack.url()),
+            ("TEST_DISCORD_URL".into(), discord.url()),
+            ("TG_TOKEN".into(), TG_TOKEN.into()),
+            (
+                "HERALD_CHANNELS__MASTODON_ET__BASE_URL".into(),
+                mastodon.base_url(),
+            ),
+            ("TEST_MASTODON_TOKEN".into(), crate::mastodon::TOKEN.into()),
+            ("HERALD_PUBLISH__RETRY_BASE".into(), "10ms".into()),
+            ("HERALD_PUBLISH__REQUEST_TIMEOUT".into(), "2s".into()),
+            ("HERALD_PUBLISH__MAX_POSTS_PER_RUN".into(), "100".into()),
+        ];
+        Servers {
+            slack,
+            discord,
+            telegram,
+            mastodon,
+            env,
+        }
+    }
+
+    /// The texts each channel's server received, in order.
+    fn received(&self) -> BTreeMap<&'static str, Vec<String>> {
+        let texts = |hook: &MockWebhook, field: &str| -> Vec<String> {
+            hook.received()
+                .iter()
+                .map(|m| m[field].as_str().unwrap_or_default().to_owned())
+                .collect()
+        };
+        BTreeMap::from([
+            ("slack_et", texts(&self.slack, "text")),
+            ("discord_et", texts(&self.discord, "content")),
+            ("telegram_et", texts(&self.telegram, "text")),
+            (
+                "mastodon_et",
+                self.mastodon
+                    .statuses()
+                    .iter()
+                    .map(|s| s["status"].as_str().unwrap().to_owned())
+                    .collect(),
+            ),
+        ])
+    }
+}
+
+/// A bare remote (protected `main`) holding a content repository with `count`
+/// approved announcements due at 10:00 on the webhook channels and Mastodon.
+struct Site {
+    dir: tempfile::TempDir,
+    url: String,
+}
+
+impl Site {
+    fn new(servers: &Servers, count: usize) -> Site {
+        let dir = tempfile::tempdir().unwrap();
+        bare_remote(dir.path());
+        let work = Repo::with_config(&CHANNELS.replace("TELEGRAM_API", &servers.telegram.base()));
+        for n in 0..count {
+            let rel = format!("announcements/n{n}.et.md");
+            work.write(
+                &rel,
+                &format!("---\ntitle: Uudis {n}\npublish_at: 2026-06-30 10:00\nchannels: [slack_et, discord_et, telegram_et, mastodon_et]\n---\nTeade number {n}.\n"),
+            );
+            work.approve(&rel);
+        }
+        work.write(".gitignore", "/state/.publish.lock\n");
+        let w = work.path();
+        git_in(w, "editor@example.org", &["init", "-q", "-b", "main"]);
+        git_in(w, "editor@example.org", &["add", "-A"]);
+        git_in(w, "editor@example.org", &["commit", "-q", "-m", "news"]);
+        let url = format!("file://{}", dir.path().join("remote.git").display());
+        git_in(w, "editor@example.org", &["push", "-q", &url, "main"]);
+        let hook = dir.path().join("remote.git/hooks/pre-receive");
+        std::fs::write(&hook, HOOK).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+        Site { dir, url }
+    }
+
+    /// A fresh runner: a depth-1 clone of `main`, as `actions/checkout` makes it.
+    fn runner(&self) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        git_in(
+            dir.path(),
+            "x@example.org",
+            &["clone", "-q", "--depth", "1", &self.url, "."],
+        );
+        dir
+    }
+
+    fn remote(&self) -> PathBuf {
+        self.dir.path().join("remote.git")
+    }
+
+    /// A file on the state branch of the remote (empty when there is none).
+    fn state_file(&self, path: &str) -> String {
+        let out = std::process::Command::new("git")
+            .arg("-C")
+            .arg(self.remote())
+            .args(["show", &format!("herald-state:{path}")])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn ledger(&self) -> Vec<Value> {
+        self.state_file("state/ledger.jsonl")
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("every line on the remote is whole"))
+            .collect()
+    }
+
+    /// Runs herald in a fresh runner, which is then thrown away.
+    fn run(&self, servers: &Servers, args: &[&str]) -> Output {
+        let runner = self.runner();
+        run_in(runner.path(), servers, args)
+    }
+}
+
+fn run_in(root: &Path, servers: &Servers, args: &[&str]) -> Output {
+    let env: Vec<(&str, &str)> = servers
+        .env
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    herald_command(root, args, &env).output().unwrap()
+}
+
+const AT: &str = "2026-06-30 10:05";
+
+fn text(out: &Output) -> String {
+    format!(
+        "--- stdout\n{}\n--- stderr\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// `status` as a fresh runner sees it: (announcement, channel) → status.
+fn status(site: &Site, servers: &Servers) -> BTreeMap<(String, String), String> {
+    let out = site.run(servers, &["status", "--format", "json", "--at", AT]);
+    let doc: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", text(&out)));
+    let mut map = BTreeMap::new();
+    for a in doc["announcements"].as_array().unwrap() {
+        for c in a["channels"].as_array().unwrap() {
+            map.insert(
+                (
+                    a["id"].as_str().unwrap().to_owned(),
+                    c["channel"].as_str().unwrap().to_owned(),
+                ),
+                c["status"].as_str().unwrap().to_owned(),
+            );
+        }
+    }
+    map
+}
+
+#[test]
+fn a_publish_run_leaves_main_alone_and_the_next_fresh_runner_sends_nothing_again() {
+    let servers = Servers::start(Duration::ZERO);
+    let site = Site::new(&servers, 3);
+    let main_before = git_in(&site.remote(), "x@example.org", &["rev-parse", "main"]);
+    let first = site.run(&servers, &["publish", "--at", AT]);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first));
+    for again in 0..2 {
+        let out = site.run(&servers, &["publish", "--at", AT]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("Nothing to publish"),
+            "run {again}: {}",
+            text(&out)
+        );
+    }
+    for (channel, texts) in servers.received() {
+        for n in 0..3 {
+            let got = texts.iter().filter(|t| number(t) == Some(n)).count();
+            assert_eq!(got, 1, "{channel}: {texts:#?}");
+        }
+        assert_eq!(texts.len(), 3, "{channel}: {texts:#?}");
+    }
+    // `main` is as it was: the state went to its own branch, an orphan with only state.
+    assert_eq!(
+        git_in(&site.remote(), "x@example.org", &["rev-parse", "main"]),
+        main_before
+    );
+    let files = git_in(
+        &site.remote(),
+        "x@example.org",
+        &["ls-tree", "-r", "--name-only", "herald-state"],
+    );
+    assert_eq!(files, "state/ledger.jsonl\n");
+    let roots = git_in(
+        &site.remote(),
+        "x@example.org",
+        &["rev-list", "--max-parents=0", "herald-state"],
+    );
+    assert_eq!(roots.lines().count(), 1);
+    let merge_base = std::process::Command::new("git")
+        .arg("-C")
+        .arg(site.remote())
+        .args(["merge-base", "main", "herald-state"])
+        .output()
+        .unwrap();
+    assert!(
+        !merge_base.status.success(),
+        "the state branch shares no history with main"
+    );
+    // State commits carry Herald's identity (the runner has none).
+    let who = git_in(
+        &site.remote(),
+        "x@example.org",
+        &["log", "--format=%an <%ae>|%cn <%ce>", "herald-state"],
+    );
+    for line in who.lines() {
+        assert_eq!(
+            line,
+            "Herald <herald@users.noreply.github.com>|Herald <herald@users.noreply.github.com>"
+        );
+    }
+    // Pushes are shared: a `started` already written when another channel pushes goes
+    // with that push. At most one per post plus the outcomes, at least the outcomes.
+    let commits = git_in(
+        &site.remote(),
+        "x@example.org",
+        &["rev-list", "--count", "herald-state"],
+    );
+    let commits: usize = commits.trim().parse().unwrap();
+    assert!(
+        (2..=13).contains(&commits),
+        "{commits} state commits for 12 posts"
+    );
+    let status = status(&site, &servers);
+    assert!(status.values().all(|s| s == "posted"), "{status:#?}");
+}
+
+#[test]
+fn a_lost_runner_never_causes_a_duplicate_and_whatever_is_missing_is_reported_in_doubt() {
+    // In the normal suite a few rounds; `scripts/lost-runner` runs 200 kill points.
+    let kills_wanted: usize = std::env::var("HERALD_TEST_LOST_RUNNER_KILLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(16);
+    let mut rng = fastrand::Rng::with_seed(20_261_201);
+    let (mut kills, mut rounds, mut in_doubt, mut delivered) = (0, 0, 0, 0);
+    while kills < kills_wanted {
+        rounds += 1;
+        let servers = Servers::start(Duration::from_millis(15));
+        let site = Site::new(&servers, 4);
+        // Up to four runners lost at random moments, then one that finishes.
+        for _ in 0..4 {
+            let runner = site.runner();
+            let env: Vec<(&str, &str)> = servers
+                .env
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            let mut child = herald_command(runner.path(), &["publish", "-q", "--at", AT], &env)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
+            std::thread::sleep(Duration::from_millis(rng.u64(0..=900)));
+            let alive = child.try_wait().unwrap().is_none();
+            if alive {
+                child.kill().unwrap();
+            }
+            child.wait().unwrap();
+            drop(runner); // thrown away with everything it wrote
+            if !alive {
+                break;
+            }
+            kills += 1;
+        }
+        let last = site.run(&servers, &["publish", "--format", "json", "--at", AT]);
+        let report: Value =
+            serde_json::from_slice(&last.stdout).unwrap_or_else(|_| panic!("{}", text(&last)));
+        for row in report["rows"].as_array().unwrap() {
+            let ok = row["result"] == "posted"
+                || (row["result"] == "in_doubt"
+                    && WEBHOOKS.contains(&row["channel"].as_str().unwrap()));
+            assert!(ok, "round {rounds}: {row:#}");
+        }
+        let received = servers.received();
+        let status = status(&site, &servers);
+        for (channel, texts) in &received {
+            let mut unique = texts.clone();
+            unique.sort();
+            unique.dedup();
+            assert_eq!(
+                unique.len(),
+                texts.len(),
+                "round {rounds}: {channel} got a duplicate: {texts:#?}"
+            );
+        }
+        for n in 0..4 {
+            let id = format!("n{n}");
+            for channel in WEBHOOKS.iter().chain(&["mastodon_et"]) {
+                let got = received[channel]
+                    .iter()
+                    .filter(|t| number(t) == Some(n))
+                    .count();
+                let state = &status[&(id.clone(), channel.to_string())];
+                match (got, state.as_str()) {
+                    (1, "posted") => delivered += 1,
+                    (_, "in_doubt") if *channel != "mastodon_et" => in_doubt += 1,
+                    other => panic!("round {rounds}: {id} on {channel}: received {other:?}"),
+                }
+            }
+        }
+    }
+    println!(
+        "lost runner: {kills} kill points in {rounds} rounds: 0 duplicates; {delivered} posts delivered once, {in_doubt} reported in doubt"
+    );
+}
+
+#[test]
+fn a_resolve_pushed_while_publish_runs_is_merged_and_nothing_is_sent_again() {
+    let servers = Servers::start(Duration::from_millis(300));
+    let site = Site::new(&servers, 4);
+    // A first runner is lost right after Slack's first `started` reached the remote:
+    // that post is in doubt (Slack offers no way to check).
+    let runner = site.runner();
+    let env: Vec<(&str, &str)> = servers
+        .env
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let mut child = herald_command(
+        runner.path(),
+        &["publish", "-q", "--channel", "slack_et", "--at", AT],
+        &env,
+    )
+    .spawn()
+    .unwrap();
+    let started_on_remote = || site.ledger().iter().any(|r| r["event"] == "started");
+    while !started_on_remote() {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    drop(runner);
+    let doubt: Vec<Value> = site.ledger();
+    let first = doubt.iter().find(|r| r["event"] == "started").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // A publish run on every channel, slow enough for a person to act meanwhile.
+    let publisher = site.runner();
+    let publish = herald_command(publisher.path(), &["publish", "--at", AT], &env)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let commits = || {
+        git_in(
+            &site.remote(),
+            "x@example.org",
+            &["rev-list", "--count", "herald-state"],
+        )
+        .trim()
+        .parse::<u32>()
+        .unwrap()
+    };
+    // The person's clone is made now, their `resolve` runs while publish is under way.
+    let person_clone = site.runner();
+    let before = commits();
+    while commits() < before + 1 {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // Meanwhile, in another clone, a person looks at Slack and settles the post in doubt.
+    let n: usize = first.trim_start_matches('n').parse().unwrap();
+    let arrived = servers.received()["slack_et"]
+        .iter()
+        .any(|t| number(t) == Some(n));
+    let answer: &[&str] = if arrived {
+        &["--posted", "https://slack.example/archives/1"]
+    } else {
+        &["--not-posted"]
+    };
+    let mut args = vec!["resolve", first.as_str(), "slack_et"];
+    args.extend(answer);
+    let person = run_in(person_clone.path(), &servers, &args);
+    assert_eq!(person.status.code(), Some(0), "{}", text(&person));
+    let out = publish.wait_with_output().unwrap();
+    let shown = text(&out);
+    assert!(shown.contains("merged with another writer's"), "{shown}");
+    // Both writers' records are on the remote, none lost.
+    let ledger = site.ledger();
+    assert!(
+        ledger
+            .iter()
+            .any(|r| r["event"] == "resolved" && r["id"] == first.as_str()),
+        "the person's record was kept"
+    );
+    let posted = ledger.iter().filter(|r| r["event"] == "posted").count();
+    assert_eq!(
+        posted,
+        4 * 4 - 1,
+        "every post but the one in doubt: {shown}"
+    );
+    // The next runner sends the settled post once and nothing else.
+    let before = servers.received();
+    let next = site.run(&servers, &["publish", "--at", AT]);
+    assert_eq!(next.status.code(), Some(0), "{}", text(&next));
+    let after = servers.received();
+    for (channel, texts) in &after {
+        let extra = texts.len() - before[channel].len();
+        assert_eq!(
+            extra,
+            usize::from(*channel == "slack_et" && !arrived),
+            "{channel}"
+        );
+        let mut unique = texts.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), texts.len(), "{channel} got a duplicate");
+    }
+}
+
+#[test]
+fn when_the_remote_stops_taking_state_nothing_is_sent_without_its_started_record_there() {
+    for refuse_after in [0, 1, 3] {
+        let servers = Servers::start(Duration::from_millis(20));
+        let site = Site::new(&servers, 3);
+        let flag = site.dir.path().join("refuse-state");
+        // The remote turns Herald away after `refuse_after` state pushes.
+        let runner = site.runner();
+        let env: Vec<(&str, &str)> = servers
+            .env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        if refuse_after == 0 {
+            std::fs::write(&flag, "").unwrap();
+        }
+        let child = herald_command(runner.path(), &["publish", "--at", AT], &env)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        if refuse_after > 0 {
+            let count = || {
+                std::process::Command::new("git")
+                    .arg("-C")
+                    .arg(site.remote())
+                    .args(["rev-list", "--count", "herald-state"])
+                    .output()
+                    .map(|o| {
+                        String::from_utf8_lossy(&o.stdout)
+                            .trim()
+                            .parse::<u32>()
+                            .unwrap_or(0)
+                    })
+                    .unwrap_or(0)
+            };
+            while count() < refuse_after {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            std::fs::write(&flag, "").unwrap();
+        }
+        let out = child.wait_with_output().unwrap();
+        let shown = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{shown}");
+        assert!(
+            shown.contains("could not save that it was about to send it"),
+            "{shown}"
+        );
+        assert!(shown.contains("state pushes are switched off"), "{shown}");
+        // Everything a server received has its `started` on the remote.
+        let started: Vec<(String, String)> = site
+            .ledger()
+            .iter()
+            .filter(|r| r["event"] == "started")
+            .map(|r| {
+                (
+                    r["id"].as_str().unwrap().to_owned(),
+                    r["channel"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        let mut sent = 0;
+        for (channel, texts) in servers.received() {
+            for t in texts {
+                let n = number(&t).expect("one of ours");
+                let key = (format!("n{n}"), channel.to_owned());
+                assert!(
+                    started.contains(&key),
+                    "after {refuse_after}: {key:?} was sent without its start on the remote"
+                );
+                sent += 1;
+            }
+        }
+        if refuse_after == 0 {
+            assert_eq!(sent, 0, "nothing may leave when no start can be saved");
+        }
+        // Once the remote takes state again, the next runner finishes the job.
+        std::fs::remove_file(&flag).unwrap();
+        let next = site.run(&servers, &["publish", "--at", AT]);
+        assert!(matches!(next.status.code(), Some(0 | 1)), "{}", text(&next));
+        let status = status(&site, &servers);
+        for ((id, channel), state) in &status {
+            assert!(
+                state == "posted" || (state == "in_doubt" && WEBHOOKS.contains(&channel.as_str())),
+                "after {refuse_after}: {id} on {channel} is {state}"
+            );
+        }
+    }
+}
+
+/// Which announcement a text received is from (`Teade number N.`).
+fn number(text: &str) -> Option<usize> {
+    let rest = text.split("Teade number ").nth(1)?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
