@@ -95,7 +95,7 @@ pub enum Command {
         lang: Vec<String>,
     },
     /// Record what a person found out about a post that is in doubt or failed.
-    #[command(group(clap::ArgGroup::new("outcome").required(true).args(["posted", "not_posted"])))]
+    #[command(group(clap::ArgGroup::new("outcome").required(true).args(["posted", "not_posted", "resend_in_doubt", "drop_in_doubt"])))]
     Resolve {
         /// The announcement id.
         id: String,
@@ -107,6 +107,14 @@ pub enum Command {
         /// It did not go out: Herald may send it again.
         #[arg(long)]
         not_posted: bool,
+        /// An email list's recipients in doubt get the message: the next run sends it to
+        /// them (and to nobody who got it).
+        #[arg(long, conflicts_with_all = ["lang", "part"])]
+        resend_in_doubt: bool,
+        /// An email list's recipients in doubt are left as they are (never sent again),
+        /// and the list is recorded as posted.
+        #[arg(long, conflicts_with_all = ["lang", "part"])]
+        drop_in_doubt: bool,
         /// The language variant, when the announcement has several.
         #[arg(long)]
         lang: Option<String>,

@@ -6,7 +6,10 @@
 //! part). A `started` with no outcome after it is *in doubt*: the process died or the
 //! connection broke after the request left, and nobody knows whether it was posted. The
 //! exception is an email list send's `started`, which names its send log: that log knows
-//! who got the message, so the list is only *sending* and the next run resumes it.
+//! who got the message, so the list is only *sending* and the next run resumes it. A list
+//! send that ends with recipients in doubt (in its send log) is recorded `failed`,
+//! permanent, until a person decides about them (`herald resolve --resend-in-doubt` or
+//! `--drop-in-doubt`).
 //!
 //! A crash can leave a torn last line. It is reported and cut off before the next append;
 //! every complete line before it is kept. A damaged line anywhere else is an error: the
@@ -243,6 +246,9 @@ pub struct History {
     pub plans: HashMap<Key, (String, String)>,
     /// Keys whose missed time a run has already reported, and when.
     pub missed: HashMap<Key, Timestamp>,
+    /// The send log each email list key's last `started` record names (relative to the
+    /// state folder): where its recipients in doubt are read.
+    pub send_logs: HashMap<Key, String>,
     /// Problems found while reading (a torn last line).
     pub warnings: Vec<String>,
     pub lines: usize,
@@ -271,6 +277,9 @@ impl History {
         {
             self.plans
                 .insert(r.key.clone(), (r.hash.clone(), id.clone()));
+        }
+        if let (Event::Started, Some(log)) = (r.event, &r.send_log) {
+            self.send_logs.insert(r.key.clone(), log.clone());
         }
         let attempts = self.states.get(&r.key).map_or(0, KeyState::attempts);
         let failures = self.states.get(&r.key).map_or(0, KeyState::failures);
@@ -663,6 +672,12 @@ mod tests {
                 since: at(),
                 failures: 0
             })
+        );
+        // The history keeps the send log the key's start named.
+        let h = replay(format!("{started}\n").as_bytes(), Path::new("l")).unwrap();
+        assert_eq!(
+            h.send_logs.get(&key(1)).map(String::as_str),
+            Some("email/m/a.log")
         );
         // The record keeps the send log as written.
         let r: Record = serde_json::from_str(started).unwrap();

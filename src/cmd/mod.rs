@@ -130,10 +130,26 @@ pub fn run(cli: Cli, env: &BTreeMap<String, String>) -> anyhow::Result<Exit> {
         Command::Resolve {
             id,
             channel,
+            resend_in_doubt,
+            drop_in_doubt,
+            ..
+        } if resend_in_doubt || drop_in_doubt => resolve::in_doubt(
+            &instance,
+            &id,
+            &channel,
+            if resend_in_doubt {
+                resolve::Decision::Resend
+            } else {
+                resolve::Decision::Drop
+            },
+        ),
+        Command::Resolve {
+            id,
+            channel,
             posted,
-            not_posted: _,
             lang,
             part,
+            ..
         } => resolve::run(
             &instance,
             &resolve::Target {

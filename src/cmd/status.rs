@@ -4,8 +4,10 @@ use super::output::{BOLD, DIM, ERROR, GOOD, WARNING};
 use super::{Exit, Instance, Planned};
 use crate::approval::State;
 use crate::cli::{Format, Global};
-use crate::ledger::History;
+use crate::engine::list::doubt;
+use crate::ledger::{History, Key};
 use crate::plan::fate::{self, Fate};
+use crate::state::Store;
 use serde::Serialize;
 use std::io::Write;
 
@@ -42,8 +44,53 @@ struct ChannelStatus<'a> {
     urls: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     detail: Option<String>,
+    /// An email list not posted yet: how many recipients are in doubt (their message
+    /// was on its way when a run stopped), from the list's send log; absent when none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    in_doubt_recipients: Option<usize>,
+    /// What the text says about them, and the commands that decide.
+    #[serde(skip)]
+    doubt: Option<String>,
     #[serde(skip)]
     fate: Fate,
+}
+
+/// For an email list not posted yet: the recipients in doubt (if any) and what to say
+/// about them.
+fn list_doubt(
+    store: &Store,
+    history: &History,
+    id: &str,
+    lang: &str,
+    channel: &dyn crate::channel::Channel,
+    fate: &Fate,
+) -> (Option<usize>, Option<String>) {
+    if channel.email().is_none() || matches!(fate, Fate::Posted { .. }) {
+        return (None, None);
+    }
+    let name = channel.name();
+    match doubt::recipients(store.files(), &store.dir(), history, id, name) {
+        Ok(Some(d)) if !d.ids.is_empty() => {
+            let key = Key {
+                id: id.to_owned(),
+                lang: lang.to_owned(),
+                channel: name.to_owned(),
+                part: 1,
+            };
+            let n = d.ids.len();
+            let words = if doubt::waits_for_a_person(history, std::iter::once(&key)) {
+                doubt::words(n, id, name)
+            } else {
+                doubt::unfinished_words(n)
+            };
+            (Some(n), Some(words))
+        }
+        Ok(_) => (None, None),
+        Err(e) => (
+            None,
+            Some(format!("cannot count the recipients in doubt: {e}")),
+        ),
+    }
 }
 
 /// The detail line `status` shows under a channel, from its fate.
@@ -79,11 +126,11 @@ fn style(fate: &Fate) -> anstyle::Style {
 }
 
 pub fn run(instance: &Instance, global: &Global) -> anyhow::Result<Exit> {
-    let (_store, history) =
+    let (store, history) =
         super::state_and_ledger(&instance.settings, crate::state::Fetch::BestEffort)?;
     let tz = &instance.settings.tz;
     let plan = instance.plan(global.channel.as_deref());
-    let rows = variant_rows(instance, global, &plan, &history);
+    let rows = variant_rows(instance, &store, global, &plan, &history);
     let mut out = anstream::stdout().lock();
     if global.format == Format::Json {
         let doc = StatusDoc {
@@ -101,6 +148,7 @@ pub fn run(instance: &Instance, global: &Global) -> anyhow::Result<Exit> {
 /// One row per variant, each with its channels' fates.
 fn variant_rows<'a>(
     instance: &'a Instance,
+    store: &Store,
     global: &Global,
     plan: &'a [Planned<'a>],
     history: &History,
@@ -115,12 +163,16 @@ fn variant_rows<'a>(
                 .map(|c| {
                     let post = p.posts.iter().find(|post| post.channel.name() == c.name());
                     let fate = fate::fate(instance, plan, p, c.name(), post, history, false);
+                    let (in_doubt_recipients, doubt) =
+                        list_doubt(store, history, &v.id, &v.lang, c, &fate);
                     ChannelStatus {
                         channel: c.name(),
                         kind: c.kind().name(),
                         status: fate.word(),
                         urls: fate.urls().to_vec(),
                         detail: detail(&fate),
+                        in_doubt_recipients,
+                        doubt,
                         fate,
                     }
                 })
@@ -190,6 +242,9 @@ fn print_text(
             )?;
             if let Some(detail) = &c.detail {
                 writeln!(out, "  {:<16} {DIM}{detail}{DIM:#}", "")?;
+            }
+            if let Some(doubt) = &c.doubt {
+                writeln!(out, "  {:<16} {style}{doubt}{style:#}", "")?;
             }
         }
     }

@@ -7,7 +7,9 @@
 //!   (an address the server cannot take): `F`, tried again after a backoff, and
 //!   left for the next run when the retries are used up.
 //! - Anything else after the message started (a broken connection, a timeout): it may
-//!   have arrived, so it stays in doubt (`S` alone) and is not sent again.
+//!   have arrived, so it stays in doubt (`S` alone) and is not sent again unless a
+//!   person says so (`herald resolve --resend-in-doubt` writes `F`; `--drop-in-doubt`
+//!   writes `X`, skipped like `D`).
 //!
 //! A run of refusals with no acceptance in between means the problem is the sender, not
 //! the subscribers: sending stops, the refusals of that run are undone in the log (so
@@ -80,6 +82,8 @@ pub struct Report {
     /// May have arrived: cut off in this run / in an earlier one.
     pub in_doubt: u64,
     pub in_doubt_before: u64,
+    /// In doubt, and a person decided not to send them again (from the send log).
+    pub dropped_before: u64,
     /// Not sent in this run (temporary refusals after the retries); sent in the next.
     pub failed: u64,
     pub invalid: u64,
@@ -140,6 +144,10 @@ impl Report {
         add(
             self.in_doubt + self.in_doubt_before,
             "in doubt (not sent again)",
+        );
+        add(
+            self.dropped_before,
+            "left in doubt by a person (not sent again)",
         );
         add(self.failed, "not sent yet (temporary errors)");
         add(self.suppressed, "suppressed");
@@ -215,6 +223,7 @@ pub async fn run(job: Job) -> Result<Report, String> {
     let replay = sendlog::read(&job.log)?;
     let mut report = Report {
         sent_before: replay.count(Prior::Delivered) as u64,
+        dropped_before: replay.count(Prior::Dropped) as u64,
         ..Report::default()
     };
     // Check the server before touching the list: a wrong password is one error, not
@@ -358,7 +367,7 @@ fn read_list(
             }
         };
         match prior.get(&sub.id) {
-            Some(Prior::Delivered) => {
+            Some(Prior::Delivered | Prior::Dropped) => {
                 shared.done.fetch_add(1, Ordering::Relaxed);
                 continue;
             }

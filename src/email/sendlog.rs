@@ -8,11 +8,15 @@
 //! - `S`: about to send (on disk before the message leaves);
 //! - `D`: the server accepted it; `R 550`: the server refused it for good;
 //! - `F`: not sent (a temporary refusal, a connection that failed before the message
-//!   left): may be sent again.
+//!   left): may be sent again. Also what `herald resolve --resend-in-doubt` writes for
+//!   every subscriber in doubt;
+//! - `X`: a person decided (`herald resolve --drop-in-doubt`) that a message in doubt is
+//!   not sent again: done, like `D`, but nobody knows whether it arrived.
 //!
 //! The last line of an id wins. An `S` with nothing after it is *in doubt*: the process
 //! stopped while that message was on its way, and it may have arrived. Those are
-//! reported and not sent again.
+//! reported and not sent again; the list is not posted until a person decides about them
+//! ([`in_doubt`] lists them, [`mark_all`] writes the decision).
 //!
 //! Writes go through one thread that batches them: every `S` waits until it is written
 //! and flushed to disk (`fdatasync`), together with whatever other lines arrived
@@ -34,6 +38,8 @@ pub enum Prior {
     Delivered,
     Rejected(u16),
     InDoubt,
+    /// In doubt, and a person decided it is not sent again (`X`).
+    Dropped,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +48,8 @@ pub enum Mark {
     Delivered,
     Rejected(u16),
     NotSent,
+    /// A person decided that a message in doubt is not sent again.
+    Dropped,
 }
 
 /// The replayed log.
@@ -55,6 +63,18 @@ pub struct Replay {
 impl Replay {
     pub fn count(&self, what: Prior) -> usize {
         self.prior.values().filter(|p| **p == what).count()
+    }
+
+    /// The subscribers in doubt, in id order.
+    pub fn in_doubt(&self) -> Vec<SubscriberId> {
+        let mut ids: Vec<SubscriberId> = self
+            .prior
+            .iter()
+            .filter(|(_, p)| **p == Prior::InDoubt)
+            .map(|(id, _)| *id)
+            .collect();
+        ids.sort_unstable();
+        ids
     }
 }
 
@@ -99,6 +119,9 @@ pub fn read(path: &Path) -> Result<Replay, String> {
             }
             "F" => {
                 replay.prior.remove(&id);
+            }
+            "X" => {
+                replay.prior.insert(id, Prior::Dropped);
             }
             _ => replay.torn = true,
         }
@@ -164,6 +187,7 @@ impl Writer {
             Mark::Delivered => format!("D {id}\n"),
             Mark::Rejected(code) => format!("R {id} {code}\n"),
             Mark::NotSent => format!("F {id}\n"),
+            Mark::Dropped => format!("X {id}\n"),
         }
     }
 
@@ -223,6 +247,17 @@ impl Drop for Writer {
             let _ = t.join();
         }
     }
+}
+
+/// Appends `mark` for every id in `ids` to the log at `path` (inside the repository
+/// `root`) and waits until it is on disk: a person's decision about the subscribers in
+/// doubt.
+pub fn mark_all(root: &Path, path: &Path, mark: Mark, ids: &[SubscriberId]) -> Result<(), String> {
+    let writer = Writer::open(root, path)?;
+    for id in ids {
+        writer.record(mark, *id)?;
+    }
+    writer.close()
 }
 
 type Pusher = (super::Push, std::sync::Arc<std::sync::atomic::AtomicU64>);
@@ -333,6 +368,71 @@ mod tests {
         let r = read(&path).unwrap();
         assert!(!r.torn);
         assert_eq!(r.prior.get(&d), Some(&Prior::InDoubt));
+    }
+
+    #[tokio::test]
+    async fn a_person_s_decision_settles_the_subscribers_in_doubt() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("email/news/a.log");
+        let ids: Vec<SubscriberId> = (1..=5).map(SubscriberId).collect();
+        let w = Writer::open(dir.path(), &path).unwrap();
+        w.durable_all(Mark::Started, &ids).await.unwrap();
+        w.durable(Mark::Delivered, ids[0]).await.unwrap();
+        w.close().unwrap();
+        let r = read(&path).unwrap();
+        assert_eq!(r.in_doubt(), ids[1..].to_vec());
+        assert_eq!(r.count(Prior::InDoubt), 4);
+
+        // Dropped: done, never in doubt again, and the last mark still wins.
+        mark_all(dir.path(), &path, Mark::Dropped, &ids[1..3]).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.ends_with(&format!("X {}\nX {}\n", ids[1], ids[2])),
+            "{text}"
+        );
+        let r = read(&path).unwrap();
+        assert!(!r.torn);
+        assert_eq!(r.prior.get(&ids[1]), Some(&Prior::Dropped));
+        assert_eq!(r.prior.get(&ids[2]), Some(&Prior::Dropped));
+        assert_eq!(r.count(Prior::Dropped), 2);
+        assert_eq!(r.in_doubt(), ids[3..].to_vec());
+        assert_eq!(r.prior.get(&ids[0]), Some(&Prior::Delivered));
+
+        // Resent: `F` makes them sendable again; nobody is left in doubt.
+        mark_all(dir.path(), &path, Mark::NotSent, &ids[3..]).unwrap();
+        let r = read(&path).unwrap();
+        assert!(r.in_doubt().is_empty());
+        assert_eq!(r.prior.get(&ids[3]), None);
+        assert_eq!(r.prior.get(&ids[4]), None);
+        assert_eq!(r.prior.len(), 3);
+
+        // A torn last line is cut before the decision is written after it.
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(b"S 00")
+            .unwrap();
+        mark_all(dir.path(), &path, Mark::Dropped, &ids[4..]).unwrap();
+        let r = read(&path).unwrap();
+        assert!(!r.torn);
+        assert_eq!(r.prior.get(&ids[4]), Some(&Prior::Dropped));
+        assert!(
+            std::fs::read_to_string(&path)
+                .unwrap()
+                .ends_with(&format!("F {}\nX {}\n", ids[4], ids[4]))
+        );
+    }
+
+    #[test]
+    fn an_unknown_mark_is_a_damaged_line_not_a_decision() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.log");
+        let id = SubscriberId(7);
+        std::fs::write(&path, format!("S {id}\nY {id}\n")).unwrap();
+        let r = read(&path).unwrap();
+        assert!(r.torn);
+        assert_eq!(r.in_doubt(), vec![id]);
     }
 
     #[test]

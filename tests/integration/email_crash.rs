@@ -106,11 +106,10 @@ fn round(smtp: &Smtp, rng: &mut fastrand::Rng, n: usize) -> (usize, usize) {
             kills += 1;
         }
         child.wait().unwrap();
-        if finished {
-            let ledger = repo.read("state/ledger.jsonl");
-            if ledger.contains("\"posted\"") {
-                break;
-            }
+        // Done when a run finished the list: posted, or (with recipients in doubt)
+        // failed for good until a person decides.
+        if finished && repo.read("state/ledger.jsonl").lines().any(finished_list) {
+            break;
         }
         assert!(
             began.elapsed() < Duration::from_secs(120),
@@ -121,7 +120,7 @@ fn round(smtp: &Smtp, rng: &mut fastrand::Rng, n: usize) -> (usize, usize) {
     let ledger = repo.read("state/ledger.jsonl");
     let summary = ledger
         .lines()
-        .rfind(|l| l.contains("\"posted\""))
+        .rfind(|l| finished_list(l))
         .unwrap()
         .to_owned();
     let log = repo.read("state/email/news/uudis.log");
@@ -154,5 +153,16 @@ fn round(smtp: &Smtp, rng: &mut fastrand::Rng, n: usize) -> (usize, usize) {
             "{summary}"
         );
     }
+    assert_eq!(
+        summary.contains("\"permanent\""),
+        in_doubt > 0,
+        "a list is posted only with nobody in doubt: {summary}"
+    );
     (kills, in_doubt)
+}
+
+/// A ledger line that ends a list send for good: posted, or failed for good (recipients
+/// in doubt wait for a person).
+fn finished_list(line: &str) -> bool {
+    line.contains("\"posted\"") || line.contains("\"permanent\"")
 }

@@ -20,6 +20,7 @@ mod doctor;
 mod dry_run;
 mod email;
 mod email_crash;
+mod email_doubt;
 mod email_resume;
 mod examples;
 mod facebook;

@@ -19,7 +19,12 @@
 //! marks anyway. So the `started` record names the send log instead, and a list found
 //! started without an outcome is not in doubt (nobody needs to look at an account): the
 //! next run resumes it from the send log, which sends nobody twice and skips nobody.
+//!
+//! A list send that ends with recipients in doubt (their message was on its way when a
+//! run stopped) is not posted: it is recorded `failed` for good, and later runs hold it
+//! back until a person decides about them ([`doubt`]).
 
+pub mod doubt;
 mod sample;
 
 pub use sample::{count, dry_run_lines, render_sample, test_to};
@@ -118,6 +123,9 @@ struct Bookkeeping {
     secrets: Vec<(&'static str, String)>,
     config: Config,
     env: BTreeMap<String, String>,
+    /// The repository and the state folder, where the send log is read.
+    root: std::path::PathBuf,
+    state_dir: std::path::PathBuf,
     /// Built when first needed: compiling a pattern per secret takes long enough to
     /// hold up the first message.
     scrubber: OnceLock<Scrubber>,
@@ -202,6 +210,8 @@ pub fn prepare(lists: &[ListSend<'_>], ctx: &Context<'_>) -> Vec<ListJob> {
                     .collect(),
                 secrets,
                 config: list.config().clone(),
+                root: ctx.store.files().to_owned(),
+                state_dir: ctx.store.dir(),
                 scrubber: OnceLock::new(),
             };
             ListJob {
@@ -275,6 +285,9 @@ pub async fn run(lists: Vec<ListJob>, shared: &Shared) -> Vec<Row> {
 /// `failed` record per variant with the send's summary.
 async fn send_list(list: ListJob, shared: &Shared) -> Row {
     let ListJob { books, ready } = list;
+    if let Some(row) = held_for_a_person(&books, shared) {
+        return row;
+    }
     let job = match ready {
         Ok(job) => job,
         Err(why) => return books.row(Outcome::Failed, &why),
@@ -303,12 +316,13 @@ async fn send_list(list: ListJob, shared: &Shared) -> Row {
     if let Err(e) = started {
         return books.row(Outcome::Failed, &format!("nothing sent: {e}"));
     }
-    let (outcome, detail, event) = outcome(send::run(job).await);
-    let detail = books.scrubber().scrub(&detail).into_owned();
-    let summary = detail.lines().next().unwrap_or_default();
+    let ending = outcome(send::run(job).await, &books.id, &books.channel);
+    let (outcome, event) = (ending.outcome, ending.event);
+    let detail = books.scrubber().scrub(&ending.detail).into_owned();
+    let summary = books.scrubber().scrub(&ending.message).into_owned();
     let ended = books.record(shared, event, &attempts, |r| Record {
-        message: Some(summary.to_owned()),
-        class: (event == Event::Failed).then_some(ErrorClass::Transient),
+        message: Some(summary.clone()),
+        class: ending.class,
         ..r
     });
     match ended {
@@ -317,21 +331,40 @@ async fn send_list(list: ListJob, shared: &Shared) -> Row {
     }
 }
 
-/// What a send came to: the row's outcome and detail, and the ledger's event. A list is
-/// posted when everyone got it, was refused for good or is in doubt; else it failed and
-/// the rest goes out in the next run.
-fn outcome(sent: Result<send::Report, String>) -> (Outcome, String, Event) {
+/// What a send came to.
+struct Ending {
+    outcome: Outcome,
+    /// The report's words: the summary first, then the problems.
+    detail: String,
+    event: Event,
+    /// On `failed`: permanent when only a person can take the list further.
+    class: Option<ErrorClass>,
+    /// The ledger's one line.
+    message: String,
+}
+
+/// What a send came to: the row's outcome and detail, and the ledger's record. A list is
+/// posted when everyone got it or was refused for good; with recipients in doubt (this
+/// run's or earlier runs') it failed for good and waits for a person ([`doubt`]); else it
+/// failed and the rest goes out in the next run.
+fn outcome(sent: Result<send::Report, String>, id: &str, channel: &str) -> Ending {
+    let failed = |detail: String| Ending {
+        outcome: Outcome::Failed,
+        message: detail.lines().next().unwrap_or_default().to_owned(),
+        detail,
+        event: Event::Failed,
+        class: Some(ErrorClass::Transient),
+    };
     let report = match sent {
         Ok(report) => report,
         Err(e) => {
-            return (
-                Outcome::Failed,
-                format!("nothing sent: {e}; the list goes out in the next run"),
-                Event::Failed,
-            );
+            return failed(format!(
+                "nothing sent: {e}; the list goes out in the next run"
+            ));
         }
     };
-    let mut detail = report.summary();
+    let summary = report.summary();
+    let mut detail = summary.clone();
     for p in &report.problems {
         detail.push_str(&format!("\n{p}"));
     }
@@ -345,12 +378,61 @@ fn outcome(sent: Result<send::Report, String>) -> (Outcome, String, Event) {
         if report.stopped.is_none() {
             detail.push_str("\nthe rest goes out in the next run");
         }
-        return (Outcome::Failed, detail, Event::Failed);
+        return failed(detail);
     }
-    let outcome = if report.in_doubt + report.in_doubt_before > 0 {
-        Outcome::InDoubt
-    } else {
-        Outcome::Posted
+    let in_doubt = report.in_doubt + report.in_doubt_before;
+    if in_doubt > 0 {
+        detail.push_str(&format!(
+            "\n{}",
+            doubt::words(in_doubt as usize, id, channel)
+        ));
+        return Ending {
+            outcome: Outcome::InDoubt,
+            detail,
+            event: Event::Failed,
+            class: Some(ErrorClass::Permanent),
+            message: doubt::ledger_message(&summary, in_doubt, id, channel),
+        };
+    }
+    Ending {
+        outcome: Outcome::Posted,
+        detail,
+        event: Event::Posted,
+        class: None,
+        message: summary,
+    }
+}
+
+/// A list send that ended waiting for a person is not sent again: the row says why and
+/// what to do. `None` for any other list.
+fn held_for_a_person(books: &Bookkeeping, shared: &Shared) -> Option<Row> {
+    let history = &shared.history;
+    if !doubt::waits_for_a_person(history, books.keys.iter().map(|(k, _)| k)) {
+        return None;
+    }
+    let found = doubt::recipients(
+        &books.root,
+        &books.state_dir,
+        history,
+        &books.id,
+        &books.channel,
+    );
+    let row = match found {
+        Ok(Some(d)) if !d.ids.is_empty() => books.row(
+            Outcome::InDoubt,
+            &format!(
+                "not sent again: {}",
+                doubt::words(d.ids.len(), &books.id, &books.channel)
+            ),
+        ),
+        Ok(_) => books.row(
+            Outcome::Failed,
+            &format!(
+                "failed earlier and will not be retried, and no recipient is in doubt any more; `herald resolve {} {} --not-posted` lets the next run resume the list (nobody who got it gets it again)",
+                books.id, books.channel
+            ),
+        ),
+        Err(e) => books.row(Outcome::Failed, &format!("not sent: {e}")),
     };
-    (outcome, detail, Event::Posted)
+    Some(row)
 }
