@@ -66,7 +66,7 @@ struct RawConfig {
 }
 
 /// `[state]`: where Herald keeps its state beyond this machine.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawState {
     /// The branch of the remote that holds the state (none: the state folder only).
@@ -77,6 +77,15 @@ struct RawState {
 
 fn default_remote() -> String {
     "origin".into()
+}
+
+impl Default for RawState {
+    fn default() -> RawState {
+        RawState {
+            git_branch: None,
+            git_remote: default_remote(),
+        }
+    }
 }
 
 fn one() -> usize {

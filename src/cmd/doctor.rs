@@ -52,19 +52,23 @@ pub fn run(
             findings: Vec::new(),
         })
         .collect();
+    // The state is checked with everything, not when one channel is asked about.
+    let state = global.channel.is_none().then(|| state_report(s, env));
+    let skip = usize::from(state.is_some());
+    reports.splice(0..0, state);
     let mut set = tokio::task::JoinSet::new();
     for (i, c) in channels.iter().enumerate() {
         match c.sender(&ctx) {
             Ok(sender) => {
                 set.spawn_on(async move { (i, sender.doctor().await) }, runtime.handle());
             }
-            Err(why) => reports[i].findings.push(Finding::error(why)),
+            Err(why) => reports[i + skip].findings.push(Finding::error(why)),
         }
     }
     runtime.block_on(async {
         while let Some(done) = set.join_next().await {
             let (i, findings) = done.expect("a doctor check panicked");
-            reports[i].findings = findings;
+            reports[i + skip].findings = findings;
         }
     });
     print(global, &reports)?;
@@ -73,6 +77,48 @@ pub fn run(
         .flat_map(|r| &r.findings)
         .any(|f| f.level == Level::Error);
     Ok(if bad { Exit::Problems } else { Exit::Ok })
+}
+
+/// Where Herald's state is kept, and whether that survives this machine: in CI (the
+/// `CI` variable that GitHub Actions and most CI systems set) a state kept only in the
+/// runner's folder is lost with the runner, and the next run would send everything again.
+fn state_report(s: &crate::settings::Settings, env: &BTreeMap<String, String>) -> Report {
+    let in_ci = ["CI", "GITHUB_ACTIONS"]
+        .iter()
+        .any(|v| env.get(*v).is_some_and(|x| !x.is_empty() && x != "false"));
+    let findings = match &s.state_branch {
+        None if in_ci => vec![Finding {
+            level: Level::Warning,
+            message: format!(
+                "Herald keeps what it sent only in `{}`, and this is a CI runner, whose folder is thrown away after the run: the next run would send everything again. Add `[state]` with `git_branch = \"herald-state\"` to {} so the state lives on that branch of the remote",
+                s.state_dir.display(),
+                s.config_path.display()
+            ),
+        }],
+        None => vec![Finding {
+            level: Level::Info,
+            message: format!(
+                "Herald keeps what it sent in `{}` on this machine; for CI, set `[state] git_branch`",
+                s.state_dir.display()
+            ),
+        }],
+        Some(b) => match crate::state::reach(s) {
+            Ok(true) => vec![Finding::ok(format!(
+                "state on branch `{}` of `{}`, which answers",
+                b.branch, b.remote
+            ))],
+            Ok(false) => vec![Finding::ok(format!(
+                "state on branch `{}` of `{}`, which answers; the branch does not exist yet (the first publish creates it)",
+                b.branch, b.remote
+            ))],
+            Err(e) => vec![Finding::error(e)],
+        },
+    };
+    Report {
+        channel: "state".into(),
+        kind: "state".into(),
+        findings,
+    }
 }
 
 fn print(global: &Global, reports: &[Report]) -> anyhow::Result<()> {

@@ -117,7 +117,19 @@ impl Store {
         let Some(config) = &settings.state_branch else {
             return Ok(Store::local(settings));
         };
-        let mut branch = Branch::locate(&settings.root, config)?;
+        let mut branch = match Branch::locate(&settings.root, config) {
+            Ok(branch) => branch,
+            // Only looking: say why the branch is not used and show the folder's state.
+            Err(e) if fetch != Fetch::Required => {
+                let mut store = Store::local(settings);
+                store.warnings.push(format!(
+                    "{e}. Showing the state in `{}` instead",
+                    settings.state_dir.display()
+                ));
+                return Ok(store);
+            }
+            Err(e) => return Err(e),
+        };
         let mut warnings = Vec::new();
         match fetch {
             Fetch::No => {}
@@ -195,6 +207,23 @@ impl Store {
                 .stats
         })
     }
+}
+
+/// For `herald doctor`: whether the state branch's remote answers, and whether the
+/// branch exists there yet (`Ok(false)`: the first publish creates it). Read-only.
+pub fn reach(settings: &Settings) -> Result<bool, String> {
+    let Some(config) = &settings.state_branch else {
+        return Ok(false);
+    };
+    let branch = Branch::locate(&settings.root, config)?;
+    let head = format!("refs/heads/{}", config.branch);
+    let out = git(&branch.root, &["ls-remote", &config.remote, &head], None).map_err(|e| {
+        format!(
+            "cannot reach the remote `{}` that holds the state: {e}",
+            config.remote
+        )
+    })?;
+    Ok(!out.is_empty())
 }
 
 /// The state branch and its checkout.
@@ -548,6 +577,19 @@ impl Branch {
                 return Ok(Pushed::Behind);
             }
             let reason = line.rsplit('\t').next().unwrap_or(line).trim();
+            // What the remote said about it (a hook's or GitHub's own words).
+            let said: Vec<String> = String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .filter_map(|l| l.strip_prefix("remote: "))
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect();
+            let reason = if said.is_empty() {
+                reason.to_owned()
+            } else {
+                format!("{reason}: {}", said.join(" "))
+            };
             return Err(format!(
                 "the remote `{}` refused Herald's state on branch `{}` ({reason}); allow pushes to that branch (it must not be protected like `main`)",
                 self.config.remote, self.config.branch
@@ -697,17 +739,59 @@ fn git_env(
 
 fn last_line(stderr: &[u8]) -> String {
     let text = String::from_utf8_lossy(stderr);
-    text.lines()
+    let line = text
+        .lines()
         .rev()
         .find(|l| !l.trim().is_empty())
         .unwrap_or("git failed")
-        .trim()
-        .to_owned()
+        .trim();
+    without_credentials(line)
+}
+
+/// `text` with the user and password of every URL in it hidden: a remote named with a
+/// token in its address (`https://x:TOKEN@host/…`) never shows it in Herald's messages.
+fn without_credentials(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("://") {
+        let (head, tail) = rest.split_at(i + 3);
+        out.push_str(head);
+        let end = tail
+            .find(|c: char| c == '/' || c.is_whitespace() || c == '\'')
+            .unwrap_or(tail.len());
+        match tail[..end].rfind('@') {
+            Some(at) => {
+                out.push_str("***");
+                rest = &tail[at..];
+            }
+            None => rest = tail,
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
 mod tests {
-    use super::safe_path;
+    use super::{safe_path, without_credentials};
+
+    #[test]
+    fn credentials_in_remote_addresses_are_never_shown() {
+        for (text, shown) in [
+            (
+                "fatal: unable to access 'https://x-access-token:ghs_SECRET@github.com/city/news/': 403",
+                "fatal: unable to access 'https://***@github.com/city/news/': 403",
+            ),
+            (
+                "https://tok@host/a and ssh://git:pw@h/x",
+                "https://***@host/a and ssh://***@h/x",
+            ),
+            ("file:///tmp/remote.git gone", "file:///tmp/remote.git gone"),
+            ("no address here", "no address here"),
+        ] {
+            assert_eq!(without_credentials(text), shown);
+        }
+    }
 
     #[test]
     fn only_paths_herald_could_have_written_are_taken_from_the_branch() {

@@ -99,6 +99,7 @@ impl Repo {
             &repo.path().join("announcements"),
         );
         let config = std::fs::read_to_string(project_root().join("config/herald.toml")).unwrap();
+        let config = without_state_branch(&config);
         repo.write("config/herald.toml", &format!("{config}\n{extra}"));
         repo.reapprove_examples();
         repo
@@ -311,6 +312,24 @@ pub fn git_in(dir: &Path, author: &str, args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `config` without its `[state]` table: a copy of the examples in a plain folder (not a
+/// clone of a remote) keeps its state in `state/`, which is what these tests look at.
+/// The state branch is tested with real remotes in `state_branch.rs`.
+pub fn without_state_branch(config: &str) -> String {
+    let mut out = String::new();
+    let mut skipping = false;
+    for line in config.lines() {
+        if line.starts_with('[') {
+            skipping = line.trim() == "[state]";
+        }
+        if !skipping {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
 }
 
 pub fn copy_dir(from: &Path, to: &Path) {

@@ -586,3 +586,80 @@ fn number(text: &str) -> Option<usize> {
     let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
     digits.parse().ok()
 }
+
+#[test]
+fn doctor_warns_about_a_state_that_a_ci_runner_would_lose_and_checks_the_branch() {
+    // Without a state branch: a warning in CI, a note elsewhere.
+    let local = Repo::new();
+    for (ci, word) in [("true", "warning"), ("1", "warning")] {
+        let run = local.run_env(&["doctor"], &[("CI", ci), ("TEST_MASTODON_TOKEN", "t")]);
+        assert!(
+            run.stdout.contains(&format!(
+                "state (state)\n  {word}: Herald keeps what it sent only in `state`, and this is a CI runner"
+            )),
+            "CI={ci}: {}",
+            run.stdout
+        );
+        assert!(
+            run.stdout.contains("git_branch = \"herald-state\""),
+            "{}",
+            run.stdout
+        );
+    }
+    let run = local.run_env(&["doctor"], &[("TEST_MASTODON_TOKEN", "t")]);
+    assert!(
+        run.stdout.contains(
+            "state (state)\n  info: Herald keeps what it sent in `state` on this machine"
+        ),
+        "{}",
+        run.stdout
+    );
+    // With one: the remote is asked, read-only.
+    let servers = Servers::start(Duration::ZERO);
+    let site = Site::new(&servers, 1);
+    let runner = site.runner();
+    let out = run_in(runner.path(), &servers, &["doctor", "--format", "json"]);
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc[0]["channel"], "state");
+    assert_eq!(doc[0]["findings"][0]["level"], "ok", "{doc:#}");
+    assert!(
+        doc[0]["findings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("the branch does not exist yet"),
+        "{doc:#}"
+    );
+    std::fs::rename(site.remote(), site.dir.path().join("gone.git")).unwrap();
+    let out = run_in(runner.path(), &servers, &["doctor", "--format", "json"]);
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc[0]["findings"][0]["level"], "error", "{doc:#}");
+    assert!(
+        doc[0]["findings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("cannot reach the remote `origin` that holds the state"),
+        "{doc:#}"
+    );
+    // And publish sends nothing when it cannot fetch the state: it says why.
+    let before = servers.received();
+    let out = run_in(runner.path(), &servers, &["publish", "--at", AT]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("cannot fetch Herald's state (branch `herald-state` of `origin`)"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(servers.received(), before, "nothing was sent");
+    // A dry run still shows what would go out, from the last fetched state, and says so.
+    let out = run_in(
+        runner.path(),
+        &servers,
+        &["publish", "--dry-run", "--at", AT],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        text(&out).contains("showing Herald's state as it was when it was last fetched"),
+        "{}",
+        text(&out)
+    );
+}
