@@ -145,8 +145,6 @@ struct Site {
 
 impl Site {
     fn new(servers: &Servers, count: usize) -> Site {
-        let dir = tempfile::tempdir().unwrap();
-        bare_remote(dir.path());
         let work = Repo::with_config(
             &CHANNELS
                 .replace("TELEGRAM_API", &servers.telegram.base())
@@ -161,6 +159,14 @@ impl Site {
             );
             work.approve(&rel);
         }
+        Site::publish_main(work)
+    }
+
+    /// The content repository `work`, pushed as `main` of a new bare remote that then
+    /// protects `main`.
+    fn publish_main(work: Repo) -> Site {
+        let dir = tempfile::tempdir().unwrap();
+        bare_remote(dir.path());
         work.write(".gitignore", "/state/.publish.lock\n");
         let w = work.path();
         git_in(w, "editor@example.org", &["init", "-q", "-b", "main"]);
@@ -210,8 +216,17 @@ impl Site {
 
     /// Runs herald in a fresh runner, which is then thrown away.
     fn run(&self, servers: &Servers, args: &[&str]) -> Output {
+        let env: Vec<(&str, &str)> = servers
+            .env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        self.run_env(args, &env)
+    }
+
+    fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         let runner = self.runner();
-        run_in(runner.path(), servers, args)
+        herald_command(runner.path(), args, env).output().unwrap()
     }
 }
 
@@ -702,4 +717,173 @@ fn doctor_warns_about_a_state_that_a_ci_runner_would_lose_and_checks_the_branch(
         "{}",
         text(&out)
     );
+}
+
+/// The last mark of each subscriber in a send log, with the line it is on.
+fn marks(log: &str) -> BTreeMap<String, (String, usize)> {
+    let mut last = BTreeMap::new();
+    for (n, line) in log.lines().enumerate() {
+        let mut f = line.split(' ');
+        if let (Some(mark), Some(id)) = (f.next(), f.next()) {
+            last.insert(id.to_owned(), (mark.to_owned(), n));
+        }
+    }
+    last
+}
+
+#[cfg(unix)]
+#[test]
+fn a_list_of_2000_whose_runners_are_lost_sends_nobody_twice_and_leaves_at_most_a_batch_per_connection_in_doubt()
+ {
+    const SUBSCRIBERS: usize = 2_000;
+    const CONCURRENCY: usize = 2;
+    let kills_wanted: usize = std::env::var("HERALD_TEST_LOST_RUNNER_EMAIL_KILLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(4);
+    let smtp = crate::smtp_peer::Smtp::get();
+    let mut rng = fastrand::Rng::with_seed(2_026_120_1);
+    let (mut kills, mut rounds, mut most_per_kill, mut in_doubt_total) = (0, 0, 0, 0);
+    while kills < kills_wanted {
+        rounds += 1;
+        let d = smtp.domain(&format!("lost{rounds}"));
+        let files = tempfile::tempdir().unwrap();
+        let list = files.path().join("subscribers.csv");
+        let addresses: Vec<String> = (0..SUBSCRIBERS).map(|n| format!("s{n:04}@{d}")).collect();
+        let mut csv = String::from("email,name,lang\n");
+        for (n, a) in addresses.iter().enumerate() {
+            csv.push_str(&format!("{a},Subscriber {n},et\n"));
+        }
+        std::fs::write(&list, csv).unwrap();
+        let work = Repo::new();
+        work.write(
+            "config/herald.toml",
+            &format!(
+                "timezone = \"Europe/Tallinn\"\napprovers = [\"editor@example.org\"]\n[defaults]\nlang = \"et\"\n[state]\ngit_branch = \"herald-state\"\n{}",
+                smtp.channel("news", &format!("concurrency = {CONCURRENCY}\nrate = 500"))
+            ),
+        );
+        work.write(
+            "announcements/uudis.et.md",
+            "---\ntitle: Uudis\npublish_at: 2026-06-30 10:00\nchannels: [news]\n---\nTekst.\n",
+        );
+        work.approve("announcements/uudis.et.md");
+        let site = Site::publish_main(work);
+        let env = [
+            ("TEST_SMTP_PASSWORD", smtp.pass.as_str()),
+            ("TEST_SUBSCRIBERS", &list.display().to_string()),
+            ("TEST_LIST_SECRET", "lost-runner-secret"),
+        ];
+        let mut doubt_before: Vec<String> = Vec::new();
+        let finished = loop {
+            let runner = site.runner();
+            let mut child = herald_command(runner.path(), &["publish", "-q", "--at", AT], &env)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
+            std::thread::sleep(Duration::from_millis(rng.u64(300..=2500)));
+            let alive = child.try_wait().unwrap().is_none();
+            if alive {
+                child.kill().unwrap();
+            }
+            child.wait().unwrap();
+            drop(runner);
+            if !alive {
+                break true;
+            }
+            kills += 1;
+            // What this loss left in doubt on the remote: the marks of the batches that
+            // were on their way, one per connection at most.
+            let log = site.state_file("state/email/news/uudis.log");
+            let last = marks(&log);
+            let lines: Vec<&str> = log.lines().collect();
+            let doubt: Vec<String> = last
+                .iter()
+                .filter(|(_, (m, _))| m == "S")
+                .map(|(id, _)| id.clone())
+                .collect();
+            let new: Vec<&String> = doubt
+                .iter()
+                .filter(|id| !doubt_before.contains(id))
+                .collect();
+            // Each batch's marks are one run of `S` lines; count the runs they fall in.
+            let mut runs: Vec<usize> = new
+                .iter()
+                .map(|id| {
+                    let mut at = last[*id].1;
+                    while at > 0 && lines[at - 1].starts_with("S ") {
+                        at -= 1;
+                    }
+                    at
+                })
+                .collect();
+            runs.sort_unstable();
+            runs.dedup();
+            assert!(
+                runs.len() <= CONCURRENCY,
+                "round {rounds}: the {} recipients in doubt after one loss come from {} batches",
+                new.len(),
+                runs.len()
+            );
+            most_per_kill = most_per_kill.max(new.len());
+            doubt_before = doubt;
+            if kills >= kills_wanted + 8 {
+                break false;
+            }
+        };
+        let log = site.state_file("state/email/news/uudis.log");
+        let last = marks(&log);
+        let received = smtp.received(&d, None);
+        let mut copies: BTreeMap<String, usize> = BTreeMap::new();
+        for m in &received {
+            *copies
+                .entry(m["envelope_to"].as_str().unwrap().to_owned())
+                .or_default() += 1;
+        }
+        let keys = hmac_ids(&addresses, "lost-runner-secret");
+        for (a, id) in addresses.iter().zip(&keys) {
+            let n = copies.get(a).copied().unwrap_or(0);
+            assert!(n <= 1, "round {rounds}: {a} got {n} copies");
+            if !finished {
+                continue;
+            }
+            match last.get(id).map(|(m, _)| m.as_str()) {
+                Some("D") => {
+                    assert_eq!(n, 1, "round {rounds}: {a} is marked delivered but got {n}")
+                }
+                Some("S") => in_doubt_total += 1,
+                other => {
+                    panic!("round {rounds}: {a} ended as {other:?} on the remote, with {n} copies")
+                }
+            }
+        }
+        if finished {
+            let status = site.run_env(&["status", "--at", AT], &env);
+            let shown = String::from_utf8_lossy(&status.stdout).into_owned();
+            let doubt = last.values().filter(|(m, _)| m == "S").count();
+            if doubt > 0 {
+                assert!(shown.contains(&format!("{doubt} recipient")), "{shown}");
+            }
+        }
+    }
+    println!(
+        "email, lost runners: {kills} kill points in {rounds} rounds, 0 duplicates, {in_doubt_total} recipients in doubt in all, at most {most_per_kill} per loss"
+    );
+}
+
+/// The send log's ids of `addresses` (the keyed hash Herald uses).
+fn hmac_ids(addresses: &[String], secret: &str) -> Vec<String> {
+    use hmac::{Hmac, KeyInit, Mac};
+    addresses
+        .iter()
+        .map(|a| {
+            let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+            mac.update(format!("herald-subscriber:{}", a.to_lowercase()).as_bytes());
+            mac.finalize().into_bytes()[..16]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect()
+        })
+        .collect()
 }
