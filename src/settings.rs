@@ -208,6 +208,15 @@ impl std::fmt::Debug for Settings {
 }
 
 impl Settings {
+    /// Where the state is, for [`crate::state::Store::open`].
+    pub fn state_place(&self) -> crate::state::Place<'_> {
+        crate::state::Place {
+            root: &self.root,
+            state_dir: &self.state_dir,
+            branch: self.state_branch.as_ref(),
+        }
+    }
+
     pub fn channel_names(&self) -> Vec<String> {
         self.channels.iter().map(|c| c.name().to_owned()).collect()
     }

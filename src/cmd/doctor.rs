@@ -102,7 +102,7 @@ fn state_report(s: &crate::settings::Settings, env: &BTreeMap<String, String>) -
                 s.state_dir.display()
             ),
         }],
-        Some(b) => match crate::state::reach(s) {
+        Some(b) => match crate::state::reach(s.state_place()) {
             Ok(true) => vec![Finding::ok(format!(
                 "state on branch `{}` of `{}`, which answers",
                 b.branch, b.remote

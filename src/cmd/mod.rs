@@ -47,7 +47,7 @@ impl Exit {
 /// The instance's state ([`crate::state`]), fetched from its branch as `fetch` says;
 /// its warnings go to stderr.
 fn open_state(settings: &Settings, fetch: Fetch) -> anyhow::Result<Store> {
-    let store = Store::open(settings, fetch).map_err(|e| UsageError(vec![e]))?;
+    let store = Store::open(settings.state_place(), fetch).map_err(|e| UsageError(vec![e]))?;
     let mut err = anstream::stderr().lock();
     for w in &store.warnings {
         writeln!(err, "{}warning{:#}: {w}", output::WARNING, output::WARNING)?;

@@ -741,5 +741,5 @@ pub fn test_to(
 
 /// The dry run and `--test-to` write no state: a list's context for them.
 fn local_store(instance: &Instance) -> Arc<crate::state::Store> {
-    Arc::new(crate::state::Store::local(&instance.settings))
+    Arc::new(crate::state::Store::local(instance.settings.state_place()))
 }

@@ -22,7 +22,6 @@
 
 pub mod merge;
 
-use crate::settings::Settings;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -67,6 +66,16 @@ pub fn check_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Where an instance's state is: what the configuration says about it
+/// (`crate::settings::Settings::state_place`).
+#[derive(Debug, Clone, Copy)]
+pub struct Place<'a> {
+    pub root: &'a Path,
+    /// `state_dir`, relative to the root.
+    pub state_dir: &'a Path,
+    pub branch: Option<&'a BranchConfig>,
+}
+
 /// Whether a command needs the remote's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fetch {
@@ -101,30 +110,30 @@ pub struct PushStats {
 
 impl Store {
     /// The state as plain files in the repository.
-    pub fn local(settings: &Settings) -> Store {
+    pub fn local(place: Place<'_>) -> Store {
         Store {
-            files: settings.root.clone(),
-            state_dir: settings.state_dir.clone(),
+            files: place.root.to_owned(),
+            state_dir: place.state_dir.to_owned(),
             branch: None,
             warnings: Vec::new(),
         }
     }
 
-    /// Opens the state of `settings`: with a state branch, fetches it (as `fetch` says)
+    /// Opens the state at `place`: with a state branch, fetches it (as `fetch` says)
     /// into its checkout, merged with whatever an earlier run on this machine left there
     /// unpushed.
-    pub fn open(settings: &Settings, fetch: Fetch) -> Result<Store, String> {
-        let Some(config) = &settings.state_branch else {
-            return Ok(Store::local(settings));
+    pub fn open(place: Place<'_>, fetch: Fetch) -> Result<Store, String> {
+        let Some(config) = place.branch else {
+            return Ok(Store::local(place));
         };
-        let mut branch = match Branch::locate(&settings.root, config) {
+        let mut branch = match Branch::locate(place.root, config) {
             Ok(branch) => branch,
             // Only looking: say why the branch is not used and show the folder's state.
             Err(e) if fetch != Fetch::Required => {
-                let mut store = Store::local(settings);
+                let mut store = Store::local(place);
                 store.warnings.push(format!(
                     "{e}. Showing the state in `{}` instead",
-                    settings.state_dir.display()
+                    place.state_dir.display()
                 ));
                 return Ok(store);
             }
@@ -148,7 +157,7 @@ impl Store {
         }
         Ok(Store {
             files: branch.work.clone(),
-            state_dir: settings.state_dir.clone(),
+            state_dir: place.state_dir.to_owned(),
             branch: Some(Mutex::new(branch)),
             warnings,
         })
@@ -211,11 +220,11 @@ impl Store {
 
 /// For `herald doctor`: whether the state branch's remote answers, and whether the
 /// branch exists there yet (`Ok(false)`: the first publish creates it). Read-only.
-pub fn reach(settings: &Settings) -> Result<bool, String> {
-    let Some(config) = &settings.state_branch else {
+pub fn reach(place: Place<'_>) -> Result<bool, String> {
+    let Some(config) = place.branch else {
         return Ok(false);
     };
-    let branch = Branch::locate(&settings.root, config)?;
+    let branch = Branch::locate(place.root, config)?;
     let head = format!("refs/heads/{}", config.branch);
     let out = git(&branch.root, &["ls-remote", &config.remote, &head], None).map_err(|e| {
         format!(

@@ -742,7 +742,7 @@ fn a_list_of_2000_whose_runners_are_lost_sends_nobody_twice_and_leaves_at_most_a
         .and_then(|v| v.parse().ok())
         .unwrap_or(4);
     let smtp = crate::smtp_peer::Smtp::get();
-    let mut rng = fastrand::Rng::with_seed(2_026_120_1);
+    let mut rng = fastrand::Rng::with_seed(20_261_201);
     let (mut kills, mut rounds, mut most_per_kill, mut in_doubt_total) = (0, 0, 0, 0);
     while kills < kills_wanted {
         rounds += 1;
