@@ -141,7 +141,8 @@ impl Store {
         };
         let mut warnings = Vec::new();
         match fetch {
-            Fetch::No => {}
+            // What was fetched last, without asking the remote.
+            Fetch::No => branch.tip = branch.local_tip(),
             Fetch::Required => branch.fetch()?,
             Fetch::BestEffort => {
                 if let Err(e) = branch.fetch() {
@@ -153,7 +154,7 @@ impl Store {
             }
         }
         if fetch != Fetch::No || !branch.work.exists() {
-            branch.materialize()?;
+            branch.materialize(place.state_dir)?;
         }
         Ok(Store {
             files: branch.work.clone(),
@@ -358,9 +359,16 @@ impl Branch {
     /// written, append-only files both have get the branch's lines they lack (an earlier
     /// run on this machine may have written lines it could not push), other files take
     /// the branch's copy. Files only the checkout has stay, to be pushed.
-    fn materialize(&mut self) -> Result<(), String> {
+    fn materialize(&mut self, state_dir: &Path) -> Result<(), String> {
+        let fresh = !self.work.exists();
         std::fs::create_dir_all(&self.work)
             .map_err(|e| format!("cannot create {}: {e}", self.work.display()))?;
+        if fresh && self.tip.is_none() {
+            // The branch's very first use: it starts from the state kept in the
+            // repository until now (a ledger that was committed to `main`), so that
+            // nothing already sent is sent again.
+            self.seed(state_dir)?;
+        }
         self.tip_files = match &self.tip {
             Some(tip) => self.files_of(tip)?,
             None => BTreeMap::new(),
@@ -382,6 +390,34 @@ impl Branch {
             }
         }
         self.seen.clear();
+        Ok(())
+    }
+
+    /// Copies the plain files of the repository's `state_dir` (not the lock) into the
+    /// checkout, at the same place.
+    fn seed(&self, state_dir: &Path) -> Result<(), String> {
+        let from = self.root.join(state_dir);
+        let mut stack = vec![from.clone()];
+        while let Some(dir) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let Ok(kind) = entry.file_type() else {
+                    continue;
+                };
+                let path = entry.path();
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if kind.is_dir() {
+                    stack.push(path);
+                } else if kind.is_file() && !NOT_STATE.contains(&name.as_str()) {
+                    let rel = path.strip_prefix(&self.root).expect("walked inside");
+                    let text = std::fs::read(&path)
+                        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                    write_file(&self.work.join(rel), &text)?;
+                }
+            }
+        }
         Ok(())
     }
 

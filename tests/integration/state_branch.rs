@@ -887,3 +887,46 @@ fn hmac_ids(addresses: &[String], secret: &str) -> Vec<String> {
         })
         .collect()
 }
+
+#[test]
+fn the_first_run_with_a_state_branch_starts_from_the_ledger_kept_in_main_until_then() {
+    let servers = Servers::start(Duration::ZERO);
+    // Until now the workflow committed the ledger to `main`: n0 went out then.
+    let work = Repo::with_config(
+        &CHANNELS
+            .replace("TELEGRAM_API", &servers.telegram.base())
+            .replace("BLUESKY_PDS", &servers.bluesky.pds)
+            .replace("BLUESKY_HANDLE", &servers.bluesky.handle),
+    );
+    for n in 0..2 {
+        let rel = format!("announcements/n{n}.et.md");
+        work.write(
+            &rel,
+            &format!("---\ntitle: Uudis {n}\npublish_at: 2026-06-30 10:00\nchannels: [slack_et]\n---\nTeade number {n}.\n"),
+        );
+        work.approve(&rel);
+    }
+    // The old configuration had no `[state]`: taken out for that run, put back after.
+    let config = work.read("config/herald.toml");
+    work.write(
+        "config/herald.toml",
+        &crate::harness::without_state_branch(&config),
+    );
+    let old = work.run_env(
+        &["publish", "--only", "n0", "--at", AT],
+        &[("TEST_SLACK_URL", &servers.slack.url())],
+    );
+    old.assert_code(0);
+    assert!(work.read("state/ledger.jsonl").contains("\"posted\""));
+    work.write("config/herald.toml", &config);
+    let site = Site::publish_main(work);
+    assert_eq!(servers.received()["slack_et"].len(), 1);
+    let out = site.run(&servers, &["publish", "--at", AT]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let slack = &servers.received()["slack_et"];
+    assert_eq!(slack.len(), 2, "n0 is not sent again: {slack:#?}");
+    assert_eq!(number(&slack[1]), Some(1));
+    // The branch now holds the old ledger's lines and the new ones.
+    let ledger = site.ledger();
+    assert_eq!(ledger.iter().filter(|r| r["event"] == "posted").count(), 2);
+}
