@@ -393,8 +393,9 @@ impl Repo {
         let repo = Repo {
             dir: tempfile::tempdir().expect("temp dir"),
         };
-        let mut config = std::fs::read_to_string(project_root().join("config/herald.toml"))
+        let config = std::fs::read_to_string(project_root().join("config/herald.toml"))
             .expect("the bundled configuration");
+        let mut config = without_state_branch(&config);
         for (channel, url) in api_urls {
             let header = format!("[channels.{channel}]\n");
             assert!(config.contains(&header), "no {header}");

@@ -533,11 +533,13 @@ fn a_resolve_pushed_while_publish_runs_is_merged_and_nothing_is_sent_again() {
 
 #[test]
 fn when_the_remote_stops_taking_state_nothing_is_sent_without_its_started_record_there() {
-    for refuse_after in [0, 1, 3] {
+    // The remote turns Herald away (its hook refuses) or is gone (unreachable) after
+    // `refuse_after` state pushes.
+    for (refuse_after, gone) in [(0, false), (1, false), (3, false), (1, true), (3, true)] {
         let servers = Servers::start(Duration::from_millis(20));
         let site = Site::new(&servers, 3);
         let flag = site.dir.path().join("refuse-state");
-        // The remote turns Herald away after `refuse_after` state pushes.
+        let moved = site.dir.path().join("moved.git");
         let runner = site.runner();
         let env: Vec<(&str, &str)> = servers
             .env
@@ -570,7 +572,11 @@ fn when_the_remote_stops_taking_state_nothing_is_sent_without_its_started_record
             while count() < refuse_after {
                 std::thread::sleep(Duration::from_millis(2));
             }
-            std::fs::write(&flag, "").unwrap();
+            if gone {
+                std::fs::rename(site.remote(), &moved).unwrap();
+            } else {
+                std::fs::write(&flag, "").unwrap();
+            }
         }
         let out = child.wait_with_output().unwrap();
         let shown = text(&out);
@@ -579,7 +585,15 @@ fn when_the_remote_stops_taking_state_nothing_is_sent_without_its_started_record
             shown.contains("could not save that it was about to send it"),
             "{shown}"
         );
-        assert!(shown.contains("state pushes are switched off"), "{shown}");
+        let why = if gone {
+            "cannot push Herald's state to branch `herald-state` of `origin`"
+        } else {
+            "state pushes are switched off"
+        };
+        assert!(shown.contains(why), "{shown}");
+        if gone {
+            std::fs::rename(&moved, site.remote()).unwrap();
+        }
         // Everything a server received has its `started` on the remote.
         let started: Vec<(String, String)> = site
             .ledger()
@@ -604,7 +618,7 @@ fn when_the_remote_stops_taking_state_nothing_is_sent_without_its_started_record
                 let key = (format!("n{n}"), channel.to_owned());
                 assert!(
                     started.contains(&key),
-                    "after {refuse_after}: {key:?} was sent without its start on the remote"
+                    "after {refuse_after} (gone: {gone}): {key:?} was sent without its start on the remote"
                 );
                 sent += 1;
             }
@@ -613,14 +627,14 @@ fn when_the_remote_stops_taking_state_nothing_is_sent_without_its_started_record
             assert_eq!(sent, 0, "nothing may leave when no start can be saved");
         }
         // Once the remote takes state again, the next runner finishes the job.
-        std::fs::remove_file(&flag).unwrap();
+        let _ = std::fs::remove_file(&flag);
         let next = site.run(&servers, &["publish", "--at", AT]);
         assert!(matches!(next.status.code(), Some(0 | 1)), "{}", text(&next));
         let status = status(&site, &servers);
         for ((id, channel), state) in &status {
             assert!(
                 state == "posted" || (state == "in_doubt" && WEBHOOKS.contains(&channel.as_str())),
-                "after {refuse_after}: {id} on {channel} is {state}"
+                "after {refuse_after} (gone: {gone}): {id} on {channel} is {state}"
             );
         }
         let mut bluesky = servers.received()["bluesky_et"].clone();
@@ -629,9 +643,13 @@ fn when_the_remote_stops_taking_state_nothing_is_sent_without_its_started_record
         assert_eq!(
             bluesky.len(),
             servers.received()["bluesky_et"].len(),
-            "after {refuse_after}: Bluesky got a post twice"
+            "after {refuse_after} (gone: {gone}): Bluesky got a post twice"
         );
-        assert_eq!(bluesky.len(), 3, "after {refuse_after}: {bluesky:#?}");
+        assert_eq!(
+            bluesky.len(),
+            3,
+            "after {refuse_after} (gone: {gone}): {bluesky:#?}"
+        );
     }
 }
 
