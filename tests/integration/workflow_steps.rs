@@ -29,14 +29,22 @@ fn step_script(workflow: &str, name: &str) -> String {
 /// A content repository pushed to a bare remote: one announcement approved (and the
 /// approval committed) by the editor, due long ago, so it is missed now.
 fn remote() -> (tempfile::TempDir, String) {
+    remote_with("")
+}
+
+/// [`remote`] with `extra` appended to the configuration.
+fn remote_with(extra: &str) -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
     bare_remote(dir.path());
     let work = Repo::new();
     work.write(
         "config/herald.toml",
-        &BASE_CONFIG.replace(
-            "[defaults]",
-            "approval_provenance = \"author\"\n\n[defaults]",
+        &format!(
+            "{}{extra}",
+            BASE_CONFIG.replace(
+                "[defaults]",
+                "approval_provenance = \"author\"\n\n[defaults]",
+            )
         ),
     );
     work.write(
@@ -149,5 +157,53 @@ fn the_publish_step_honours_the_manual_run_form_in_a_fresh_clone_without_git_ide
         let (code, _, _) = run_step(&script, runner.path(), false, true);
         assert_eq!(code, 0, "depth {depth}");
         assert_eq!(recorded(runner.path()), 1, "depth {depth}: sent twice");
+    }
+}
+
+/// The shipped workflow with the state on its own branch, as a city runs it: `main`
+/// protected (a hook refuses every push to it), a fresh depth-1 runner for every run.
+#[test]
+fn the_publish_step_keeps_state_on_its_branch_so_main_can_be_protected() {
+    let script = step_script("publish.yml", "Publish");
+    assert!(
+        !script.contains("git push"),
+        "the step pushes nothing itself: {script}"
+    );
+    let workflow =
+        std::fs::read_to_string(project_root().join(".github/workflows/publish.yml")).unwrap();
+    assert!(
+        !workflow.contains("git commit"),
+        "publish.yml commits nothing"
+    );
+    let (remote, url) = remote_with("\n[state]\ngit_branch = \"herald-state\"\n");
+    let bare = remote.path().join("remote.git");
+    let hook = bare.join("hooks/pre-receive");
+    std::fs::write(
+        &hook,
+        "#!/bin/sh\nwhile read o n r; do [ \"$r\" = refs/heads/main ] && { echo 'main is protected' >&2; exit 1; }; done; exit 0\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let main = git_in(&bare, "x@example.org", &["rev-parse", "main"]);
+    for run in 0..3 {
+        let runner = tempfile::tempdir().unwrap();
+        checkout(&url, 1, runner.path());
+        let (code, report, _) = run_step(&script, runner.path(), false, true);
+        assert_eq!(code, 0, "run {run}: {report}");
+        let expected = if run == 0 {
+            "posted"
+        } else {
+            "Nothing to publish"
+        };
+        assert!(report.contains(expected), "run {run}: {report}");
+        // What was sent is on the state branch, and only there.
+        let recorded = git_in(
+            &bare,
+            "x@example.org",
+            &["show", "herald-state:state/recorded.jsonl"],
+        );
+        assert_eq!(recorded.lines().count(), 1, "run {run}: sent again");
+        assert_eq!(git_in(&bare, "x@example.org", &["rev-parse", "main"]), main);
     }
 }
