@@ -616,9 +616,15 @@ impl Branch {
         let stdout = String::from_utf8_lossy(&out.stdout);
         let refused = stdout.lines().find(|l| l.starts_with('!'));
         if let Some(line) = refused {
-            if line.contains("[rejected]")
-                && (line.contains("fetch first") || line.contains("non-fast-forward"))
-            {
+            // Someone else pushed first: refused before the remote looked (`fetch
+            // first`), or while it updated the branch, the other push having just moved
+            // it (`is at X but expected Y`) or created it (`reference already exists`).
+            let said = String::from_utf8_lossy(&out.stderr);
+            let moved = line.contains("[remote rejected]")
+                && (said.contains("but expected") || said.contains("reference already exists"));
+            let behind = line.contains("[rejected]")
+                && (line.contains("fetch first") || line.contains("non-fast-forward"));
+            if moved || behind {
                 return Ok(Pushed::Behind);
             }
             let reason = line.rsplit('\t').next().unwrap_or(line).trim();

@@ -948,3 +948,50 @@ fn the_first_run_with_a_state_branch_starts_from_the_ledger_kept_in_main_until_t
     let ledger = site.ledger();
     assert_eq!(ledger.iter().filter(|r| r["event"] == "posted").count(), 2);
 }
+
+#[test]
+fn six_runners_pushing_at_once_all_get_their_state_on_the_branch() {
+    // Pushes that lose the race at the remote (refused as behind, or failing to take the
+    // branch's lock because another push just moved it) are fetched, merged and pushed
+    // again: no runner fails, no line is lost, nothing is sent twice.
+    let servers = Servers::start(Duration::from_millis(5));
+    let site = Site::new(&servers, 6);
+    let env: Vec<(&str, &str)> = servers
+        .env
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let runners: Vec<tempfile::TempDir> = (0..6).map(|_| site.runner()).collect();
+    let children: Vec<_> = runners
+        .iter()
+        .enumerate()
+        .map(|(n, r)| {
+            herald_command(
+                r.path(),
+                &["publish", "--only", &format!("n{n}"), "--at", AT],
+                &env,
+            )
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+        })
+        .collect();
+    for (n, child) in children.into_iter().enumerate() {
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "runner {n}: {}", text(&out));
+    }
+    let ledger = site.ledger();
+    assert_eq!(
+        ledger.iter().filter(|r| r["event"] == "posted").count(),
+        6 * 5,
+        "every runner's outcomes are on the branch"
+    );
+    for (channel, texts) in servers.received() {
+        let mut got: Vec<usize> = texts.iter().filter_map(|t| number(t)).collect();
+        got.sort_unstable();
+        assert_eq!(got, (0..6).collect::<Vec<_>>(), "{channel}");
+    }
+    let status = status(&site, &servers);
+    assert!(status.values().all(|s| s == "posted"), "{status:#?}");
+}
