@@ -446,8 +446,11 @@ fn dedups_forever(sender: &dyn Sender) -> bool {
 
 /// Puts `started` (already in the local ledger) on the state branch before the request
 /// it announces. When that fails nothing more is sent in this run: the part is recorded
-/// as not sent, so that it is not in doubt, and the run stops.
-pub(crate) fn push_started(shared: &Shared, started: &Record) -> Result<(), String> {
+/// as not sent, so that it is not in doubt, and the run stops. When the push brought in
+/// another writer's record about the same part (another publish started it at the same
+/// moment), it is not sent either, and nothing more is recorded: the other run's
+/// outcome decides, and if that run was lost, the part is in doubt like any other.
+pub(crate) fn push_started(shared: &Shared, started: &Record) -> Result<(), (Outcome, String)> {
     let Some(store) = shared.store.as_ref().filter(|s| s.is_remote()) else {
         return Ok(());
     };
@@ -458,7 +461,15 @@ pub(crate) fn push_started(shared: &Shared, started: &Record) -> Result<(), Stri
     );
     // Git runs for a moment: other channels keep going meanwhile.
     let pushed = tokio::task::block_in_place(|| store.push(&why));
-    let Err(e) = pushed else { return Ok(()) };
+    let Err(e) = pushed else {
+        if store.touched_by_another(k) {
+            return Err((
+                Outcome::Deferred,
+                "not sent: another Herald run started this post at the same moment, and its outcome decides; `herald status` shows it once that run has finished".into(),
+            ));
+        }
+        return Ok(());
+    };
     shared
         .ledger_failed
         .store(true, std::sync::atomic::Ordering::SeqCst);
@@ -470,7 +481,10 @@ pub(crate) fn push_started(shared: &Shared, started: &Record) -> Result<(), Stri
         ..Record::new(Event::Failed, k.clone(), &started.hash, shared.clock.now())
     };
     let _ = append(shared, &failed);
-    Err(format!("{message}; nothing more is sent in this run"))
+    Err((
+        Outcome::Failed,
+        format!("{message}; nothing more is sent in this run"),
+    ))
 }
 
 fn record_posted(
@@ -518,7 +532,7 @@ async fn send_with_retries(
         };
         append(shared, &started).map_err(|e| (Outcome::Failed, e))?;
         if !dedups_forever(sender) {
-            push_started(shared, &started).map_err(|e| (Outcome::Failed, e))?;
+            push_started(shared, &started)?;
         }
         let error = match sender.send(outgoing).await {
             Ok(receipt) => {

@@ -22,7 +22,7 @@
 
 pub mod merge;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -209,6 +209,18 @@ impl Store {
         branch.push(why)
     }
 
+    /// Whether another writer (a publish on another machine, a person's `resolve`)
+    /// recorded something about `key` while this run was going: its lines came in with
+    /// a merge. A run that finds another one's `started` beside its own must not send.
+    pub fn touched_by_another(&self, key: &crate::ledger::Key) -> bool {
+        self.branch.as_ref().is_some_and(|b| {
+            b.lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .foreign
+                .contains(key)
+        })
+    }
+
     /// What the pushes of this run cost so far.
     pub fn stats(&self) -> PushStats {
         self.branch.as_ref().map_or_else(PushStats::default, |b| {
@@ -255,6 +267,9 @@ struct Branch {
     /// nobody wrote is not read again.
     seen: BTreeMap<String, (u64, std::time::SystemTime, String)>,
     stats: PushStats,
+    /// The posts another writer recorded something about while this one ran (merged
+    /// into its ledger after a refused push).
+    foreign: HashSet<crate::ledger::Key>,
 }
 
 impl Branch {
@@ -283,6 +298,7 @@ impl Branch {
             tip_files: BTreeMap::new(),
             seen: BTreeMap::new(),
             stats: PushStats::default(),
+            foreign: HashSet::new(),
         })
     }
 
@@ -421,6 +437,15 @@ impl Branch {
         Ok(())
     }
 
+    /// Notes the posts that `lines`, another writer's ledger lines, are about.
+    fn note_foreign(&mut self, lines: &[u8]) {
+        for line in lines.split(|&b| b == b'\n') {
+            if let Ok(record) = serde_json::from_slice::<crate::ledger::Record>(line) {
+                self.foreign.insert(record.key);
+            }
+        }
+    }
+
     /// The checkout's files (relative paths, `/`-separated).
     fn walk(&self) -> Result<Vec<String>, String> {
         let mut out = Vec::new();
@@ -488,10 +513,14 @@ impl Branch {
                         .pop()
                         .unwrap_or_default();
                     let missing = merge::missing_from(&ours, &theirs);
+                    let ledger = path.ends_with(crate::ledger::LEDGER_FILE);
                     if !missing.is_empty() {
                         append_to(&file, &text, &missing)?;
+                        if ledger {
+                            self.note_foreign(&missing);
+                        }
                     }
-                    merge::union(&theirs, &ours, path.ends_with(crate::ledger::LEDGER_FILE))
+                    merge::union(&theirs, &ours, ledger)
                 }
                 _ => ours,
             };

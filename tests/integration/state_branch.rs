@@ -995,3 +995,63 @@ fn six_runners_pushing_at_once_all_get_their_state_on_the_branch() {
     let status = status(&site, &servers);
     assert!(status.values().all(|s| s == "posted"), "{status:#?}");
 }
+
+#[test]
+fn two_publish_runs_on_different_machines_at_once_send_each_post_once() {
+    // Both fetch before either has pushed, so both see the posts as due. The push of a
+    // `started` is a compare-and-swap on the remote: the second is refused, merges the
+    // first's lines, finds that run's start of the same post, and does not send it.
+    for trial in 0..3 {
+        let servers = Servers::start(Duration::from_millis(30));
+        let site = Site::new(&servers, 3);
+        let env: Vec<(&str, &str)> = servers
+            .env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let (a, b) = (site.runner(), site.runner());
+        let spawn = |r: &tempfile::TempDir| {
+            herald_command(r.path(), &["publish", "--at", AT], &env)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let (ca, cb) = (spawn(&a), spawn(&b));
+        let (oa, ob) = (
+            ca.wait_with_output().unwrap(),
+            cb.wait_with_output().unwrap(),
+        );
+        for out in [&oa, &ob] {
+            assert!(
+                matches!(out.status.code(), Some(0 | 1)),
+                "trial {trial}: {}",
+                text(out)
+            );
+        }
+        for (channel, texts) in servers.received() {
+            let mut got: Vec<usize> = texts.iter().filter_map(|t| number(t)).collect();
+            got.sort_unstable();
+            let mut unique = got.clone();
+            unique.dedup();
+            assert_eq!(got, unique, "trial {trial}: {channel} got a post twice");
+        }
+        // Whatever neither sent is known: the next run sends it or reports it.
+        let next = site.run(&servers, &["publish", "--at", AT]);
+        assert!(matches!(next.status.code(), Some(0 | 1)), "{}", text(&next));
+        let status = status(&site, &servers);
+        for ((id, channel), state) in &status {
+            assert!(
+                state == "posted" || (state == "in_doubt" && WEBHOOKS.contains(&channel.as_str())),
+                "trial {trial}: {id} on {channel} is {state}"
+            );
+        }
+        for (channel, texts) in servers.received() {
+            let mut got: Vec<usize> = texts.iter().filter_map(|t| number(t)).collect();
+            got.sort_unstable();
+            let mut unique = got.clone();
+            unique.dedup();
+            assert_eq!(got, unique, "trial {trial}: {channel} got a post twice");
+        }
+    }
+}

@@ -303,18 +303,20 @@ async fn send_list(list: ListJob, shared: &Shared) -> Row {
         send_log: Some(books.log.clone()),
         ..r
     });
-    let started = started.and_then(|()| match books.keys.first() {
-        Some((key, hash)) => super::push_started(
-            shared,
-            &Record {
-                attempt: attempts.first().copied(),
-                ..Record::new(Event::Started, key.clone(), hash, shared.clock.now())
-            },
-        ),
-        None => Ok(()),
-    });
-    if let Err(e) = started {
-        return books.row(Outcome::Failed, &format!("nothing sent: {e}"));
+    let started = started
+        .map_err(|e| (Outcome::Failed, format!("nothing sent: {e}")))
+        .and_then(|()| match books.keys.first() {
+            Some((key, hash)) => super::push_started(
+                shared,
+                &Record {
+                    attempt: attempts.first().copied(),
+                    ..Record::new(Event::Started, key.clone(), hash, shared.clock.now())
+                },
+            ),
+            None => Ok(()),
+        });
+    if let Err((outcome, e)) = started {
+        return books.row(outcome, &e);
     }
     let ending = outcome(send::run(job).await, &books.id, &books.channel);
     let (outcome, event) = (ending.outcome, ending.event);
