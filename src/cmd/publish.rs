@@ -529,7 +529,7 @@ pub fn run(
     }
     // What went out is on the remote before the run ends, or the run fails saying so.
     let saved = store.push("herald publish: outcomes");
-    print_state_cost(global, &store, saved.as_ref().err())?;
+    print_state_cost(global.quiet, &store, saved.as_ref().err())?;
     if saved.is_err() {
         return Ok(Exit::Problems);
     }
@@ -641,8 +641,8 @@ fn email_context<'a>(
 
 /// With a state branch: whether the run's state reached the remote, and what its pushes
 /// cost (on stderr, beside the progress; the report on stdout stays the report).
-fn print_state_cost(
-    global: &Global,
+pub(super) fn print_state_cost(
+    quiet: bool,
     store: &crate::state::Store,
     failed: Option<&String>,
 ) -> anyhow::Result<()> {
@@ -658,7 +658,7 @@ fn print_state_cost(
         )?;
     }
     let stats = store.stats();
-    if !global.quiet && stats.pushes > 0 {
+    if !quiet && stats.pushes > 0 {
         writeln!(
             err,
             "state: {} push(es) to {} in {:.2} s{}",

@@ -232,9 +232,11 @@ pub fn in_doubt(
 /// Puts a person's decision on the state branch before the command ends, so that a
 /// publish run that starts later sees it.
 fn push_decision(store: &crate::state::Store, id: &str, channel: &str) -> anyhow::Result<()> {
-    store
-        .push(&format!("herald resolve {id} {channel}"))
-        .map_err(|e| {
+    let pushed = store.push(&format!("herald resolve {id} {channel}"));
+    if pushed.is_ok() {
+        super::publish::print_state_cost(false, store, None)?;
+    }
+    pushed.map_err(|e| {
             UsageError(vec![format!(
                 "recorded here, but not saved to {}: {e}; run the same command again once the remote can be reached",
                 store.describe()

@@ -565,7 +565,7 @@ impl Branch {
                         None => BTreeMap::new(),
                     };
                     std::thread::sleep(wait.mul_f64(0.5 + fastrand::f64()));
-                    wait = (wait * 2).min(Duration::from_secs(5));
+                    wait = (wait * 2).min(Duration::from_secs(2));
                 }
             }
         }

@@ -429,7 +429,10 @@ fn a_lost_runner_never_causes_a_duplicate_and_whatever_is_missing_is_reported_in
 
 #[test]
 fn a_resolve_pushed_while_publish_runs_is_merged_and_nothing_is_sent_again() {
-    let servers = Servers::start(Duration::from_millis(300));
+    // Slack is slow: the publish run below takes several seconds, so the person's
+    // `resolve` lands while it runs, however loaded the machine is.
+    let servers = Servers::start(Duration::from_millis(50));
+    servers.slack.set_latency(Duration::from_millis(1500));
     let site = Site::new(&servers, 4);
     // A first runner is lost right after Slack's first `started` reached the remote:
     // that post is in doubt (Slack offers no way to check).
@@ -497,7 +500,14 @@ fn a_resolve_pushed_while_publish_runs_is_merged_and_nothing_is_sent_again() {
     assert_eq!(person.status.code(), Some(0), "{}", text(&person));
     let out = publish.wait_with_output().unwrap();
     let shown = text(&out);
-    assert!(shown.contains("merged with another writer's"), "{shown}");
+    // They raced: whichever pushed second was refused, merged the other's lines and
+    // pushed again; each says so when it was the one.
+    let merged = |o: &Output| text(o).contains("merged with another writer's");
+    assert!(
+        merged(&out) || merged(&person),
+        "{shown}\n{}",
+        text(&person)
+    );
     // Both writers' records are on the remote, none lost.
     let ledger = site.ledger();
     assert!(
