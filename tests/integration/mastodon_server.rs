@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 /// The server's address from `name` (`HERALD_TEST_MASTODON` or `…_FAULTS`); fails when
 /// it is not running: `./scripts/test` starts it (scripts/peers/mastodon.sh).
-fn server(name: &str) -> String {
+pub(crate) fn server(name: &str) -> String {
     let url = std::env::var(name).unwrap_or_else(|_| {
         panic!(
             "{name} is not set: these tests need mastodon-mock. Run the suite with \
@@ -29,14 +29,14 @@ fn server(name: &str) -> String {
 }
 
 /// A fresh account on the server and its access token.
-struct Account {
+pub(crate) struct Account {
     base: String,
     id: String,
-    token: String,
+    pub(crate) token: String,
 }
 
 impl Account {
-    fn create(base: &str) -> Account {
+    pub(crate) fn create(base: &str) -> Account {
         let user = http()
             .post(format!("{base}/api/v1/_mock/dev_user"))
             .json(&json!({}))
@@ -64,7 +64,7 @@ impl Account {
     }
 
     /// The account's statuses, oldest first.
-    fn statuses(&self) -> Vec<Value> {
+    pub(crate) fn statuses(&self) -> Vec<Value> {
         let mut list: Vec<Value> = self
             .get(&format!("/api/v1/accounts/{}/statuses?limit=40", self.id))
             .as_array()
@@ -76,7 +76,7 @@ impl Account {
 }
 
 /// The text Mastodon shows for a status: its HTML content as plain text.
-fn shown_text(status: &Value) -> String {
+pub(crate) fn shown_text(status: &Value) -> String {
     let html = status["content"].as_str().unwrap();
     let text = html
         .replace("<br />", "\n")

@@ -4,7 +4,6 @@
 //! wrote: the runner is thrown away, only the remote remembers.
 
 use crate::harness::{Repo, bare_remote, git_in, herald_command};
-use crate::mock_mastodon::MockMastodon;
 use crate::mock_webhook::MockWebhook;
 use crate::webhooks::{TG_TOKEN, discord_answer, telegram_answer};
 use serde_json::Value;
@@ -62,7 +61,9 @@ struct Servers {
     slack: MockWebhook,
     discord: MockWebhook,
     telegram: MockWebhook,
-    mastodon: MockMastodon,
+    /// mastodon-mock, the third-party Mastodon server the test command starts (with
+    /// `Idempotency-Key` handling), an account of its own per trial.
+    mastodon: crate::mastodon_server::Account,
     /// The real PDS: Bluesky's record key de-duplicates for ever, so its `started`
     /// records wait for the next push instead of each having its own.
     bluesky: crate::pds::Account,
@@ -74,11 +75,11 @@ impl Servers {
         let slack = MockWebhook::start();
         let discord = MockWebhook::start_with(discord_answer);
         let telegram = MockWebhook::start_with(telegram_answer);
-        let mastodon = MockMastodon::start(crate::mastodon::TOKEN);
+        let mastodon_url = crate::mastodon_server::server("HERALD_TEST_MASTODON");
+        let mastodon = crate::mastodon_server::Account::create(&mastodon_url);
         for hook in [&slack, &discord, &telegram] {
             hook.set_latency(latency);
         }
-        mastodon.set_latency(latency);
         let bluesky = crate::pds::Account::create("state");
         let env = vec![
             ("TEST_BLUESKY_PASSWORD".into(), bluesky.app_password.clone()),
@@ -87,9 +88,9 @@ impl Servers {
             ("TG_TOKEN".into(), TG_TOKEN.into()),
             (
                 "HERALD_CHANNELS__MASTODON_ET__BASE_URL".into(),
-                mastodon.base_url(),
+                mastodon_url.clone(),
             ),
-            ("TEST_MASTODON_TOKEN".into(), crate::mastodon::TOKEN.into()),
+            ("TEST_MASTODON_TOKEN".into(), mastodon.token.clone()),
             ("HERALD_PUBLISH__RETRY_BASE".into(), "10ms".into()),
             ("HERALD_PUBLISH__REQUEST_TIMEOUT".into(), "2s".into()),
             ("HERALD_PUBLISH__MAX_POSTS_PER_RUN".into(), "100".into()),
@@ -129,7 +130,7 @@ impl Servers {
                 self.mastodon
                     .statuses()
                     .iter()
-                    .map(|s| s["status"].as_str().unwrap().to_owned())
+                    .map(crate::mastodon_server::shown_text)
                     .collect(),
             ),
         ])
