@@ -105,6 +105,14 @@ impl Servers {
         }
     }
 
+    /// The environment that points Herald at these servers.
+    fn env(&self) -> Vec<(&str, &str)> {
+        self.env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect()
+    }
+
     /// The texts each channel's server received, in order.
     fn received(&self) -> BTreeMap<&'static str, Vec<String>> {
         let texts = |hook: &MockWebhook, field: &str| -> Vec<String> {
@@ -217,11 +225,7 @@ impl Site {
 
     /// Runs herald in a fresh runner, which is then thrown away.
     fn run(&self, servers: &Servers, args: &[&str]) -> Output {
-        let env: Vec<(&str, &str)> = servers
-            .env
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
+        let env = servers.env();
         self.run_env(args, &env)
     }
 
@@ -232,11 +236,7 @@ impl Site {
 }
 
 fn run_in(root: &Path, servers: &Servers, args: &[&str]) -> Output {
-    let env: Vec<(&str, &str)> = servers
-        .env
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
+    let env = servers.env();
     herald_command(root, args, &env).output().unwrap()
 }
 
@@ -364,11 +364,7 @@ fn a_lost_runner_never_causes_a_duplicate_and_whatever_is_missing_is_reported_in
         // Up to four runners lost at random moments, then one that finishes.
         for _ in 0..4 {
             let runner = site.runner();
-            let env: Vec<(&str, &str)> = servers
-                .env
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect();
+            let env = servers.env();
             let mut child = herald_command(runner.path(), &["publish", "-q", "--at", AT], &env)
                 .stdout(std::process::Stdio::null())
                 .stderr(std::process::Stdio::null())
@@ -438,11 +434,7 @@ fn a_resolve_pushed_while_publish_runs_is_merged_and_nothing_is_sent_again() {
     // A first runner is lost right after Slack's first `started` reached the remote:
     // that post is in doubt (Slack offers no way to check).
     let runner = site.runner();
-    let env: Vec<(&str, &str)> = servers
-        .env
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
+    let env = servers.env();
     let mut child = herald_command(
         runner.path(),
         &["publish", "-q", "--channel", "slack_et", "--at", AT],
@@ -552,11 +544,7 @@ fn when_the_remote_stops_taking_state_nothing_is_sent_without_its_started_record
         let flag = site.dir.path().join("refuse-state");
         let moved = site.dir.path().join("moved.git");
         let runner = site.runner();
-        let env: Vec<(&str, &str)> = servers
-            .env
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
+        let env = servers.env();
         if refuse_after == 0 {
             std::fs::write(&flag, "").unwrap();
         }
@@ -967,11 +955,7 @@ fn six_runners_pushing_at_once_all_get_their_state_on_the_branch() {
     // again: no runner fails, no line is lost, nothing is sent twice.
     let servers = Servers::start(Duration::from_millis(5));
     let site = Site::new(&servers, 6);
-    let env: Vec<(&str, &str)> = servers
-        .env
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
+    let env = servers.env();
     let runners: Vec<tempfile::TempDir> = (0..6).map(|_| site.runner()).collect();
     let children: Vec<_> = runners
         .iter()
@@ -1015,11 +999,7 @@ fn two_publish_runs_on_different_machines_at_once_send_each_post_once() {
     for trial in 0..3 {
         let servers = Servers::start(Duration::from_millis(30));
         let site = Site::new(&servers, 3);
-        let env: Vec<(&str, &str)> = servers
-            .env
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
+        let env = servers.env();
         let (a, b) = (site.runner(), site.runner());
         let spawn = |r: &tempfile::TempDir| {
             herald_command(r.path(), &["publish", "--at", AT], &env)
@@ -1040,13 +1020,7 @@ fn two_publish_runs_on_different_machines_at_once_send_each_post_once() {
                 text(out)
             );
         }
-        for (channel, texts) in servers.received() {
-            let mut got: Vec<usize> = texts.iter().filter_map(|t| number(t)).collect();
-            got.sort_unstable();
-            let mut unique = got.clone();
-            unique.dedup();
-            assert_eq!(got, unique, "trial {trial}: {channel} got a post twice");
-        }
+        no_post_twice(&servers, &format!("trial {trial}"));
         // Whatever neither sent is known: the next run sends it or reports it.
         let next = site.run(&servers, &["publish", "--at", AT]);
         assert!(matches!(next.status.code(), Some(0 | 1)), "{}", text(&next));
@@ -1057,12 +1031,20 @@ fn two_publish_runs_on_different_machines_at_once_send_each_post_once() {
                 "trial {trial}: {id} on {channel} is {state}"
             );
         }
-        for (channel, texts) in servers.received() {
-            let mut got: Vec<usize> = texts.iter().filter_map(|t| number(t)).collect();
-            got.sort_unstable();
-            let mut unique = got.clone();
-            unique.dedup();
-            assert_eq!(got, unique, "trial {trial}: {channel} got a post twice");
-        }
+        no_post_twice(&servers, &format!("trial {trial}"));
+    }
+}
+
+/// Fails when any server received one of the announcements twice.
+fn no_post_twice(servers: &Servers, when: &str) {
+    for (channel, texts) in servers.received() {
+        let mut got: Vec<usize> = texts.iter().filter_map(|t| number(t)).collect();
+        got.sort_unstable();
+        let mut unique = got.clone();
+        unique.dedup();
+        assert_eq!(
+            got, unique,
+            "{when}: {channel} got a post twice: {texts:#?}"
+        );
     }
 }
