@@ -75,6 +75,10 @@ struct DuePost<'a> {
 struct Held<'a> {
     id: &'a str,
     lang: &'a str,
+    /// Set when one post of a due variant is held (failed for good, in doubt with no way
+    /// to check, an error in that channel's post); absent when the whole variant is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    channel: Option<&'a str>,
     reason: String,
 }
 
@@ -170,13 +174,21 @@ impl<'p, 'a> DryPlan<'p, 'a> {
             p.posts
                 .iter()
                 .zip(fates)
-                .filter(|(_, f)| {
-                    !matches!(
+                .filter(|(_, f)| f.sends())
+                .map(|(post, _)| (*p, post))
+        })
+    }
+
+    /// The posts of due variants that this run reports without sending, with their fate.
+    fn held_posts(&self) -> impl Iterator<Item = (&'p crate::render::Post<'a>, &Fate)> + '_ {
+        self.due.iter().flat_map(|(p, fates)| {
+            p.posts.iter().zip(fates).filter(|(_, f)| {
+                !f.sends()
+                    && !matches!(
                         f,
                         Fate::Posted { .. } | Fate::Skipped | Fate::Waiting { .. }
                     )
-                })
-                .map(|(post, _)| (*p, post))
+            })
         })
     }
 
@@ -264,8 +276,15 @@ fn print_dry_json(
             .map(|(p, fate)| Held {
                 id: &p.variant.id,
                 lang: &p.variant.lang,
+                channel: None,
                 reason: held_reason(instance, p, fate),
             })
+            .chain(dry.held_posts().map(|(post, fate)| Held {
+                id: &post.variant.id,
+                lang: &post.variant.lang,
+                channel: Some(post.channel.name()),
+                reason: held_words(instance, fate),
+            }))
             .collect(),
     };
     let mut out = anstream::stdout().lock();
@@ -325,6 +344,13 @@ fn print_dry_text(
                 Fate::Waiting { langs } => {
                     let why = fate::waiting_words(langs);
                     writeln!(out, "  → {} {WARNING}{why}{WARNING:#}", c.name())?;
+                    continue;
+                }
+                // What the real run reports and does not send (failed for good, in doubt
+                // with no way to check, an error in this channel's post).
+                other if !other.sends() => {
+                    let why = held_words(instance, other);
+                    writeln!(out, "  → {} {ERROR}{why}{ERROR:#}", c.name())?;
                     continue;
                 }
                 _ => {}

@@ -70,6 +70,16 @@ pub enum Fate {
 }
 
 impl Fate {
+    /// Whether this run sends something for the post: due, or a failure or a doubt that
+    /// this run tries again. What the dry run shows as going out. A permanent failure,
+    /// a doubt nobody can check, a post with an error: reported, not sent.
+    pub fn sends(&self) -> bool {
+        matches!(
+            self,
+            Fate::Due | Fate::Failed { retry: true, .. } | Fate::InDoubt { retry: true, .. }
+        )
+    }
+
     /// Whether this run hands the post to the engine.
     pub fn goes_out(&self) -> bool {
         matches!(

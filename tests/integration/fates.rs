@@ -211,6 +211,42 @@ fn every_command_prints_the_same_fate_for_each_situation() {
         expect("in_doubt", "problem", "sent", "posted"),
         "in doubt"
     );
+
+    // Failed for good (a permanent refusal), and failed but tried again: the dry run
+    // shows exactly what the run does, sending only what it retries.
+    for (class, dry_run, publish) in [
+        ("permanent", "failed earlier: refused: bad token", "failed"),
+        ("transient", "sent", "posted"),
+    ] {
+        let repo = repo_with("publish_at: 2026-06-30 10:00\n", true);
+        let hash = hash_of(&repo);
+        let line = |event: &str, extra: &str| {
+            format!(
+                "{{\"event\":\"{event}\",\"id\":\"uudis\",\"lang\":\"et\",\"channel\":\"record_et\",\"part\":1,\"hash\":\"{hash}\",\"at\":\"2026-06-30T07:01:00Z\",\"attempt\":1{extra}}}\n"
+            )
+        };
+        repo.write(
+            "state/ledger.jsonl",
+            &format!(
+                "{}{}",
+                line("started", ""),
+                line(
+                    "failed",
+                    &format!(",\"class\":\"{class}\",\"message\":\"refused: bad token\"")
+                )
+            ),
+        );
+        let got = seen(&repo);
+        assert_eq!(
+            (
+                got.status.as_str(),
+                got.dry_run.as_str(),
+                got.publish.as_str()
+            ),
+            ("failed", dry_run, publish),
+            "{class}: {got:?}"
+        );
+    }
 }
 
 #[test]
