@@ -33,9 +33,9 @@ AT="2026-06-30 10:05"
 # remote whose `main` then refuses pushes; prints the remote's URL.
 site() {
     local dir=$OUT/$1 channels=${3:-record_et}
-    mkdir -p "$dir/work/config" "$dir/work/announcements"
+    mkdir -p "$dir/content/config" "$dir/content/announcements"
     git init -q --bare -b main "$dir/remote.git"
-    cat >"$dir/work/config/herald.toml" <<TOML
+    cat >"$dir/content/config/herald.toml" <<TOML
 timezone = "Europe/Tallinn"
 approvers = ["bench@example.org"]
 [defaults]
@@ -47,11 +47,11 @@ $2
 TOML
     for i in $(seq 1 "$POSTS"); do
         printf -- "---\ntitle: Uudis %s\npublish_at: 2026-06-30 10:00\nchannels: [%s]\n---\nTeade number %s.\n" \
-            "$i" "$channels" "$i" >"$dir/work/announcements/n$i.et.md"
+            "$i" "$channels" "$i" >"$dir/content/announcements/n$i.et.md"
     done
-    [ "$channels" = news ] && find "$dir/work/announcements" -name 'n*.md' ! -name n1.et.md -delete
-    "$HERALD" --root "$dir/work" approve --all-pending --by bench@example.org --yes >/dev/null
-    (cd "$dir/work" && git init -q -b main && git add -A &&
+    [ "$channels" = news ] && find "$dir/content/announcements" -name 'n*.md' ! -name n1.et.md -delete
+    "$HERALD" --root "$dir/content" approve --all-pending --by bench@example.org --yes >/dev/null
+    (cd "$dir/content" && git init -q -b main && git add -A &&
         git -c user.name=B -c user.email=bench@example.org commit -qm content &&
         git push -q "$dir/remote.git" main)
     printf '#!/bin/sh\nwhile read o n r; do [ "$r" = refs/heads/main ] && { echo "main is protected" >&2; exit 1; }; done; exit 0\n' \
