@@ -161,9 +161,101 @@ pub struct Policy {
 }
 
 impl Policy {
-    /// Whether deciding a state needs Git history (provenance, or who wrote the content).
+    /// Whether deciding a state needs Git history (provenance, who wrote the content, or
+    /// the commits that brought it through a reviewed pull request).
     pub fn needs_history(&self) -> bool {
-        self.provenance != Provenance::None || self.required > 1
+        self.provenance != Provenance::None || self.required > 1 || self.by_review()
+    }
+
+    /// Whether some approver approves with a GitHub review (`github:LOGIN`).
+    pub fn by_review(&self) -> bool {
+        self.approvers.iter().any(|a| github_login(a).is_some())
+    }
+
+    /// Whether `login` is listed as `github:LOGIN` (GitHub logins ignore case).
+    pub fn lists_login(&self, login: &str) -> bool {
+        self.approvers
+            .iter()
+            .filter_map(|a| github_login(a))
+            .any(|l| l.eq_ignore_ascii_case(login))
+    }
+
+    /// The listed GitHub logins, as `@login`, for messages.
+    pub fn logins(&self) -> Vec<String> {
+        self.approvers
+            .iter()
+            .filter_map(|a| github_login(a))
+            .map(|l| format!("@{l}"))
+            .collect()
+    }
+}
+
+/// The login of an approver written `github:LOGIN`.
+pub fn github_login(approver: &str) -> Option<&str> {
+    let login = approver.strip_prefix("github:")?;
+    is_login(login).then_some(login)
+}
+
+/// GitHub's rule for a login: letters, digits and single hyphens inside, at most 39.
+pub fn is_login(login: &str) -> bool {
+    !login.is_empty()
+        && login.len() <= 39
+        && login
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && !login.starts_with('-')
+        && !login.ends_with('-')
+        && !login.contains("--")
+}
+
+/// One review of a pull request, as the approval rule reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Review {
+    pub login: String,
+    /// GitHub's state: `APPROVED`, `CHANGES_REQUESTED`, `DISMISSED`, `COMMENTED`, `PENDING`.
+    pub state: String,
+    /// The commit the reviewer saw.
+    pub commit: String,
+    pub at: Option<String>,
+    pub url: Option<String>,
+}
+
+/// Each reviewer's standing decision, oldest reviews first in `reviews` (GitHub's
+/// order): the last review that approved, asked for changes or was dismissed. Comments
+/// and pending reviews decide nothing. Only the approving decisions are returned; a
+/// reviewer who approved and later asked for changes (or whose approval was dismissed)
+/// approves nothing.
+pub fn standing_approvals(reviews: &[Review]) -> Vec<&Review> {
+    let mut last: Vec<&Review> = Vec::new();
+    for r in reviews {
+        if !matches!(
+            r.state.as_str(),
+            "APPROVED" | "CHANGES_REQUESTED" | "DISMISSED"
+        ) {
+            continue;
+        }
+        last.retain(|x| !x.login.eq_ignore_ascii_case(&r.login));
+        last.push(r);
+    }
+    last.retain(|r| r.state == "APPROVED");
+    last
+}
+
+/// An approval proven through GitHub: the review, on the pull request that brought the
+/// content, of a commit whose posts are exactly those that go out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReviewProof {
+    pub login: String,
+    pub pull: u64,
+    pub commit: String,
+    pub at: Option<String>,
+    pub url: Option<String>,
+}
+
+impl ReviewProof {
+    /// "approved by @kadri-tamm in #12".
+    pub fn describe(&self) -> String {
+        format!("approved by @{} in #{}", self.login, self.pull)
     }
 }
 
@@ -240,6 +332,8 @@ pub struct Verdict {
     pub hash: Option<String>,
     /// The digest of every channel's posts as they are now: what an approval pins.
     pub posts: PostDigests,
+    /// The reviews that approved it on GitHub (empty when stamps did).
+    pub reviews: Vec<ReviewProof>,
 }
 
 impl Verdict {
@@ -249,6 +343,27 @@ impl Verdict {
             detail,
             hash,
             posts: PostDigests::new(),
+            reviews: Vec::new(),
+        }
+    }
+
+    /// Approved by these reviews.
+    pub fn by_reviews(self, reviews: Vec<ReviewProof>) -> Verdict {
+        Verdict {
+            state: State::Approved,
+            detail: None,
+            reviews,
+            ..self
+        }
+    }
+
+    /// Not approved, for this reason.
+    pub fn refused(self, state: State, detail: String) -> Verdict {
+        Verdict {
+            state,
+            detail: Some(detail),
+            reviews: Vec::new(),
+            ..self
         }
     }
 
@@ -285,7 +400,14 @@ fn decide(ctx: &Context<'_>, v: &Variant, policy: &Policy, posts: &PostDigests) 
         }
     };
     if v.front.approvals.is_empty() {
-        return Verdict::new(State::Draft, None, Some(hash));
+        let waiting = policy.by_review().then(|| {
+            format!(
+                "waiting for an Approve review by {} on the pull request that brings it to \
+                 the main branch; Herald checks the review when it publishes",
+                or_list(&policy.logins())
+            )
+        });
+        return Verdict::new(State::Draft, waiting, Some(hash));
     }
     let same_content: Vec<&Approval> = v
         .front
@@ -306,11 +428,14 @@ fn decide(ctx: &Context<'_>, v: &Variant, policy: &Policy, posts: &PostDigests) 
         let what = posts_changed(ctx, v, same_content[0], posts);
         return Verdict::new(State::Changed, Some(what), Some(hash));
     }
+    // A GitHub account approves with a review, which Herald checks with GitHub; a stamp
+    // in its name proves nothing (anyone can write one).
     let listed = |a: &&Approval| {
-        policy
-            .approvers
-            .iter()
-            .any(|p| p.eq_ignore_ascii_case(&a.by))
+        github_login(&a.by).is_none()
+            && policy
+                .approvers
+                .iter()
+                .any(|p| p.eq_ignore_ascii_case(&a.by))
     };
     // One approver counts once, however often (and wherever) their stamp is copied.
     let mut seen = HashSet::new();
@@ -321,6 +446,13 @@ fn decide(ctx: &Context<'_>, v: &Variant, policy: &Policy, posts: &PostDigests) 
         .filter(|a| seen.insert(a.by.to_lowercase()))
         .collect();
     if valid.is_empty() {
+        if let Some(a) = current.iter().find(|a| a.by.starts_with("github:")) {
+            let detail = format!(
+                "`{}` approves with an Approve review on the pull request, not with a stamp in the file",
+                a.by
+            );
+            return Verdict::new(State::UnknownApprover, Some(detail), Some(hash));
+        }
         let who: Vec<&str> = current.iter().map(|a| a.by.as_str()).collect();
         let detail = format!("{} is not in `approvers`", who.join(", "));
         return Verdict::new(State::UnknownApprover, Some(detail), Some(hash));
@@ -371,6 +503,39 @@ fn decide(ctx: &Context<'_>, v: &Variant, policy: &Policy, posts: &PostDigests) 
         }
     }
     Verdict::new(State::Approved, None, Some(hash))
+}
+
+/// "@a", "@a or @b", "@a, @b or @c".
+fn or_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
+/// The commits that may have brought the current content of `v` (content hash `hash`)
+/// to the checked-out branch, newest first: the newest run of versions in Git history
+/// with this content (the last one is the commit that first had it). An error when the
+/// history cannot show it (a shallow clone, content not committed).
+pub fn content_commits(ctx: &Context<'_>, v: &Variant, hash: &str) -> Result<Vec<String>, String> {
+    if !ctx.history.repo {
+        return Err("the repository has no Git history".into());
+    }
+    if let Some(gap) = &ctx.history.gap {
+        return Err(gap.clone());
+    }
+    let versions = history(ctx.fields.root, v, ctx.fields)?;
+    let run: Vec<String> = versions
+        .list
+        .iter()
+        .take_while(|o| o.hash == hash)
+        .map(|o| o.commit.hash.clone())
+        .collect();
+    if run.is_empty() {
+        return Err("this version is not committed yet".into());
+    }
+    Ok(run)
 }
 
 /// Names, in plain words, how what the channels would receive differs from what `a`

@@ -79,6 +79,14 @@ pub enum Command {
         /// Allow `--out` to name a folder outside the repository.
         #[arg(long)]
         outside_root: bool,
+        /// With `--format markdown` in a pull request's workflow run: post the preview as
+        /// Herald's one comment on the pull request (updated on every push), or put it in
+        /// the job summary when the run may not comment (a fork).
+        #[arg(long)]
+        comment: bool,
+        /// The address of the full preview page, linked from the comment.
+        #[arg(long, value_name = "URL")]
+        page_url: Option<String>,
     },
     /// Check each channel against its platform, read-only: credentials, account, limits.
     Doctor,

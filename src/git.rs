@@ -123,3 +123,52 @@ pub fn changed_since(
     files.dedup();
     Some(files)
 }
+
+/// The commits after `since` up to `HEAD` that touched any of `paths`, newest first (at
+/// most `limit`).
+pub fn commits_since(
+    root: &Path,
+    since: &str,
+    paths: &[std::path::PathBuf],
+    limit: usize,
+) -> Vec<String> {
+    let range = format!("{since}..HEAD");
+    let limit = format!("-{limit}");
+    let specs: Vec<String> = paths
+        .iter()
+        .map(|p| p.to_string_lossy().replace('\\', "/"))
+        .collect();
+    let mut args = vec!["log", &limit, "--format=%H", &range, "--"];
+    args.extend(specs.iter().map(String::as_str));
+    git(root, &args)
+        .map(|o| {
+            String::from_utf8_lossy(&o)
+                .lines()
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The bytes of the blob `sha`, when this repository has it.
+pub fn blob(root: &Path, sha: &str) -> Option<Vec<u8>> {
+    if sha.is_empty() || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    git(root, &["cat-file", "blob", sha])
+}
+
+/// The branch checked out in `root` (`None` on a detached `HEAD`).
+pub fn current_branch(root: &Path) -> Option<String> {
+    let out = git(root, &["symbolic-ref", "--quiet", "--short", "HEAD"])?;
+    let name = String::from_utf8(out).ok()?.trim().to_owned();
+    (!name.is_empty()).then_some(name)
+}
+
+/// `git rev-parse HEAD`.
+pub fn head(root: &Path) -> Option<String> {
+    let out = git(root, &["rev-parse", "HEAD"])?;
+    let sha = String::from_utf8(out).ok()?.trim().to_owned();
+    (!sha.is_empty()).then_some(sha)
+}

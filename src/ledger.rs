@@ -36,6 +36,10 @@ pub enum Event {
     /// A note, not an attempt: the post missed its time and a run reported it (the
     /// first report fails the run; later ones do not).
     Missed,
+    /// A note, not an attempt: the content (`hash`) of a variant (`channel` and `part`
+    /// empty) was approved by a GitHub review (`by`, `url`, `pull`, `commit`,
+    /// `reviewed_at`), as the run that sent it verified.
+    Approved,
 }
 
 /// Whether a failure may go away by itself.
@@ -107,6 +111,14 @@ pub struct Record {
     pub resolution: Option<Resolution>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub by: Option<String>,
+    /// On `approved`: the pull request, the reviewed commit and when the review was
+    /// submitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pull: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reviewed_at: Option<String>,
 }
 
 /// The same fields without `flatten`, which makes serde buffer every line; reading a
@@ -130,6 +142,9 @@ struct FlatRecord {
     message: Option<String>,
     resolution: Option<Resolution>,
     by: Option<String>,
+    pull: Option<u64>,
+    commit: Option<String>,
+    reviewed_at: Option<String>,
 }
 
 impl From<FlatRecord> for Record {
@@ -153,6 +168,9 @@ impl From<FlatRecord> for Record {
             message: f.message,
             resolution: f.resolution,
             by: f.by,
+            pull: f.pull,
+            commit: f.commit,
+            reviewed_at: f.reviewed_at,
         }
     }
 }
@@ -173,6 +191,9 @@ impl Record {
             message: None,
             resolution: None,
             by: None,
+            pull: None,
+            commit: None,
+            reviewed_at: None,
         }
     }
 }
@@ -249,6 +270,9 @@ pub struct History {
     /// The send log each email list key's last `started` record names (relative to the
     /// state folder): where its recipients in doubt are read.
     pub send_logs: HashMap<Key, String>,
+    /// The GitHub reviews that approved each content, by (id, lang, content hash), as
+    /// the runs that sent it verified.
+    pub reviews: HashMap<(String, String, String), Vec<Record>>,
     /// Problems found while reading (a torn last line).
     pub warnings: Vec<String>,
     pub lines: usize,
@@ -270,6 +294,16 @@ impl History {
     fn apply(&mut self, r: Record) {
         if r.event == Event::Missed {
             self.missed.entry(r.key).or_insert(r.at);
+            return;
+        }
+        if r.event == Event::Approved {
+            let list = self
+                .reviews
+                .entry((r.key.id.clone(), r.key.lang.clone(), r.hash.clone()))
+                .or_default();
+            if !list.iter().any(|x| x.by == r.by && x.pull == r.pull) {
+                list.push(r);
+            }
             return;
         }
         if let Some(id) = &r.planned_id
@@ -313,7 +347,7 @@ impl History {
                 class: r.class.unwrap_or(ErrorClass::Transient),
                 message: r.message.unwrap_or_default(),
             },
-            Event::Missed => unreachable!("notes are applied above"),
+            Event::Missed | Event::Approved => unreachable!("notes are applied above"),
             Event::Resolved => match r.resolution {
                 Some(Resolution::Posted) => KeyState::Posted {
                     remote_id: r.remote_id,

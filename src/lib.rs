@@ -17,6 +17,7 @@ pub mod engine;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod git;
+pub mod github;
 pub mod ledger;
 pub mod limits;
 pub mod pacing;

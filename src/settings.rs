@@ -354,11 +354,25 @@ impl Settings {
             ));
         }
         for (i, approver) in raw.approvers.iter().enumerate() {
-            if !approver.contains('@') {
+            if let Some(login) = approver.strip_prefix("github:") {
+                if !crate::approval::is_login(login) {
+                    diags.push(Diagnostic::error(
+                        &shown,
+                        locator.find_key(&["approvers"]),
+                        format!(
+                            "approver #{} `{approver}`: `{login}` is not a GitHub login (letters, digits and single hyphens, at most 39)",
+                            i + 1
+                        ),
+                    ));
+                }
+            } else if !approver.contains('@') {
                 diags.push(Diagnostic::error(
                     &shown,
                     locator.find_key(&["approvers"]),
-                    format!("approver #{} `{approver}` is not an email address", i + 1),
+                    format!(
+                        "approver #{} `{approver}` is not an email address; a GitHub account is written `github:LOGIN`",
+                        i + 1
+                    ),
                 ));
             }
         }

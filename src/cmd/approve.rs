@@ -31,6 +31,13 @@ pub fn run(instance: &Instance, req: &Request<'_>, global: &Global) -> anyhow::R
             ])
         })?,
     };
+    if crate::approval::github_login(&by).is_some() || by.starts_with("github:") {
+        return Err(UsageError(vec![format!(
+            "`{by}` is a GitHub account: it approves with an Approve review on the pull \
+             request, not with `herald approve`; stamps are for approvers listed by email address"
+        )])
+        .into());
+    }
     if !s.approvers.iter().any(|a| a.eq_ignore_ascii_case(&by)) {
         return Err(UsageError(vec![format!(
             "`{by}` is not in `approvers` in {}; only listed approvers can approve",

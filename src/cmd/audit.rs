@@ -24,6 +24,11 @@ struct Entry {
 struct ApprovalDoc {
     by: String,
     at: Option<String>,
+    /// For an approval by GitHub review: the pull request and the review's address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pull: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
 }
 
 /// What the ledger says went out for one (id, lang, channel): first posted, the content
@@ -49,7 +54,7 @@ pub fn run(instance: &Instance, global: &Global) -> anyhow::Result<Exit> {
         .into_iter()
         .map(|((id, lang, channel), (at, hash, mut urls))| {
             urls.sort();
-            let approvals = instance
+            let mut approvals: Vec<ApprovalDoc> = instance
                 .variants()
                 .find(|v| v.id == id && v.lang == lang)
                 .map(|v| crate::approval::approvals_of(&s.root, v, &hash, &fields))
@@ -58,8 +63,28 @@ pub fn run(instance: &Instance, global: &Global) -> anyhow::Result<Exit> {
                 .map(|a| ApprovalDoc {
                     by: a.by,
                     at: a.at.map(|t| crate::time::rfc3339_in(t, &s.tz)),
+                    pull: None,
+                    url: None,
                 })
                 .collect();
+            // Approvals by GitHub review, as the run that sent it verified them.
+            let reviews = history
+                .reviews
+                .get(&(id.clone(), lang.clone(), hash.clone()))
+                .into_iter()
+                .flatten();
+            approvals.extend(reviews.map(|r| {
+                ApprovalDoc {
+                    by: r.by.clone().unwrap_or_default(),
+                    at: r
+                        .reviewed_at
+                        .as_deref()
+                        .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+                        .map(|t| crate::time::rfc3339_in(t, &s.tz)),
+                    pull: r.pull,
+                    url: r.url.clone(),
+                }
+            }));
             Entry {
                 id,
                 lang,
@@ -94,12 +119,18 @@ pub fn run(instance: &Instance, global: &Global) -> anyhow::Result<Exit> {
             )?;
         }
         for a in &e.approvals {
-            writeln!(
-                out,
-                "  approved by {} at {}",
-                a.by,
-                a.at.as_deref().unwrap_or("?")
-            )?;
+            let at = a.at.as_deref().unwrap_or("?");
+            match (a.by.strip_prefix("github:"), a.pull) {
+                (Some(login), Some(pull)) => writeln!(
+                    out,
+                    "  approved by @{login} in #{pull} at {at}{}",
+                    a.url
+                        .as_deref()
+                        .map(|u| format!("  {u}"))
+                        .unwrap_or_default()
+                )?,
+                _ => writeln!(out, "  approved by {} at {at}", a.by)?,
+            }
         }
         writeln!(out, "  {DIM}{}{DIM:#}", e.hash)?;
         for u in &e.urls {

@@ -7,6 +7,7 @@ mod approve;
 mod audit;
 mod check;
 mod doctor;
+mod github;
 mod new;
 mod output;
 mod preview;
@@ -107,12 +108,25 @@ pub fn run(cli: Cli, env: &BTreeMap<String, String>) -> anyhow::Result<Exit> {
             allow_late,
             test_to: None,
         } => publish::run(&instance, &cli.global, env, allow_late),
-        Command::Status => status::run(&instance, &cli.global),
+        Command::Status => status::run(&instance, &cli.global, env),
         Command::Doctor => doctor::run(&instance, &cli.global, env),
         Command::Audit => audit::run(&instance, &cli.global),
-        Command::Preview { out, outside_root } => {
-            preview::run(&instance, &cli.global, out.as_deref(), outside_root)
-        }
+        Command::Preview {
+            out,
+            outside_root,
+            comment,
+            page_url,
+        } => preview::run(
+            &instance,
+            &cli.global,
+            &preview::Options {
+                out_dir: out.as_deref(),
+                outside_root,
+                comment,
+                page_url: page_url.as_deref(),
+            },
+            env,
+        ),
         Command::Approve {
             files,
             by,

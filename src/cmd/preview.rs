@@ -7,12 +7,27 @@ use crate::cli::{Format, Global};
 use std::io::Write;
 use std::path::Path;
 
+/// What `herald preview` was asked for.
+pub struct Options<'a> {
+    pub out_dir: Option<&'a Path>,
+    pub outside_root: bool,
+    /// Post the Markdown as the pull request's comment (`--comment`).
+    pub comment: bool,
+    pub page_url: Option<&'a str>,
+}
+
 pub fn run(
     instance: &Instance,
     global: &Global,
-    out_dir: Option<&Path>,
-    outside_root: bool,
+    options: &Options<'_>,
+    env: &std::collections::BTreeMap<String, String>,
 ) -> anyhow::Result<Exit> {
+    let Options {
+        out_dir,
+        outside_root,
+        comment,
+        page_url,
+    } = *options;
     let s = &instance.settings;
     let plan = instance.plan(global.channel.as_deref());
     let errors = plan
@@ -27,8 +42,38 @@ pub fn run(
             .count();
     let exit = if errors > 0 { Exit::Problems } else { Exit::Ok };
     let mut out = anstream::stdout().lock();
+    if comment && global.format != Format::Markdown {
+        return Err(super::UsageError(vec![
+            "--comment posts the Markdown preview: use it with `--format markdown`".into(),
+        ])
+        .into());
+    }
     if global.format == Format::Markdown {
-        write!(out, "{}", crate::preview::markdown(&plan))?;
+        let _ = page_url;
+        let mut body = crate::preview::markdown(&plan);
+        if !body.starts_with(super::github::PREVIEW_MARKER) {
+            body.insert_str(0, &format!("{}\n", super::github::PREVIEW_MARKER));
+        }
+        write!(out, "{body}")?;
+        if comment {
+            let Some(gh) = crate::github::Env::from_env(env) else {
+                return Err(super::UsageError(vec![
+                    "--comment works in a GitHub Actions run (GITHUB_REPOSITORY is not set); \
+                     without it, leave --comment out"
+                        .into(),
+                ])
+                .into());
+            };
+            drop(out);
+            let mut err = anstream::stderr().lock();
+            match super::github::preview_comment(&gh, &body) {
+                Ok(done) => writeln!(err, "{GOOD}preview{GOOD:#}: {done}")?,
+                Err(why) => {
+                    writeln!(err, "{ERROR}could not post the preview{ERROR:#}: {why}")?;
+                    return Ok(Exit::Problems);
+                }
+            }
+        }
         return Ok(exit);
     }
     let (_store, history) = super::state_and_ledger(s, crate::state::Fetch::No)?;

@@ -224,7 +224,11 @@ fn dry_run_with(
     allow_late: bool,
     history: &History,
 ) -> anyhow::Result<Exit> {
-    let plan = instance.plan(global.channel.as_deref());
+    let mut plan = instance.plan(global.channel.as_deref());
+    let reviews = crate::plan::review::Reviews::from_env(global, env);
+    instance.settle_reviews(&mut plan, &reviews, |p| {
+        crate::plan::review::due_and_pending(instance, p, history)
+    });
     let dry = DryPlan::new(instance, &plan, history, allow_late);
     if global.format == Format::Json {
         print_dry_json(instance, global, env, &dry)?;
@@ -476,6 +480,18 @@ pub fn run(
     allow_late: bool,
 ) -> anyhow::Result<Exit> {
     let s = &instance.settings;
+    let gh = crate::github::Env::from_env(env);
+    if let Some(gh) = &gh
+        && gh.is_pull_request()
+    {
+        return Err(UsageError(vec![format!(
+            "herald publish does not run in a pull request's workflow run (event `{}`): only the \
+             publish workflow on the main branch publishes; use `herald publish --dry-run` or \
+             `herald preview` here",
+            gh.event_name.as_deref().unwrap_or("pull_request")
+        )])
+        .into());
+    }
     // With a state branch: fetched now, every `started` pushed before its request, the
     // rest pushed at the end.
     let store = Arc::new(super::open_state(s, crate::state::Fetch::Required)?);
@@ -491,12 +507,49 @@ pub fn run(
     // Only what is due or missed is rendered: a run with nothing due stays cheap however
     // many announcements the repository holds.
     let max_delay = s.publishing.max_delay;
-    let plan = instance.plan_where(global.channel.as_deref(), |v| {
+    let mut plan = instance.plan_where(global.channel.as_deref(), |v| {
         matches!(
             timing(&v.front, instance.now, max_delay),
             Timing::Due | Timing::Missed
         )
     });
+    // Approvals by pull-request review, proven with GitHub's API for what is due.
+    let reviews = crate::plan::review::Reviews::from_env(global, env);
+    instance.settle_reviews(&mut plan, &reviews, |p| {
+        crate::plan::review::pending(p, &history)
+    });
+    let mut writer = writer;
+    for p in plan.iter().filter(|p| !p.verdict.reviews.is_empty()) {
+        for r in &p.verdict.reviews {
+            let key = ledger::Key {
+                id: p.variant.id.clone(),
+                lang: p.variant.lang.clone(),
+                channel: String::new(),
+                part: 0,
+            };
+            let hash = p.verdict.hash.as_deref().unwrap_or_default();
+            let by = format!("github:{}", r.login);
+            let known = history
+                .reviews
+                .get(&(key.id.clone(), key.lang.clone(), hash.to_owned()))
+                .is_some_and(|l| {
+                    l.iter()
+                        .any(|x| x.by.as_deref() == Some(&by) && x.pull == Some(r.pull))
+                });
+            if known {
+                continue;
+            }
+            let note = ledger::Record {
+                by: Some(by),
+                url: r.url.clone(),
+                pull: Some(r.pull),
+                commit: Some(r.commit.clone()),
+                reviewed_at: r.at.clone(),
+                ..ledger::Record::new(ledger::Event::Approved, key, hash, instance.now)
+            };
+            writer.append(&note).map_err(|e| UsageError(vec![e]))?;
+        }
+    }
     let mut selection = select(instance, &plan, &history, allow_late);
     let newly_missed = std::mem::take(&mut selection.newly_missed);
     // Email lists go out whole (one list send per announcement and list), not per part.
@@ -542,6 +595,18 @@ pub fn run(
     rows.extend(unreadable(instance, global.only.as_deref()));
     rows.sort_by(|a, b| (&a.id, &a.lang, &a.channel).cmp(&(&b.id, &b.lang, &b.channel)));
     print_report(instance, global, &rows)?;
+    if let Some(gh) = &gh {
+        let mut err = anstream::stderr().lock();
+        for w in super::github::comment_posts(instance, &plan, &rows, &reviews, gh) {
+            writeln!(err, "{WARNING}warning{WARNING:#}: {w}")?;
+        }
+        if let Err(w) = crate::github::append_summary(
+            Some(gh),
+            &super::github::publish_summary(instance, &rows, false),
+        ) {
+            writeln!(err, "{WARNING}warning{WARNING:#}: {w}")?;
+        }
+    }
     // A missed post fails the run that first reports it; the note keeps later runs green.
     {
         let mut writer = shared

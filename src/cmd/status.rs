@@ -125,11 +125,22 @@ fn style(fate: &Fate) -> anstyle::Style {
     }
 }
 
-pub fn run(instance: &Instance, global: &Global) -> anyhow::Result<Exit> {
+pub fn run(
+    instance: &Instance,
+    global: &Global,
+    env: &std::collections::BTreeMap<String, String>,
+) -> anyhow::Result<Exit> {
     let (store, history) =
         super::state_and_ledger(&instance.settings, crate::state::Fetch::BestEffort)?;
     let tz = &instance.settings.tz;
-    let plan = instance.plan(global.channel.as_deref());
+    let mut plan = instance.plan(global.channel.as_deref());
+    // Approvals by review are checked (with GitHub's API) for what is due now.
+    if instance.settings.policy.by_review() {
+        let reviews = crate::plan::review::Reviews::from_env(global, env);
+        instance.settle_reviews(&mut plan, &reviews, |p| {
+            crate::plan::review::due_and_pending(instance, p, &history)
+        });
+    }
     let rows = variant_rows(instance, &store, global, &plan, &history);
     let mut out = anstream::stdout().lock();
     if global.format == Format::Json {

@@ -7,6 +7,7 @@
 pub mod digest;
 pub mod fate;
 pub mod jobs;
+pub mod review;
 
 use crate::announcement::{Announcement, ChannelSelection, LoadContext, Variant};
 use crate::approval::{self, State};

@@ -26,7 +26,7 @@ fn the_markdown_summary_is_a_table_of_every_post() {
     run.assert_code(1);
     assert_eq!(
         run.stdout,
-        "## Herald preview\n\n\
+        "<!-- herald-preview -->\n## Herald preview\n\n\
          2 announcement files, 3 posts, **1 problem(s)**.\n\n\
          | Announcement | Lang | State | Channel | Length | Problems |\n\
          | --- | --- | --- | --- | --- | --- |\n\
