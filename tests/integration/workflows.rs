@@ -261,3 +261,35 @@ fn workflows_that_run_herald_fetch_the_whole_history() {
         }
     }
 }
+
+/// Every `permissions:` block, the workflow's or a job's, and the action's header say
+/// in a comment right above it what the permissions are for.
+#[test]
+fn every_permissions_block_says_why() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for file in workflow_files(root) {
+        let text = std::fs::read_to_string(root.join(&file)).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let blocks: Vec<usize> = (0..lines.len())
+            .filter(|&n| lines[n].trim_start() == "permissions:")
+            .collect();
+        assert!(
+            !blocks.is_empty(),
+            "{}: no permissions block",
+            file.display()
+        );
+        for n in blocks {
+            assert!(
+                n > 0 && lines[n - 1].trim_start().starts_with('#'),
+                "{}:{}: `permissions:` without a comment saying why",
+                file.display(),
+                n + 1
+            );
+        }
+    }
+    let action = std::fs::read_to_string(root.join("action.yml")).unwrap();
+    assert!(
+        action.contains("# Permissions the calling job needs"),
+        "action.yml does not say which permissions it needs"
+    );
+}
