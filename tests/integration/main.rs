@@ -3,6 +3,7 @@
 mod harness;
 mod http;
 
+mod action;
 mod answer_without_id;
 mod approval;
 mod approval_history;
