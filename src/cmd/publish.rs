@@ -597,6 +597,14 @@ pub fn run(
     print_report(instance, global, &rows)?;
     if let Some(gh) = &gh {
         let mut err = anstream::stderr().lock();
+        if gh.token.is_none() && rows.iter().any(|r| r.result == Outcome::Posted) {
+            writeln!(
+                err,
+                "{WARNING}warning{WARNING:#}: GITHUB_TOKEN is not set, so the addresses are not \
+                 commented on the pull request; pass it to this step with \
+                 `env: GITHUB_TOKEN: ${{{{ github.token }}}}`"
+            )?;
+        }
         for w in super::github::comment_posts(instance, &plan, &rows, &reviews, gh) {
             writeln!(err, "{WARNING}warning{WARNING:#}: {w}")?;
         }

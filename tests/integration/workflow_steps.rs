@@ -139,6 +139,7 @@ fn run_step(script: &str, dir: &Path, dry_run: bool, allow_late: bool) -> (i32, 
     )
     .env("HOME", home.path())
     .env("GITHUB_STEP_SUMMARY", &summary)
+    .env("GITHUB_REPOSITORY", "tartu/news")
     .env("DRY_RUN", dry_run.to_string())
     .env("ALLOW_LATE", allow_late.to_string())
     .output()
@@ -173,8 +174,22 @@ fn the_publish_step_honours_the_manual_run_form_in_a_fresh_clone_without_git_ide
         assert_eq!(code, 1, "depth {depth}: {report}");
         assert!(report.contains("missed"), "depth {depth}: {report}");
         assert!(report.contains("--allow-late"), "depth {depth}: {report}");
-        // The report is in the run's log.
+        // The report is in the run's log; Herald's own summary says what was held back.
         assert_eq!(log, report, "depth {depth}");
+        let summary = std::fs::read_to_string(runner.path().join("summary.md")).unwrap();
+        assert!(
+            summary.starts_with("## Herald publish: "),
+            "depth {depth}: {summary}"
+        );
+        assert!(
+            summary.contains("**Sent: 0** · **held back: 1**"),
+            "depth {depth}: {summary}"
+        );
+        assert!(
+            summary.contains("missed its time"),
+            "depth {depth}: {summary}"
+        );
+        std::fs::remove_file(runner.path().join("summary.md")).unwrap();
         // A dry run with "allow late" shows it and sends nothing.
         let (code, report, _) = run_step(&script, runner.path(), true, true);
         assert_eq!(code, 0, "depth {depth}: {report}");
@@ -188,6 +203,11 @@ fn the_publish_step_honours_the_manual_run_form_in_a_fresh_clone_without_git_ide
         assert_eq!(code, 0, "depth {depth}: {report}");
         assert!(report.contains("posted"), "depth {depth}: {report}");
         assert_eq!(recorded(runner.path()), 1, "depth {depth}");
+        let summary = std::fs::read_to_string(runner.path().join("summary.md")).unwrap();
+        assert!(
+            summary.contains("**Sent: 1** · **held back: 0**"),
+            "depth {depth}: {summary}"
+        );
         let (code, _, _) = run_step(&script, runner.path(), false, true);
         assert_eq!(code, 0, "depth {depth}");
         assert_eq!(recorded(runner.path()), 1, "depth {depth}: sent twice");
