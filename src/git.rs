@@ -172,3 +172,20 @@ pub fn head(root: &Path) -> Option<String> {
     let sha = String::from_utf8(out).ok()?.trim().to_owned();
     (!sha.is_empty()).then_some(sha)
 }
+
+/// The files a pull request's merge commit changes against its base (its first parent),
+/// as `actions/checkout` checks out a pull request; `None` when `HEAD` is not a merge.
+pub fn changed_by_merge(root: &Path) -> Option<Vec<String>> {
+    let parents = git(root, &["rev-list", "--parents", "-n", "1", "HEAD"])?;
+    if String::from_utf8_lossy(&parents).split_whitespace().count() < 3 {
+        return None;
+    }
+    let out = git(root, &["diff", "--name-only", "HEAD^1", "HEAD"])?;
+    Some(
+        String::from_utf8_lossy(&out)
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    )
+}

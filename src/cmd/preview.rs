@@ -29,7 +29,23 @@ pub fn run(
         page_url,
     } = *options;
     let s = &instance.settings;
-    let plan = instance.plan(global.channel.as_deref());
+    let mut plan = instance.plan(global.channel.as_deref());
+    // On a pull request, approvals already given on its newest commit show as such.
+    if comment
+        && instance.settings.policy.by_review()
+        && let Some(gh) = crate::github::Env::from_env(env)
+        && gh.token.is_some()
+        && let Some(path) = &gh.event_path
+        && let Ok(Some(pull)) = crate::github::event::pull_request(path)
+        && let Ok(client) = crate::github::Client::new(&gh)
+        && let Err(why) =
+            crate::plan::review::preview_approvals(instance, &mut plan, &client, &pull)
+    {
+        writeln!(
+            anstream::stderr().lock(),
+            "{ERROR}warning{ERROR:#}: cannot read this pull request's reviews: {why}"
+        )?;
+    }
     let errors = plan
         .iter()
         .flat_map(|p| &p.diagnostics)

@@ -13,6 +13,8 @@ pub struct PullEvent {
     /// `owner/name` of the repository the pull request is for.
     pub base_repo: Option<String>,
     pub head_sha: Option<String>,
+    /// Who opened it.
+    pub author: Option<String>,
 }
 
 impl PullEvent {
@@ -54,6 +56,11 @@ fn from_value(event: &Value) -> Option<PullEvent> {
         head_sha: pr
             .get("head")
             .and_then(|h| h.get("sha"))
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        author: pr
+            .get("user")
+            .and_then(|u| u.get("login"))
             .and_then(Value::as_str)
             .map(str::to_owned),
     })

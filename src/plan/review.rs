@@ -334,7 +334,8 @@ impl Reviewer {
             return Err(Finding {
                 state: State::Changed,
                 detail: format!(
-                    "{}; ask for a new review of the pull request",
+                    "{}; what goes out now was never approved: make the change in a new pull \
+                     request and ask for an Approve review there",
                     stale.join("; ")
                 ),
                 rank: 3,
@@ -416,7 +417,7 @@ impl Reviewer {
         // this commit.
         let _ = std::fs::remove_file(root.join(&path));
         if then.verdict.hash.as_deref() != Some(hash) {
-            return Err("the announcement changed after it (ask for a new review)".into());
+            return Err("the announcement changed after it".into());
         }
         let now = &p.verdict.posts;
         let before = &then.verdict.posts;
@@ -676,4 +677,75 @@ pub fn due_and_pending(
         ),
         Timing::Due | Timing::Missed
     ) && pending(p, history)
+}
+
+/// For the preview on a pull request: the variants this pull request changes (all of
+/// them when it changes the configuration or the templates) show as approved when listed
+/// approvers approved its newest commit, as the publish run will find after the merge
+/// (which checks the reviews again). Only what the preview shows changes.
+pub fn preview_approvals(
+    instance: &Instance,
+    plan: &mut [Planned<'_>],
+    client: &Client,
+    pull: &github::event::PullEvent,
+) -> Result<(), String> {
+    let s = &instance.settings;
+    let policy = &s.policy;
+    let Some(head) = &pull.head_sha else {
+        return Ok(());
+    };
+    let reviews: Vec<approval::Review> = client
+        .reviews(pull.number)
+        .map_err(|e| e.message)?
+        .into_iter()
+        .filter_map(|r| {
+            Some(approval::Review {
+                login: r.user?.login,
+                state: r.state,
+                commit: r.commit_id?,
+                at: r.submitted_at,
+                url: r.html_url,
+            })
+        })
+        .collect();
+    let author = pull.author.as_deref().unwrap_or_default();
+    let proofs: Vec<ReviewProof> = approval::standing_approvals(&reviews)
+        .into_iter()
+        .filter(|r| policy.lists_login(&r.login) && &r.commit == head)
+        .filter(|r| policy.required < 2 || !r.login.eq_ignore_ascii_case(author))
+        .map(|r| ReviewProof {
+            login: r.login.clone(),
+            pull: pull.number,
+            commit: r.commit.clone(),
+            at: r.at.clone(),
+            url: r.url.clone(),
+        })
+        .collect();
+    if proofs.len() < policy.required.max(1) {
+        return Ok(());
+    }
+    let Some(changed) = crate::git::changed_by_merge(&s.root) else {
+        return Ok(());
+    };
+    let under = |f: &str, dir: &Path| Path::new(f).starts_with(dir);
+    let everything = changed
+        .iter()
+        .any(|f| Path::new(f) == s.config_path || under(f, &s.templates_dir));
+    let who: Vec<String> = proofs.iter().map(|p| format!("@{}", p.login)).collect();
+    for p in plan.iter_mut() {
+        let path = p.variant.path.to_string_lossy().replace('\\', "/");
+        if matches!(p.state, State::Approved | State::Invalid)
+            || !(everything || changed.contains(&path))
+        {
+            continue;
+        }
+        let mut verdict = p.verdict.clone().by_reviews(proofs.clone());
+        verdict.detail = Some(format!(
+            "by {} on this pull request's newest commit; Herald checks the review again when it publishes",
+            who.join(" and ")
+        ));
+        p.state = State::Approved;
+        p.verdict = verdict;
+    }
+    Ok(())
 }

@@ -859,8 +859,81 @@ fn a_pull_request_from_a_fork_gets_the_preview_in_the_job_summary_only() {
         );
         run.assert_code(0);
         assert!(run.stderr.contains("comes from a fork"), "{}", run.stderr);
-        assert!(site.gh.requests().is_empty(), "a fork's run calls no API");
+        // It may read (its token is read-only), never write.
+        assert!(
+            site.gh.requests().iter().all(|r| r.method == "GET"),
+            "a fork's run writes nothing: {:?}",
+            site.gh.requests()
+        );
+        assert!(site.gh.comments(12).is_empty());
         let summary = std::fs::read_to_string(runner.join("../summary.md")).unwrap();
         assert_eq!(summary, run.stdout);
+    }
+}
+
+#[test]
+fn the_preview_shows_an_approval_of_the_pull_requests_newest_commit_and_only_that() {
+    for (reviewed_newest, want) in [
+        (true, "by @kadri-tamm on this pull request's newest commit"),
+        (
+            false,
+            "waiting for an Approve review by @kadri-tamm or @Mart-Kask",
+        ),
+    ] {
+        let site = Site::new(1);
+        let first = site.push_to_pull(12, &[(FILE, NEWS)]);
+        let head = site.push_to_pull(12, &[(FILE, NEWS_V2)]);
+        let reviewed = if reviewed_newest { &head } else { &first };
+        site.gh.add_pull(Pull {
+            number: 12,
+            author: "anu-writer".into(),
+            merged: false,
+            base: "main".into(),
+            head_sha: head.clone(),
+            commits: Vec::new(),
+            reviews: vec![("kadri-tamm".into(), "APPROVED".into(), reviewed.clone())],
+        });
+        // As actions/checkout checks out a pull request: its merge into the base.
+        let runner = site.runner();
+        git_in(
+            &runner,
+            "r@example.org",
+            &["fetch", "-q", "origin", "pr-12"],
+        );
+        git_in(
+            &runner,
+            "r@example.org",
+            &["merge", "-q", "--no-ff", "-m", "Merge", "FETCH_HEAD"],
+        );
+        let event = format!(
+            r#"{{"pull_request": {{"number": 12, "user": {{"login": "anu-writer"}},
+                "head": {{"sha": "{head}", "repo": {{"full_name": "tartu/news"}}}},
+                "base": {{"repo": {{"full_name": "tartu/news"}}}}}}}}"#
+        );
+        let path = site.event(&runner, &event);
+        let env = site.gh.env("pull_request", &path, "/dev/null");
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let run = run_in(
+            &runner,
+            &[
+                "--at",
+                "2026-06-29 10:00",
+                "preview",
+                "--format",
+                "markdown",
+                "--comment",
+            ],
+            &env,
+        );
+        run.assert_code(0);
+        let comments = site.gh.comments(12);
+        assert_eq!(comments.len(), 1);
+        assert!(
+            comments[0].1.contains(want),
+            "{reviewed_newest}: {}",
+            comments[0].1
+        );
+        // Publishing is still the only place an approval counts.
+        assert_eq!(Site::recorded(&runner), "");
     }
 }
