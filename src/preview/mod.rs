@@ -1,5 +1,6 @@
 //! Previews for people: the HTML page and the Markdown summary.
 
+mod fate_words;
 mod html;
 mod page;
 mod summary;
