@@ -1,5 +1,5 @@
 //! `herald preview [--out DIR]`: `check`, then the preview page (or, with
-//! `--format markdown`, a summary for a CI job summary).
+//! `--format markdown`, the body of the pull-request comment).
 
 use super::output::{ERROR, GOOD};
 use super::{Exit, Instance};
@@ -27,11 +27,12 @@ pub fn run(
             .count();
     let exit = if errors > 0 { Exit::Problems } else { Exit::Ok };
     let mut out = anstream::stdout().lock();
+    let (_store, history) = super::state_and_ledger(s, crate::state::Fetch::No)?;
     if global.format == Format::Markdown {
-        write!(out, "{}", crate::preview::markdown(&plan))?;
+        let body = crate::preview::markdown(instance, &plan, &history, None);
+        write!(out, "{body}")?;
         return Ok(exit);
     }
-    let (_store, history) = super::state_and_ledger(s, crate::state::Fetch::No)?;
     let dir = match out_dir {
         // `--out` is relative to the current folder, like any path on the command line.
         Some(d) if d.is_relative() => std::env::current_dir()?.join(d),

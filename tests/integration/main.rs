@@ -39,6 +39,7 @@ mod mock_webhook;
 mod odd_addresses;
 mod pds;
 mod preview;
+mod preview_comment;
 mod publish;
 mod schedule;
 mod secrets;
