@@ -3,11 +3,14 @@
 
 /// Inline text (a title, a summary, alt text) that Markdown and HTML must not read as
 /// markup: on one line, with `<`, `>` and `&` as entities and the characters that start
-/// emphasis, links, code, tables or strike-through backslash-escaped.
+/// emphasis, links, code, tables or strike-through backslash-escaped. An `@` gets an
+/// invisible word joiner after it, so `@name` in a title does not mention (and notify)
+/// a GitHub user of that name on every push.
 pub fn text(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
         match c {
+            '@' => out.push_str("@\u{2060}"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '&' => out.push_str("&amp;"),
@@ -20,6 +23,16 @@ pub fn text(s: &str) -> String {
         }
     }
     out
+}
+
+/// `s` (a file name, a channel name) as inline code, or as escaped text when it holds
+/// a backtick.
+pub fn code(s: &str) -> String {
+    if s.contains('`') || s.contains('\n') {
+        text(s)
+    } else {
+        format!("`{s}`")
+    }
 }
 
 /// A message Herald wrote, whose `code` spans are meant as code: those are kept, and
@@ -116,6 +129,11 @@ mod tests {
             text("<script>a|b</script> *x* [l](u) `c` a\\b\nc"),
             "&lt;script&gt;a\\|b&lt;/script&gt; \\*x\\* \\[l\\](u) \\`c\\` a\\\\b c"
         );
+    }
+
+    #[test]
+    fn a_name_after_an_at_sign_mentions_nobody() {
+        assert_eq!(text("Tere @kadri!"), "Tere @\u{2060}kadri\\!");
     }
 
     #[test]
