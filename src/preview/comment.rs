@@ -65,7 +65,7 @@ impl Shown<'_, '_> {
 
 /// What a section is, for saying what was left out.
 #[derive(Clone, Copy, PartialEq)]
-enum Part {
+enum SectionKind {
     Problem,
     Announcement,
 }
@@ -123,7 +123,7 @@ pub fn markdown(
     problems.dedup();
 
     let head = head(&shown, announcements.len(), &problems, page_url);
-    let mut sections: Vec<(Part, String)> = Vec::new();
+    let mut sections: Vec<(SectionKind, String)> = Vec::new();
     for (i, d) in problems.iter().enumerate() {
         let mut text = String::new();
         if i == 0 || problems[i - 1].severity != d.severity {
@@ -133,7 +133,7 @@ pub fn markdown(
             });
         }
         let _ = writeln!(text, "- {}", problem(d));
-        sections.push((Part::Problem, text));
+        sections.push((SectionKind::Problem, text));
     }
     let (done, open): (Vec<_>, Vec<_>) = announcements
         .into_iter()
@@ -143,7 +143,7 @@ pub fn markdown(
         for v in a.iter() {
             section::variant(&mut text, instance, v);
         }
-        sections.push((Part::Announcement, text));
+        sections.push((SectionKind::Announcement, text));
     }
     for (i, a) in done.iter().enumerate() {
         let mut text = String::new();
@@ -151,13 +151,13 @@ pub fn markdown(
             text.push_str("\n### Already sent\n\n");
         }
         let _ = writeln!(text, "- {}", done_line(a));
-        sections.push((Part::Announcement, text));
+        sections.push((SectionKind::Announcement, text));
     }
 
     // Leave whole sections out from the end until the body fits.
     let mut total = head.len() + sections.iter().map(|(_, s)| s.len()).sum::<usize>();
-    let mut cut: Vec<Part> = Vec::new();
-    let fits = |total: usize, cut: &[Part]| total + footer(cut, page_url).len() < MAX_BYTES;
+    let mut cut: Vec<SectionKind> = Vec::new();
+    let fits = |total: usize, cut: &[SectionKind]| total + footer(cut, page_url).len() < MAX_BYTES;
     while !fits(total, &cut) {
         let Some((part, text)) = sections.pop() else {
             break;
@@ -246,8 +246,11 @@ fn head(
 }
 
 /// What was left out and where it is; empty when nothing was.
-fn footer(cut: &[Part], page_url: Option<&str>) -> String {
-    let announcements = cut.iter().filter(|p| **p == Part::Announcement).count();
+fn footer(cut: &[SectionKind], page_url: Option<&str>) -> String {
+    let announcements = cut
+        .iter()
+        .filter(|p| **p == SectionKind::Announcement)
+        .count();
     let problems = cut.len() - announcements;
     let mut what = Vec::new();
     if problems > 0 {
@@ -362,12 +365,16 @@ mod tests {
     fn the_footer_counts_what_was_left_out() {
         assert_eq!(footer(&[], None), "");
         assert_eq!(
-            footer(&[Part::Announcement], None),
+            footer(&[SectionKind::Announcement], None),
             "\n**1 more announcement is on the full preview page**: this comment has room for no more.\n"
         );
         assert_eq!(
             footer(
-                &[Part::Announcement, Part::Announcement, Part::Problem],
+                &[
+                    SectionKind::Announcement,
+                    SectionKind::Announcement,
+                    SectionKind::Problem
+                ],
                 Some("https://p.example/")
             ),
             "\n**1 more problem and 2 more announcements are on the [full preview page](<https://p.example/>)**: this comment has room for no more.\n"

@@ -51,8 +51,9 @@ fn posted(id: &str, lang: &str, channel: &str, url: &str) -> String {
     )
 }
 
-/// Two languages of one announcement, due (one approved with an image, one a draft with
-/// a link card), a scheduled post that becomes a thread, a file with an error on line 4, and one announcement already posted.
+/// Two languages of one announcement, due (one approved with an image and posted on one
+/// channel, one a draft with a link card), a scheduled post that becomes a thread, a
+/// file with an error on line 4, and one announcement already posted.
 fn fixture() -> Repo {
     let repo = Repo::with_config(CHANNELS);
     std::fs::create_dir_all(repo.path().join("announcements/images")).unwrap();
@@ -90,14 +91,24 @@ fn fixture() -> Repo {
     for file in ["kutse.et.md", "teetood.en.md", "vana.et.md"] {
         repo.approve(&format!("announcements/{file}"));
     }
+    // The Estonian version went out on Mastodon already (a run stopped half way).
     repo.write(
         "state/ledger.jsonl",
-        &posted(
-            "vana",
-            "et",
-            "mastodon_et",
-            "https://mastodon.example/@tartu/111",
-        ),
+        &[
+            posted(
+                "vana",
+                "et",
+                "mastodon_et",
+                "https://mastodon.example/@tartu/111",
+            ),
+            posted(
+                "kutse",
+                "et",
+                "mastodon_et",
+                "https://mastodon.example/@tartu/112",
+            ),
+        ]
+        .concat(),
     );
     repo
 }

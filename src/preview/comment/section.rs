@@ -76,33 +76,35 @@ pub(super) fn variant(out: &mut String, instance: &Instance, v: &Shown<'_, '_>) 
         );
     }
     for (post, f) in v.posts.iter().filter(|(post, _)| !post.skipped) {
-        let when = if same.is_none() {
-            fate_html(instance, p, f)
-        } else {
-            String::new()
-        };
-        channel(out, post, &when);
+        // The status line says it for all; otherwise each section says its own.
+        let own = same.is_none().then(|| (fate_html(instance, p, f), f));
+        channel(out, post, own);
     }
 }
 
-/// One channel's post in a collapsible section; `when` its fate when the variant's
-/// posts do not share one.
-fn channel(out: &mut String, post: &Post<'_>, when: &str) {
+/// One channel's post in a collapsible section; `own` its fate (in words for HTML) when
+/// the variant's posts do not share one.
+fn channel(out: &mut String, post: &Post<'_>, own: Option<(String, &Fate)>) {
     let kind = post.channel.kind();
     let shape = post.channel.rules().shape;
     let overall = mark(&post.diagnostics);
     let length = length(post).unwrap_or_else(|| kind.facts().display_name.to_owned());
-    let when = if when.is_empty() {
-        String::new()
-    } else {
-        format!(" · {when}")
-    };
+    let when = own
+        .as_ref()
+        .map(|(words, _)| format!(" · {words}"))
+        .unwrap_or_default();
     let _ = write!(
         out,
         "\n<details><summary><b>{}</b> · {} · {overall}{when}</summary>\n\n",
         esc(post.channel.name()),
         esc(&length),
     );
+    if let Some((_, Fate::Posted { urls })) = &own
+        && !urls.is_empty()
+    {
+        let urls: Vec<String> = urls.iter().map(|u| md::url(u)).collect();
+        let _ = write!(out, "Went out: {}\n\n", urls.join(", "));
+    }
     if let Some(subject) = &post.subject {
         let _ = write!(out, "Subject: **{}**\n\n", md::text(subject));
     }
