@@ -67,6 +67,18 @@ pub fn human_in(ts: Timestamp, tz: &TimeZone) -> String {
     zoned.strftime("%Y-%m-%d %H:%M (%:z)").to_string()
 }
 
+/// A long local form for people who do not read offsets, e.g.
+/// `Tuesday 30 June 2026, 10:00 (Europe/Tallinn)`: the zone by its name when it has one,
+/// else by its offset.
+pub fn long_in(ts: Timestamp, tz: &TimeZone) -> String {
+    let zoned: ZonedDateTime = ts.to_zoned_datetime(tz.clone());
+    let zone = match tz.iana_name() {
+        Some(name) => name.to_owned(),
+        None => zoned.strftime("%:z").to_string(),
+    };
+    format!("{} ({zone})", zoned.strftime("%A %-d %B %Y, %H:%M"))
+}
+
 /// A duration in words for messages: "24 hours", or "90 minutes".
 pub fn friendly_duration(d: jiff::SignedDuration) -> String {
     let hours = d.as_secs() / 3600;
@@ -93,6 +105,18 @@ mod tests {
         assert_eq!(winter.to_string(), "2026-01-15T08:00:00Z");
         assert_eq!(summer.to_string(), "2026-07-15T07:00:00Z");
         assert_eq!(rfc3339_in(summer, &tz), "2026-07-15T10:00:00+03:00");
+    }
+
+    #[test]
+    fn the_long_form_names_the_day_and_the_zone() {
+        let tz = tallinn();
+        let t = parse_time("2026-06-02 10:00", &tz).unwrap();
+        assert_eq!(
+            long_in(t, &tz),
+            "Tuesday 2 June 2026, 10:00 (Europe/Tallinn)"
+        );
+        let fixed = TimeZone::fixed(jiff::tz::offset(2));
+        assert_eq!(long_in(t, &fixed), "Tuesday 2 June 2026, 09:00 (+02:00)");
     }
 
     #[test]

@@ -11,9 +11,6 @@ use crate::plan::review::{Origin, Reviews};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-/// The first line of the preview comment, by which Herald finds it again.
-pub const PREVIEW_MARKER: &str = "<!-- herald-preview -->";
-
 /// The first line of a comment with a post's addresses.
 const PUBLISHED_MARKER: &str = "<!-- herald-published -->";
 
@@ -55,7 +52,7 @@ pub fn preview_comment(gh: &Env, body: &str) -> Result<String, String> {
     let mine = comments.iter().find(|c| {
         c.body
             .as_deref()
-            .is_some_and(|b| b.starts_with(PREVIEW_MARKER))
+            .is_some_and(|b| b.starts_with(crate::preview::MARKER))
     });
     if let Some(c) = mine {
         match client.update_comment(c.id, body) {

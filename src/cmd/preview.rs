@@ -1,5 +1,5 @@
 //! `herald preview [--out DIR]`: `check`, then the preview page (or, with
-//! `--format markdown`, a summary for a CI job summary).
+//! `--format markdown`, the body of the pull-request comment).
 
 use super::output::{ERROR, GOOD};
 use super::{Exit, Instance};
@@ -64,12 +64,9 @@ pub fn run(
         ])
         .into());
     }
+    let (_store, history) = super::state_and_ledger(s, crate::state::Fetch::No)?;
     if global.format == Format::Markdown {
-        let _ = page_url;
-        let mut body = crate::preview::markdown(&plan);
-        if !body.starts_with(super::github::PREVIEW_MARKER) {
-            body.insert_str(0, &format!("{}\n", super::github::PREVIEW_MARKER));
-        }
+        let body = crate::preview::markdown(instance, &plan, &history, page_url);
         write!(out, "{body}")?;
         if comment {
             let Some(gh) = crate::github::Env::from_env(env) else {
@@ -92,7 +89,6 @@ pub fn run(
         }
         return Ok(exit);
     }
-    let (_store, history) = super::state_and_ledger(s, crate::state::Fetch::No)?;
     let dir = match out_dir {
         // `--out` is relative to the current folder, like any path on the command line.
         Some(d) if d.is_relative() => std::env::current_dir()?.join(d),

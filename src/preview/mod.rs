@@ -1,8 +1,10 @@
-//! Previews for people: the HTML page and the Markdown summary.
+//! Previews for people: the HTML page and the pull-request comment (Markdown).
 
+mod comment;
+mod fate_words;
 mod html;
+mod md;
 mod page;
-mod summary;
 
+pub use comment::{MARKER, MAX_BYTES, markdown};
 pub use page::page;
-pub use summary::markdown;

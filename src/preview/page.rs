@@ -4,7 +4,7 @@
 use super::html::{esc, post_text};
 use crate::approval::State;
 use crate::ledger::History;
-use crate::plan::fate::{self, Fate};
+use crate::plan::fate;
 use crate::plan::{Instance, Planned};
 use crate::platform::{Kind, Shape};
 use crate::render::Post;
@@ -66,37 +66,16 @@ fn post_status(
     history: &Facts<'_, '_>,
 ) -> (&'static str, String) {
     let tz = &instance.settings.tz;
-    let name = post.channel.name();
-    match fate::fate(
+    let fate = fate::fate(
         instance,
         history.plan,
         p,
-        name,
+        post.channel.name(),
         Some(post),
         history.history,
         false,
-    ) {
-        Fate::Posted { .. } => ("posted", "posted".into()),
-        Fate::InDoubt { .. } => ("problem", "in doubt: see `herald status`".into()),
-        Fate::Skipped => ("held", "skipped for this channel (overrides)".into()),
-        Fate::NotApproved { .. } | Fate::Broken { .. } => {
-            ("held", format!("not going out: {}", p.verdict.describe()))
-        }
-        Fate::Blocked { .. } => ("problem", "not going out: it has problems".into()),
-        Fate::Failed { message, .. } => (
-            "problem",
-            format!("an earlier attempt failed ({message}); tried again when due"),
-        ),
-        Fate::Waiting { langs } => ("held", fate::waiting_words(&langs)),
-        Fate::Due => ("due", "due now".into()),
-        Fate::Scheduled { at } => (
-            "scheduled",
-            format!("scheduled for {}", crate::time::human_in(at, tz)),
-        ),
-        Fate::Missed { .. } => ("problem", "missed: more than `max_delay` late".into()),
-        Fate::Expired => ("held", "expired".into()),
-        Fate::Unscheduled => ("held", "no publish_at".into()),
-    }
+    );
+    super::fate_words::words(&fate, &p.verdict, |at| crate::time::human_in(at, tz))
 }
 
 fn timeline(out: &mut String, instance: &Instance, plan: &[Planned<'_>], history: &Facts<'_, '_>) {
@@ -358,15 +337,9 @@ fn images(out: &mut String, v: &crate::announcement::Variant, instance: &Instanc
 
 /// The link card platforms build (or Herald supplies) for the announcement's link.
 fn link_card(out: &mut String, v: &crate::announcement::Variant, kind: Kind) {
-    let Some(link) = &v.front.link else { return };
-    if !kind.facts().link_card || !v.front.images.is_empty() {
+    let Some(domain) = link_card_domain(v, kind) else {
         return;
-    }
-    let domain = link
-        .split("//")
-        .nth(1)
-        .and_then(|r| r.split('/').next())
-        .unwrap_or(link);
+    };
     let _ = write!(
         out,
         "<div class=\"link-card\"><span class=\"domain\">{}</span><strong>{}</strong>{}</div>",
@@ -378,4 +351,19 @@ fn link_card(out: &mut String, v: &crate::announcement::Variant, kind: Kind) {
             .map(|s| format!("<span>{}</span>", esc(s)))
             .unwrap_or_default()
     );
+}
+
+/// The domain the link card shows, when `kind` shows one for `v`: it has a link and no
+/// images, and the platform builds cards.
+pub(super) fn link_card_domain(v: &crate::announcement::Variant, kind: Kind) -> Option<&str> {
+    let link = v.front.link.as_deref()?;
+    if !kind.facts().link_card || !v.front.images.is_empty() {
+        return None;
+    }
+    Some(
+        link.split("//")
+            .nth(1)
+            .and_then(|r| r.split('/').next())
+            .unwrap_or(link),
+    )
 }

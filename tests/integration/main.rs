@@ -42,6 +42,7 @@ mod mock_webhook;
 mod odd_addresses;
 mod pds;
 mod preview;
+mod preview_comment;
 mod publish;
 mod schedule;
 mod secrets;

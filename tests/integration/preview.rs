@@ -1,4 +1,5 @@
-//! `herald preview`: the Markdown summary (snapshot) and the page's basic promises.
+//! `herald preview`: the Markdown summary (the pull-request comment) and the page's basic
+//! promises.
 
 use crate::harness::Repo;
 
@@ -14,7 +15,7 @@ fn fixture() -> Repo {
 }
 
 #[test]
-fn the_markdown_summary_is_a_table_of_every_post() {
+fn the_markdown_summary_is_the_comment_with_every_post() {
     let repo = fixture();
     let run = repo.run(&[
         "preview",
@@ -24,15 +25,68 @@ fn the_markdown_summary_is_a_table_of_every_post() {
         "2026-06-30 09:00",
     ]);
     run.assert_code(1);
+    let words = "word ".repeat(120);
+    let words = words.trim_end();
     assert_eq!(
         run.stdout,
-        "<!-- herald-preview -->\n## Herald preview\n\n\
-         2 announcement files, 3 posts, **1 problem(s)**.\n\n\
-         | Announcement | Lang | State | Channel | Length | Problems |\n\
-         | --- | --- | --- | --- | --- | --- |\n\
-         | kutse | et | approved | record_et | 40/500 | ✓ |\n\
-         | kutse | et | approved | mastodon_et | 40/500 | ✓ |\n\
-         | long | en | draft (not approved) | record_en | 605/500 | too long for `record_en`: 605 of 500 characters; shorten the text, add a `summary`, or set `thread: auto` |\n"
+        format!(
+            "<!-- herald-preview -->\n\
+         ## Herald preview\n\
+         \n\
+         2 announcements in 2 language versions, with 3 posts: 2 will go out, 1 is held back, 0 already went out. **1 problem to fix**.\n\
+         \n\
+         The full preview page, with every post as it will look, is attached to this check's workflow run (under Artifacts).\n\
+         \n\
+         ### To fix before it can go out\n\
+         \n\
+         - `announcements/long.en.md`, line 6: too long for `record_en`: 605 of 500 characters; shorten the text, add a `summary`, or set `thread: auto`\n\
+         \n\
+         ### Kutse \\| linnapäevale · et\n\
+         \n\
+         - File: `announcements/kutse.et.md`\n\
+         - Approval: approved\n\
+         - Planned time: Tuesday 30 June 2026, 10:00 (Europe/Tallinn)\n\
+         - Status: scheduled for Tuesday 30 June 2026, 10:00 (Europe/Tallinn)\n\
+         \n\
+         <details><summary><b>record_et</b> · 40 of 500 characters · ✓</summary>\n\
+         \n\
+         ```\n\
+         Kutse | linnapäevale\n\
+         \n\
+         Tule linnapäevale!\n\
+         ```\n\
+         \n\
+         </details>\n\
+         \n\
+         <details><summary><b>mastodon_et</b> · 40 of 500 characters · ✓</summary>\n\
+         \n\
+         ```\n\
+         Kutse | linnapäevale\n\
+         \n\
+         Tule linnapäevale!\n\
+         ```\n\
+         \n\
+         </details>\n\
+         \n\
+         ### Long · en\n\
+         \n\
+         - File: `announcements/long.en.md`\n\
+         - Approval: draft (not approved)\n\
+         - Planned time: none (`publish_at` is not set)\n\
+         - Status: not going out: draft (not approved)\n\
+         \n\
+         <details><summary><b>record_en</b> · 605 of 500 characters, over the limit · ✗</summary>\n\
+         \n\
+         ```\n\
+         Long\n\
+         \n\
+         {words}\n\
+         ```\n\
+         \n\
+         - ✗ too long for `record_en`: 605 of 500 characters; shorten the text, add a `summary`, or set `thread: auto`\n\
+         \n\
+         </details>\n"
+        )
     );
 }
 
