@@ -934,3 +934,147 @@ fn the_preview_shows_an_approval_of_the_pull_requests_newest_commit_and_only_tha
         assert_eq!(Site::recorded(&runner), "");
     }
 }
+
+/// Runs a workflow step's own script with bash in `dir`, as a runner does: `env` plus
+/// the step's `env:` values given in `step_env`, `target/release/herald` being the binary
+/// under test.
+fn run_workflow_step(
+    workflow: &str,
+    step: &str,
+    dir: &Path,
+    env: &[(String, String)],
+    step_env: &[(&str, &str)],
+) -> Run {
+    let script = crate::workflow_steps::step_script(workflow, step);
+    let bin = dir.join("target/release");
+    std::fs::create_dir_all(&bin).unwrap();
+    let _ = std::fs::remove_file(bin.join("herald"));
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_herald"), bin.join("herald")).unwrap();
+    let mut cmd = std::process::Command::new("bash");
+    cmd.args(["-e", "-c", &script]).current_dir(dir);
+    crate::harness::clean_env(&mut cmd);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    for (k, v) in step_env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("bash runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn the_workflows_own_steps_comment_the_preview_then_publish_the_reviewed_post_and_comment_its_address()
+ {
+    let site = Site::new(1);
+    // The workflow's script runs herald without `--at`: due a minute ago, really.
+    let due = jiff::Timestamp::now() - jiff::SignedDuration::from_mins(1);
+    let news = NEWS.replace(
+        "2026-06-30 10:00",
+        &due.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+    );
+    let head = site.push_to_pull(12, &[(FILE, &news)]);
+    site.gh.add_pull(Pull {
+        number: 12,
+        author: "anu-writer".into(),
+        merged: false,
+        base: "main".into(),
+        head_sha: head.clone(),
+        commits: Vec::new(),
+        reviews: vec![("kadri-tamm".into(), "APPROVED".into(), head.clone())],
+    });
+    // preview.yml on the pull request: its merge into main, as actions/checkout makes it.
+    let runner = site.runner();
+    git_in(
+        &runner,
+        "r@example.org",
+        &["fetch", "-q", "origin", "pr-12"],
+    );
+    git_in(
+        &runner,
+        "r@example.org",
+        &["merge", "-q", "--no-ff", "-m", "Merge", "FETCH_HEAD"],
+    );
+    let event = format!(
+        r#"{{"pull_request": {{"number": 12, "user": {{"login": "anu-writer"}},
+            "head": {{"sha": "{head}", "repo": {{"full_name": "tartu/news"}}}},
+            "base": {{"repo": {{"full_name": "tartu/news"}}}}}}}}"#
+    );
+    let path = site.event(&runner, &event);
+    let summary = runner.join("../summary.md");
+    let env = site
+        .gh
+        .env("pull_request", &path, summary.to_str().unwrap());
+    let page = run_workflow_step("preview.yml", "Preview page", &runner, &env, &[]);
+    page.assert_code(0);
+    assert!(runner.join("preview-page/index.html").is_file());
+    let url = "https://github.example/tartu/news/actions/runs/4242/artifacts/77";
+    let comment = run_workflow_step(
+        "preview.yml",
+        "Preview comment",
+        &runner,
+        &env,
+        &[("GITHUB_TOKEN", TOKEN), ("PAGE_URL", url)],
+    );
+    comment.assert_code(0);
+    let comments = site.gh.comments(12);
+    assert_eq!(comments.len(), 1, "{}", comment.stderr);
+    let body = comments[0].1.replace("@\u{2060}", "@");
+    assert!(
+        body.contains(&format!("[Open the full preview page](<{url}>)")),
+        "{body}"
+    );
+    assert!(
+        body.contains("by @kadri-tamm on this pull request's newest commit"),
+        "{body}"
+    );
+    run_workflow_step("preview.yml", "Check", &runner, &env, &[]).assert_code(0);
+
+    // The button: squash and merge. Then publish.yml's Publish step on a fresh runner.
+    let commits = site.merge(12, "squash");
+    site.gh.add_pull(Pull {
+        number: 12,
+        author: "anu-writer".into(),
+        merged: true,
+        base: "main".into(),
+        head_sha: head.clone(),
+        commits,
+        reviews: vec![("kadri-tamm".into(), "APPROVED".into(), head.clone())],
+    });
+    let runner = site.runner();
+    let event = site.event(&runner, r#"{"schedule": "*/15 * * * *"}"#);
+    let summary = runner.join("../summary.md");
+    let _ = std::fs::remove_file(&summary);
+    let env = site.gh.env("schedule", &event, summary.to_str().unwrap());
+    let env: Vec<(String, String)> = env
+        .into_iter()
+        .filter(|(k, _)| k != "GITHUB_TOKEN")
+        .collect();
+    let publish = run_workflow_step(
+        "publish.yml",
+        "Publish",
+        &runner,
+        &env,
+        &[
+            ("GITHUB_TOKEN", TOKEN),
+            ("DRY_RUN", "false"),
+            ("ALLOW_LATE", "false"),
+        ],
+    );
+    let report = std::fs::read_to_string(runner.join("report.txt")).unwrap_or_default();
+    assert_eq!(publish.code, 0, "{report}");
+    assert_eq!(Site::recorded(&runner).lines().count(), 1, "{report}");
+    let comments = site.gh.comments(12);
+    assert_eq!(comments.len(), 2, "{comments:?}");
+    assert!(
+        comments[1].1.contains("**Sent: Uudis** (`news`)"),
+        "{}",
+        comments[1].1
+    );
+    let summary = std::fs::read_to_string(&summary).unwrap();
+    assert!(summary.contains("**Sent: 1**"), "{summary}");
+}

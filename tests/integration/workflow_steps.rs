@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::Command;
 
 /// The `run:` script of the step named `name` in a workflow file.
-fn step_script(workflow: &str, name: &str) -> String {
+pub fn step_script(workflow: &str, name: &str) -> String {
     let path = project_root().join(".github/workflows").join(workflow);
     run_script(&path, 6, name)
 }
@@ -45,6 +45,13 @@ pub fn run_script(path: &Path, indent: usize, name: &str) -> String {
         .into_iter()
         .find(|step| step.trim_start().starts_with(&format!("name: {name}\n")))
         .unwrap_or_else(|| panic!("{} has no step `{name}`", path.display()));
+    // A one-line `run: command`.
+    if let Some(at) = step.find(&format!("\n{key}run: "))
+        && !step[at..].starts_with(&format!("\n{key}run: |"))
+    {
+        let line = &step[at + key.len() + 6..];
+        return line.lines().next().unwrap_or_default().trim().to_owned();
+    }
     let run = step
         .find(&format!("\n{key}run: |\n"))
         .unwrap_or_else(|| panic!("the step `{name}` runs no script"))
