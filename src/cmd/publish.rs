@@ -227,7 +227,7 @@ fn dry_run_with(
     let mut plan = instance.plan(global.channel.as_deref());
     let reviews = crate::plan::review::Reviews::from_env(global, env);
     instance.settle_reviews(&mut plan, &reviews, |p| {
-        crate::plan::review::due_and_pending(instance, p, history)
+        crate::plan::review::due_and_pending(instance, p, history, allow_late)
     });
     let dry = DryPlan::new(instance, &plan, history, allow_late);
     if global.format == Format::Json {
@@ -516,7 +516,7 @@ pub fn run(
     // Approvals by pull-request review, proven with GitHub's API for what is due.
     let reviews = crate::plan::review::Reviews::from_env(global, env);
     instance.settle_reviews(&mut plan, &reviews, |p| {
-        crate::plan::review::pending(p, &history)
+        crate::plan::review::due_and_pending(instance, p, &history, allow_late)
     });
     let mut writer = writer;
     for p in plan.iter().filter(|p| !p.verdict.reviews.is_empty()) {

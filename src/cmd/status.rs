@@ -138,7 +138,7 @@ pub fn run(
     if instance.settings.policy.by_review() {
         let reviews = crate::plan::review::Reviews::from_env(global, env);
         instance.settle_reviews(&mut plan, &reviews, |p| {
-            crate::plan::review::due_and_pending(instance, p, &history)
+            crate::plan::review::due_and_pending(instance, p, &history, false)
         });
     }
     let rows = variant_rows(instance, &store, global, &plan, &history);

@@ -661,22 +661,22 @@ pub fn pending(p: &Planned<'_>, history: &crate::ledger::History) -> bool {
     })
 }
 
-/// Whether `p` is due (or missed) now and not every post of it went out: the variants
-/// whose review a run checks (others wait, and cost no requests).
+/// Whether `p` is due now (or missed, when the run sends late posts) and not every post
+/// of it went out: the variants whose review a run checks. Others wait and cost no
+/// requests, so old drafts that missed their time do not use up GitHub's hourly limit.
 pub fn due_and_pending(
     instance: &Instance,
     p: &Planned<'_>,
     history: &crate::ledger::History,
+    allow_late: bool,
 ) -> bool {
     use crate::schedule::{Timing, timing};
-    matches!(
-        timing(
-            &p.variant.front,
-            instance.now,
-            instance.settings.publishing.max_delay
-        ),
-        Timing::Due | Timing::Missed
-    ) && pending(p, history)
+    let when = timing(
+        &p.variant.front,
+        instance.now,
+        instance.settings.publishing.max_delay,
+    );
+    (when == Timing::Due || (allow_late && when == Timing::Missed)) && pending(p, history)
 }
 
 /// For the preview on a pull request: the variants this pull request changes (all of

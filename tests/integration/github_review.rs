@@ -1078,3 +1078,41 @@ fn the_workflows_own_steps_comment_the_preview_then_publish_the_reviewed_post_an
     let summary = std::fs::read_to_string(&summary).unwrap();
     assert!(summary.contains("**Sent: 1**"), "{summary}");
 }
+
+#[test]
+fn what_missed_its_time_costs_no_requests_unless_the_run_sends_late_posts() {
+    let site = Site::new(1);
+    let head = site.push_to_pull(12, &[(FILE, NEWS)]);
+    let c = site.merge(12, "squash");
+    site.pull(
+        12,
+        "anu-writer",
+        &head,
+        c,
+        &[("kadri-tamm", "APPROVED", &head)],
+    );
+    let runner = site.runner();
+    let event = site.event(&runner, r#"{"schedule": "*/15 * * * *"}"#);
+    let env = site.gh.env("schedule", &event, "/dev/null");
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    // A month late: every run would otherwise ask GitHub again, forever.
+    let late = "2026-07-30T10:00:00+03:00";
+    for args in [
+        vec!["publish"],
+        vec!["status"],
+        vec!["publish", "--dry-run"],
+    ] {
+        let mut all = vec!["--at", late];
+        all.extend(&args);
+        run_in(&runner, &all, &env);
+        assert!(
+            site.gh.requests().is_empty(),
+            "{args:?}: {:?}",
+            site.gh.requests()
+        );
+    }
+    let run = run_in(&runner, &["--at", late, "publish", "--allow-late"], &env);
+    run.assert_code(0);
+    assert_eq!(Site::recorded(&runner).lines().count(), 1, "{}", run.stdout);
+    assert!(!site.gh.requests().is_empty());
+}
