@@ -156,13 +156,26 @@ fn outside(path: &Path, real: &Path, real_root: &Path) -> String {
     let how = if real == path {
         String::new()
     } else {
-        format!(" leads to `{}`, which", real.display())
+        format!(" leads to `{}`, which", shown(real))
     };
     format!(
         "`{}`{how} is outside the repository ({}); Herald writes only inside the repository folder: use a path inside it, or remove the symbolic link that leads out",
         path.display(),
-        real_root.display()
+        shown(real_root)
     )
+}
+
+/// A resolved path as a person reads it: on Windows without the `\\?\` that
+/// `canonicalize` puts before a drive (`C:\…`).
+fn shown(real: &Path) -> String {
+    let text = real.display().to_string();
+    #[cfg(windows)]
+    if let Some(plain) = text.strip_prefix(r"\\?\")
+        && plain.as_bytes().get(1) == Some(&b':')
+    {
+        return plain.to_owned();
+    }
+    text
 }
 
 /// Checks that `path` (which need not exist yet) lies inside `root` once symbolic links
@@ -468,7 +481,12 @@ mod tests {
             b"{}\n"
         );
         assert!(check_inside(&spelt, Path::new(r"state\..\..\x")).is_err());
-        assert!(check_inside(&spelt, Path::new("../x")).is_err());
+        let err = check_inside(&spelt, Path::new("../x")).unwrap_err();
+        assert!(err.contains("is outside the repository"), "{err}");
+        assert!(
+            !err.contains(r"\\?\"),
+            "shown without canonicalize's prefix: {err}"
+        );
         let err = open_inside(r, Path::new("state/NUL"), Mode::Append).unwrap_err();
         assert!(err.contains("is a device, not a file"), "{err}");
     }
