@@ -436,6 +436,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(unix)]
     fn a_log_whose_folder_links_out_of_the_repository_is_not_opened() {
         let root = tempfile::tempdir().unwrap();
         let outside = tempfile::tempdir().unwrap();
