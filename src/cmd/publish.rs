@@ -519,37 +519,7 @@ pub fn run(
         crate::plan::review::due_and_pending(instance, p, &history, allow_late)
     });
     let mut writer = writer;
-    for p in plan.iter().filter(|p| !p.verdict.reviews.is_empty()) {
-        for r in &p.verdict.reviews {
-            let key = ledger::Key {
-                id: p.variant.id.clone(),
-                lang: p.variant.lang.clone(),
-                channel: String::new(),
-                part: 0,
-            };
-            let hash = p.verdict.hash.as_deref().unwrap_or_default();
-            let by = format!("github:{}", r.login);
-            let known = history
-                .reviews
-                .get(&(key.id.clone(), key.lang.clone(), hash.to_owned()))
-                .is_some_and(|l| {
-                    l.iter()
-                        .any(|x| x.by.as_deref() == Some(&by) && x.pull == Some(r.pull))
-                });
-            if known {
-                continue;
-            }
-            let note = ledger::Record {
-                by: Some(by),
-                url: r.url.clone(),
-                pull: Some(r.pull),
-                commit: Some(r.commit.clone()),
-                reviewed_at: r.at.clone(),
-                ..ledger::Record::new(ledger::Event::Approved, key, hash, instance.now)
-            };
-            writer.append(&note).map_err(|e| UsageError(vec![e]))?;
-        }
-    }
+    record_reviews(instance, &plan, &history, &mut writer)?;
     let mut selection = select(instance, &plan, &history, allow_late);
     let newly_missed = std::mem::take(&mut selection.newly_missed);
     // Email lists go out whole (one list send per announcement and list), not per part.
@@ -639,6 +609,48 @@ pub fn run(
             Exit::Ok
         },
     )
+}
+
+/// Writes into the ledger each GitHub review that approved what this run may send (once
+/// per reviewer, pull request and content), so `audit` can say who approved it and where.
+fn record_reviews(
+    instance: &Instance,
+    plan: &[Planned<'_>],
+    history: &History,
+    writer: &mut ledger::Writer,
+) -> anyhow::Result<()> {
+    for p in plan.iter().filter(|p| !p.verdict.reviews.is_empty()) {
+        for r in &p.verdict.reviews {
+            let key = ledger::Key {
+                id: p.variant.id.clone(),
+                lang: p.variant.lang.clone(),
+                channel: String::new(),
+                part: 0,
+            };
+            let hash = p.verdict.hash.as_deref().unwrap_or_default();
+            let by = format!("github:{}", r.login);
+            let known = history
+                .reviews
+                .get(&(key.id.clone(), key.lang.clone(), hash.to_owned()))
+                .is_some_and(|l| {
+                    l.iter()
+                        .any(|x| x.by.as_deref() == Some(&by) && x.pull == Some(r.pull))
+                });
+            if known {
+                continue;
+            }
+            let note = ledger::Record {
+                by: Some(by),
+                url: r.url.clone(),
+                pull: Some(r.pull),
+                commit: Some(r.commit.clone()),
+                reviewed_at: r.at.clone(),
+                ..ledger::Record::new(ledger::Event::Approved, key, hash, instance.now)
+            };
+            writer.append(&note).map_err(|e| UsageError(vec![e]))?;
+        }
+    }
+    Ok(())
 }
 
 fn print_report(instance: &Instance, global: &Global, rows: &[Row]) -> anyhow::Result<()> {
