@@ -96,6 +96,17 @@ fn cell(text: &str) -> String {
         .replace('\n', " ")
 }
 
+/// One row of the summary's tables: the announcement, language, channel and `last`.
+fn row(out: &mut String, r: &Row, last: &str) {
+    let _ = writeln!(
+        out,
+        "| {} | {} | {} | {last} |",
+        cell(&r.id),
+        r.lang,
+        cell(&r.channel)
+    );
+}
+
 /// The job summary of a publish run: what was sent (with addresses), and what was held
 /// back and why.
 pub fn publish_summary(instance: &Instance, rows: &[Row], dry_run: bool) -> String {
@@ -130,14 +141,7 @@ pub fn publish_summary(instance: &Instance, rows: &[Row], dry_run: bool) -> Stri
                     .collect::<Vec<_>>()
                     .join("<br>")
             };
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} |",
-                cell(&r.id),
-                r.lang,
-                cell(&r.channel),
-                urls
-            );
+            row(&mut out, r, &urls);
         }
         out.push('\n');
     }
@@ -149,14 +153,7 @@ pub fn publish_summary(instance: &Instance, rows: &[Row], dry_run: bool) -> Stri
             } else {
                 format!("{}: {}", outcome_words(r.result), r.detail)
             };
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} |",
-                cell(&r.id),
-                r.lang,
-                cell(&r.channel),
-                cell(&why)
-            );
+            row(&mut out, r, &cell(&why));
         }
     }
     out

@@ -153,6 +153,28 @@ impl Instance {
         }
     }
 
+    /// What deciding an approval needs besides the variant.
+    fn approval_context<'a>(
+        &'a self,
+        fields: &'a crate::announcement::FieldContext<'a>,
+    ) -> approval::Context<'a> {
+        approval::Context {
+            fields,
+            history: &self.history,
+            config_path: &self.settings.config_path,
+            templates_dir: &self.settings.templates_dir,
+            channel_kinds: &self.channel_kinds,
+        }
+    }
+
+    /// The commits that may have brought `v`'s current content (`hash`) to the branch,
+    /// newest first ([`approval::content_commits`]).
+    pub fn content_commits(&self, v: &Variant, hash: &str) -> Result<Vec<String>, String> {
+        let names = self.settings.channel_names();
+        let fields = self.field_context(&names);
+        approval::content_commits(&self.approval_context(&fields), v, hash)
+    }
+
     pub fn variants(&self) -> impl Iterator<Item = &Variant> {
         self.announcements.iter().flat_map(|a| a.variants.iter())
     }
@@ -224,13 +246,7 @@ impl Instance {
                 })
                 .collect();
             let fields = self.field_context(&names);
-            let ctx = approval::Context {
-                fields: &fields,
-                history: &self.history,
-                config_path: &s.config_path,
-                templates_dir: &s.templates_dir,
-                channel_kinds: &self.channel_kinds,
-            };
+            let ctx = self.approval_context(&fields);
             let verdict = approval::verdict(&ctx, v, &s.policy, &digests);
             let state = verdict.state;
             let posts: Vec<Post<'_>> = all

@@ -155,17 +155,8 @@ impl Reviewer {
         let Some(hash) = p.verdict.hash.clone() else {
             return p.verdict.clone();
         };
-        let names = s.channel_names();
-        let fields = instance.field_context(&names);
-        let ctx = approval::Context {
-            fields: &fields,
-            history: &instance.history,
-            config_path: &s.config_path,
-            templates_dir: &s.templates_dir,
-            channel_kinds: &instance.channel_kinds,
-        };
         let refuse = |state: State, detail: String| p.verdict.clone().refused(state, detail);
-        let mut commits = match approval::content_commits(&ctx, v, &hash) {
+        let mut commits = match instance.content_commits(v, &hash) {
             Ok(c) => c,
             Err(why) => {
                 return refuse(
@@ -616,16 +607,8 @@ impl Reviewer {
         }
         let s = &instance.settings;
         let hash = p.verdict.hash.as_deref()?;
-        let names = s.channel_names();
-        let fields = instance.field_context(&names);
-        let ctx = approval::Context {
-            fields: &fields,
-            history: &instance.history,
-            config_path: &s.config_path,
-            templates_dir: &s.templates_dir,
-            channel_kinds: &instance.channel_kinds,
-        };
-        let first = approval::content_commits(&ctx, p.variant, hash)
+        let first = instance
+            .content_commits(p.variant, hash)
             .ok()
             .and_then(|c| c.last().cloned())
             .or_else(|| {

@@ -166,6 +166,42 @@ impl Site {
         });
     }
 
+    /// An open pull request `n` at `head`, with its reviews.
+    fn open_pull(&self, n: u64, head: &str, reviews: &[(&str, &str, &str)]) {
+        self.gh.add_pull(Pull {
+            number: n,
+            author: "anu-writer".into(),
+            merged: false,
+            base: "main".into(),
+            head_sha: head.into(),
+            commits: Vec::new(),
+            reviews: reviews
+                .iter()
+                .map(|(l, s, c)| (l.to_string(), s.to_string(), c.to_string()))
+                .collect(),
+        });
+    }
+
+    /// A runner checked out as `actions/checkout` checks out pull request `n` (its merge
+    /// into `main`), and the event file of its run.
+    fn pull_request_checkout(&self, n: u64, head: &str) -> (PathBuf, String) {
+        let runner = self.runner();
+        let w = "r@example.org";
+        git_in(&runner, w, &["fetch", "-q", "origin", &format!("pr-{n}")]);
+        git_in(
+            &runner,
+            w,
+            &["merge", "-q", "--no-ff", "-m", "Merge", "FETCH_HEAD"],
+        );
+        let event = format!(
+            r#"{{"pull_request": {{"number": {n}, "user": {{"login": "anu-writer"}},
+                "head": {{"sha": "{head}", "repo": {{"full_name": "tartu/news"}}}},
+                "base": {{"repo": {{"full_name": "tartu/news"}}}}}}}}"#
+        );
+        let path = self.event(&runner, &event);
+        (runner, path)
+    }
+
     /// Commits straight onto `main` and pushes it.
     fn push_to_main(&self, files: &[(&str, &str)]) -> String {
         for (path, text) in files {
@@ -214,7 +250,7 @@ impl Site {
         let summary = runner.join("../summary.md");
         let _ = std::fs::remove_file(&summary);
         let env = self.gh.env("schedule", &event, summary.to_str().unwrap());
-        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let env = pairs(&env);
         let mut all = vec!["--at", AT];
         all.extend(args);
         let run = run_in(runner, &all, &env);
@@ -225,6 +261,11 @@ impl Site {
     fn recorded(runner: &Path) -> String {
         std::fs::read_to_string(runner.join("state/recorded.jsonl")).unwrap_or_default()
     }
+}
+
+/// `(name, value)` pairs as the harness takes them.
+fn pairs(env: &[(String, String)]) -> Vec<(&str, &str)> {
+    env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
 }
 
 /// What `status --format json` says of the announcement: its state and the reason.
@@ -691,7 +732,7 @@ fn publishing_refuses_to_run_for_a_pull_request() {
     for event in ["pull_request", "pull_request_target", "pull_request_review"] {
         let path = site.event(&runner, r#"{"pull_request": {"number": 12}}"#);
         let env = site.gh.env(event, &path, "/dev/null");
-        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let env = pairs(&env);
         let run = run_in(&runner, &["--at", AT, "publish"], &env);
         run.assert_code(2);
         assert!(
@@ -752,7 +793,7 @@ fn pull_request_env(site: &Site, runner: &Path, head_repo: &str) -> Vec<(String,
 
 fn preview_comment(site: &Site, runner: &Path, env: &[(String, String)]) -> Run {
     let _ = site;
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let env = pairs(env);
     let args = [
         "--at",
         AT,
@@ -849,8 +890,7 @@ fn a_pull_request_from_a_fork_gets_the_preview_in_the_job_summary_only() {
             env.retain(|(k, _)| k != "GITHUB_EVENT_PATH");
             env.push(("GITHUB_EVENT_PATH".into(), path));
         }
-        let env_ref: Vec<(&str, &str)> =
-            env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let env_ref = pairs(&env);
         let run = run_in(
             &runner,
             &["--at", AT, "preview", "--format", "markdown", "--comment"],
@@ -883,35 +923,11 @@ fn the_preview_shows_an_approval_of_the_pull_requests_newest_commit_and_only_tha
         let first = site.push_to_pull(12, &[(FILE, NEWS)]);
         let head = site.push_to_pull(12, &[(FILE, NEWS_V2)]);
         let reviewed = if reviewed_newest { &head } else { &first };
-        site.gh.add_pull(Pull {
-            number: 12,
-            author: "anu-writer".into(),
-            merged: false,
-            base: "main".into(),
-            head_sha: head.clone(),
-            commits: Vec::new(),
-            reviews: vec![("kadri-tamm".into(), "APPROVED".into(), reviewed.clone())],
-        });
+        site.open_pull(12, &head, &[("kadri-tamm", "APPROVED", reviewed)]);
         // As actions/checkout checks out a pull request: its merge into the base.
-        let runner = site.runner();
-        git_in(
-            &runner,
-            "r@example.org",
-            &["fetch", "-q", "origin", "pr-12"],
-        );
-        git_in(
-            &runner,
-            "r@example.org",
-            &["merge", "-q", "--no-ff", "-m", "Merge", "FETCH_HEAD"],
-        );
-        let event = format!(
-            r#"{{"pull_request": {{"number": 12, "user": {{"login": "anu-writer"}},
-                "head": {{"sha": "{head}", "repo": {{"full_name": "tartu/news"}}}},
-                "base": {{"repo": {{"full_name": "tartu/news"}}}}}}}}"#
-        );
-        let path = site.event(&runner, &event);
+        let (runner, path) = site.pull_request_checkout(12, &head);
         let env = site.gh.env("pull_request", &path, "/dev/null");
-        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let env = pairs(&env);
         let run = run_in(
             &runner,
             &[
@@ -978,33 +994,9 @@ fn the_workflows_own_steps_comment_the_preview_then_publish_the_reviewed_post_an
         &due.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
     );
     let head = site.push_to_pull(12, &[(FILE, &news)]);
-    site.gh.add_pull(Pull {
-        number: 12,
-        author: "anu-writer".into(),
-        merged: false,
-        base: "main".into(),
-        head_sha: head.clone(),
-        commits: Vec::new(),
-        reviews: vec![("kadri-tamm".into(), "APPROVED".into(), head.clone())],
-    });
+    site.open_pull(12, &head, &[("kadri-tamm", "APPROVED", &head)]);
     // preview.yml on the pull request: its merge into main, as actions/checkout makes it.
-    let runner = site.runner();
-    git_in(
-        &runner,
-        "r@example.org",
-        &["fetch", "-q", "origin", "pr-12"],
-    );
-    git_in(
-        &runner,
-        "r@example.org",
-        &["merge", "-q", "--no-ff", "-m", "Merge", "FETCH_HEAD"],
-    );
-    let event = format!(
-        r#"{{"pull_request": {{"number": 12, "user": {{"login": "anu-writer"}},
-            "head": {{"sha": "{head}", "repo": {{"full_name": "tartu/news"}}}},
-            "base": {{"repo": {{"full_name": "tartu/news"}}}}}}}}"#
-    );
-    let path = site.event(&runner, &event);
+    let (runner, path) = site.pull_request_checkout(12, &head);
     let summary = runner.join("../summary.md");
     let env = site
         .gh
@@ -1094,7 +1086,7 @@ fn what_missed_its_time_costs_no_requests_unless_the_run_sends_late_posts() {
     let runner = site.runner();
     let event = site.event(&runner, r#"{"schedule": "*/15 * * * *"}"#);
     let env = site.gh.env("schedule", &event, "/dev/null");
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let env = pairs(&env);
     // A month late: every run would otherwise ask GitHub again, forever.
     let late = "2026-07-30T10:00:00+03:00";
     for args in [
