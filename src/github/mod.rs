@@ -25,6 +25,9 @@ use std::time::Duration;
 /// The most pages of one list Herald reads (100 entries a page).
 const MAX_PAGES: usize = 30;
 
+/// The largest answer read: the largest image Herald accepts, and room for its listing.
+const MAX_ANSWER: u64 = crate::limits::IMAGE_BYTES + (1 << 20);
+
 /// How long one request may take.
 const TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -269,20 +272,37 @@ impl Client {
             req = req.json(body);
         }
         let what = format!("{method} {}", self.shown(url));
+        // Read no more than the largest file Herald reads at all (an image): a reviewed
+        // commit's files are whatever a pull request put there.
         let result = self.runtime.block_on(async {
-            let resp = req.send().await?;
+            let mut resp = req.send().await?;
             let status = resp.status().as_u16();
             let headers = resp.headers().clone();
-            let bytes = resp.bytes().await?;
-            Ok::<_, reqwest::Error>((status, headers, bytes.to_vec()))
+            let mut bytes = Vec::new();
+            while let Some(chunk) = resp.chunk().await? {
+                bytes.extend_from_slice(&chunk);
+                if bytes.len() as u64 > MAX_ANSWER {
+                    return Ok(None);
+                }
+            }
+            Ok::<_, reqwest::Error>(Some((status, headers, bytes)))
         });
-        let (status, headers, bytes) = result.map_err(|e| Error {
+        let answer = result.map_err(|e| Error {
             status: None,
             message: format!(
                 "GitHub could not be reached ({what}): {}",
                 self.scrub(&e.without_url().to_string())
             ),
         })?;
+        let Some((status, headers, bytes)) = answer else {
+            return Err(Error {
+                status: None,
+                message: format!(
+                    "{what}: the answer is larger than {} MB; Herald reads no file that big",
+                    MAX_ANSWER >> 20
+                ),
+            });
+        };
         if !(200..300).contains(&status) {
             return Err(self.refusal(&what, status, &headers, &bytes));
         }

@@ -1108,3 +1108,43 @@ fn what_missed_its_time_costs_no_requests_unless_the_run_sends_late_posts() {
     assert_eq!(Site::recorded(&runner).lines().count(), 1, "{}", run.stdout);
     assert!(!site.gh.requests().is_empty());
 }
+
+#[test]
+fn a_reviewed_commit_with_a_file_too_big_to_read_approves_nothing_and_says_why() {
+    let site = Site::new(1);
+    let with_image = |path: &str| {
+        NEWS.replace(
+            "channels: [record_et]\n",
+            &format!("channels: [record_et]\nimages:\n  - path: {path}\n    alt: Park\n"),
+        )
+    };
+    // The reviewed push carries an image larger than any Herald reads (52 MB).
+    let big = vec![0u8; 52 << 20];
+    std::fs::create_dir_all(site.work.join("announcements/images")).unwrap();
+    std::fs::write(site.work.join("announcements/images/park.png"), &big).unwrap();
+    let reviewed = site.push_to_pull(12, &[(FILE, &with_image("announcements/images/park.png"))]);
+    // The next push makes it small; the review stays on the big one.
+    site.git(&["checkout", "-q", "pr-12"]);
+    std::fs::write(
+        site.work.join("announcements/images/park.png"),
+        crate::harness::TINY_PNG,
+    )
+    .unwrap();
+    site.git(&["commit", "-q", "-am", "smaller picture"]);
+    let head = site.head();
+    site.git(&["push", "-q", "origin", "pr-12"]);
+    site.git(&["checkout", "-q", "main"]);
+    let c = site.merge(12, "squash");
+    site.pull(
+        12,
+        "anu-writer",
+        &head,
+        c,
+        &[("kadri-tamm", "APPROVED", &reviewed)],
+    );
+    let runner = site.runner();
+    let (run, _) = site.run(&runner, &["publish"]);
+    run.assert_code(0);
+    assert_eq!(Site::recorded(&runner), "", "{}", run.stdout);
+    assert!(run.stdout.contains("larger than 51 MB"), "{}", run.stdout);
+}
