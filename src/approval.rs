@@ -506,7 +506,7 @@ fn decide(ctx: &Context<'_>, v: &Variant, policy: &Policy, posts: &PostDigests) 
 }
 
 /// "@a", "@a or @b", "@a, @b or @c".
-fn or_list(items: &[String]) -> String {
+pub fn or_list(items: &[String]) -> String {
     match items {
         [] => String::new(),
         [one] => one.clone(),

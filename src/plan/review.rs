@@ -232,7 +232,7 @@ impl Reviewer {
                         "it reached the branch without a reviewed pull request (commit {short} was \
                          not merged through one); open a pull request and ask {} for an Approve \
                          review, or approve it with `herald approve`",
-                        or_list(&policy.logins())
+                        approval::or_list(&policy.logins())
                     ),
                 )
             }
@@ -446,18 +446,7 @@ impl Reviewer {
             .entry(number)
             .or_insert_with(|| {
                 let list = self.client.reviews(number).map_err(|e| e.message)?;
-                Ok(list
-                    .into_iter()
-                    .filter_map(|r| {
-                        Some(approval::Review {
-                            login: r.user?.login,
-                            state: r.state,
-                            commit: r.commit_id?,
-                            at: r.submitted_at,
-                            url: r.html_url,
-                        })
-                    })
-                    .collect())
+                Ok(facts(list))
             })
             .clone()
     }
@@ -559,6 +548,22 @@ fn write_inside(root: &Path, path: &str, bytes: &[u8]) -> Result<(), String> {
     std::fs::write(&full, bytes).map_err(|e| format!("cannot write `{path}`: {e}"))
 }
 
+/// GitHub's reviews as the approval rule reads them; a review whose account is gone or
+/// that names no commit approves nothing and is left out.
+fn facts(list: Vec<github::Review>) -> Vec<approval::Review> {
+    list.into_iter()
+        .filter_map(|r| {
+            Some(approval::Review {
+                login: r.user?.login,
+                state: r.state,
+                commit: r.commit_id?,
+                at: r.submitted_at,
+                url: r.html_url,
+            })
+        })
+        .collect()
+}
+
 fn dedup(items: &[String]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for i in items {
@@ -567,14 +572,6 @@ fn dedup(items: &[String]) -> Vec<String> {
         }
     }
     out
-}
-
-fn or_list(items: &[String]) -> String {
-    match items {
-        [] => "a listed approver".to_owned(),
-        [one] => one.clone(),
-        [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
-    }
 }
 
 /// Where the content of a post came from on GitHub, for the comment after it went out.
@@ -677,20 +674,7 @@ pub fn preview_approvals(
     let Some(head) = &pull.head_sha else {
         return Ok(());
     };
-    let reviews: Vec<approval::Review> = client
-        .reviews(pull.number)
-        .map_err(|e| e.message)?
-        .into_iter()
-        .filter_map(|r| {
-            Some(approval::Review {
-                login: r.user?.login,
-                state: r.state,
-                commit: r.commit_id?,
-                at: r.submitted_at,
-                url: r.html_url,
-            })
-        })
-        .collect();
+    let reviews = facts(client.reviews(pull.number).map_err(|e| e.message)?);
     let author = pull.author.as_deref().unwrap_or_default();
     let proofs: Vec<ReviewProof> = approval::standing_approvals(&reviews)
         .into_iter()

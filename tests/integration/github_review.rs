@@ -143,6 +143,19 @@ impl Site {
         list.lines().map(str::to_owned).collect()
     }
 
+    /// Pull request `n` bringing the announcement, merged `how` with `reviews` (login,
+    /// state) of its newest commit, by `author`. Returns that commit.
+    fn merged_pull(&self, n: u64, how: &str, author: &str, reviews: &[(&str, &str)]) -> String {
+        let head = self.push_to_pull(n, &[(FILE, NEWS)]);
+        let commits = self.merge(n, how);
+        let reviews: Vec<(&str, &str, &str)> = reviews
+            .iter()
+            .map(|(l, s)| (*l, *s, head.as_str()))
+            .collect();
+        self.pull(n, author, &head, commits, &reviews);
+        head
+    }
+
     /// A pull request that was merged, with its reviews.
     fn pull(
         &self,
@@ -200,6 +213,18 @@ impl Site {
         );
         let path = self.event(&runner, &event);
         (runner, path)
+    }
+
+    /// From now on the remote refuses every push to `main`, as a protected branch does.
+    fn protect_main(&self) {
+        use std::os::unix::fs::PermissionsExt;
+        let hook = self.remote.join("hooks/pre-receive");
+        std::fs::write(
+            &hook,
+            "#!/bin/sh\nwhile read old new ref; do\n  if [ \"$ref\" = refs/heads/main ]; then\n    echo \"main is protected: changes come through pull requests\" >&2\n    exit 1\n  fi\ndone\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
 
     /// Commits straight onto `main` and pushes it.
@@ -388,15 +413,7 @@ fn reviews_that_do_not_approve_what_goes_out_send_nothing_and_say_why() {
         (
             "an unlisted login",
             |site| {
-                let head = site.push_to_pull(12, &[(FILE, NEWS)]);
-                let c = site.merge(12, "squash");
-                site.pull(
-                    12,
-                    "anu-writer",
-                    &head,
-                    c,
-                    &[("mallory", "APPROVED", &head)],
-                );
+                site.merged_pull(12, "squash", "anu-writer", &[("mallory", "APPROVED")]);
             },
             "unknown_approver",
             "approved by @mallory, who is not in `approvers`",
@@ -421,15 +438,7 @@ fn reviews_that_do_not_approve_what_goes_out_send_nothing_and_say_why() {
         (
             "a dismissed review",
             |site| {
-                let head = site.push_to_pull(12, &[(FILE, NEWS)]);
-                let c = site.merge(12, "squash");
-                site.pull(
-                    12,
-                    "anu-writer",
-                    &head,
-                    c,
-                    &[("kadri-tamm", "DISMISSED", &head)],
-                );
+                site.merged_pull(12, "squash", "anu-writer", &[("kadri-tamm", "DISMISSED")]);
             },
             "draft",
             "was dismissed",
@@ -437,16 +446,13 @@ fn reviews_that_do_not_approve_what_goes_out_send_nothing_and_say_why() {
         (
             "approval taken back by a request for changes",
             |site| {
-                let head = site.push_to_pull(12, &[(FILE, NEWS)]);
-                let c = site.merge(12, "merge");
-                site.pull(
+                site.merged_pull(
                     12,
+                    "merge",
                     "anu-writer",
-                    &head,
-                    c,
                     &[
-                        ("kadri-tamm", "APPROVED", &head),
-                        ("kadri-tamm", "CHANGES_REQUESTED", &head),
+                        ("kadri-tamm", "APPROVED"),
+                        ("kadri-tamm", "CHANGES_REQUESTED"),
                     ],
                 );
             },
@@ -456,15 +462,7 @@ fn reviews_that_do_not_approve_what_goes_out_send_nothing_and_say_why() {
         (
             "merged without a review",
             |site| {
-                let head = site.push_to_pull(12, &[(FILE, NEWS)]);
-                let c = site.merge(12, "squash");
-                site.pull(
-                    12,
-                    "anu-writer",
-                    &head,
-                    c,
-                    &[("mart-kask", "COMMENTED", &head)],
-                );
+                site.merged_pull(12, "squash", "anu-writer", &[("mart-kask", "COMMENTED")]);
             },
             "draft",
             "pull request #12 was merged without an Approve review",
@@ -480,15 +478,7 @@ fn reviews_that_do_not_approve_what_goes_out_send_nothing_and_say_why() {
         (
             "a template changed after the review",
             |site| {
-                let head = site.push_to_pull(12, &[(FILE, NEWS)]);
-                let c = site.merge(12, "squash");
-                site.pull(
-                    12,
-                    "anu-writer",
-                    &head,
-                    c,
-                    &[("kadri-tamm", "APPROVED", &head)],
-                );
+                site.merged_pull(12, "squash", "anu-writer", &[("kadri-tamm", "APPROVED")]);
                 site.push_to_main(&[("templates/record/post.txt.hbs", "{{title}}! {{body}}")]);
             },
             "changed",
@@ -588,18 +578,12 @@ fn a_stamp_can_never_stand_for_a_github_login() {
 #[test]
 fn two_approvals_need_two_listed_reviewers_other_than_the_author() {
     let site = Site::new(2);
-    let head = site.push_to_pull(12, &[(FILE, NEWS)]);
-    let c = site.merge(12, "squash");
     // The author's own approval does not count.
-    site.pull(
+    site.merged_pull(
         12,
+        "squash",
         "kadri-tamm",
-        &head,
-        c,
-        &[
-            ("kadri-tamm", "APPROVED", &head),
-            ("Mart-Kask", "APPROVED", &head),
-        ],
+        &[("kadri-tamm", "APPROVED"), ("Mart-Kask", "APPROVED")],
     );
     let runner = site.runner();
     let (run, _) = site.run(&runner, &["publish"]);
@@ -611,17 +595,11 @@ fn two_approvals_need_two_listed_reviewers_other_than_the_author() {
     assert!(text.contains("(@kadri-tamm)"), "{text}");
 
     let site = Site::new(2);
-    let head = site.push_to_pull(14, &[(FILE, NEWS)]);
-    let c = site.merge(14, "rebase");
-    site.pull(
+    site.merged_pull(
         14,
+        "rebase",
         "anu-writer",
-        &head,
-        c,
-        &[
-            ("kadri-tamm", "APPROVED", &head),
-            ("mart-kask", "APPROVED", &head),
-        ],
+        &[("kadri-tamm", "APPROVED"), ("mart-kask", "APPROVED")],
     );
     let runner = site.runner();
     let (run, _) = site.run(&runner, &["publish"]);
@@ -644,19 +622,16 @@ fn two_approvals_need_two_listed_reviewers_other_than_the_author() {
 fn reviews_are_read_across_pages() {
     let site = Site::new(1);
     site.gh.set_page_size(2);
-    let head = site.push_to_pull(12, &[(FILE, NEWS)]);
-    let c = site.merge(12, "squash");
-    site.pull(
+    site.merged_pull(
         12,
+        "squash",
         "anu-writer",
-        &head,
-        c,
         &[
-            ("mart-kask", "COMMENTED", &head),
-            ("someone", "COMMENTED", &head),
-            ("someone-else", "COMMENTED", &head),
-            ("mallory", "APPROVED", &head),
-            ("kadri-tamm", "APPROVED", &head),
+            ("mart-kask", "COMMENTED"),
+            ("someone", "COMMENTED"),
+            ("someone-else", "COMMENTED"),
+            ("mallory", "APPROVED"),
+            ("kadri-tamm", "APPROVED"),
         ],
     );
     let runner = site.runner();
@@ -677,15 +652,7 @@ fn reviews_are_read_across_pages() {
 #[test]
 fn an_api_that_refuses_or_echoes_the_token_sends_nothing_and_never_shows_the_token() {
     let site = Site::new(1);
-    let head = site.push_to_pull(12, &[(FILE, NEWS)]);
-    let c = site.merge(12, "squash");
-    site.pull(
-        12,
-        "anu-writer",
-        &head,
-        c,
-        &[("kadri-tamm", "APPROVED", &head)],
-    );
+    site.merged_pull(12, "squash", "anu-writer", &[("kadri-tamm", "APPROVED")]);
     site.gh.refuse_with(&format!(
         "Resource not accessible by integration (token {TOKEN})"
     ));
@@ -719,15 +686,7 @@ fn an_api_that_refuses_or_echoes_the_token_sends_nothing_and_never_shows_the_tok
 #[test]
 fn publishing_refuses_to_run_for_a_pull_request() {
     let site = Site::new(1);
-    let head = site.push_to_pull(12, &[(FILE, NEWS)]);
-    let c = site.merge(12, "squash");
-    site.pull(
-        12,
-        "anu-writer",
-        &head,
-        c,
-        &[("kadri-tamm", "APPROVED", &head)],
-    );
+    site.merged_pull(12, "squash", "anu-writer", &[("kadri-tamm", "APPROVED")]);
     let runner = site.runner();
     for event in ["pull_request", "pull_request_target", "pull_request_review"] {
         let path = site.event(&runner, r#"{"pull_request": {"number": 12}}"#);
@@ -987,6 +946,12 @@ fn run_workflow_step(
 fn the_workflows_own_steps_comment_the_preview_then_publish_the_reviewed_post_and_comment_its_address()
  {
     let site = Site::new(1);
+    // As the shipped configuration: the state on its own branch.
+    let config = std::fs::read_to_string(site.work.join("config/herald.toml")).unwrap();
+    site.push_to_main(&[(
+        "config/herald.toml",
+        &format!("{config}\n[state]\ngit_branch = \"herald-state\"\n"),
+    )]);
     // The workflow's script runs herald without `--at`: due a minute ago, really.
     let due = jiff::Timestamp::now() - jiff::SignedDuration::from_mins(1);
     let news = NEWS.replace(
@@ -1037,6 +1002,7 @@ fn the_workflows_own_steps_comment_the_preview_then_publish_the_reviewed_post_an
         commits,
         reviews: vec![("kadri-tamm".into(), "APPROVED".into(), head.clone())],
     });
+    site.protect_main();
     let runner = site.runner();
     let event = site.event(&runner, r#"{"schedule": "*/15 * * * *"}"#);
     let summary = runner.join("../summary.md");
@@ -1059,7 +1025,25 @@ fn the_workflows_own_steps_comment_the_preview_then_publish_the_reviewed_post_an
     );
     let report = std::fs::read_to_string(runner.join("report.txt")).unwrap_or_default();
     assert_eq!(publish.code, 0, "{report}");
-    assert_eq!(Site::recorded(&runner).lines().count(), 1, "{report}");
+    // What was sent and the verified review are on the state branch; `main` is untouched.
+    let on_branch = |path: &str| {
+        git_in(
+            &site.remote,
+            "x@example.org",
+            &["show", &format!("herald-state:{path}")],
+        )
+    };
+    assert_eq!(
+        on_branch("state/recorded.jsonl").lines().count(),
+        1,
+        "{report}"
+    );
+    assert!(
+        on_branch("state/ledger.jsonl").contains(r#""event":"approved""#),
+        "{report}"
+    );
+    let main = git_in(&site.remote, "x@example.org", &["rev-parse", "main"]);
+    assert_eq!(main.trim(), site.head(), "main is never written");
     let comments = site.gh.comments(12);
     assert_eq!(comments.len(), 2, "{comments:?}");
     assert!(
@@ -1074,15 +1058,7 @@ fn the_workflows_own_steps_comment_the_preview_then_publish_the_reviewed_post_an
 #[test]
 fn what_missed_its_time_costs_no_requests_unless_the_run_sends_late_posts() {
     let site = Site::new(1);
-    let head = site.push_to_pull(12, &[(FILE, NEWS)]);
-    let c = site.merge(12, "squash");
-    site.pull(
-        12,
-        "anu-writer",
-        &head,
-        c,
-        &[("kadri-tamm", "APPROVED", &head)],
-    );
+    site.merged_pull(12, "squash", "anu-writer", &[("kadri-tamm", "APPROVED")]);
     let runner = site.runner();
     let event = site.event(&runner, r#"{"schedule": "*/15 * * * *"}"#);
     let env = site.gh.env("schedule", &event, "/dev/null");
