@@ -54,6 +54,7 @@ pub fn job(post: &Post<'_>, root: &Path, hash: &str) -> Job {
             tags: v.front.tags.clone(),
             publish_at: v.front.publish_at,
         }),
+        by: None,
     }
 }
 

@@ -42,6 +42,39 @@ pub enum Event {
     Approved,
 }
 
+/// What a record after the first post does to a part that went out (a correction or a
+/// retraction). Its `started`, `posted` and `failed` records follow the same rules as a
+/// post's, per (part, action, content hash): one edit per new content, one delete, one
+/// notice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// The part was changed in place to the new content.
+    Edit,
+    /// The part was deleted (a retraction, a thread that got shorter, or before a repost).
+    Delete,
+    /// A part posted anew: the thread got longer, or the whole post was deleted and
+    /// posted again (`correction = "repost"`).
+    Repost,
+    /// A correction notice answered the post (`correction = "reply"`); the post stays.
+    Notice,
+    /// A note, not an attempt: nothing could be changed (the network allows no edit and
+    /// the policy is `none`, or the post cannot be deleted); a person was told.
+    Leave,
+}
+
+impl Action {
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Edit => "edit",
+            Action::Delete => "delete",
+            Action::Repost => "repost",
+            Action::Notice => "notice",
+            Action::Leave => "leave",
+        }
+    }
+}
+
 /// Whether a failure may go away by itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -119,6 +152,17 @@ pub struct Record {
     pub commit: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reviewed_at: Option<String>,
+    /// For a correction or a retraction: what this record does to the part.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<Action>,
+    /// On `started`: the digest of what the part says (its text, and on the first part
+    /// its images and link), to tell later whether a change reaches this part.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    /// On `started` of a correction or retraction: the retraction's reason, or what
+    /// changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// The same fields without `flatten`, which makes serde buffer every line; reading a
@@ -145,6 +189,9 @@ struct FlatRecord {
     pull: Option<u64>,
     commit: Option<String>,
     reviewed_at: Option<String>,
+    action: Option<Action>,
+    digest: Option<String>,
+    reason: Option<String>,
 }
 
 impl From<FlatRecord> for Record {
@@ -171,6 +218,9 @@ impl From<FlatRecord> for Record {
             pull: f.pull,
             commit: f.commit,
             reviewed_at: f.reviewed_at,
+            action: f.action,
+            digest: f.digest,
+            reason: f.reason,
         }
     }
 }
@@ -194,6 +244,9 @@ impl Record {
             pull: None,
             commit: None,
             reviewed_at: None,
+            action: None,
+            digest: None,
+            reason: None,
         }
     }
 }
@@ -256,6 +309,24 @@ impl KeyState {
     }
 }
 
+/// A part that went out, as it stands now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Live {
+    pub remote_id: Option<String>,
+    pub url: Option<String>,
+    /// When it was first posted (or posted again).
+    pub posted_at: Timestamp,
+    /// The content hash its text was last brought in line with.
+    pub hash: String,
+    /// The digest of what it says now, when the ledger knows it.
+    pub digest: Option<String>,
+    /// The content hash the channel's post was last settled for: an edit, a repost, a
+    /// notice or a note settles it (kept on the first part).
+    pub settled: String,
+    /// When it was deleted.
+    pub deleted: Option<Timestamp>,
+}
+
 /// The replayed ledger.
 #[derive(Debug, Default)]
 pub struct History {
@@ -273,6 +344,19 @@ pub struct History {
     /// The GitHub reviews that approved each content, by (id, lang, content hash), as
     /// the runs that sent it verified.
     pub reviews: HashMap<(String, String, String), Vec<Record>>,
+    /// Each part that went out, as it stands after every correction and deletion.
+    pub live: HashMap<Key, Live>,
+    /// Where each correction or retraction step stands, by (part, action, content hash):
+    /// the same states as a post's.
+    pub actions: HashMap<(Key, Action, String), KeyState>,
+    /// The remote id planned for a reposted part or a notice, by (part, action, hash).
+    pub action_plans: HashMap<(Key, Action, String), String>,
+    /// Every correction and retraction step that was done (`posted` with an action), in
+    /// ledger order: the audit's history.
+    pub changes: Vec<Record>,
+    /// The first `started` record of each post and step, with its digest and approvers:
+    /// what the audit and the archive say was sent.
+    pub firsts: HashMap<(Key, Option<Action>, String), Record>,
     /// Problems found while reading (a torn last line).
     pub warnings: Vec<String>,
     pub lines: usize,
@@ -291,7 +375,137 @@ impl History {
             .map(|(_, id)| id.as_str())
     }
 
+    /// The state of a correction or retraction step.
+    pub fn action(&self, key: &Key, action: Action, hash: &str) -> Option<&KeyState> {
+        self.actions.get(&(key.clone(), action, hash.to_owned()))
+    }
+
+    /// The live parts of (id, lang, channel), in part order.
+    pub fn live_parts(&self, id: &str, lang: &str, channel: &str) -> Vec<(u32, &Live)> {
+        let mut parts: Vec<(u32, &Live)> = (1..)
+            .map(|part| Key {
+                id: id.to_owned(),
+                lang: lang.to_owned(),
+                channel: channel.to_owned(),
+                part,
+            })
+            .map_while(|k| {
+                let part = k.part;
+                self.live.get(&k).map(|l| (part, l))
+            })
+            .collect();
+        parts.retain(|(_, l)| l.deleted.is_none());
+        parts
+    }
+
+    /// Replays a record with an action: its own state machine, then what it did to the
+    /// live part.
+    fn apply_action(&mut self, r: Record, action: Action) {
+        let akey = (r.key.clone(), action, r.hash.clone());
+        if let Some(id) = &r.planned_id {
+            self.action_plans.entry(akey.clone()).or_insert(id.clone());
+        }
+        if r.event == Event::Started && (r.digest.is_some() || r.by.is_some()) {
+            self.firsts
+                .entry((r.key.clone(), Some(action), r.hash.clone()))
+                .or_insert_with(|| r.clone());
+        }
+        let previous = self.actions.get(&akey);
+        if matches!(previous, Some(KeyState::Posted { .. })) {
+            return;
+        }
+        let attempts = previous.map_or(0, KeyState::attempts);
+        let failures = previous.map_or(0, KeyState::failures);
+        let next = match r.event {
+            Event::Started => KeyState::InDoubt {
+                attempt: r.attempt.unwrap_or(attempts + 1),
+                since: r.at,
+                failures,
+            },
+            Event::Failed => KeyState::Failed {
+                attempts: r.attempt.unwrap_or(attempts),
+                failures: failures + 1,
+                class: r.class.unwrap_or(ErrorClass::Transient),
+                message: r.message.clone().unwrap_or_default(),
+            },
+            Event::Resolved if r.resolution != Some(Resolution::Posted) => {
+                KeyState::NotPosted { attempts: 0 }
+            }
+            Event::Posted | Event::Resolved => {
+                self.done(&r, action);
+                KeyState::Posted {
+                    remote_id: r.remote_id.clone(),
+                    url: r.url.clone(),
+                    at: r.at,
+                    hash: r.hash.clone(),
+                }
+            }
+            Event::Missed | Event::Approved => return,
+        };
+        self.actions.insert(akey, next);
+    }
+
+    /// What a finished step did to its part.
+    fn done(&mut self, r: &Record, action: Action) {
+        let digest = self
+            .firsts
+            .get(&(r.key.clone(), Some(action), r.hash.clone()))
+            .and_then(|s| s.digest.clone());
+        match action {
+            Action::Repost => {
+                self.live.insert(
+                    r.key.clone(),
+                    Live {
+                        remote_id: r.remote_id.clone(),
+                        url: r.url.clone(),
+                        posted_at: r.at,
+                        hash: r.hash.clone(),
+                        digest,
+                        settled: r.hash.clone(),
+                        deleted: None,
+                    },
+                );
+            }
+            Action::Edit => {
+                if let Some(live) = self.live.get_mut(&r.key) {
+                    live.hash = r.hash.clone();
+                    live.settled = r.hash.clone();
+                    live.digest = digest;
+                    if r.remote_id.is_some() {
+                        live.remote_id = r.remote_id.clone();
+                    }
+                    if r.url.is_some() {
+                        live.url = r.url.clone();
+                    }
+                }
+            }
+            Action::Delete => {
+                if let Some(live) = self.live.get_mut(&r.key) {
+                    live.deleted.get_or_insert(r.at);
+                }
+            }
+            Action::Notice | Action::Leave => {
+                let first = Key {
+                    part: 1,
+                    ..r.key.clone()
+                };
+                if let Some(live) = self.live.get_mut(&first) {
+                    live.settled = r.hash.clone();
+                }
+            }
+        }
+        self.changes.push(r.clone());
+    }
+
     fn apply(&mut self, r: Record) {
+        if let Some(action) = r.action {
+            return self.apply_action(r, action);
+        }
+        if r.event == Event::Started && (r.digest.is_some() || r.by.is_some()) {
+            self.firsts
+                .entry((r.key.clone(), None, r.hash.clone()))
+                .or_insert_with(|| r.clone());
+        }
         if r.event == Event::Missed {
             self.missed.entry(r.key).or_insert(r.at);
             return;
@@ -334,6 +548,7 @@ impl History {
                     .entry(r.key.channel.clone())
                     .or_insert(r.at);
                 *last = (*last).max(r.at);
+                self.went_out(&r);
                 KeyState::Posted {
                     remote_id: r.remote_id,
                     url: r.url,
@@ -349,12 +564,15 @@ impl History {
             },
             Event::Missed | Event::Approved => unreachable!("notes are applied above"),
             Event::Resolved => match r.resolution {
-                Some(Resolution::Posted) => KeyState::Posted {
-                    remote_id: r.remote_id,
-                    url: r.url,
-                    at: r.at,
-                    hash: r.hash,
-                },
+                Some(Resolution::Posted) => {
+                    self.went_out(&r);
+                    KeyState::Posted {
+                        remote_id: r.remote_id,
+                        url: r.url,
+                        at: r.at,
+                        hash: r.hash,
+                    }
+                }
                 _ => KeyState::NotPosted { attempts: 0 },
             },
         };
@@ -362,6 +580,32 @@ impl History {
         if !matches!(self.states.get(&r.key), Some(KeyState::Posted { .. })) {
             self.states.insert(r.key, next);
         }
+    }
+}
+
+impl History {
+    /// The first `posted` of a part makes it live (a later one changes nothing: a
+    /// confirmed post is final).
+    fn went_out(&mut self, r: &Record) {
+        if matches!(self.states.get(&r.key), Some(KeyState::Posted { .. })) {
+            return;
+        }
+        let digest = self
+            .firsts
+            .get(&(r.key.clone(), None, r.hash.clone()))
+            .and_then(|s| s.digest.clone());
+        self.live.insert(
+            r.key.clone(),
+            Live {
+                remote_id: r.remote_id.clone(),
+                url: r.url.clone(),
+                posted_at: r.at,
+                hash: r.hash.clone(),
+                digest,
+                settled: r.hash.clone(),
+                deleted: None,
+            },
+        );
     }
 }
 

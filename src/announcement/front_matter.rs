@@ -25,6 +25,7 @@ const FIELDS: &[&str] = &[
     "overrides",
     "thread",
     "approval",
+    "retract",
 ];
 
 /// A file cut into its two parts, with the line each starts on.
@@ -128,6 +129,17 @@ pub fn read_fields(
             "overrides" => front.overrides = r.overrides(node),
             "thread" => front.thread = r.thread(node),
             "approval" => front.approvals = r.approvals(node),
+            "retract" => {
+                if let Some(reason) = r.text(key, node) {
+                    if reason.trim().is_empty() {
+                        r.error(
+                            node.pos,
+                            "`retract` is empty; say in a few words why the announcement is withdrawn (the audit keeps it)",
+                        );
+                    }
+                    front.retract = Some(reason);
+                }
+            }
             other => r.error(
                 key.pos,
                 format!(

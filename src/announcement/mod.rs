@@ -67,6 +67,10 @@ pub struct FrontMatter {
     pub lang: Option<String>,
     pub overrides: BTreeMap<String, Override>,
     pub thread: Option<ThreadMode>,
+    /// `retract: "reason"`: the announcement is withdrawn everywhere it went, and never
+    /// published again. Part of the content: a retraction is approved like any change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retract: Option<String>,
     /// Written by `herald approve`; not part of the content (nor of its hash).
     #[serde(skip)]
     pub approvals: Vec<Approval>,

@@ -104,6 +104,17 @@ pub trait Channel: Send + Sync {
         None
     }
 
+    /// What this channel can do to a post after it went out: the kind's facts unless
+    /// the configuration narrows them.
+    fn changes(&self) -> crate::platform::Changes {
+        self.kind().changes()
+    }
+
+    /// What this channel does with a correction it cannot edit in.
+    fn correction(&self) -> Correction {
+        self.base().correction
+    }
+
     /// This channel as the plain facts a post is rendered for.
     fn target(&self) -> Target<'_> {
         Target {
@@ -132,6 +143,81 @@ pub struct SendContext<'a> {
 pub struct Base {
     pub name: String,
     pub lang: String,
+    /// `correction`: what to do where a post cannot be edited.
+    pub correction: Correction,
+}
+
+/// `correction = "…"`: what a channel does with an approved change to a post that went
+/// out, where the post cannot be edited in place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Correction {
+    /// Post a short correction notice as a reply to the post (`templates/<kind>/correction.txt.hbs`).
+    Reply,
+    /// Delete the post and post the corrected one.
+    Repost,
+    /// Report it; change nothing.
+    None,
+    /// Email lists: send a correction message to the same recipients.
+    Notice,
+}
+
+impl Correction {
+    pub const ALL: [Correction; 4] = [
+        Correction::Reply,
+        Correction::Repost,
+        Correction::None,
+        Correction::Notice,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Correction::Reply => "reply",
+            Correction::Repost => "repost",
+            Correction::None => "none",
+            Correction::Notice => "notice",
+        }
+    }
+
+    /// The policy of a kind that sets none: a reply where the network has replies and
+    /// no edits, else `none`.
+    pub fn default_for(kind: Kind) -> Correction {
+        let changes = kind.changes();
+        if !changes.edit && changes.reply {
+            Correction::Reply
+        } else {
+            Correction::None
+        }
+    }
+
+    /// Why `kind` cannot follow this policy, if it cannot.
+    fn refused_by(self, kind: Kind) -> Option<String> {
+        let changes = kind.changes();
+        let name = kind.facts().display_name;
+        match self {
+            Correction::None => None,
+            Correction::Notice if kind != Kind::Email => Some(format!(
+                "`notice` is for email lists; a {name} channel takes `reply`, `repost` or `none`"
+            )),
+            Correction::Reply | Correction::Repost if kind == Kind::Email => Some(
+                "an email that went out cannot be answered or taken back: use `notice` (a correction message to the same recipients) or `none`".into(),
+            ),
+            Correction::Reply if !changes.reply => Some(format!(
+                "{name} posts cannot be answered by Herald; use `none`{}",
+                if changes.delete == crate::platform::Deletable::Never {
+                    String::new()
+                } else {
+                    " or `repost`".into()
+                }
+            )),
+            Correction::Repost if changes.delete == crate::platform::Deletable::Never => {
+                Some(format!(
+                    "{name} posts cannot be deleted, so they cannot be posted again; use `none`"
+                ))
+            }
+            _ => None,
+        }
+    }
 }
 
 /// A problem with a channel's configuration table, with the key it is about.
@@ -217,12 +303,46 @@ pub fn from_config(
             None
         }
     };
-    let (Some(kind), Some(lang)) = (kind, lang) else {
+    let correction = match table.remove("correction") {
+        None => kind.map(Correction::default_for),
+        Some(Value::String(c)) => match Correction::ALL.into_iter().find(|x| x.name() == c) {
+            Some(policy) => {
+                if let Some(why) = kind.and_then(|k| policy.refused_by(k)) {
+                    problems.push(ConfigProblem::at("correction", why));
+                }
+                Some(policy)
+            }
+            None => {
+                let names = Correction::ALL.map(Correction::name);
+                problems.push(ConfigProblem::at(
+                    "correction",
+                    format!(
+                        "unknown correction policy `{c}`{}; policies: {}",
+                        crate::suggest::did_you_mean(&c, names),
+                        names.join(", ")
+                    ),
+                ));
+                None
+            }
+        },
+        Some(other) => {
+            problems.push(ConfigProblem::at(
+                "correction",
+                format!(
+                    "`correction` must be text in quotes such as \"reply\", found {}",
+                    crate::diagnostic::plain_found(&serde_found(&other))
+                ),
+            ));
+            None
+        }
+    };
+    let (Some(kind), Some(lang), Some(correction)) = (kind, lang, correction) else {
         return Err(problems);
     };
     let base = Base {
         name: name.to_owned(),
         lang,
+        correction,
     };
     let built = match kind {
         Kind::Mastodon => mastodon::Mastodon::build(base, table),

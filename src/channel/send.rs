@@ -124,6 +124,19 @@ impl Outgoing {
     }
 }
 
+/// A part that went out, as the ledger knows it: what an edit or a delete names.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Live {
+    /// The id the platform gave it (or the last edit gave it: X gives each edit a new
+    /// id).
+    pub remote_id: String,
+    pub url: Option<String>,
+    /// When it was posted (Telegram deletes only within 48 hours of this).
+    pub posted_at: jiff::Timestamp,
+    /// 1-based part of the thread.
+    pub part: u32,
+}
+
 /// What the platform gave back.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Receipt {
@@ -200,6 +213,34 @@ pub trait Sender: Send + Sync {
     fn lookup<'a>(&'a self, part: &'a Outgoing) -> BoxFuture<'a, Result<Lookup, SendError>> {
         let _ = part;
         Box::pin(async { Ok(Lookup::Unsupported) })
+    }
+
+    /// Changes a part that went out (`live`) to say what `part` says: its text and, on
+    /// the first part, its images and link card where the platform allows changing them.
+    /// Its answer names the post as it is now (X gives an edited post a new id). Called
+    /// only for channels whose [`Changes::edit`](crate::platform::Changes) is set.
+    fn edit<'a>(
+        &'a self,
+        live: &'a Live,
+        part: &'a Outgoing,
+    ) -> BoxFuture<'a, Result<Receipt, SendError>> {
+        let _ = (live, part);
+        Box::pin(async { Err(SendError::permanent("this network cannot edit a post")) })
+    }
+
+    /// Whether making the same edit twice leaves one edited post (true of every network
+    /// Herald edits on, except X, where each edit is a new post). Then an edit in doubt
+    /// is simply made again.
+    fn edit_is_idempotent(&self) -> bool {
+        true
+    }
+
+    /// Deletes a part that went out. A post that is already gone (404) is deleted: the
+    /// answer is `Ok`, so a delete in doubt is simply made again. Called only for
+    /// channels whose [`Changes::delete`](crate::platform::Changes) allows it.
+    fn delete<'a>(&'a self, live: &'a Live) -> BoxFuture<'a, Result<(), SendError>> {
+        let _ = live;
+        Box::pin(async { Err(SendError::permanent("this network cannot delete a post")) })
     }
 
     /// What the last [`send`](Sender::send) sent differently from the post as rendered,

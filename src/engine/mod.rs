@@ -39,6 +39,41 @@ pub struct Job {
     /// Images that go with the first part: (absolute path, alt text).
     pub images: Vec<(std::path::PathBuf, String)>,
     pub about: std::sync::Arc<About>,
+    /// Who approved this content ("kadri@tartu.ee, github:kadri-tamm"), for the ledger.
+    pub by: Option<String>,
+}
+
+impl Job {
+    /// The digest of what part `i` (0-based) says: its text and, on the first part, the
+    /// bytes and alt text of each image and the link card. The ledger keeps it with each
+    /// post, so a later change that leaves a part as it was changes nothing there.
+    pub fn part_digest(&self, i: usize) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        let mut field = |bytes: &[u8]| {
+            h.update((bytes.len() as u64).to_be_bytes());
+            h.update(bytes);
+        };
+        field(self.parts.get(i).map_or("", String::as_str).as_bytes());
+        if i == 0 {
+            for (path, alt) in &self.images {
+                match crate::limits::read_limited(path, crate::limits::IMAGE_BYTES, "image") {
+                    Ok(bytes) => field(&Sha256::digest(&bytes)),
+                    Err(_) => field(b"(unreadable)"),
+                }
+                field(alt.as_bytes());
+            }
+            let about = &self.about;
+            for value in [&about.link, &Some(about.title.clone()), &about.summary] {
+                field(value.as_deref().unwrap_or("").as_bytes());
+            }
+        }
+        let hex: String = h.finalize()[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        format!("sha256:{hex}")
+    }
 }
 
 /// What happened to one (variant, channel) in this run.
@@ -151,7 +186,7 @@ pub async fn run(
     rows
 }
 
-fn row(job: &Job, result: Outcome, detail: impl Into<String>, urls: Vec<String>) -> Row {
+pub(crate) fn row(job: &Job, result: Outcome, detail: impl Into<String>, urls: Vec<String>) -> Row {
     Row {
         id: job.id.clone(),
         lang: job.lang.clone(),
@@ -162,7 +197,7 @@ fn row(job: &Job, result: Outcome, detail: impl Into<String>, urls: Vec<String>)
     }
 }
 
-fn key(job: &Job, part: usize) -> Key {
+pub(crate) fn key(job: &Job, part: usize) -> Key {
     Key {
         id: job.id.clone(),
         lang: job.lang.clone(),
@@ -396,16 +431,7 @@ pub async fn publish_job(job: &Job, sender: &dyn Sender, shared: &Shared) -> Row
                 Earlier::Stop(outcome, detail) => return row(job, outcome, detail, urls),
                 Earlier::Send { attempts, failures } => (attempts, failures),
             };
-        match send_with_retries(
-            &k,
-            &job.hash,
-            &outgoing,
-            (attempts, failures),
-            sender,
-            shared,
-        )
-        .await
-        {
+        match send_with_retries(job, &k, &outgoing, (attempts, failures), sender, shared).await {
             Ok(receipt) => {
                 notes.extend(
                     sender
@@ -422,7 +448,7 @@ pub async fn publish_job(job: &Job, sender: &dyn Sender, shared: &Shared) -> Row
     row(job, Outcome::Posted, notes.join("; "), urls)
 }
 
-fn append(shared: &Shared, record: &Record) -> Result<(), String> {
+pub(crate) fn append(shared: &Shared, record: &Record) -> Result<(), String> {
     shared
         .writer
         .lock()
@@ -440,7 +466,7 @@ fn append(shared: &Shared, record: &Record) -> Result<(), String> {
 /// first (Bluesky's record key, the feed's entry file, the record file's key): then a
 /// `started` record that never reached the remote costs nothing, and its push can wait
 /// for the next one. Every other channel's `started` is on the remote before the request.
-fn dedups_forever(sender: &dyn Sender) -> bool {
+pub(crate) fn dedups_forever(sender: &dyn Sender) -> bool {
     sender.idempotent() && sender.keeps_keys_for() == SignedDuration::MAX
 }
 
@@ -487,7 +513,7 @@ pub(crate) fn push_started(shared: &Shared, started: &Record) -> Result<(), (Out
     ))
 }
 
-fn record_posted(
+pub(crate) fn record_posted(
     shared: &Shared,
     k: &Key,
     hash: &str,
@@ -508,14 +534,52 @@ fn record_posted(
 /// Sends one part, retrying transient errors within this run where that is safe.
 /// `(attempts, failures)`: the number of the last attempt, and how many failed.
 async fn send_with_retries(
+    job: &Job,
     k: &Key,
-    hash: &str,
     outgoing: &Outgoing,
-    (mut attempts, mut failures): (u32, u32),
+    counts: (u32, u32),
     sender: &dyn Sender,
     shared: &Shared,
 ) -> Result<Receipt, (Outcome, String)> {
+    let started = Record {
+        planned_id: outgoing.planned_id.clone(),
+        digest: Some(job.part_digest(k.part as usize - 1)),
+        by: job.by.clone(),
+        ..Record::new(Event::Started, k.clone(), &job.hash, shared.clock.now())
+    };
+    let repeat = Repeat {
+        safe: sender.idempotent(),
+        push_first: !dedups_forever(sender),
+    };
+    attempt(&started, counts, repeat, || sender.send(outgoing), shared).await
+}
+
+/// Whether an attempt that may have reached the platform can be made again, and whether
+/// its `started` record must be on the remote first ([`push_started`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Repeat {
+    pub safe: bool,
+    pub push_first: bool,
+}
+
+/// Makes one request (`call`) with the ledger's rules: `started` (from `template`) on
+/// disk and, where `repeat` says so, on the remote before it; `posted` or `failed`
+/// after it; transient errors retried within this run where that is safe, a request
+/// that may have taken effect and cannot be repeated left in doubt. `(attempts,
+/// failures)`: the number of the last attempt, and how many failed.
+pub(crate) async fn attempt<'a, F>(
+    template: &Record,
+    (mut attempts, mut failures): (u32, u32),
+    repeat: Repeat,
+    call: F,
+    shared: &Shared,
+) -> Result<Receipt, (Outcome, String)>
+where
+    F: Fn() -> crate::channel::send::BoxFuture<'a, Result<Receipt, SendError>>,
+{
     let config = &shared.config;
+    let k = &template.key;
+    let hash = &template.hash;
     let mut retries = 0;
     loop {
         if failures >= config.max_attempts {
@@ -527,17 +591,26 @@ async fn send_with_retries(
         attempts += 1;
         let started = Record {
             attempt: Some(attempts),
-            planned_id: outgoing.planned_id.clone(),
-            ..Record::new(Event::Started, k.clone(), hash, shared.clock.now())
+            at: shared.clock.now(),
+            ..template.clone()
         };
         append(shared, &started).map_err(|e| (Outcome::Failed, e))?;
-        if !dedups_forever(sender) {
+        if repeat.push_first {
             push_started(shared, &started)?;
         }
-        let error = match sender.send(outgoing).await {
+        let error = match call().await {
             Ok(receipt) => {
-                record_posted(shared, k, hash, &receipt, Some(attempts))
-                    .map_err(|e| (Outcome::Failed, e))?;
+                append(
+                    shared,
+                    &Record {
+                        attempt: Some(attempts),
+                        remote_id: Some(receipt.remote_id.clone()),
+                        url: receipt.url.clone(),
+                        action: template.action,
+                        ..Record::new(Event::Posted, k.clone(), hash, shared.clock.now())
+                    },
+                )
+                .map_err(|e| (Outcome::Failed, e))?;
                 return Ok(receipt);
             }
             Err(e) => e,
@@ -550,13 +623,13 @@ async fn send_with_retries(
                 ..
             } => (ErrorClass::Transient, *retry_after, *maybe_sent),
         };
-        if maybe_sent && !sender.idempotent() {
+        if maybe_sent && !repeat.safe {
             // The request may have been processed; sending it again could post twice.
             // The `started` record stays without an outcome: in doubt.
             return Err((
                 Outcome::InDoubt,
                 format!(
-                    "{error}; it may have been posted, so it is not sent again: check the account, then run `herald resolve {} {} --posted URL` or `--not-posted`",
+                    "{error}; it may have gone out, so it is not sent again: check the account, then run `herald resolve {} {} --posted URL` or `--not-posted`",
                     k.id, k.channel
                 ),
             ));
@@ -565,6 +638,7 @@ async fn send_with_retries(
             attempt: Some(attempts),
             class: Some(class),
             message: Some(error.to_string()),
+            action: template.action,
             ..Record::new(Event::Failed, k.clone(), hash, shared.clock.now())
         };
         append(shared, &failed).map_err(|e| (Outcome::Failed, e))?;

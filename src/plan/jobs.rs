@@ -65,7 +65,32 @@ pub struct Selection {
 /// builder the dry run uses too, [`crate::dry_run::job`]).
 pub fn job(instance: &Instance, p: &Planned<'_>, post: &crate::render::Post<'_>) -> Job {
     let hash = p.verdict.hash.as_deref().unwrap_or_default();
-    crate::dry_run::job(post, &instance.settings.root, hash)
+    Job {
+        by: approvers(p),
+        ..crate::dry_run::job(post, &instance.settings.root, hash)
+    }
+}
+
+/// Who approved `p` as it is now: the stamps of its content hash and the GitHub reviews
+/// that proved it ("kadri@tartu.ee, github:kadri-tamm"), for the ledger and the audit.
+pub fn approvers(p: &Planned<'_>) -> Option<String> {
+    let hash = p.verdict.hash.as_deref()?;
+    let mut by: Vec<String> = p
+        .variant
+        .front
+        .approvals
+        .iter()
+        .filter(|a| a.hash == hash && !a.by.starts_with("github:"))
+        .map(|a| a.by.clone())
+        .collect();
+    by.extend(
+        p.verdict
+            .reviews
+            .iter()
+            .map(|r| format!("github:{}", r.login)),
+    );
+    by.dedup();
+    (!by.is_empty()).then(|| by.join(", "))
 }
 
 /// Turns each post's fate into a job for the engine or a row of the report.

@@ -149,6 +149,71 @@ kinds! {
         text_rules(Counter::Graphemes, 500, true, 4);
 }
 
+/// What a network lets Herald do to a post after it went out (see
+/// `docs/platform-edits.md` for the sources). A channel may narrow it from its
+/// configuration (X edits only for accounts that say they can, `edit = true`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Changes {
+    /// The text (and, on the first part, the images) can be changed in place.
+    pub edit: bool,
+    /// Whether and until when a post can be deleted.
+    pub delete: Deletable,
+    /// A new post can answer an earlier one (what a correction notice is).
+    pub reply: bool,
+}
+
+/// Whether a post can be deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deletable {
+    Never,
+    Always,
+    /// Only this long after it was posted (Telegram: 48 hours).
+    Within(jiff::SignedDuration),
+}
+
+impl Deletable {
+    /// Whether a post made at `posted` can still be deleted at `now`.
+    pub fn at(self, posted: jiff::Timestamp, now: jiff::Timestamp) -> bool {
+        match self {
+            Deletable::Never => false,
+            Deletable::Always => true,
+            Deletable::Within(d) => now.duration_since(posted) < d,
+        }
+    }
+}
+
+impl Kind {
+    /// What the network allows after posting, before any channel's configuration.
+    pub fn changes(self) -> Changes {
+        let (edit, delete, reply) = match self {
+            Kind::Mastodon => (true, Deletable::Always, true),
+            // Records can be overwritten, but the app shows the original and replies
+            // point at its old version: not an edit (docs/platform-edits.md).
+            Kind::Bluesky => (false, Deletable::Always, true),
+            // Only X Premium accounts edit, within a short window: `edit = true`.
+            Kind::X => (false, Deletable::Always, true),
+            Kind::Facebook => (true, Deletable::Always, false),
+            Kind::Linkedin => (true, Deletable::Always, false),
+            Kind::Telegram => (
+                true,
+                Deletable::Within(jiff::SignedDuration::from_hours(48)),
+                true,
+            ),
+            Kind::Discord => (true, Deletable::Always, false),
+            // An incoming webhook returns no message id: nothing can be named later.
+            Kind::Slack => (false, Deletable::Never, false),
+            Kind::Email => (false, Deletable::Never, false),
+            Kind::Feed => (true, Deletable::Always, false),
+            Kind::Record => (true, Deletable::Always, true),
+        };
+        Changes {
+            edit,
+            delete,
+            reply,
+        }
+    }
+}
+
 impl Kind {
     /// The kind named `s` in the configuration.
     pub fn parse(s: &str) -> Option<Kind> {
