@@ -506,9 +506,10 @@ impl Sender for XSender {
             {
                 return Err(SendError::permanent(format!(
                     "X allows edits for 30 minutes after posting, 5 times; this post can no \
-                     longer be edited ({why}): {shown}. Set `correction = \"reply\"` (a \
-                     correction notice under it) or `\"repost\"` on the channel and approve \
-                     again, or leave it with `\"none\"`"
+                     longer be edited ({why}): {shown}. To correct it another way, set \
+                     `edit = false` on the channel so that its `correction` policy applies \
+                     (`reply`, the default, answers the post with a correction notice; \
+                     `repost` deletes it and posts it again)"
                 )));
             }
             let media_ids = self.upload_all(part).await?;
