@@ -233,6 +233,81 @@ mod facebook {
         );
         assert!(!repo.read("state/ledger.jsonl").contains(TOKEN));
     }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn comments_of_a_thread_are_edited_and_deleted_as_comments() {
+        const COMMENT: &str = "900000000000001_700000000000001";
+        let server = MockServer::start().await;
+        mount(
+            &server,
+            ResponseTemplate::new(200).set_body_json(json!({ "success": true })),
+        )
+        .await;
+        Mock::given(method("POST"))
+            .and(path(format!("/v26.0/{POST}/comments")))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "id": COMMENT })))
+            .mount(&server)
+            .await;
+        for verb in ["POST", "DELETE"] {
+            Mock::given(method(verb))
+                .and(path(format!("/v26.0/{COMMENT}")))
+                .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "success": true })))
+                .mount(&server)
+                .await;
+        }
+        let repo = Repo::with_config(&format!(
+            "\n[channels.fb]\nkind = \"facebook\"\nlang = \"et\"\npage_id = \"{PAGE}\"\n\
+             token_env = \"FB_TOKEN\"\napi_url = \"{}\"\nthread_as_comments = true\n",
+            server.uri()
+        ));
+        // Over Facebook's 63,206: the end of the text goes out as a comment.
+        let long = "Tartu linn kutsub kõiki elanikke osalema. ".repeat(1520);
+        announce(&repo, "fb", "thread: auto\n", long.trim());
+        publish(&repo, T1, &ENV).assert_code(0);
+        let before = server.received_requests().await.unwrap().len();
+
+        // A change at the end of the text reaches the comment only.
+        let changed = format!("{}Lõpp.", long);
+        announce(&repo, "fb", "thread: auto\n", &changed);
+        publish(&repo, T2, &ENV).assert_code(0);
+        let sent = requests_after(&server, before).await;
+        let edits: Vec<&Request> = sent
+            .iter()
+            .filter(|r| r.method.as_str() == "POST")
+            .collect();
+        assert_eq!(
+            edits.iter().map(|r| line(r)).collect::<Vec<_>>(),
+            [format!("POST /v26.0/{COMMENT}")]
+        );
+        assert_graph_call(edits[0]);
+        let edit: Value = serde_json::from_slice(&edits[0].body).unwrap();
+        assert_eq!(edit.as_object().unwrap().len(), 1, "{edit}");
+        let message = edit["message"].as_str().unwrap();
+        assert!(
+            message.ends_with("Lõpp. 2/2"),
+            "{}",
+            &message[message.len() - 40..]
+        );
+
+        // A retraction deletes the comment, then the post.
+        let before = server.received_requests().await.unwrap().len();
+        announce(
+            &repo,
+            "fb",
+            "thread: auto\nretract: \"vale kuupäev\"\n",
+            &changed,
+        );
+        publish(&repo, T3, &ENV).assert_code(0);
+        let sent = requests_after(&server, before).await;
+        assert_eq!(
+            sent.iter().map(line).collect::<Vec<_>>(),
+            [
+                format!("DELETE /v26.0/{COMMENT}"),
+                format!("DELETE /v26.0/{POST}")
+            ]
+        );
+        sent.iter().for_each(assert_graph_call);
+    }
 }
 
 mod linkedin {
@@ -641,5 +716,113 @@ mod x {
         );
         publish(&repo, T2, &ENV).assert_code(0);
         assert!(actions(&repo).contains(&("posted".into(), "delete".into(), Some(FIRST.into()))));
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn an_edit_in_doubt_is_looked_up_like_a_post_and_never_made_twice() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/2/tweets"))
+            .and(|r: &Request| !body(r).contains("edit_options"))
+            .respond_with(created(FIRST, &[FIRST]))
+            .mount(&server)
+            .await;
+        // The edit goes through, but its answer comes after Herald stopped waiting.
+        Mock::given(method("POST"))
+            .and(path("/2/tweets"))
+            .and(|r: &Request| body(r).contains("edit_options"))
+            .respond_with(
+                created(EDITED, &[FIRST, EDITED]).set_delay(std::time::Duration::from_secs(3)),
+            )
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path(format!("/2/tweets/{FIRST}")))
+            .respond_with(controls(FIRST, 20, 5))
+            .mount(&server)
+            .await;
+        let repo = repo(&server, "edit = true\n");
+        announce(&repo, "x", "", "Kontsert on reedel.");
+        publish(&repo, T1, &ENV).assert_code(0);
+        announce(&repo, "x", "", "Kontsert on laupäeval.");
+        let report = publish(&repo, T2, &ENV).assert_code(1).json();
+        assert_eq!(report["rows"][0]["result"], "in_doubt", "{report:#}");
+
+        // The next run finds the edited post among the account's posts, as X gives them.
+        Mock::given(method("GET"))
+            .and(path("/2/users/me"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(
+                json!({ "data": { "id": "2244994945", "name": "Tartu", "username": "tartu" } }),
+            ))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/2/users/2244994945/tweets"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "data": [
+                    { "id": EDITED, "text": "Tom &amp; Jerry\n\nKontsert on laupäeval.", "edit_history_tweet_ids": [FIRST, EDITED] }
+                ],
+                "meta": { "result_count": 1, "newest_id": EDITED, "oldest_id": EDITED }
+            })))
+            .mount(&server)
+            .await;
+        let report = publish(&repo, T3, &ENV).assert_code(0).json();
+        assert_eq!(report["rows"][0]["result"], "corrected", "{report:#}");
+        let all = server.received_requests().await.unwrap();
+        let edits = all
+            .iter()
+            .filter(|r| r.url.path() == "/2/tweets" && body(r).contains("edit_options"))
+            .count();
+        assert_eq!(edits, 1, "edited twice");
+        for r in all.iter().filter(|r| r.url.path().starts_with("/2/users/")) {
+            assert_signed(r);
+        }
+        assert!(
+            actions(&repo).contains(&("posted".into(), "edit".into(), Some(EDITED.into()))),
+            "{:?}",
+            actions(&repo)
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn without_edit_a_correction_is_a_notice_replying_to_the_post() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/2/tweets"))
+            .and(|r: &Request| !body(r).contains("in_reply_to_tweet_id"))
+            .respond_with(created(FIRST, &[FIRST]))
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/2/tweets"))
+            .and(|r: &Request| body(r).contains("in_reply_to_tweet_id"))
+            .respond_with(created("1880000000000000003", &["1880000000000000003"]))
+            .mount(&server)
+            .await;
+        let repo = repo(&server, "");
+        announce(&repo, "x", "", "Kontsert on reedel.");
+        publish(&repo, T1, &ENV).assert_code(0);
+        let before = server.received_requests().await.unwrap().len();
+        announce(&repo, "x", "", "Kontsert on laupäeval.");
+        publish(&repo, T2, &ENV).assert_code(0);
+        let sent = requests_after(&server, before).await;
+        // No edit_controls read and no edit: the post is answered.
+        assert_eq!(
+            sent.iter().map(line).collect::<Vec<_>>(),
+            ["POST /2/tweets"]
+        );
+        assert_signed(&sent[0]);
+        let notice: Value = serde_json::from_slice(&sent[0].body).unwrap();
+        assert_eq!(notice["reply"], json!({ "in_reply_to_tweet_id": FIRST }));
+        assert!(notice.get("edit_options").is_none());
+        assert!(
+            actions(&repo).contains(&(
+                "posted".into(),
+                "notice".into(),
+                Some("1880000000000000003".into())
+            )),
+            "{:?}",
+            actions(&repo)
+        );
     }
 }
