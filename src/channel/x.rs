@@ -182,6 +182,7 @@ impl Channel for X {
             root: ctx.root.to_path_buf(),
             api: s.api_url.trim_end_matches('/').to_owned(),
             auth,
+            edit: s.edit,
         }))
     }
 }
@@ -211,6 +212,8 @@ struct XSender {
     root: std::path::PathBuf,
     api: String,
     auth: Auth,
+    /// `edit = true`: corrections are made in place (for `doctor` to say so).
+    edit: bool,
 }
 
 impl XSender {
@@ -582,10 +585,19 @@ impl Sender for XSender {
             match self.get("/2/users/me", &[]).await {
                 Ok(me) => {
                     let name = me["data"]["username"].as_str().unwrap_or("?");
-                    vec![Finding::ok(format!(
+                    let mut findings = vec![Finding::ok(format!(
                         "signed in as @{name} with {}",
                         self.auth.what()
-                    ))]
+                    ))];
+                    if self.edit {
+                        findings.push(Finding::info(
+                            "corrections are edited in place (`edit = true`): X allows that to \
+                             X Premium accounts only, for 30 minutes after posting and 5 times; \
+                             later corrections fail until `edit = false` lets the `correction` \
+                             policy apply",
+                        ));
+                    }
+                    findings
                 }
                 Err(e) => vec![Finding::error(e.to_string())],
             }

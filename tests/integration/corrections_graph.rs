@@ -825,4 +825,30 @@ mod x {
             actions(&repo)
         );
     }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn doctor_says_what_edit_true_asks_of_the_account() {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/2/users/me"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(
+                json!({ "data": { "id": "2244994945", "name": "Tartu", "username": "tartu" } }),
+            ))
+            .mount(&server)
+            .await;
+        let doctor = |repo: &Repo| {
+            repo.run_env(&["doctor", "--channel", "x", "--format", "json"], &ENV)
+                .assert_code(0)
+                .json()[0]["findings"]
+                .clone()
+        };
+        let findings = doctor(&repo(&server, "edit = true\n"));
+        assert_eq!(findings[1]["level"], "info", "{findings:#}");
+        assert_eq!(
+            findings[1]["message"],
+            "corrections are edited in place (`edit = true`): X allows that to X Premium accounts only, for 30 minutes after posting and 5 times; later corrections fail until `edit = false` lets the `correction` policy apply"
+        );
+        let findings = doctor(&repo(&server, ""));
+        assert_eq!(findings.as_array().unwrap().len(), 1, "{findings:#}");
+    }
 }
