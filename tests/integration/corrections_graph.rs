@@ -851,4 +851,100 @@ mod x {
         let findings = doctor(&repo(&server, ""));
         assert_eq!(findings.as_array().unwrap().len(), 1, "{findings:#}");
     }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn an_edit_of_a_post_with_an_image_names_the_image_again() {
+        let server = MockServer::start().await;
+        mount_posts(&server).await;
+        Mock::given(method("POST"))
+            .and(path("/2/media/upload"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "data": { "id": "1146654567674912769", "media_key": "3_1146654567674912769" }
+            })))
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/2/media/metadata"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "data": { "id": "1146654567674912769", "associated_metadata": { "alt_text": { "text": "Raekoda" } } }
+            })))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path(format!("/2/tweets/{FIRST}")))
+            .respond_with(controls(FIRST, 20, 4))
+            .mount(&server)
+            .await;
+        let repo = repo(&server, "edit = true\n");
+        std::fs::write(
+            repo.path().join("announcements/pic.png"),
+            crate::harness::TINY_PNG,
+        )
+        .unwrap();
+        let image = "images:\n  - path: announcements/pic.png\n    alt: Raekoda\n";
+        announce(&repo, "x", image, "Kontsert on reedel.");
+        publish(&repo, T1, &ENV).assert_code(0);
+        let before = server.received_requests().await.unwrap().len();
+        announce(&repo, "x", image, "Kontsert on laupäeval.");
+        publish(&repo, T2, &ENV).assert_code(0);
+        let sent = requests_after(&server, before).await;
+        // An edit is a new version of the post: without its media it would lose them.
+        assert_eq!(
+            sent.iter().map(line).collect::<Vec<_>>(),
+            [
+                format!("GET /2/tweets/{FIRST}?tweet.fields=edit_controls"),
+                "POST /2/media/upload".into(),
+                "POST /2/media/metadata".into(),
+                "POST /2/tweets".into()
+            ]
+        );
+        sent.iter().for_each(assert_signed);
+        assert_eq!(
+            body(&sent[3]),
+            format!(
+                r#"{{"edit_options":{{"previous_post_id":"{FIRST}"}},"media":{{"media_ids":["1146654567674912769"]}},"text":"Tom & Jerry\n\nKontsert on laupäeval."}}"#
+            )
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn an_edit_x_refuses_says_that_editing_needs_premium() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/2/tweets"))
+            .and(|r: &Request| !body(r).contains("edit_options"))
+            .respond_with(created(FIRST, &[FIRST]))
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/2/tweets"))
+            .and(|r: &Request| body(r).contains("edit_options"))
+            .respond_with(ResponseTemplate::new(403).set_body_raw(
+                json!({ "title": "Forbidden", "detail": "You are not permitted to perform this action.", "type": "about:blank", "status": 403 }).to_string(),
+                "application/problem+json",
+            ))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path(format!("/2/tweets/{FIRST}")))
+            .respond_with(controls(FIRST, 20, 5))
+            .mount(&server)
+            .await;
+        let repo = repo(&server, "edit = true\n");
+        announce(&repo, "x", "", "Kontsert on reedel.");
+        publish(&repo, T1, &ENV).assert_code(0);
+        announce(&repo, "x", "", "Kontsert on laupäeval.");
+        let report = publish(&repo, T2, &ENV).assert_code(1).json();
+        assert_eq!(report["rows"][0]["result"], "failed", "{report:#}");
+        assert_eq!(
+            report["rows"][0]["detail"],
+            format!(
+                "edit the post ({FIRST}): X refused to edit https://x.com/i/web/status/{FIRST} (403: You are not permitted to perform this action.); only X Premium accounts can edit, within 30 minutes of posting: without Premium, set `edit = false` and a `correction` policy on the channel"
+            )
+        );
+        // Permanent: the next run does not try again.
+        let count = server.received_requests().await.unwrap().len();
+        publish(&repo, T3, &ENV).assert_code(1);
+        assert_eq!(server.received_requests().await.unwrap().len(), count);
+    }
 }
