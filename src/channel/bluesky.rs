@@ -393,12 +393,13 @@ impl BlueskySender {
         }
     }
 
-    /// `{uri, cid}` of an earlier post (part `part` of the thread), for reply references.
-    async fn strong_ref(&self, uri: &str, part: u32) -> Result<Value, SendError> {
+    /// `{uri, cid}` of an earlier post, for reply references; `which` names it in the
+    /// dry run's placeholder cid (`<cid of part 1>`).
+    async fn strong_ref(&self, uri: &str, which: &str) -> Result<Value, SendError> {
         let (repo, rkey) = parse_post_uri(uri).ok_or_else(|| {
             SendError::permanent(format!("`{uri}` is not a Bluesky post address"))
         })?;
-        let placeholder = json!({ "cid": format!("<cid of part {part}>") });
+        let placeholder = json!({ "cid": format!("<cid of {which}>") });
         let record = self
             .get_record(repo, rkey, placeholder)
             .await?
@@ -525,19 +526,21 @@ impl Sender for BlueskySender {
             } else {
                 part.card().as_ref().map(external_embed)
             };
-            // Both references name the record as it is now (its current `cid`), read
-            // back by its address: a correction notice answers the thread's first part,
-            // so there `parent` is `root`.
+            // Both references name the record as it is now (its current `cid`, read back
+            // by its address). In a thread the parent is the part before; a correction
+            // notice answers the post's last part (its first, for a post of one part).
             let reply = match (&part.thread_root, &part.reply_to) {
                 (Some(root), Some(parent)) => {
-                    let parent_part = if parent == root {
-                        1
+                    let parent_is = if parent == root {
+                        "part 1".to_owned()
+                    } else if part.part > 1 {
+                        format!("part {}", part.part - 1)
                     } else {
-                        part.part.saturating_sub(1)
+                        "the part answered".to_owned()
                     };
                     Some(json!({
-                        "root": self.strong_ref(root, 1).await?,
-                        "parent": self.strong_ref(parent, parent_part).await?,
+                        "root": self.strong_ref(root, "part 1").await?,
+                        "parent": self.strong_ref(parent, &parent_is).await?,
                     }))
                 }
                 _ => None,
