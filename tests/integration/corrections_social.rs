@@ -637,3 +637,105 @@ fn a_bluesky_retraction_deletes_every_record() {
     assert!(b.account.posts().is_empty());
     assert_eq!(done(&b.repo, "delete").len(), 2);
 }
+
+// ---- Mastodon refusing an edit (wiremock) -----------------------------------------------
+
+mod refused {
+    use super::{ANNOUNCEMENT, announcement};
+    use crate::harness::Repo;
+    use serde_json::{Value, json};
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    const TOKEN: &str = "masto-token-5e1d";
+    const ID: &str = "110000000000000042";
+
+    fn publish(repo: &Repo, server: &MockServer, at: &str) -> crate::harness::Run {
+        repo.run_env(
+            &["publish", "--format", "json", "--at", at],
+            &[
+                ("HERALD_CHANNELS__MASTODON_ET__BASE_URL", &server.uri()),
+                ("TEST_MASTODON_TOKEN", TOKEN),
+                ("HERALD_PUBLISH__RETRY_BASE", "10ms"),
+            ],
+        )
+    }
+
+    /// Posts an announcement to a server that then answers its edit with `refusal`, and
+    /// returns the publish report of the correction and the repository.
+    async fn refused_edit(refusal: ResponseTemplate) -> (Value, Repo, MockServer) {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/api/v1/statuses"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "id": ID,
+                "url": format!("https://mastodon.example/@tartu/{ID}"),
+                "content": "<p>Teade</p><p>Kell 18.</p>",
+            })))
+            .mount(&server)
+            .await;
+        Mock::given(method("PUT"))
+            .and(path(format!("/api/v1/statuses/{ID}")))
+            .respond_with(refusal)
+            .mount(&server)
+            .await;
+        let repo = Repo::new();
+        repo.write(ANNOUNCEMENT, &announcement("mastodon_et", "Kell 18.", ""));
+        repo.approve(ANNOUNCEMENT);
+        publish(&repo, &server, "2026-06-30 10:05").assert_code(0);
+        repo.write(ANNOUNCEMENT, &announcement("mastodon_et", "Kell 19.", ""));
+        repo.approve(ANNOUNCEMENT);
+        let run = publish(&repo, &server, "2026-06-30 12:00");
+        run.assert_code(1);
+        (run.json(), repo, server)
+    }
+
+    async fn edits(server: &MockServer) -> usize {
+        server
+            .received_requests()
+            .await
+            .unwrap()
+            .iter()
+            .filter(|r| r.method.as_str() == "PUT")
+            .count()
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn an_edit_the_server_refuses_is_said_plainly_and_not_tried_again() {
+        let (report, repo, server) = refused_edit(ResponseTemplate::new(422).set_body_json(
+            json!({ "error": "Validation failed: Text character limit of 500 exceeded" }),
+        ))
+        .await;
+        let row = &report["rows"][0];
+        assert_eq!(row["result"], "failed", "{report:#}");
+        let detail = row["detail"].as_str().unwrap();
+        assert!(
+            detail.contains(&format!(
+                "refused the edit of status {ID} (422): Validation failed: Text character limit of 500 exceeded"
+            )),
+            "{detail}"
+        );
+        assert!(!detail.contains(TOKEN));
+        assert_eq!(edits(&server).await, 1, "a refusal is not retried");
+        let again = publish(&repo, &server, "2026-06-30 12:05");
+        again.assert_code(1);
+        assert_eq!(edits(&server).await, 1, "nor tried again by the next run");
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn an_edit_of_a_status_that_is_gone_says_so() {
+        let (report, _repo, server) = refused_edit(
+            ResponseTemplate::new(404).set_body_json(json!({ "error": "Record not found" })),
+        )
+        .await;
+        let detail = report["rows"][0]["detail"].as_str().unwrap();
+        assert!(
+            detail.contains(&format!(
+                "status {ID} is not on {} any more, or this account does not own it (404): nothing was edited",
+                server.uri()
+            )),
+            "{detail}"
+        );
+        assert_eq!(edits(&server).await, 1);
+    }
+}
