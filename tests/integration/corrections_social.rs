@@ -290,6 +290,39 @@ fn a_shorter_mastodon_thread_deletes_the_part_it_lost() {
 }
 
 #[test]
+fn a_longer_mastodon_thread_edits_the_first_part_and_answers_it_with_the_new_one() {
+    let m = Mastodon::new();
+    approve(
+        &m.repo,
+        &announcement("mastodon_et", "Kohtumine raekoja platsil.", ""),
+    );
+    m.publish("2026-06-30 10:05");
+    let [first] = <[String; 1]>::try_from(m.posted_ids()).unwrap();
+    m.proxy.clear();
+
+    approve(&m.repo, &announcement("mastodon_et", &long_body(), ""));
+    m.publish("2026-06-30 12:00");
+    let edit = only(m.proxy.matching("PUT", "/api/v1/statuses/"), "edit");
+    assert_eq!(edit.target, format!("/api/v1/statuses/{first}"));
+    let edited: Value = edit.text().parse().unwrap();
+    let created = only(m.proxy.matching("POST", "/api/v1/statuses"), "new part");
+    let body: Value = created.text().parse().unwrap();
+    assert_eq!(body["in_reply_to_id"], first.as_str(), "{body:#}");
+    assert!(
+        created.headers.contains_key("idempotency-key"),
+        "a new part is a new post, with its key"
+    );
+    let second = created.answer_json()["id"].as_str().unwrap().to_owned();
+    let statuses = m.account.statuses();
+    assert_eq!(statuses.len(), 2);
+    assert_eq!(shown_text(&statuses[0]), edited["status"].as_str().unwrap());
+    assert_eq!(shown_text(&statuses[1]), body["status"].as_str().unwrap());
+    assert_eq!(statuses[1]["id"], second.as_str());
+    assert_eq!(statuses[1]["in_reply_to_id"], first.as_str());
+    assert_eq!(done(&m.repo, "repost").len(), 1);
+}
+
+#[test]
 fn a_retraction_deletes_every_mastodon_part_even_one_already_gone() {
     let m = Mastodon::new();
     approve(&m.repo, &announcement("mastodon_et", &long_body(), ""));
