@@ -187,6 +187,10 @@ fn a_correction_edits_the_mastodon_status_in_place_and_its_history_keeps_the_fir
         "{dry:#}"
     );
     assert!(m.proxy.seen().is_empty(), "the dry run sent nothing");
+    assert!(
+        !dry.to_string().contains(&m.account.token),
+        "no secret shown"
+    );
 
     m.publish("2026-06-30 12:00");
     let upload = only(m.proxy.matching("POST", "/api/v2/media"), "upload");
@@ -229,6 +233,7 @@ fn a_correction_edits_the_mastodon_status_in_place_and_its_history_keeps_the_fir
     );
     assert_eq!(m.account.statuses().len(), 1, "nothing else was posted");
     assert_eq!(done(&m.repo, "edit").len(), 1);
+    assert!(!m.repo.written_text().contains(&m.account.token));
 
     // Done once: the next run has nothing to change.
     m.proxy.clear();
@@ -520,6 +525,8 @@ fn a_bluesky_correction_notice_replies_to_the_post_with_its_uri_and_cid() {
         "the post itself is unchanged"
     );
     assert_eq!(b.account.posts().len(), 2);
+    assert!(!b.repo.written_text().contains(&b.account.app_password));
+    assert!(!dry.to_string().contains(&b.account.app_password));
 }
 
 #[test]
