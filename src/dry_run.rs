@@ -55,6 +55,7 @@ pub fn job(post: &Post<'_>, root: &Path, hash: &str) -> Job {
             publish_at: v.front.publish_at,
         }),
         by: None,
+        approved_at: None,
     }
 }
 

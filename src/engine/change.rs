@@ -197,7 +197,20 @@ impl Run<'_> {
             } else {
                 Vec::new()
             },
-            about: job.about.clone(),
+            about: match step.action {
+                // A new post: dated when its content was approved, never back at the
+                // original's time (Bluesky dates a record by its planned key).
+                Action::Notice | Action::Repost => {
+                    let at = job
+                        .approved_at
+                        .or_else(|| step.live.as_ref().map(|l| l.posted_at));
+                    std::sync::Arc::new(send::About {
+                        publish_at: at.or(job.about.publish_at),
+                        ..(*job.about).clone()
+                    })
+                }
+                _ => job.about.clone(),
+            },
             planned_id: self
                 .shared
                 .history

@@ -42,6 +42,10 @@ pub struct Job {
     pub about: std::sync::Arc<About>,
     /// Who approved this content ("kadri@tartu.ee, github:kadri-tamm"), for the ledger.
     pub by: Option<String>,
+    /// When this content was approved (the latest approval of it): the time a correction
+    /// notice or a reposted part is dated with where the network dates posts by their
+    /// key (Bluesky), so that it does not appear back in time at the original's date.
+    pub approved_at: Option<jiff::Timestamp>,
 }
 
 impl Job {

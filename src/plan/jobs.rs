@@ -69,8 +69,28 @@ pub fn job(instance: &Instance, p: &Planned<'_>, post: &crate::render::Post<'_>)
     let hash = p.verdict.hash.as_deref().unwrap_or_default();
     Job {
         by: approvers(p),
+        approved_at: approved_at(p),
         ..crate::dry_run::job(post, &instance.settings.root, hash)
     }
+}
+
+/// When `p`'s content as it is now was last approved: its stamps' times and the GitHub
+/// reviews' submission times.
+pub fn approved_at(p: &Planned<'_>) -> Option<jiff::Timestamp> {
+    let hash = p.verdict.hash.as_deref()?;
+    let stamps = p
+        .variant
+        .front
+        .approvals
+        .iter()
+        .filter(|a| a.hash == hash && !a.by.starts_with("github:"))
+        .filter_map(|a| a.at);
+    let reviews = p
+        .verdict
+        .reviews
+        .iter()
+        .filter_map(|r| r.at.as_deref()?.parse::<jiff::Timestamp>().ok());
+    stamps.chain(reviews).max()
 }
 
 /// Who approved `p` as it is now: the stamps of its content hash and the GitHub reviews
