@@ -246,3 +246,51 @@ fn parse(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reading_keeps_each_version_once_and_reports_a_torn_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let archive = dir.path().join(ARCHIVE_DIR);
+        std::fs::create_dir(&archive).unwrap();
+        let line = |at: &str, text: &str| {
+            format!(
+                r#"{{"id":"a","lang":"et","channel":"m","part":1,"hash":"h","at":"2026-06-30T{at}:00Z","text":"{text}"}}"#
+            )
+        };
+        std::fs::write(
+            archive.join("a.jsonl"),
+            format!(
+                "{}\n{}\n{}\n{{\"id\":\"a\",\"la",
+                line("07:05", "Tere."),
+                line("07:00", "Tere."),
+                line("07:01", "Tere, uuesti.")
+            ),
+        )
+        .unwrap();
+        std::fs::write(archive.join("notes.txt"), "not an archive").unwrap();
+        let shelf = read(dir.path()).unwrap();
+        let got: Vec<(String, &str)> = shelf
+            .of("a")
+            .iter()
+            .map(|l| (l.at.to_string(), l.text.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("2026-06-30T07:00:00Z".to_owned(), "Tere."),
+                ("2026-06-30T07:01:00Z".to_owned(), "Tere, uuesti.")
+            ]
+        );
+        assert_eq!(shelf.warnings.len(), 1, "{:?}", shelf.warnings);
+        assert!(
+            shelf.warnings[0].ends_with("a.jsonl:4: the last line was cut short (a run was interrupted while writing it); it is ignored"),
+            "{:?}",
+            shelf.warnings
+        );
+        assert!(read(&dir.path().join("nowhere")).unwrap().lines.is_empty());
+    }
+}

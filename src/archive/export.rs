@@ -319,3 +319,105 @@ fn history_row(h: &mut String, e: &Happening) {
         details.join("<br>")
     ));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::story::{Happening, Post, Version, What};
+    use super::*;
+
+    fn post(id: &str, text: &str) -> Post {
+        Post {
+            id: id.into(),
+            lang: "et".into(),
+            channel: "m".into(),
+            posted_at: "2026-06-30T10:00:00+03:00".into(),
+            hash: "h1".into(),
+            approvals: vec![],
+            urls: vec!["javascript:alert(1)".into()],
+            retracted: false,
+            history: vec![Happening {
+                what: What::Published,
+                at: "2026-06-30T10:00:00+03:00".into(),
+                hash: "h1".into(),
+                approved_by: vec!["<b>@example.org".into()],
+                changes: vec![],
+                reason: None,
+                steps: vec![],
+            }],
+            parts: vec![Part {
+                part: 1,
+                remote_id: Some("1".into()),
+                url: Some("https://x.example/1?a=1&b=2".into()),
+                posted_at: "2026-06-30T10:00:00+03:00".into(),
+                deleted_at: None,
+                versions: vec![Version {
+                    action: "post",
+                    at: "2026-06-30T10:00:00+03:00".into(),
+                    hash: "h1".into(),
+                    text: text.into(),
+                    images: vec![],
+                    url: None,
+                    in_doubt: false,
+                }],
+            }],
+            notices: vec![],
+        }
+    }
+
+    #[test]
+    fn pages_escape_everything_and_link_only_web_addresses() {
+        let dir = tempfile::tempdir().unwrap();
+        let written = write(dir.path(), &[post("a", "<script>alert('x')</script> & co")]).unwrap();
+        assert_eq!(
+            written,
+            vec![dir.path().join("a.json"), dir.path().join("a.html")]
+        );
+        let html = std::fs::read_to_string(dir.path().join("a.html")).unwrap();
+        assert!(!html.contains("<script"), "{html}");
+        assert!(
+            html.contains("<pre>&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; co</pre>"),
+            "{html}"
+        );
+        assert!(html.contains("&lt;b&gt;@example.org"), "{html}");
+        assert!(html.contains("<td>javascript:alert(1)</td>"), "{html}");
+        assert!(
+            html.contains(
+                "<a href=\"https://x.example/1?a=1&amp;b=2\">https://x.example/1?a=1&amp;b=2</a>"
+            ),
+            "{html}"
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.path().join("a.json")).unwrap())
+                .unwrap();
+        assert_eq!(
+            json["posts"][0]["parts"][0]["versions"][0]["text"],
+            "<script>alert('x')</script> & co"
+        );
+    }
+
+    #[test]
+    fn herald_rewrites_its_own_files_the_same_and_refuses_anyone_elses() {
+        let dir = tempfile::tempdir().unwrap();
+        let posts = [post("a", "Tere."), post("b", "Head aega.")];
+        write(dir.path(), &posts).unwrap();
+        let before = std::fs::read(dir.path().join("a.html")).unwrap();
+        write(dir.path(), &posts).unwrap();
+        assert_eq!(std::fs::read(dir.path().join("a.html")).unwrap(), before);
+        std::fs::write(dir.path().join("b.json"), "{\"mine\": true}\n").unwrap();
+        std::fs::remove_file(dir.path().join("a.json")).unwrap();
+        let err = write(dir.path(), &posts).unwrap_err();
+        assert_eq!(
+            err,
+            format!(
+                "{} is already there and Herald did not write it (it is not from `herald audit --archive`), so it is not overwritten; nothing was written. Move it away or choose another folder",
+                dir.path().join("b.json").display()
+            )
+        );
+        // Nothing was written: the file removed above is still missing.
+        assert!(!dir.path().join("a.json").exists());
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("b.json")).unwrap(),
+            "{\"mine\": true}\n"
+        );
+    }
+}

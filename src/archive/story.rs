@@ -553,3 +553,315 @@ fn names(approvals: &[Approval]) -> Vec<String> {
     }
     by
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct NoFiles;
+
+    /// What, when, hash, approvers, changes, reason.
+    type Summary<'a> = (
+        What,
+        &'a str,
+        &'a str,
+        Vec<String>,
+        Vec<String>,
+        Option<&'a str>,
+    );
+    /// Part, its versions (action, when, text), when deleted.
+    type Texts<'a> = (u32, Vec<(&'a str, &'a str, &'a str)>, Option<&'a str>);
+
+    impl Knows for NoFiles {
+        fn approvals(&self, _: &str, _: &str, hash: &str) -> Vec<Approval> {
+            vec![Approval {
+                by: format!("stamp-of-{hash}@example.org"),
+                at: None,
+                pull: None,
+                url: None,
+            }]
+        }
+        fn retraction(&self, _: &str, _: &str, _: &str) -> Option<String> {
+            None
+        }
+    }
+
+    fn ledger(lines: &[&str]) -> History {
+        let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+        crate::ledger::replay(text.as_bytes(), std::path::Path::new("l")).unwrap()
+    }
+
+    fn rec(event: &str, part: u32, hash: &str, at: &str, extra: &str) -> String {
+        format!(
+            r#"{{"event":"{event}","id":"a","lang":"et","channel":"m","part":{part},"hash":"{hash}","at":"2026-06-30T{at}:00Z"{extra}}}"#
+        )
+    }
+
+    fn shelf(lines: &[String]) -> Shelf {
+        let mut shelf = Shelf::default();
+        let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+        super::super::parse(
+            text.as_bytes(),
+            std::path::Path::new("a.jsonl"),
+            &mut shelf,
+            &mut Default::default(),
+        );
+        for lines in shelf.lines.values_mut() {
+            lines.sort_by(|a, b| super::super::order(a).cmp(&super::super::order(b)));
+        }
+        shelf
+    }
+
+    fn kept(part: u32, action: &str, hash: &str, at: &str, text: &str) -> String {
+        let action = if action.is_empty() {
+            String::new()
+        } else {
+            format!(r#","action":"{action}""#)
+        };
+        format!(
+            r#"{{"id":"a","lang":"et","channel":"m","part":{part}{action},"hash":"{hash}","at":"2026-06-30T{at}:00Z","text":"{text}"}}"#
+        )
+    }
+
+    fn tallinn() -> TimeZone {
+        TimeZone::get("Europe/Tallinn").unwrap()
+    }
+
+    #[test]
+    fn a_thread_published_corrected_and_retracted_has_that_history() {
+        let by = r#","by":"editor@example.org, github:kadri""#;
+        let posted = |n: u32| format!(r#","remote_id":"{n}","url":"https://x.example/{n}""#);
+        let history = ledger(&[
+            &rec(
+                "started",
+                1,
+                "h1",
+                "07:00",
+                &format!("{by},\"digest\":\"d1\""),
+            ),
+            &rec("posted", 1, "h1", "07:00", &posted(1)),
+            &rec(
+                "started",
+                2,
+                "h1",
+                "07:01",
+                &format!("{by},\"digest\":\"d2\""),
+            ),
+            &rec("posted", 2, "h1", "07:01", &posted(2)),
+            // The correction: part 2 edited, a notice answers part 1.
+            &rec(
+                "started",
+                2,
+                "h2",
+                "09:00",
+                r#","action":"edit","by":"chief@example.org""#,
+            ),
+            &rec(
+                "posted",
+                2,
+                "h2",
+                "09:00",
+                r#","action":"edit","remote_id":"2""#,
+            ),
+            &rec(
+                "started",
+                1,
+                "h2",
+                "09:01",
+                r#","action":"notice","by":"chief@example.org""#,
+            ),
+            &rec(
+                "posted",
+                1,
+                "h2",
+                "09:01",
+                r#","action":"notice","remote_id":"3","url":"https://x.example/3""#,
+            ),
+            // The retraction: both parts deleted.
+            &rec(
+                "started",
+                2,
+                "h3",
+                "11:00",
+                r#","action":"delete","reason":"wrong day","by":"chief@example.org""#,
+            ),
+            &rec("posted", 2, "h3", "11:00", r#","action":"delete""#),
+            &rec(
+                "started",
+                1,
+                "h3",
+                "11:01",
+                r#","action":"delete","reason":"wrong day","by":"chief@example.org""#,
+            ),
+            &rec("posted", 1, "h3", "11:01", r#","action":"delete""#),
+        ]);
+        let shelf = shelf(&[
+            kept(1, "", "h1", "07:00", "Esimene."),
+            kept(2, "", "h1", "07:01", "Teine."),
+            // A retried attempt repeats its line: kept once, at its first time.
+            kept(2, "", "h1", "07:02", "Teine."),
+            kept(2, "edit", "h2", "09:00", "Teine, parandatud."),
+            kept(1, "notice", "h2", "09:01", "Parandus: teine osa."),
+            // An edit that never went out (no such step in the ledger) is not archived.
+            kept(1, "edit", "h9", "10:00", "Never."),
+        ]);
+        let posts = posts(&history, &shelf, &NoFiles, &tallinn(), &|_, _| true);
+        assert_eq!(posts.len(), 1);
+        let p = &posts[0];
+        assert_eq!(
+            (p.posted_at.as_str(), p.hash.as_str(), p.retracted),
+            ("2026-06-30T10:00:00+03:00", "h1", true)
+        );
+        assert!(p.urls.is_empty(), "{:?}", p.urls);
+        let summary: Vec<Summary<'_>> = p
+            .history
+            .iter()
+            .map(|h| {
+                (
+                    h.what,
+                    h.at.as_str(),
+                    h.hash.as_str(),
+                    h.approved_by.clone(),
+                    h.changes.clone(),
+                    h.reason.as_deref(),
+                )
+            })
+            .collect();
+        let s = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            summary,
+            vec![
+                (
+                    What::Published,
+                    "2026-06-30T10:00:00+03:00",
+                    "h1",
+                    s(&["editor@example.org", "github:kadri"]),
+                    vec![],
+                    None
+                ),
+                (
+                    What::Corrected,
+                    "2026-06-30T12:00:00+03:00",
+                    "h2",
+                    s(&["chief@example.org"]),
+                    s(&["part 2 edited", "notice posted"]),
+                    None
+                ),
+                (
+                    What::Retracted,
+                    "2026-06-30T14:00:00+03:00",
+                    "h3",
+                    s(&["chief@example.org"]),
+                    s(&["part 2 deleted", "part 1 deleted"]),
+                    Some("wrong day")
+                ),
+            ]
+        );
+        let texts: Vec<Texts<'_>> = p
+            .parts
+            .iter()
+            .map(|part| {
+                (
+                    part.part,
+                    part.versions
+                        .iter()
+                        .map(|v| (v.action, v.at.as_str(), v.text.as_str()))
+                        .collect(),
+                    part.deleted_at.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            texts,
+            vec![
+                (
+                    1,
+                    vec![("post", "2026-06-30T10:00:00+03:00", "Esimene.")],
+                    Some("2026-06-30T14:01:00+03:00")
+                ),
+                (
+                    2,
+                    vec![
+                        ("post", "2026-06-30T10:01:00+03:00", "Teine."),
+                        ("edit", "2026-06-30T12:00:00+03:00", "Teine, parandatud.")
+                    ],
+                    Some("2026-06-30T14:00:00+03:00")
+                ),
+            ]
+        );
+        assert_eq!(
+            p.notices
+                .iter()
+                .map(|n| (n.text.as_str(), n.url.as_deref()))
+                .collect::<Vec<_>>(),
+            vec![("Parandus: teine osa.", Some("https://x.example/3"))]
+        );
+    }
+
+    #[test]
+    fn approvers_come_from_the_files_when_the_ledger_names_none() {
+        let history = ledger(&[
+            &rec("started", 1, "h1", "07:00", ""),
+            &rec(
+                "posted",
+                1,
+                "h1",
+                "07:00",
+                r#","url":"https://x.example/1""#,
+            ),
+            &rec("started", 1, "h2", "08:00", r#","action":"delete""#),
+            &rec("posted", 1, "h2", "08:00", r#","action":"delete""#),
+            &rec("started", 1, "h2", "08:01", r#","action":"repost""#),
+            &rec(
+                "posted",
+                1,
+                "h2",
+                "08:01",
+                r#","action":"repost","url":"https://x.example/2""#,
+            ),
+            &rec(
+                "posted",
+                1,
+                "h3",
+                "09:00",
+                r#","action":"leave","reason":"the policy is none""#,
+            ),
+        ]);
+        let posts = posts(
+            &history,
+            &Shelf::default(),
+            &NoFiles,
+            &tallinn(),
+            &|_, _| true,
+        );
+        let p = &posts[0];
+        assert_eq!(p.urls, vec!["https://x.example/2".to_owned()]);
+        assert!(!p.retracted);
+        let summary: Vec<(What, Vec<String>, Vec<String>)> = p
+            .history
+            .iter()
+            .map(|h| (h.what, h.approved_by.clone(), h.changes.clone()))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                (
+                    What::Published,
+                    vec!["stamp-of-h1@example.org".to_owned()],
+                    vec![]
+                ),
+                (
+                    What::Corrected,
+                    vec!["stamp-of-h2@example.org".to_owned()],
+                    vec!["deleted and posted again".to_owned()]
+                ),
+                (
+                    What::NotCorrected,
+                    vec!["stamp-of-h3@example.org".to_owned()],
+                    vec!["nothing changed: the policy is none".to_owned()]
+                ),
+            ]
+        );
+        assert_eq!(p.history[2].reason.as_deref(), Some("the policy is none"));
+    }
+}
