@@ -241,9 +241,15 @@ impl Ctx<'_> {
             .iter()
             .filter(|r| r.key.id == id && r.key.lang == lang && r.key.channel == channel)
             .collect();
+        // A notice's parts are its own, not the post's.
         let most_parts = firsts
             .keys()
-            .chain(changes.iter().map(|r| &r.key.part))
+            .chain(
+                changes
+                    .iter()
+                    .filter(|r| r.action != Some(Action::Notice))
+                    .map(|r| &r.key.part),
+            )
             .max()
             .copied()
             .unwrap_or(1);
@@ -439,25 +445,27 @@ impl Ctx<'_> {
                 .firsts
                 .get(&(r.key.clone(), r.action, r.hash.clone()))
         };
-        let reason_of = |r: &Record| {
-            r.reason
-                .clone()
-                .or_else(|| started(r).and_then(|s| s.reason.clone()))
-        };
-        let has = |a: Action| steps.iter().any(|r| r.action == Some(a));
-        let deletes_first = steps
+        // Only a retraction's requests carry a reason (the retraction's); a note carries
+        // what a person should know.
+        let note = |r: &Record| r.reason.clone().filter(|_| r.action == Some(Action::Leave));
+        let recorded = steps
             .iter()
-            .any(|r| r.action == Some(Action::Delete) && r.key.part == 1);
+            .filter(|r| r.action != Some(Action::Leave))
+            .find_map(|r| started(r).and_then(|s| s.reason.clone()));
         let known = self.knows.retraction(id, lang, hash);
-        let retraction = known.is_some() || (deletes_first && !has(Action::Repost));
+        let retraction = recorded.or(known);
         let only_notes = steps.iter().all(|r| r.action == Some(Action::Leave));
-        let what = match (retraction, only_notes) {
+        let what = match (retraction.is_some(), only_notes) {
             (true, false) => What::Retracted,
             (true, true) => What::NotRetracted,
             (false, false) => What::Corrected,
             (false, true) => What::NotCorrected,
         };
-        let reason = steps.iter().find_map(|r| reason_of(r)).or(known);
+        let reason = match (&retraction, only_notes) {
+            (Some(_), _) => retraction.clone(),
+            (None, true) => steps.iter().find_map(|r| note(r)),
+            (None, false) => None,
+        };
         let approved_by = steps
             .iter()
             .find_map(|r| {
@@ -471,7 +479,7 @@ impl Ctx<'_> {
             at: self.time(at),
             hash: hash.to_owned(),
             approved_by,
-            changes: changes(steps, threaded, &reason_of),
+            changes: changes(steps, threaded, retraction.is_some(), &note),
             reason,
             steps: steps
                 .iter()
@@ -480,7 +488,7 @@ impl Ctx<'_> {
                     action: r.action.map_or("post", Action::name),
                     at: self.time(r.at),
                     url: r.url.clone(),
-                    reason: reason_of(r).filter(|_| r.action == Some(Action::Leave)),
+                    reason: note(r),
                 })
                 .collect(),
         }
@@ -488,11 +496,13 @@ impl Ctx<'_> {
 }
 
 /// What the steps changed, in words, each once, in the order they were done: "part 2
-/// edited", "part 3 deleted", "deleted and posted again", "notice posted".
+/// edited", "part 3 deleted", "deleted and posted again", "notice posted", "part 1 not
+/// deleted: …".
 fn changes(
     steps: &[&Record],
     threaded: bool,
-    reason_of: &dyn Fn(&Record) -> Option<String>,
+    retraction: bool,
+    note: &dyn Fn(&Record) -> Option<String>,
 ) -> Vec<String> {
     let part = |n: u32, what: &str| {
         if threaded {
@@ -522,10 +532,20 @@ fn changes(
             Some(Action::Repost) if deleted(n) => part(n, "deleted and posted again"),
             Some(Action::Repost) => part(n, "added"),
             Some(Action::Notice) => "notice posted".to_owned(),
-            Some(Action::Leave) => match reason_of(r) {
-                Some(why) => format!("nothing changed: {why}"),
-                None => "nothing changed".to_owned(),
-            },
+            Some(Action::Leave) => {
+                let left = part(
+                    n,
+                    if retraction {
+                        "not deleted"
+                    } else {
+                        "not changed"
+                    },
+                );
+                match note(r) {
+                    Some(why) => format!("{left}: {why}"),
+                    None => left,
+                }
+            }
             None => continue,
         };
         if !words.contains(&word) {
@@ -858,7 +878,7 @@ mod tests {
                 (
                     What::NotCorrected,
                     vec!["stamp-of-h3@example.org".to_owned()],
-                    vec!["nothing changed: the policy is none".to_owned()]
+                    vec!["not changed: the policy is none".to_owned()]
                 ),
             ]
         );

@@ -173,9 +173,12 @@ fn print_post(out: &mut impl Write, e: &Post) -> std::io::Result<()> {
             format!("approved by {}", h.approved_by.join(", "))
         };
         let mut details = h.changes.join(", ");
-        if let Some(reason) = h.reason.as_deref().filter(|_| {
-            matches!(h.what, What::Retracted | What::NotRetracted) || h.changes.is_empty()
-        }) {
+        // A note's reason is in its words already.
+        if let Some(reason) = h
+            .reason
+            .as_deref()
+            .filter(|_| matches!(h.what, What::Retracted | What::NotRetracted))
+        {
             if !details.is_empty() {
                 details.push_str("; ");
             }
