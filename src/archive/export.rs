@@ -192,6 +192,9 @@ fn post_section(h: &mut String, post: &Post) {
             if let Some(at) = &a.at {
                 s.push_str(&format!(" at {}", esc(at)));
             }
+            if a.from_ledger {
+                s.push_str(" (as recorded when it went out)");
+            }
             s
         })
         .collect();

@@ -23,6 +23,9 @@ pub struct Approval {
     pub pull: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// Not found in the files now: the run that sent the post recorded it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub from_ledger: bool,
 }
 
 /// What the caller knows beyond the ledger and the archive (the announcement files and
@@ -149,7 +152,8 @@ pub struct Post {
     pub posted_at: String,
     /// The content hash that first went out.
     pub hash: String,
-    /// Who approved that content.
+    /// Who approved that content: the stamps (and reviews) found now, else those the
+    /// run that sent it recorded (without `at`).
     pub approvals: Vec<Approval>,
     /// The addresses of its parts as they are now, in part order (a deleted part has
     /// none).
@@ -234,7 +238,24 @@ impl Ctx<'_> {
         let (first_part, first) = firsts.iter().next().expect("a post has a part");
         let posted_at = firsts.values().map(|f| f.at).min().unwrap_or(first.at);
         let hash = first.hash.clone();
-        let approvals = self.approvals(id, lang, &hash);
+        let recorded = self.recorded_by(&key(*first_part), None, &hash);
+        let mut approvals = self.approvals(id, lang, &hash);
+        // The files no longer say (the stamps were replaced, and Git history is not at
+        // hand): the run that sent it recorded who had approved it.
+        if approvals.is_empty()
+            && let Some(by) = &recorded
+        {
+            approvals = by
+                .iter()
+                .map(|b| Approval {
+                    by: b.clone(),
+                    at: None,
+                    pull: None,
+                    url: None,
+                    from_ledger: true,
+                })
+                .collect();
+        }
         let changes: Vec<&Record> = self
             .history
             .changes
@@ -257,9 +278,7 @@ impl Ctx<'_> {
             what: What::Published,
             at: self.time(posted_at),
             hash: hash.clone(),
-            approved_by: self
-                .recorded_by(&key(*first_part), None, &hash)
-                .unwrap_or_else(|| names(&approvals)),
+            approved_by: recorded.unwrap_or_else(|| names(&approvals)),
             changes: Vec::new(),
             reason: None,
             steps: firsts
@@ -382,6 +401,7 @@ impl Ctx<'_> {
                     .map(|t| self.time(t)),
                 pull: r.pull,
                 url: r.url.clone(),
+                from_ledger: false,
             }
         }));
         approvals
@@ -599,6 +619,7 @@ mod tests {
                 at: None,
                 pull: None,
                 url: None,
+                from_ledger: false,
             }]
         }
         fn retraction(&self, _: &str, _: &str, _: &str) -> Option<String> {

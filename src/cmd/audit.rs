@@ -35,6 +35,7 @@ impl Knows for Files<'_> {
                 at: a.at.map(|t| crate::time::rfc3339_in(t, &s.tz)),
                 pull: None,
                 url: None,
+                from_ledger: false,
             })
             .collect()
     }
@@ -141,6 +142,14 @@ fn print_post(out: &mut impl Write, e: &Post) -> std::io::Result<()> {
         )?;
     }
     for a in &e.approvals {
+        if a.from_ledger {
+            writeln!(
+                out,
+                "  approved by {} {DIM}(as recorded when it went out){DIM:#}",
+                a.by
+            )?;
+            continue;
+        }
         let at = a.at.as_deref().unwrap_or("?");
         match (a.by.strip_prefix("github:"), a.pull) {
             (Some(login), Some(pull)) => writeln!(
