@@ -95,7 +95,8 @@ pub struct Happening {
     pub approved_by: Vec<String>,
     /// What changed, in words: "part 2 edited", "notice posted", "deleted".
     pub changes: Vec<String>,
-    /// The retraction's reason, or why nothing could be changed.
+    /// The retraction's reason (why nothing could be changed is each note's own
+    /// `reason`, and in `changes`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     pub steps: Vec<Step>,
@@ -481,11 +482,6 @@ impl Ctx<'_> {
             (false, false) => What::Corrected,
             (false, true) => What::NotCorrected,
         };
-        let reason = match (&retraction, only_notes) {
-            (Some(_), _) => retraction.clone(),
-            (None, true) => steps.iter().find_map(|r| note(r)),
-            (None, false) => None,
-        };
         let approved_by = steps
             .iter()
             .find_map(|r| {
@@ -500,7 +496,7 @@ impl Ctx<'_> {
             hash: hash.to_owned(),
             approved_by,
             changes: changes(steps, threaded, retraction.is_some(), &note),
-            reason,
+            reason: retraction,
             steps: steps
                 .iter()
                 .map(|r| Step {
@@ -903,6 +899,10 @@ mod tests {
                 ),
             ]
         );
-        assert_eq!(p.history[2].reason.as_deref(), Some("the policy is none"));
+        assert_eq!(p.history[2].reason, None);
+        assert_eq!(
+            p.history[2].steps[0].reason.as_deref(),
+            Some("the policy is none")
+        );
     }
 }

@@ -88,16 +88,20 @@ pub fn run(instance: &Instance, global: &Global, archive: Option<&Path>) -> anyh
     };
     let posts = crate::archive::story::posts(&history, &shelf, &files, &s.tz, &keep);
     let mut out = anstream::stdout().lock();
-    if let Some(dir) = archive {
+    if let Some(typed) = archive {
         // Relative to the current folder, like any path on the command line; inside or
         // outside the repository, as the user chose.
-        let dir = if dir.is_relative() {
-            std::env::current_dir()?.join(dir)
+        let dir = if typed.is_relative() {
+            std::env::current_dir()?.join(typed)
         } else {
-            dir.to_path_buf()
+            typed.to_path_buf()
         };
-        let written = crate::archive::export::write(&dir, &posts)
-            .map_err(|e| UsageError(vec![format!("--archive: {e}")]))?;
+        let written: Vec<std::path::PathBuf> = crate::archive::export::write(&dir, &posts)
+            .map_err(|e| UsageError(vec![format!("--archive: {e}")]))?
+            .into_iter()
+            // Shown as the user spelt the folder.
+            .map(|p| typed.join(p.file_name().expect("a file name")))
+            .collect();
         if global.format == Format::Json {
             let files: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
             serde_json::to_writer_pretty(&mut out, &serde_json::json!({ "written": files }))?;
@@ -182,12 +186,7 @@ fn print_post(out: &mut impl Write, e: &Post) -> std::io::Result<()> {
             format!("approved by {}", h.approved_by.join(", "))
         };
         let mut details = h.changes.join(", ");
-        // A note's reason is in its words already.
-        if let Some(reason) = h
-            .reason
-            .as_deref()
-            .filter(|_| matches!(h.what, What::Retracted | What::NotRetracted))
-        {
+        if let Some(reason) = &h.reason {
             if !details.is_empty() {
                 details.push_str("; ");
             }
