@@ -452,3 +452,104 @@ fn the_archive_goes_where_the_user_says_and_never_over_a_file_herald_did_not_wri
         "error: --archive writes each announcement's record with every channel it went out on; leave --channel out\n"
     );
 }
+
+#[test]
+fn a_thread_that_grows_is_edited_and_added_to_or_deleted_and_posted_again() {
+    let repo = Repo::new();
+    repo.write(
+        "config/herald.toml",
+        &format!(
+            "{CONFIG}\n[channels.again]\nkind = \"record\"\nlang = \"et\"\nlimit = 60\nedits = false\ncorrection = \"repost\"\nfile = \"state/again.jsonl\"\n"
+        ),
+    );
+    let file = |body: &str| {
+        format!(
+            "---\ntitle: Kontsert\npublish_at: 2026-06-30 10:00\nchannels: [record_et, again]\n---\n{body}\n"
+        )
+    };
+    repo.write("announcements/a.et.md", &file(FIRST));
+    approve(&repo, "editor@example.org", "2026-06-30 09:00");
+    repo.json(&["publish", "--at", "2026-06-30 10:05"], 0);
+    repo.write(
+        "announcements/a.et.md",
+        &file(&format!("{FIXED} Uksed avatakse tund aega enne algust.")),
+    );
+    approve(&repo, "chief@example.org", "2026-06-30 11:00");
+    repo.json(&["publish", "--at", "2026-06-30 12:00"], 0);
+    let h = hashes(&repo);
+    let (h1, h2) = (&h[0], &h[1]);
+    let audit = repo.run(&["audit"]);
+    audit.assert_code(0);
+    let head = |channel: &str| {
+        format!(
+            "a [et] → {channel}  2026-06-30T10:05+03:00\n  approved by editor@example.org (as recorded when it went out)\n  {h1}\n  no address now\n  2026-06-30T10:05+03:00  published  {h1}  approved by editor@example.org\n"
+        )
+    };
+    assert_eq!(
+        minutes(&audit.stdout),
+        [
+            head("again"),
+            format!(
+                "  2026-06-30T12:00+03:00  corrected  {h2}  approved by chief@example.org: part 1 deleted and posted again, part 2 deleted and posted again, part 3 added\n"
+            ),
+            head("record_et"),
+            format!(
+                "  2026-06-30T12:00+03:00  corrected  {h2}  approved by chief@example.org: part 1 edited, part 2 edited, part 3 added\n"
+            ),
+        ]
+        .concat()
+    );
+    let run = repo.run(&["audit", "--archive", "records"]);
+    run.assert_code(0);
+    let doc = in_minutes(&serde_json::from_str(&repo.read("records/a.json")).unwrap());
+    let versions = |post: usize| -> Vec<(u64, String, String, Option<String>)> {
+        doc["posts"][post]["parts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|part| {
+                let deleted = part["deleted_at"].as_str().map(str::to_owned);
+                part["versions"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(move |v| {
+                        (
+                            part["part"].as_u64().unwrap(),
+                            v["action"].as_str().unwrap().to_owned(),
+                            v["text"].as_str().unwrap().to_owned(),
+                            deleted.clone(),
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    let v = |part: u64, action: &str, text: &str| (part, action.to_owned(), text.to_owned(), None);
+    let old1 = "Kontsert\n\nKontsert on 11. juunil Raekoja platsil. 1/2";
+    let old2 = "Tulge kõik kuulama, pilet maksab viis eurot. 2/2";
+    let new1 = "Kontsert\n\nKontsert on 11. juunil Raekoja platsil. 1/3";
+    let new2 = "Tulge kõik kuulama, pilet maksab kuus eurot. 2/3";
+    let new3 = "Uksed avatakse tund aega enne algust. 3/3";
+    // Posted again: the parts are live again (not deleted), each with both texts.
+    assert_eq!(
+        versions(0),
+        vec![
+            v(1, "post", old1),
+            v(1, "repost", new1),
+            v(2, "post", old2),
+            v(2, "repost", new2),
+            v(3, "repost", new3),
+        ]
+    );
+    assert_eq!(
+        versions(1),
+        vec![
+            v(1, "post", old1),
+            v(1, "edit", new1),
+            v(2, "post", old2),
+            v(2, "edit", new2),
+            v(3, "repost", new3),
+        ]
+    );
+}
