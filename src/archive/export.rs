@@ -136,7 +136,7 @@ h2{border-top:2px solid #999;padding-top:1rem;margin-top:2.5rem}\
 table{border-collapse:collapse;width:100%}th,td{border:1px solid #bbb;padding:.3rem .5rem;text-align:left;vertical-align:top}\
 th{background:#eee}code{font-size:.9em;overflow-wrap:anywhere}\
 pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f6f6f6;border:1px solid #ccc;padding:.6rem;font-family:inherit}\
-.retracted{color:#9b1c1c;font-weight:bold}.meta{color:#555;margin:.8rem 0 .2rem}\
+.when{white-space:nowrap}.retracted{color:#9b1c1c;font-weight:bold}.meta{color:#555;margin:.8rem 0 .2rem}\
 @media print{a{color:inherit}}";
 
 /// The page for one announcement's posts.
@@ -307,7 +307,7 @@ fn history_row(h: &mut String, e: &Happening) {
     }
     details.push(format!("Content <code>{}</code>", esc(&e.hash)));
     h.push_str(&format!(
-        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+        "<tr><td class=\"when\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
         esc(&e.at),
         esc(e.what.words()),
         if e.approved_by.is_empty() {

@@ -389,7 +389,7 @@ fn the_archive_keeps_every_text_that_went_out_with_its_history() {
     for shown in [
         "<h2>record_et (et)</h2>\n<p class=\"retracted\">Retracted.</p>\n",
         &format!(
-            "<tr><td>2026-06-30T14:00+03:00</td><td>retracted</td><td>chief@example.org</td><td>part 2 deleted<br>part 1 deleted<br>Reason: Kontsert jääb ära.<br>Content <code>{}</code></td></tr>\n",
+            "<tr><td class=\"when\">2026-06-30T14:00+03:00</td><td>retracted</td><td>chief@example.org</td><td>part 2 deleted<br>part 1 deleted<br>Reason: Kontsert jääb ära.<br>Content <code>{}</code></td></tr>\n",
             h[2]
         ),
         &format!(
