@@ -302,6 +302,9 @@ fn post_section(h: &mut String, post: &Post) {
 
 fn history_row(h: &mut String, e: &Happening) {
     let mut details: Vec<String> = e.changes.iter().map(|c| esc(c)).collect();
+    if !e.unfinished.is_empty() {
+        details.push(format!("Not done: {}", esc(&e.unfinished.join("; "))));
+    }
     if let Some(reason) = &e.reason {
         details.push(format!("Reason: {}", esc(reason)));
     }
@@ -344,6 +347,7 @@ mod tests {
                 hash: "h1".into(),
                 approved_by: vec!["<b>@example.org".into()],
                 changes: vec![],
+                unfinished: vec![],
                 reason: None,
                 steps: vec![],
             }],

@@ -95,6 +95,10 @@ pub struct Happening {
     pub approved_by: Vec<String>,
     /// What changed, in words: "part 2 edited", "notice posted", "deleted".
     pub changes: Vec<String>,
+    /// The steps for this content that have not gone out (yet): "part 1 delete in
+    /// doubt", "part 2 edit failed: …". `herald status` says what happens next.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unfinished: Vec<String>,
     /// The retraction's reason (why nothing could be changed is each note's own
     /// `reason`, and in `changes`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -281,6 +285,7 @@ impl Ctx<'_> {
             hash: hash.clone(),
             approved_by: recorded.unwrap_or_else(|| names(&approvals)),
             changes: Vec::new(),
+            unfinished: Vec::new(),
             reason: None,
             steps: firsts
                 .iter()
@@ -310,10 +315,9 @@ impl Ctx<'_> {
                     .map(|r| r.at)
                     .min()
                     .expect("a group has a step");
-                (
-                    at,
-                    self.happening(id, lang, hash, at, steps, most_parts > 1),
-                )
+                let mut happening = self.happening(id, lang, hash, at, steps, most_parts > 1);
+                happening.unfinished = self.unfinished(id, lang, channel, hash, most_parts > 1);
+                (at, happening)
             })
             .collect();
         // By time (not by the printed time: its offset changes with summer time).
@@ -331,7 +335,10 @@ impl Ctx<'_> {
             .filter(|l| l.deleted.is_none())
             .filter_map(|l| l.url.clone())
             .collect();
-        let retracted = history.last().is_some_and(|h| h.what == What::Retracted);
+        // Withdrawn only when nothing of it is left up (a delete in doubt or failed
+        // leaves a part live).
+        let retracted = history.last().is_some_and(|h| h.what == What::Retracted)
+            && live.values().all(|l| l.deleted.is_some());
         let lines: Vec<&Line> = shelf
             .of(id)
             .iter()
@@ -380,6 +387,47 @@ impl Ctx<'_> {
             parts,
             notices,
         }
+    }
+
+    /// The steps for content `hash` of the post that were started and have not gone
+    /// out, in part and action order.
+    fn unfinished(
+        &self,
+        id: &str,
+        lang: &str,
+        channel: &str,
+        hash: &str,
+        threaded: bool,
+    ) -> Vec<String> {
+        let mut open: Vec<(u32, Action, String)> = self
+            .history
+            .actions
+            .iter()
+            .filter(|((k, _, h), _)| {
+                k.id == id && k.lang == lang && k.channel == channel && h == hash
+            })
+            .filter_map(|((k, action, _), state)| {
+                let how = match state {
+                    KeyState::Posted { .. } | KeyState::NotPosted { .. } => return None,
+                    KeyState::InDoubt { .. } | KeyState::Sending { .. } => "in doubt".to_owned(),
+                    KeyState::Failed { message, .. } => format!("failed: {message}"),
+                };
+                Some((k.part, *action, how))
+            })
+            .collect();
+        open.sort();
+        open.into_iter()
+            .map(|(part, action, how)| {
+                let what = if action == Action::Notice {
+                    "notice".to_owned()
+                } else if threaded {
+                    format!("part {part} {}", action.name())
+                } else {
+                    action.name().to_owned()
+                };
+                format!("{what} {how}")
+            })
+            .collect()
     }
 
     /// The stamps and reviews that approved content `hash` of (id, lang).
@@ -496,6 +544,7 @@ impl Ctx<'_> {
             hash: hash.to_owned(),
             approved_by,
             changes: changes(steps, threaded, retraction.is_some(), &note),
+            unfinished: Vec::new(),
             reason: retraction,
             steps: steps
                 .iter()
@@ -832,6 +881,51 @@ mod tests {
                 .map(|n| (n.text.as_str(), n.url.as_deref()))
                 .collect::<Vec<_>>(),
             vec![("Parandus: teine osa.", Some("https://x.example/3"))]
+        );
+    }
+
+    #[test]
+    fn a_retraction_with_a_part_still_up_is_not_retracted_and_says_what_is_not_done() {
+        let retract = r#","action":"delete","reason":"wrong day","by":"chief@example.org""#;
+        let history = ledger(&[
+            &rec("started", 1, "h1", "07:00", ""),
+            &rec("posted", 1, "h1", "07:00", ""),
+            &rec("started", 2, "h1", "07:00", ""),
+            &rec("posted", 2, "h1", "07:00", ""),
+            &rec("started", 2, "h2", "08:00", retract),
+            &rec("posted", 2, "h2", "08:00", r#","action":"delete""#),
+            &rec("started", 1, "h2", "08:01", retract),
+            &rec(
+                "failed",
+                1,
+                "h2",
+                "08:01",
+                r#","action":"delete","class":"permanent","message":"boom""#,
+            ),
+        ]);
+        let posts = posts(
+            &history,
+            &Shelf::default(),
+            &NoFiles,
+            &tallinn(),
+            &|_, _| true,
+        );
+        let p = &posts[0];
+        assert!(!p.retracted);
+        let last = p.history.last().unwrap();
+        assert_eq!(
+            (
+                last.what,
+                last.changes.clone(),
+                last.unfinished.clone(),
+                last.reason.as_deref()
+            ),
+            (
+                What::Retracted,
+                vec!["part 2 deleted".to_owned()],
+                vec!["part 1 delete failed: boom".to_owned()],
+                Some("wrong day")
+            )
         );
     }
 

@@ -186,6 +186,12 @@ fn print_post(out: &mut impl Write, e: &Post) -> std::io::Result<()> {
             format!("approved by {}", h.approved_by.join(", "))
         };
         let mut details = h.changes.join(", ");
+        if !h.unfinished.is_empty() {
+            if !details.is_empty() {
+                details.push_str("; ");
+            }
+            details.push_str(&format!("not done: {}", h.unfinished.join(", ")));
+        }
         if let Some(reason) = &h.reason {
             if !details.is_empty() {
                 details.push_str("; ");
