@@ -92,8 +92,14 @@ pub enum Command {
     Doctor,
     /// Show, per announcement and channel, what has happened and what will.
     Status,
-    /// For every posted item: who approved it, when, the content hash, and its addresses.
-    Audit,
+    /// For every post that went out: its history (published, corrected, retracted), who
+    /// approved each step, the content hashes, and its addresses as they are now.
+    Audit {
+        /// Write each announcement's record for an archivist into DIR (created if
+        /// missing): `<id>.json` and a readable `<id>.html` with the exact texts.
+        #[arg(long, value_name = "DIR")]
+        archive: Option<PathBuf>,
+    },
     /// Create a new announcement file (one per language).
     New {
         /// A short name for the file, e.g. `summer-festival`.

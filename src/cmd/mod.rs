@@ -110,7 +110,7 @@ pub fn run(cli: Cli, env: &BTreeMap<String, String>) -> anyhow::Result<Exit> {
         } => publish::run(&instance, &cli.global, env, allow_late),
         Command::Status => status::run(&instance, &cli.global, env),
         Command::Doctor => doctor::run(&instance, &cli.global, env),
-        Command::Audit => audit::run(&instance, &cli.global),
+        Command::Audit { archive } => audit::run(&instance, &cli.global, archive.as_deref()),
         Command::Preview {
             out,
             outside_root,

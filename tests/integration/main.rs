@@ -9,6 +9,7 @@ mod approval;
 mod approval_history;
 mod approval_pins;
 mod architecture;
+mod audit_archive;
 
 mod bluesky;
 mod bluesky_contract;
