@@ -123,11 +123,13 @@ pub fn record(settings: &Settings, posts: &[(&Post<'_>, &str)], now: Timestamp) 
         let sender = match settings.channel(name) {
             Some(channel) => {
                 let env = placeholder_env(channel);
+                let clock = Clock::starting_at(now);
                 channel.sender(&SendContext {
                     env: &env,
                     root,
                     state_root: root,
                     transport: &transport,
+                    now: Arc::new(move || clock.now()),
                 })
             }
             None => Err(format!("there is no channel `{name}`")),
@@ -178,11 +180,18 @@ pub fn record(settings: &Settings, posts: &[(&Post<'_>, &str)], now: Timestamp) 
 pub fn record_offline(channel: &dyn Channel, post: &Post<'_>, root: &Path) -> Recorded {
     let transport = Transport::recording(root, None);
     let env = placeholder_env(channel);
+    let now = post
+        .variant
+        .front
+        .publish_at
+        .unwrap_or(Timestamp::UNIX_EPOCH);
     let sender = channel.sender(&SendContext {
         env: &env,
         root,
         state_root: root,
         transport: &transport,
+        // Fixed, so the digest is the same at every check.
+        now: Arc::new(move || now),
     });
     let sender = match sender {
         Ok(s) => s,
@@ -193,11 +202,6 @@ pub fn record_offline(channel: &dyn Channel, post: &Post<'_>, root: &Path) -> Re
             };
         }
     };
-    let now = post
-        .variant
-        .front
-        .publish_at
-        .unwrap_or(Timestamp::UNIX_EPOCH);
     let config = Publishing {
         max_delay: SignedDuration::ZERO,
         min_spacing: SignedDuration::ZERO,

@@ -5,14 +5,20 @@
 //! rebuilds the three feed files from every snapshot there. Each file is replaced
 //! atomically, and rebuilding gives the same bytes for the same snapshots, so sending an
 //! entry again is harmless: after a crash the engine simply sends it again.
+//!
+//! A correction rewrites the snapshot with the new content, keeping its id and its
+//! publication date and dating the change (Atom `updated`, JSON Feed `date_modified`).
+//! A removal deletes the snapshot and leaves a mark in `.deleted/` (the Atom feed's
+//! `at:deleted-entry`, RFC 6721). Both rebuild the files the same way, and both can be
+//! made again after a crash with the same result.
 
 mod entry;
 mod files;
 
-use super::send::{BoxFuture, Finding, Outgoing, Receipt, SendError, Sender};
+use super::send::{BoxFuture, Finding, Live, Outgoing, Receipt, SendError, Sender};
 use super::transport::Transport;
-use super::{Base, Channel, ConfigProblem, Kind, Request, SecretRef, SendContext};
-use entry::Entry;
+use super::{Base, Channel, ConfigProblem, Kind, Now, Request, SecretRef, SendContext};
+use entry::{Entry, Removed};
 use files::Meta;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -124,6 +130,7 @@ impl Channel for Feed {
             dir: ctx.state_root.join(self.folder()),
             shown: self.folder(),
             meta: self.meta(),
+            now: ctx.now.clone(),
         }))
     }
 }
@@ -138,77 +145,230 @@ struct FeedSender {
     /// The folder as configured, for messages.
     shown: String,
     meta: Meta,
+    /// The engine's clock: when a correction or a removal happens.
+    now: Now,
+}
+
+/// A file that could not be written: permanent if the system refuses it, else worth
+/// another try (and perhaps written).
+fn io(what: String) -> impl FnOnce(std::io::Error) -> SendError {
+    move |e: std::io::Error| {
+        let message = format!("cannot write {what}: {e}");
+        if e.kind() == std::io::ErrorKind::PermissionDenied {
+            SendError::permanent(message)
+        } else {
+            SendError::Transient {
+                message,
+                retry_after: None,
+                maybe_sent: true,
+            }
+        }
+    }
 }
 
 impl FeedSender {
-    fn write(&self, part: &Outgoing) -> Result<Receipt, SendError> {
-        let io = |what: String| {
-            move |e: std::io::Error| {
-                let message = format!("cannot write {what}: {e}");
-                if e.kind() == std::io::ErrorKind::PermissionDenied {
-                    SendError::permanent(message)
-                } else {
-                    SendError::Transient {
-                        message,
-                        retry_after: None,
-                        maybe_sent: true,
-                    }
-                }
-            }
-        };
+    /// The entry `part` makes, and its snapshot's file name.
+    fn entry(&self, part: &Outgoing) -> Result<(Entry, String), SendError> {
+        let entry = Entry::new(
+            &part.about,
+            &part.text,
+            &self.meta.site_url,
+            &self.meta.lang,
+        )
+        .map_err(SendError::permanent)?;
+        let name = Entry::file_name(&part.about.id);
+        Ok((entry, name))
+    }
+
+    /// The snapshot called `name`, if there is one that reads.
+    fn snapshot(&self, name: &str) -> Option<Entry> {
+        let bytes = files::read(&self.dir.join(files::ENTRIES).join(name)).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+
+    /// The engine's clock to the second: feed dates carry no fractions.
+    fn now(&self) -> jiff::Timestamp {
+        let now = (self.now)();
+        jiff::Timestamp::from_second(now.as_second()).unwrap_or(now)
+    }
+
+    /// What the dry run shows: `action`, the feed, and `key` (the entry, or the mark).
+    fn request(&self, action: String, key: &str, value: Value) -> Request {
+        let meta = &self.meta;
+        let mut body = json!({
+            "feed": {
+                "title": meta.title,
+                "home_page_url": meta.site_url,
+                "language": meta.lang,
+                "rss": meta.url_of(files::RSS),
+                "atom": meta.url_of(files::ATOM),
+                "json": meta.url_of(files::JSON),
+            },
+        });
+        body[key] = value;
+        Request { action, body }
+    }
+
+    /// `, then <dir>/rss.xml, <dir>/atom.xml, <dir>/feed.json from every entry`.
+    fn then_rebuild(&self) -> String {
+        let dir = &self.shown;
+        format!(
+            "then {dir}/{}, {dir}/{}, {dir}/{} from every entry",
+            files::RSS,
+            files::ATOM,
+            files::JSON
+        )
+    }
+
+    /// Refuses a folder that leads out of the repository. `out_dir` is relative without
+    /// `..` (checked with the configuration), but a folder on the way may be a link.
+    fn check_inside(&self) -> Result<(), SendError> {
+        crate::paths::check_inside(&self.root, &self.dir).map_err(|why| {
+            SendError::permanent(format!(
+                "`out_dir` {why}; feeds are written only inside the repository"
+            ))
+        })
+    }
+
+    /// Writes the snapshot `name` of `entry`.
+    fn write_entry(&self, name: &str, entry: &Entry) -> Result<(), SendError> {
         let entries_dir = self.dir.join(files::ENTRIES);
-        let about = &part.about;
-        let mut entry = Entry::new(about, &part.text, &self.meta.site_url, &self.meta.lang)
-            .map_err(SendError::permanent)?;
-        let name = Entry::file_name(&about.id);
+        files::write_atomic(&self.root, &entries_dir, name, &entry.to_bytes())
+            .map_err(io(format!("{}/{}/{name}", self.shown, files::ENTRIES)))?;
+        Ok(())
+    }
+
+    /// Rebuilds the three files from every snapshot and mark on disk.
+    fn rebuild(&self) -> Result<(), SendError> {
+        let all = files::read_entries(&self.dir).map_err(SendError::permanent)?;
+        let removed = files::read_removed(&self.dir).map_err(SendError::permanent)?;
+        for (file, bytes) in files::build(&self.meta, &all, &removed) {
+            files::write_atomic(&self.root, &self.dir, file, &bytes)
+                .map_err(io(format!("{}/{file}", self.shown)))?;
+        }
+        Ok(())
+    }
+
+    fn write(&self, part: &Outgoing) -> Result<Receipt, SendError> {
+        let (mut entry, name) = self.entry(part)?;
         // An entry's id never changes once written, even if `site_url` did since.
-        if let Ok(bytes) = files::read(&entries_dir.join(&name))
-            && let Ok(old) = serde_json::from_slice::<Entry>(&bytes)
-        {
+        if let Some(old) = self.snapshot(&name) {
             entry.tag = old.tag;
         }
         let receipt = Receipt {
             remote_id: entry.tag.clone(),
             url: Some(entry.url.clone()),
         };
-        let dir = &self.shown;
-        let meta = &self.meta;
-        let request = Request {
-            action: format!(
-                "WRITE {dir}/{}/{name}, then {dir}/{}, {dir}/{}, {dir}/{} from every entry",
+        let request = self.request(
+            format!(
+                "WRITE {}/{}/{name}, {}",
+                self.shown,
                 files::ENTRIES,
-                files::RSS,
-                files::ATOM,
-                files::JSON
+                self.then_rebuild()
             ),
-            body: json!({
-                "feed": {
-                    "title": meta.title,
-                    "home_page_url": meta.site_url,
-                    "language": meta.lang,
-                    "rss": meta.url_of(files::RSS),
-                    "atom": meta.url_of(files::ATOM),
-                    "json": meta.url_of(files::JSON),
-                },
-                "entry": serde_json::to_value(&entry).expect("an entry serialises"),
-            }),
-        };
+            "entry",
+            serde_json::to_value(&entry).expect("an entry serialises"),
+        );
         self.transport.write(request, receipt.clone(), || {
-            // `out_dir` is relative without `..` (checked with the configuration), but a
-            // folder on the way may be a link that leads out of the repository.
-            crate::paths::check_inside(&self.root, &self.dir).map_err(|why| {
-                SendError::permanent(format!(
-                    "`out_dir` {why}; feeds are written only inside the repository"
-                ))
-            })?;
-            files::write_atomic(&self.root, &entries_dir, &name, &entry.to_bytes())
-                .map_err(io(format!("{}/{}/{name}", self.shown, files::ENTRIES)))?;
-            let all = files::read_entries(&self.dir).map_err(SendError::permanent)?;
-            for (file, bytes) in files::build(&self.meta, &all) {
-                files::write_atomic(&self.root, &self.dir, file, &bytes)
-                    .map_err(io(format!("{}/{file}", self.shown)))?;
-            }
+            self.check_inside()?;
+            self.write_entry(&name, &entry)?;
+            self.rebuild()?;
             Ok(receipt)
+        })
+    }
+
+    /// Rewrites the entry `live` names to say what `part` says: the same id and
+    /// publication date, `updated` now (or when the same correction was first written).
+    fn rewrite(&self, live: &Live, part: &Outgoing) -> Result<Receipt, SendError> {
+        let (new, name) = self.entry(part)?;
+        let entry = match self.snapshot(&name) {
+            Some(old) => old.corrected(new, self.now()),
+            // The snapshot is gone (removed by hand): written again as the post it is.
+            None => Entry {
+                tag: live.remote_id.clone(),
+                updated: Some(self.now()),
+                ..new
+            },
+        };
+        let receipt = Receipt {
+            remote_id: entry.tag.clone(),
+            url: Some(entry.url.clone()),
+        };
+        let request = self.request(
+            format!(
+                "EDIT {}/{}/{name} (the same id, updated {}), {}",
+                self.shown,
+                files::ENTRIES,
+                entry.changed(),
+                self.then_rebuild()
+            ),
+            "entry",
+            serde_json::to_value(&entry).expect("an entry serialises"),
+        );
+        self.transport.write(request, receipt.clone(), || {
+            self.check_inside()?;
+            self.write_entry(&name, &entry)?;
+            self.rebuild()?;
+            Ok(receipt)
+        })
+    }
+
+    /// Removes the entry `live` names and marks it removed. An entry already gone is
+    /// removed; its mark keeps the time of the first removal.
+    fn remove(&self, live: &Live) -> Result<(), SendError> {
+        let tag = &live.remote_id;
+        // Snapshots are named by announcement id; the ledger knows the entry by its tag.
+        let found = files::read_entries(&self.dir)
+            .map_err(SendError::permanent)?
+            .into_iter()
+            .find(|e| &e.tag == tag)
+            .map(|e| Entry::file_name(&e.id));
+        let mark_name = Removed::file_name(tag);
+        let removed_dir = self.dir.join(files::REMOVED);
+        let mark = files::read(&removed_dir.join(&mark_name))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<Removed>(&bytes).ok())
+            .filter(|m| &m.tag == tag)
+            .unwrap_or_else(|| Removed {
+                tag: tag.clone(),
+                when: self.now(),
+            });
+        let dir = &self.shown;
+        let what = match &found {
+            Some(name) => format!("{dir}/{}/{name}", files::ENTRIES),
+            None => format!("the entry {tag} (already gone)"),
+        };
+        let request = self.request(
+            format!(
+                "DELETE {what}, WRITE {dir}/{}/{mark_name}, {}",
+                files::REMOVED,
+                self.then_rebuild()
+            ),
+            "deleted_entry",
+            serde_json::to_value(&mark).expect("a mark serialises"),
+        );
+        self.transport.write(request, (), || {
+            self.check_inside()?;
+            // The mark first: a crash after it leaves a removal that is made again with
+            // the same time.
+            files::write_atomic(&self.root, &removed_dir, &mark_name, &mark.to_bytes())
+                .map_err(io(format!("{dir}/{}/{mark_name}", files::REMOVED)))?;
+            if let Some(name) = &found {
+                let shown = format!("{dir}/{}/{name}", files::ENTRIES);
+                let entries_dir = crate::paths::inside(&self.root, &self.dir.join(files::ENTRIES))
+                    .map_err(|why| SendError::permanent(format!("cannot remove {shown}: {why}")))?;
+                match std::fs::remove_file(entries_dir.join(name)) {
+                    Ok(()) => {
+                        #[cfg(unix)]
+                        std::fs::File::open(&entries_dir)
+                            .and_then(|d| d.sync_all())
+                            .map_err(io(shown))?;
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(io(shown)(e)),
+                }
+            }
+            self.rebuild()
         })
     }
 }
@@ -220,6 +380,18 @@ impl Sender for FeedSender {
 
     fn idempotent(&self) -> bool {
         true
+    }
+
+    fn edit<'a>(
+        &'a self,
+        live: &'a Live,
+        part: &'a Outgoing,
+    ) -> BoxFuture<'a, Result<Receipt, SendError>> {
+        Box::pin(async move { self.rewrite(live, part) })
+    }
+
+    fn delete<'a>(&'a self, live: &'a Live) -> BoxFuture<'a, Result<(), SendError>> {
+        Box::pin(async move { self.remove(live) })
     }
 
     fn keeps_keys_for(&self) -> jiff::SignedDuration {
@@ -270,10 +442,26 @@ impl FeedSender {
             self.shown,
             files::ENTRIES
         )));
-        if entries.is_empty() {
+        let removed = match files::read_removed(&self.dir) {
+            Ok(removed) => removed,
+            Err(e) => {
+                out.push(Finding::error(e));
+                return out;
+            }
+        };
+        if !removed.is_empty() {
+            out.push(Finding::info(format!(
+                "{} removed entr{} marked in {}/{}",
+                removed.len(),
+                if removed.len() == 1 { "y" } else { "ies" },
+                self.shown,
+                files::REMOVED
+            )));
+        }
+        if entries.is_empty() && removed.is_empty() {
             return out;
         }
-        let stale: Vec<&str> = files::build(&self.meta, &entries)
+        let stale: Vec<&str> = files::build(&self.meta, &entries, &removed)
             .into_iter()
             .filter(|(file, bytes)| files::read(&self.dir.join(file)).ok().as_ref() != Some(bytes))
             .map(|(file, _)| file)
