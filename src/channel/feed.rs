@@ -477,3 +477,204 @@ impl FeedSender {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::channel::send::About;
+    use jiff::Timestamp;
+    use std::path::Path;
+    use std::sync::{Arc, Mutex};
+
+    const DIR: &str = "public/feed/en";
+
+    /// A sender writing below `root`, whose clock reads `clock`.
+    fn sender(root: &Path, transport: Transport, clock: &Arc<Mutex<Timestamp>>) -> FeedSender {
+        let clock = clock.clone();
+        FeedSender {
+            transport,
+            root: root.to_path_buf(),
+            dir: root.join(DIR),
+            shown: DIR.into(),
+            meta: Meta {
+                title: "News".into(),
+                description: "News".into(),
+                author: "Office".into(),
+                site_url: "https://example.org/".into(),
+                lang: "en".into(),
+                base_url: "https://example.org/feed/en/".into(),
+            },
+            now: Arc::new(move || *clock.lock().unwrap()),
+        }
+    }
+
+    /// The transport that writes (the feed sends nothing over HTTP; the client needs
+    /// the TLS provider `main` installs).
+    fn http() -> Transport {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        Transport::Http(crate::channel::send::http_client(
+            std::time::Duration::from_secs(1),
+        ))
+    }
+
+    fn part(id: &str, text: &str) -> Outgoing {
+        Outgoing {
+            key: format!("{id}-{text}"),
+            text: text.into(),
+            lang: "en".into(),
+            part: 1,
+            reply_to: None,
+            thread_root: None,
+            images: vec![],
+            about: Arc::new(About {
+                id: id.into(),
+                title: format!("About {id}"),
+                summary: None,
+                link: None,
+                tags: vec![],
+                publish_at: Some("2026-01-01T10:00:00Z".parse().unwrap()),
+            }),
+            planned_id: None,
+        }
+    }
+
+    fn live(receipt: &Receipt) -> Live {
+        Live {
+            remote_id: receipt.remote_id.clone(),
+            url: receipt.url.clone(),
+            posted_at: "2026-01-01T10:00:00Z".parse().unwrap(),
+            part: 1,
+        }
+    }
+
+    /// Every file below `DIR`, with its bytes.
+    fn files(root: &Path) -> Vec<(String, Vec<u8>)> {
+        let mut out = Vec::new();
+        for sub in ["", ".entries", ".deleted"] {
+            let Ok(listing) = std::fs::read_dir(root.join(DIR).join(sub)) else {
+                continue;
+            };
+            for e in listing.map(Result::unwrap) {
+                if e.file_type().unwrap().is_file() {
+                    let name = format!("{sub}/{}", e.file_name().to_string_lossy());
+                    out.push((name, std::fs::read(e.path()).unwrap()));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    fn set(clock: &Arc<Mutex<Timestamp>>, at: &str) {
+        *clock.lock().unwrap() = at.parse().unwrap();
+    }
+
+    #[test]
+    fn a_correction_keeps_the_id_and_date_and_made_again_writes_the_same_bytes() {
+        let root = tempfile::tempdir().unwrap();
+        let clock = Arc::new(Mutex::new("2026-01-01T10:00:05Z".parse().unwrap()));
+        let feed = sender(root.path(), http(), &clock);
+        let posted = feed.write(&part("a", "<p>Old</p>")).unwrap();
+        set(&clock, "2026-01-02T08:30:00.75Z");
+        let edited = feed
+            .rewrite(&live(&posted), &part("a", "<p>New</p>"))
+            .unwrap();
+        assert_eq!(edited, posted, "the same id and address");
+        let snapshot: Entry = serde_json::from_slice(
+            &std::fs::read(root.path().join(DIR).join(".entries/a.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(snapshot.content_html, "<p>New</p>");
+        assert_eq!(snapshot.tag, posted.remote_id);
+        assert_eq!(snapshot.published.to_string(), "2026-01-01T10:00:00Z");
+        // To the second.
+        assert_eq!(
+            snapshot.updated.unwrap().to_string(),
+            "2026-01-02T08:30:00Z"
+        );
+        let after = files(root.path());
+        // After a crash the engine makes the same edit again, later.
+        set(&clock, "2026-01-02T09:00:00Z");
+        feed.rewrite(&live(&posted), &part("a", "<p>New</p>"))
+            .unwrap();
+        assert_eq!(files(root.path()), after);
+    }
+
+    #[test]
+    fn a_removal_deletes_the_snapshot_leaves_a_mark_and_made_again_is_harmless() {
+        let root = tempfile::tempdir().unwrap();
+        let clock = Arc::new(Mutex::new("2026-01-01T10:00:05Z".parse().unwrap()));
+        let feed = sender(root.path(), http(), &clock);
+        let a = feed.write(&part("a", "<p>A</p>")).unwrap();
+        feed.write(&part("b", "<p>B</p>")).unwrap();
+        set(&clock, "2026-01-03T12:00:00Z");
+        feed.remove(&live(&a)).unwrap();
+        let dir = root.path().join(DIR);
+        assert!(!dir.join(".entries/a.json").exists());
+        assert!(dir.join(".entries/b.json").exists());
+        let atom = std::fs::read_to_string(dir.join("atom.xml")).unwrap();
+        assert!(atom.contains(&format!(
+            r#"<at:deleted-entry ref="{}" when="2026-01-03T12:00:00Z"/>"#,
+            a.remote_id
+        )));
+        assert!(!atom.contains("<title>About a</title>"));
+        let after = files(root.path());
+        // Already gone: Ok, and nothing changes, not even the mark's time.
+        set(&clock, "2026-01-04T12:00:00Z");
+        feed.remove(&live(&a)).unwrap();
+        assert_eq!(files(root.path()), after);
+        // A crash after the mark, before the snapshot went: the repeat finishes it.
+        let b = feed.write(&part("b", "<p>B</p>")).unwrap();
+        let mark = Removed {
+            tag: b.remote_id.clone(),
+            when: "2026-01-05T00:00:00Z".parse().unwrap(),
+        };
+        std::fs::write(
+            dir.join(".deleted").join(Removed::file_name(&b.remote_id)),
+            mark.to_bytes(),
+        )
+        .unwrap();
+        feed.remove(&live(&b)).unwrap();
+        let atom = std::fs::read_to_string(dir.join("atom.xml")).unwrap();
+        assert!(atom.contains("when=\"2026-01-05T00:00:00Z\""), "{atom}");
+        assert!(!dir.join(".entries/b.json").exists());
+    }
+
+    #[test]
+    fn the_dry_run_shows_the_edit_and_the_removal_and_writes_nothing() {
+        let root = tempfile::tempdir().unwrap();
+        let clock = Arc::new(Mutex::new("2026-01-01T10:00:05Z".parse().unwrap()));
+        let posted = sender(root.path(), http(), &clock)
+            .write(&part("a", "<p>Old</p>"))
+            .unwrap();
+        let before = files(root.path());
+        let transport = Transport::recording(root.path(), None);
+        let feed = sender(root.path(), transport.clone(), &clock);
+        set(&clock, "2026-01-02T08:30:00Z");
+        feed.rewrite(&live(&posted), &part("a", "<p>New</p>"))
+            .unwrap();
+        feed.remove(&live(&posted)).unwrap();
+        assert_eq!(files(root.path()), before);
+        let shown = transport.recorded();
+        let then = "then public/feed/en/rss.xml, public/feed/en/atom.xml, public/feed/en/feed.json from every entry";
+        assert_eq!(
+            shown[0].action,
+            format!(
+                "EDIT public/feed/en/.entries/a.json (the same id, updated 2026-01-02T08:30:00Z), {then}"
+            )
+        );
+        assert_eq!(shown[0].body["entry"]["content_html"], "<p>New</p>");
+        assert_eq!(shown[0].body["entry"]["tag"], posted.remote_id.as_str());
+        assert_eq!(
+            shown[1].action,
+            format!(
+                "DELETE public/feed/en/.entries/a.json, WRITE public/feed/en/.deleted/{}, {then}",
+                Removed::file_name(&posted.remote_id)
+            )
+        );
+        assert_eq!(
+            shown[1].body["deleted_entry"],
+            serde_json::json!({"ref": posted.remote_id, "when": "2026-01-02T08:30:00Z"})
+        );
+    }
+}
