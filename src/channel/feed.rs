@@ -323,27 +323,33 @@ impl FeedSender {
             .into_iter()
             .find(|e| &e.tag == tag)
             .map(|e| Entry::file_name(&e.id));
-        let mark_name = Removed::file_name(tag);
-        let removed_dir = self.dir.join(files::REMOVED);
-        let mark = files::read(&removed_dir.join(&mark_name))
-            .ok()
-            .and_then(|bytes| serde_json::from_slice::<Removed>(&bytes).ok())
-            .filter(|m| &m.tag == tag)
-            .unwrap_or_else(|| Removed {
-                tag: tag.clone(),
-                when: self.now(),
-            });
-        let dir = &self.shown;
-        let what = match &found {
-            Some(name) => format!("{dir}/{}/{name}", files::ENTRIES),
-            None => format!("the entry {tag} (already gone)"),
+        let earlier = files::read_removed(&self.dir)
+            .map_err(SendError::permanent)?
+            .into_iter()
+            .find(|m| &m.tag == tag);
+        // The mark is named as its entry's snapshot was; one for an entry the feed no
+        // longer had is named by its tag. An entry already removed is marked already.
+        let mark_name = match (&found, &earlier) {
+            (Some(name), _) => Some(name.clone()),
+            (None, None) => Some(Removed::file_name(tag)),
+            (None, Some(_)) => None,
         };
+        let mark = earlier.unwrap_or_else(|| Removed {
+            tag: tag.clone(),
+            when: self.now(),
+        });
+        let removed_dir = self.dir.join(files::REMOVED);
+        let dir = &self.shown;
+        let mut action = match &found {
+            Some(name) => format!("DELETE {dir}/{}/{name}", files::ENTRIES),
+            None if mark_name.is_some() => format!("DELETE the entry {tag} (not in the feed)"),
+            None => format!("DELETE the entry {tag} (already removed)"),
+        };
+        if let Some(name) = &mark_name {
+            action.push_str(&format!(", WRITE {dir}/{}/{name}", files::REMOVED));
+        }
         let request = self.request(
-            format!(
-                "DELETE {what}, WRITE {dir}/{}/{mark_name}, {}",
-                files::REMOVED,
-                self.then_rebuild()
-            ),
+            format!("{action}, {}", self.then_rebuild()),
             "deleted_entry",
             serde_json::to_value(&mark).expect("a mark serialises"),
         );
@@ -351,8 +357,10 @@ impl FeedSender {
             self.check_inside()?;
             // The mark first: a crash after it leaves a removal that is made again with
             // the same time.
-            files::write_atomic(&self.root, &removed_dir, &mark_name, &mark.to_bytes())
-                .map_err(io(format!("{dir}/{}/{mark_name}", files::REMOVED)))?;
+            if let Some(name) = &mark_name {
+                files::write_atomic(&self.root, &removed_dir, name, &mark.to_bytes())
+                    .map_err(io(format!("{dir}/{}/{name}", files::REMOVED)))?;
+            }
             if let Some(name) = &found {
                 let shown = format!("{dir}/{}/{name}", files::ENTRIES);
                 let entries_dir = crate::paths::inside(&self.root, &self.dir.join(files::ENTRIES))
@@ -629,15 +637,25 @@ mod tests {
             tag: b.remote_id.clone(),
             when: "2026-01-05T00:00:00Z".parse().unwrap(),
         };
-        std::fs::write(
-            dir.join(".deleted").join(Removed::file_name(&b.remote_id)),
-            mark.to_bytes(),
-        )
-        .unwrap();
+        std::fs::write(dir.join(".deleted/b.json"), mark.to_bytes()).unwrap();
         feed.remove(&live(&b)).unwrap();
         let atom = std::fs::read_to_string(dir.join("atom.xml")).unwrap();
         assert!(atom.contains("when=\"2026-01-05T00:00:00Z\""), "{atom}");
         assert!(!dir.join(".entries/b.json").exists());
+        // An entry whose snapshot was lost: marked by its tag, once.
+        let lost = Live {
+            remote_id: "tag:example.org,2025-01-01:en/lost".into(),
+            ..live(&b)
+        };
+        feed.remove(&lost).unwrap();
+        assert!(
+            dir.join(".deleted/tag%3Aexample.org%2C2025-01-01%3Aen%2Flost.json")
+                .exists()
+        );
+        let marked = files(root.path());
+        set(&clock, "2026-01-06T00:00:00Z");
+        feed.remove(&lost).unwrap();
+        assert_eq!(files(root.path()), marked);
     }
 
     #[test]
@@ -668,8 +686,7 @@ mod tests {
         assert_eq!(
             shown[1].action,
             format!(
-                "DELETE public/feed/en/.entries/a.json, WRITE public/feed/en/.deleted/{}, {then}",
-                Removed::file_name(&posted.remote_id)
+                "DELETE public/feed/en/.entries/a.json, WRITE public/feed/en/.deleted/a.json, {then}"
             )
         );
         assert_eq!(
