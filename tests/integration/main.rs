@@ -17,6 +17,7 @@ mod config;
 mod config_types;
 mod conformance;
 mod corrections;
+mod corrections_feed;
 mod crash;
 mod doctor;
 mod dry_run;
