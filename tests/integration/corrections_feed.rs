@@ -343,6 +343,23 @@ fn a_retraction_removes_the_entry_and_marks_it_removed_in_the_atom_feed() {
         )
     );
     assert_ne!(file(&before, "/atom.xml"), file(&after, "/atom.xml"));
+    // Doctor counts the mark and finds the files in step with entries and marks.
+    let doctor = repo.json(&["doctor", "--channel", "site"], 0);
+    let findings: Vec<&str> = doctor[0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        findings,
+        [
+            "public/feed/en can be written",
+            "1 entry in public/feed/en/.entries",
+            "1 removed entry marked in public/feed/en/.deleted",
+            "the feed files match their entries",
+        ]
+    );
 
     // Done once, and never published again.
     let again = publish(&repo, "2026-07-04 10:00");
