@@ -152,8 +152,14 @@ struct FeedSender {
 /// A file that could not be written: permanent if the system refuses it, else worth
 /// another try (and perhaps written).
 fn io(what: String) -> impl FnOnce(std::io::Error) -> SendError {
+    failed(format!("cannot write {what}"))
+}
+
+/// `doing` failed: permanent if the system refuses it, else worth another try (and
+/// perhaps done).
+fn failed(doing: String) -> impl FnOnce(std::io::Error) -> SendError {
     move |e: std::io::Error| {
-        let message = format!("cannot write {what}: {e}");
+        let message = format!("{doing}: {e}");
         if e.kind() == std::io::ErrorKind::PermissionDenied {
             SendError::permanent(message)
         } else {
@@ -209,7 +215,7 @@ impl FeedSender {
         Request { action, body }
     }
 
-    /// `, then <dir>/rss.xml, <dir>/atom.xml, <dir>/feed.json from every entry`.
+    /// `then <dir>/rss.xml, <dir>/atom.xml, <dir>/feed.json from every entry`.
     fn then_rebuild(&self) -> String {
         let dir = &self.shown;
         format!(
@@ -362,18 +368,19 @@ impl FeedSender {
                     .map_err(io(format!("{dir}/{}/{name}", files::REMOVED)))?;
             }
             if let Some(name) = &found {
-                let shown = format!("{dir}/{}/{name}", files::ENTRIES);
+                let doing = format!("cannot remove {dir}/{}/{name}", files::ENTRIES);
                 let entries_dir = crate::paths::inside(&self.root, &self.dir.join(files::ENTRIES))
-                    .map_err(|why| SendError::permanent(format!("cannot remove {shown}: {why}")))?;
+                    .map_err(|why| SendError::permanent(format!("{doing}: {why}")))?;
                 match std::fs::remove_file(entries_dir.join(name)) {
+                    // The removal is durable only once the folder is.
                     Ok(()) => {
                         #[cfg(unix)]
                         std::fs::File::open(&entries_dir)
                             .and_then(|d| d.sync_all())
-                            .map_err(io(shown))?;
+                            .map_err(failed(doing))?;
                     }
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(io(shown)(e)),
+                    Err(e) => return Err(failed(doing)(e)),
                 }
             }
             self.rebuild()
