@@ -28,6 +28,7 @@ pub enum Method {
     Get,
     Post,
     Put,
+    Delete,
 }
 
 impl Method {
@@ -36,6 +37,7 @@ impl Method {
             Method::Get => "GET",
             Method::Post => "POST",
             Method::Put => "PUT",
+            Method::Delete => "DELETE",
         }
     }
 }
@@ -201,6 +203,9 @@ impl Transport {
     pub fn put(&self, url: impl Into<String>) -> CallBuilder<'_> {
         self.call(Method::Put, url.into())
     }
+    pub fn delete(&self, url: impl Into<String>) -> CallBuilder<'_> {
+        self.call(Method::Delete, url.into())
+    }
 
     fn call(&self, method: Method, url: String) -> CallBuilder<'_> {
         CallBuilder {
@@ -303,6 +308,7 @@ async fn send_http(client: &reqwest::Client, call: Call) -> Result<Answer, SendE
         Method::Get => reqwest::Method::GET,
         Method::Post => reqwest::Method::POST,
         Method::Put => reqwest::Method::PUT,
+        Method::Delete => reqwest::Method::DELETE,
     };
     let mut request = client.request(method, &call.url);
     for (name, value) in &call.headers {

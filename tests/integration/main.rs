@@ -18,6 +18,7 @@ mod config_types;
 mod conformance;
 mod corrections;
 mod corrections_feed;
+mod corrections_graph;
 mod crash;
 mod doctor;
 mod dry_run;
