@@ -125,11 +125,13 @@ pub fn record(settings: &Settings, posts: &[(&Post<'_>, &str)], now: Timestamp) 
         let sender = match settings.channel(name) {
             Some(channel) => {
                 let env = placeholder_env(channel);
+                let clock = Clock::starting_at(now);
                 channel.sender(&SendContext {
                     env: &env,
                     root,
                     state_root: root,
                     transport: &transport,
+                    now: Arc::new(move || clock.now()),
                 })
             }
             None => Err(format!("there is no channel `{name}`")),
@@ -181,11 +183,18 @@ pub fn record(settings: &Settings, posts: &[(&Post<'_>, &str)], now: Timestamp) 
 pub fn record_offline(channel: &dyn Channel, post: &Post<'_>, root: &Path) -> Recorded {
     let transport = Transport::recording(root, None);
     let env = placeholder_env(channel);
+    let now = post
+        .variant
+        .front
+        .publish_at
+        .unwrap_or(Timestamp::UNIX_EPOCH);
     let sender = channel.sender(&SendContext {
         env: &env,
         root,
         state_root: root,
         transport: &transport,
+        // Fixed, so the digest is the same at every check.
+        now: Arc::new(move || now),
     });
     let sender = match sender {
         Ok(s) => s,
@@ -196,11 +205,6 @@ pub fn record_offline(channel: &dyn Channel, post: &Post<'_>, root: &Path) -> Re
             };
         }
     };
-    let now = post
-        .variant
-        .front
-        .publish_at
-        .unwrap_or(Timestamp::UNIX_EPOCH);
     let config = Publishing {
         max_delay: SignedDuration::ZERO,
         min_spacing: SignedDuration::ZERO,
@@ -258,11 +262,15 @@ pub fn record_changes(
             let sender = match settings.channel(&cj.job.channel) {
                 Some(channel) => {
                     let env = placeholder_env(channel);
+                    // The engine's clock of this dry run: the changes are dated as
+                    // `publish` at the same time would date them.
+                    let clock = shared.clock;
                     channel.sender(&SendContext {
                         env: &env,
                         root,
                         state_root: root,
                         transport: &transport,
+                        now: Arc::new(move || clock.now()),
                     })
                 }
                 None => Err(format!("there is no channel `{}`", cj.job.channel)),

@@ -138,7 +138,13 @@ pub struct SendContext<'a> {
     pub state_root: &'a std::path::Path,
     /// How requests reach the platform: sent, or recorded for the dry run.
     pub transport: &'a transport::Transport,
+    /// The engine's clock (it starts at `--at`): what a sender dates its own changes
+    /// with (a corrected feed entry's `updated`).
+    pub now: Now,
 }
+
+/// A clock a sender can keep: the time now, as the run counts it.
+pub type Now = std::sync::Arc<dyn Fn() -> jiff::Timestamp + Send + Sync>;
 
 /// The identity every channel has.
 #[derive(Debug, Clone)]

@@ -33,6 +33,7 @@ pub fn run(
         root: &s.root,
         state_root: &s.root,
         transport: &transport,
+        now: std::sync::Arc::new(jiff::Timestamp::now),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

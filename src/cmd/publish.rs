@@ -745,11 +745,13 @@ pub fn run(
         .unwrap_or(std::time::Duration::from_secs(30));
     let http = crate::channel::send::http_client(timeout);
     let transport = crate::channel::transport::Transport::Http(http);
+    let clock = Clock::starting_at(instance.now);
     let ctx = SendContext {
         env,
         root: &s.root,
         state_root: store.files(),
         transport: &transport,
+        now: Arc::new(move || clock.now()),
     };
     let mut changes = std::mem::take(&mut selection.changes);
     let mut names: Vec<String> = selection.runs.keys().cloned().collect();
@@ -776,7 +778,7 @@ pub fn run(
         history,
         writer: std::sync::Mutex::new(engine::Sink::Ledger(writer)),
         config: s.publishing.clone(),
-        clock: Clock::starting_at(instance.now),
+        clock,
         ledger_failed: Default::default(),
         store: Some(store.clone()),
         root: s.root.clone(),

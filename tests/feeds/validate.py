@@ -6,7 +6,10 @@ DIR holds rss.xml, atom.xml and feed.json. Each is checked against its specifica
   - RSS 2.0 (rssboard.org/rss-specification) with lxml: structure, required elements,
     RFC 822 dates, guids;
   - Atom (RFC 4287) with lxml: the requirements of sections 3, 4.1.1 and 4.1.2 checked one
-    by one (cardinalities, author, RFC 3339 dates, absolute ids, text and content types);
+    by one (cardinalities, author, RFC 3339 dates, absolute ids, text and content types,
+    entries after the feed's other children), and each removed entry's
+    at:deleted-entry (RFC 6721 section 3: a child of the feed with an absolute `ref` and
+    an RFC 3339 `when`, at most one at:by, at:comment and atom:source, no two alike);
   - JSON Feed 1.1 against jsonfeed-1.1.schema.json (next to this script) with jsonschema;
 and RSS and Atom are read with feedparser, which must not flag them (bozo). feedparser's
 releases (6.0.x) do not read JSON Feed, so feed.json is read with the json module into the
@@ -27,6 +30,7 @@ import jsonschema
 from lxml import etree
 
 ATOM = "{http://www.w3.org/2005/Atom}"
+TOMBSTONES = "{http://purl.org/atompub/tombstones/1.0}"
 RFC3339 = re.compile(
     r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
 )
@@ -109,6 +113,14 @@ def check_atom(path):
         problem(path.name, f"root is {root.tag}, not atom:feed")
         return
     check_atom_common(path.name, root, feed=True)
+    # 4.1.1: "metadata elements followed by zero or more atom:entry child elements".
+    children = [el for el in root if isinstance(el.tag, str)]
+    first_entry = next((i for i, el in enumerate(children) if el.tag == ATOM + "entry"), None)
+    if first_entry is not None:
+        for el in children[first_entry:]:
+            if el.tag != ATOM + "entry":
+                problem(path.name, f"{el.tag} after the first atom:entry")
+    check_tombstones(path.name, root)
     feed_has_author = count(root, ATOM + "author") > 0
     ids = set()
     for i, entry in enumerate(root.findall(ATOM + "entry")):
@@ -137,6 +149,43 @@ def check_atom(path):
         if entry_id in ids:
             problem(where, f"atom:id {entry_id} is not unique")
         ids.add(entry_id)
+
+
+def check_tombstones(where, root):
+    """RFC 6721 section 3, for each at:deleted-entry of the feed."""
+    for el in root.iter(TOMBSTONES + "deleted-entry"):
+        if el.getparent() is not root:
+            problem(where, f"at:deleted-entry inside {el.getparent().tag}, not the feed")
+    seen = set()
+    entry_ids = {e.findtext(ATOM + "id") for e in root.findall(ATOM + "entry")}
+    for i, el in enumerate(root.findall(TOMBSTONES + "deleted-entry")):
+        at = f"{where} at:deleted-entry {i + 1}"
+        ref, when = el.get("ref"), el.get("when")
+        if not ABSOLUTE_IRI.match(ref or ""):
+            problem(at, f"ref {ref!r} is not an absolute IRI")
+        if not RFC3339.match(when or ""):
+            problem(at, f"when {when!r} is not an RFC 3339 date-time")
+        if (ref, when) in seen:
+            problem(at, f"a second at:deleted-entry with ref {ref} and when {when}")
+        seen.add((ref, when))
+        # Herald's own rule: an entry is listed or removed, never both.
+        if ref in entry_ids:
+            problem(at, f"ref {ref} is also an atom:entry of the feed")
+        for tag in (TOMBSTONES + "by", TOMBSTONES + "comment", ATOM + "source"):
+            if count(el, tag) > 1:
+                problem(at, f"more than one {tag}")
+        for person in el.findall(TOMBSTONES + "by"):
+            if count(person, ATOM + "name") != 1:
+                problem(at, "at:by needs exactly one atom:name")
+
+
+def tombstones(path):
+    """The at:deleted-entry elements of an Atom feed, as `ref` and `when`."""
+    root = parse_xml(path)
+    return [
+        {"ref": el.get("ref"), "when": el.get("when")}
+        for el in root.findall(TOMBSTONES + "deleted-entry")
+    ]
 
 
 def check_atom_common(where, el, feed):
@@ -218,19 +267,16 @@ def read_json(path):
         "link": doc.get("home_page_url"),
         "language": doc.get("language"),
         "author": (doc.get("authors") or [{}])[0].get("name"),
+        # JSON Feed dates its items only.
+        "updated": None,
         "entries": [
             {
                 "id": item.get("id"),
                 "title": item.get("title"),
                 "title_type": "text/plain",
                 "link": item.get("url"),
-                "published": iso(
-                    datetime.datetime.fromisoformat(
-                        item["date_published"].replace("Z", "+00:00")
-                    ).astimezone(datetime.timezone.utc).timetuple()
-                )
-                if "date_published" in item
-                else None,
+                "published": utc(item.get("date_published")),
+                "updated": utc(item.get("date_modified")),
                 "tags": item.get("tags", []),
                 "summary": item.get("summary"),
                 "content": [item.get("content_html")],
@@ -238,6 +284,14 @@ def read_json(path):
             for item in doc.get("items", [])
         ],
     }
+
+
+def utc(text):
+    """A JSON Feed date as iso() writes it, or None."""
+    if text is None:
+        return None
+    parsed = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return iso(parsed.astimezone(datetime.timezone.utc).timetuple())
 
 
 def read(path, expected_version):
@@ -253,6 +307,7 @@ def read(path, expected_version):
         "link": feed.get("link"),
         "language": feed.get("language"),
         "author": feed.get("author"),
+        "updated": iso(feed.get("updated_parsed")),
         "entries": [
             {
                 "id": e.get("id"),
@@ -260,6 +315,7 @@ def read(path, expected_version):
                 "title_type": e.get("title_detail", {}).get("type"),
                 "link": e.get("link"),
                 "published": iso(e.get("published_parsed")),
+                "updated": iso(e.get("updated_parsed")),
                 "tags": [t.get("term") for t in e.get("tags", [])],
                 "summary": e.get("summary"),
                 "content": [c.get("value") for c in e.get("content", [])],
@@ -282,7 +338,7 @@ def main():
     check_json(folder / "feed.json")
     seen = {
         "rss": read(folder / "rss.xml", "rss20"),
-        "atom": read(folder / "atom.xml", "atom10"),
+        "atom": dict(read(folder / "atom.xml", "atom10"), deleted=tombstones(folder / "atom.xml")),
         "json": read_json(folder / "feed.json"),
     }
     if problems:

@@ -14,7 +14,7 @@ const STUDY_VISIT: &str =
     "tag:www.interregeurope.eu,2022-09-14:better/en/2022-09-14-better-study-visit";
 
 /// Runs the validator on `dir`; fails the test with every problem it lists.
-fn validate(dir: &Path) -> Value {
+pub fn validate(dir: &Path) -> Value {
     let python = std::env::var("HERALD_TEST_FEED_PYTHON").unwrap_or_else(|_| {
         panic!(
             "HERALD_TEST_FEED_PYTHON is not set: run the tests with ./scripts/test, or set it to \

@@ -1,5 +1,6 @@
 //! One feed entry: what a posted announcement looks like in every feed format, and the
-//! snapshot file that keeps it between runs.
+//! snapshot file that keeps it between runs; and the mark a removed entry leaves (an
+//! Atom `at:deleted-entry`, RFC 6721).
 
 use crate::channel::send::About;
 use jiff::Timestamp;
@@ -30,8 +31,13 @@ pub struct Entry {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
     /// The approved `publish_at`: the entry's date in every format (never "now", so the
-    /// files depend only on what was published).
+    /// files depend only on what was published). A correction keeps it.
     pub published: Timestamp,
+    /// When a correction last changed the entry (Atom `updated`, JSON Feed
+    /// `date_modified`); absent until then, so an entry never corrected is the bytes it
+    /// always was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated: Option<Timestamp>,
 }
 
 impl Entry {
@@ -57,6 +63,7 @@ impl Entry {
             ),
         };
         Ok(Entry {
+            updated: None,
             id: about.id.clone(),
             tag: tag_uri(site_url, lang, &about.id, published)?,
             url,
@@ -73,9 +80,52 @@ impl Entry {
         format!("{}.json", utf8_percent_encode(id, KEEP))
     }
 
+    /// The last time the entry changed: its correction, else its publication.
+    pub fn changed(&self) -> Timestamp {
+        self.updated.unwrap_or(self.published)
+    }
+
+    /// This entry corrected to say what `new` says, at `now`: the same id and publication
+    /// date as before. Saying it again changes nothing, not even the date, so an edit
+    /// made twice (after a crash) writes the same bytes.
+    pub fn corrected(&self, mut new: Entry, now: Timestamp) -> Entry {
+        new.tag = self.tag.clone();
+        new.published = self.published;
+        new.updated = self.updated;
+        if new != *self {
+            new.updated = Some(now);
+        }
+        new
+    }
+
     /// The snapshot's bytes: pretty JSON with a final newline.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut bytes = serde_json::to_vec_pretty(self).expect("an entry serialises");
+        bytes.push(b'\n');
+        bytes
+    }
+}
+
+/// What a removed entry leaves in the Atom feed (`at:deleted-entry`, RFC 6721 §3), kept in
+/// `.deleted/` so the files stay a function of what is on disk.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Removed {
+    /// The removed entry's id (its `tag`): RFC 6721's `ref`.
+    #[serde(rename = "ref")]
+    pub tag: String,
+    /// When it was removed: RFC 6721's `when`.
+    pub when: Timestamp,
+}
+
+impl Removed {
+    /// The file name of the mark for `tag`: the tag, percent-encoded.
+    pub fn file_name(tag: &str) -> String {
+        format!("{}.json", utf8_percent_encode(tag, KEEP))
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut bytes = serde_json::to_vec_pretty(self).expect("a mark serialises");
         bytes.push(b'\n');
         bytes
     }
@@ -146,6 +196,28 @@ mod tests {
         assert_eq!(e.url, "https://WWW.Example.org/news/#2022-06-30-a%20b");
         assert_eq!(e.title, "AB");
         assert_eq!(Entry::file_name("a/b"), "a%2Fb.json");
+    }
+
+    #[test]
+    fn a_correction_keeps_id_and_date_and_dates_only_a_real_change() {
+        let site = "https://example.org";
+        let old = Entry::new(&about("x", None), "<p>old</p>", site, "en").unwrap();
+        let mut later = about("x", Some("https://example.org/x"));
+        later.publish_at = Some("2023-01-01T00:00:00Z".parse().unwrap());
+        let new = Entry::new(&later, "<p>new</p>", "https://other.example", "en").unwrap();
+        let t1: Timestamp = "2022-07-01T08:00:00Z".parse().unwrap();
+        let once = old.corrected(new.clone(), t1);
+        assert_eq!(once.tag, old.tag);
+        assert_eq!(once.published, old.published);
+        assert_eq!(once.updated, Some(t1));
+        assert_eq!(once.content_html, "<p>new</p>");
+        assert_eq!(once.url, "https://example.org/x");
+        // The same correction again, later: nothing changes, not even the date.
+        let t2: Timestamp = "2022-07-02T08:00:00Z".parse().unwrap();
+        assert_eq!(once.corrected(new, t2), once);
+        // The original content again is a change like any other.
+        let back = Entry::new(&about("x", None), "<p>old</p>", site, "en").unwrap();
+        assert_eq!(once.corrected(back, t2).updated, Some(t2));
     }
 
     #[test]
