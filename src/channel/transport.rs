@@ -28,6 +28,8 @@ pub enum Method {
     Get,
     Post,
     Put,
+    Patch,
+    Delete,
 }
 
 impl Method {
@@ -36,6 +38,8 @@ impl Method {
             Method::Get => "GET",
             Method::Post => "POST",
             Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
         }
     }
 }
@@ -201,6 +205,12 @@ impl Transport {
     pub fn put(&self, url: impl Into<String>) -> CallBuilder<'_> {
         self.call(Method::Put, url.into())
     }
+    pub fn patch(&self, url: impl Into<String>) -> CallBuilder<'_> {
+        self.call(Method::Patch, url.into())
+    }
+    pub fn delete(&self, url: impl Into<String>) -> CallBuilder<'_> {
+        self.call(Method::Delete, url.into())
+    }
 
     fn call(&self, method: Method, url: String) -> CallBuilder<'_> {
         CallBuilder {
@@ -303,6 +313,8 @@ async fn send_http(client: &reqwest::Client, call: Call) -> Result<Answer, SendE
         Method::Get => reqwest::Method::GET,
         Method::Post => reqwest::Method::POST,
         Method::Put => reqwest::Method::PUT,
+        Method::Patch => reqwest::Method::PATCH,
+        Method::Delete => reqwest::Method::DELETE,
     };
     let mut request = client.request(method, &call.url);
     for (name, value) in &call.headers {
