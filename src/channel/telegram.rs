@@ -450,3 +450,166 @@ fn reshaped(live: &Live, messages: usize, photos: usize) -> String {
             .unwrap_or_default()
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::channel::Request;
+    use crate::channel::send::About;
+    use crate::channel::transport::finish_offline;
+    use std::path::{Path, PathBuf};
+
+    /// A sender on a recording transport, as the dry run makes it: the token is the
+    /// name of its variable.
+    fn sender() -> (TelegramSender, Transport) {
+        let http = Transport::recording(Path::new("/repo"), None);
+        let sender = TelegramSender {
+            http: http.clone(),
+            settings: Settings {
+                chat_id: "@city".into(),
+                token_env: "TG_TOKEN".into(),
+                api_url: "https://api.telegram.org".into(),
+            },
+            token: SecretString::from("$TG_TOKEN"),
+        };
+        (sender, http)
+    }
+
+    fn part(n: u32, images: &[&str]) -> Outgoing {
+        let dir = std::env::temp_dir().join(format!("herald-tg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Outgoing {
+            key: "k".into(),
+            text: "<b>Uus</b> tekst".into(),
+            lang: "et".into(),
+            part: n,
+            reply_to: None,
+            thread_root: None,
+            images: images
+                .iter()
+                .map(|name| {
+                    let path = dir.join(name);
+                    std::fs::write(&path, b"\x89PNG\r\n\x1a\n").unwrap();
+                    (path, "alt".to_owned())
+                })
+                .collect::<Vec<(PathBuf, String)>>(),
+            about: std::sync::Arc::new(About {
+                id: "a".into(),
+                title: "Uus".into(),
+                summary: None,
+                link: None,
+                tags: Vec::new(),
+                publish_at: None,
+            }),
+            planned_id: None,
+        }
+    }
+
+    fn live(id: &str, part: u32) -> Live {
+        Live {
+            remote_id: id.into(),
+            url: address("@city", id),
+            posted_at: jiff::Timestamp::UNIX_EPOCH,
+            part,
+        }
+    }
+
+    const API: &str = "POST https://api.telegram.org/bot$TG_TOKEN";
+
+    #[test]
+    fn a_text_edit_keeps_the_link_preview_as_sending_chose_it() {
+        let (s, http) = sender();
+        let receipt = finish_offline(s.edit(&live("41", 1), &part(1, &[])))
+            .unwrap()
+            .unwrap();
+        assert_eq!(receipt.remote_id, "41");
+        assert_eq!(receipt.url.as_deref(), Some("https://t.me/city/41"));
+        finish_offline(s.edit(&live("42", 2), &part(2, &[])))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            http.recorded(),
+            [
+                Request {
+                    action: format!("{API}/editMessageText"),
+                    body: json!({ "chat_id": "@city", "message_id": 41, "text": "<b>Uus</b> tekst", "parse_mode": "HTML" }),
+                },
+                Request {
+                    action: format!("{API}/editMessageText"),
+                    body: json!({ "chat_id": "@city", "message_id": 42, "text": "<b>Uus</b> tekst", "parse_mode": "HTML", "link_preview_options": { "is_disabled": true } }),
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn photos_are_replaced_with_the_caption_on_the_first_and_an_album_goes_whole() {
+        let (s, http) = sender();
+        finish_offline(s.edit(&live("51,52", 1), &part(1, &["a.png", "b.png"])))
+            .unwrap()
+            .unwrap();
+        // An album recorded by its first message alone: only the caption can change.
+        finish_offline(s.edit(&live("51", 1), &part(1, &["a.png", "b.png"])))
+            .unwrap()
+            .unwrap();
+        finish_offline(s.delete(&live("51,52", 1)))
+            .unwrap()
+            .unwrap();
+        finish_offline(s.delete(&live("41", 1))).unwrap().unwrap();
+        let recorded = http.recorded();
+        let actions: Vec<&str> = recorded.iter().map(|r| r.action.as_str()).collect();
+        assert_eq!(
+            actions,
+            [
+                format!("{API}/editMessageMedia"),
+                format!("{API}/editMessageMedia"),
+                format!("{API}/editMessageCaption"),
+                format!("{API}/deleteMessages"),
+                format!("{API}/deleteMessage"),
+            ]
+        );
+        assert_eq!(recorded[0].body["message_id"], 51);
+        assert_eq!(
+            recorded[0].body["media"],
+            json!({ "type": "photo", "media": "attach://photo", "caption": "<b>Uus</b> tekst", "parse_mode": "HTML" })
+        );
+        assert_eq!(recorded[1].body["message_id"], 52);
+        assert_eq!(
+            recorded[1].body["media"],
+            json!({ "type": "photo", "media": "attach://photo" })
+        );
+        assert_eq!(
+            recorded[2].body,
+            json!({ "chat_id": "@city", "message_id": 51, "caption": "<b>Uus</b> tekst", "parse_mode": "HTML" })
+        );
+        assert_eq!(
+            recorded[3].body,
+            json!({ "chat_id": "@city", "message_ids": [51, 52] })
+        );
+        assert_eq!(
+            recorded[4].body,
+            json!({ "chat_id": "@city", "message_id": 41 })
+        );
+    }
+
+    #[test]
+    fn a_correction_that_changes_how_many_photos_there_are_is_no_edit() {
+        let (s, http) = sender();
+        for (id, images) in [
+            ("51,52", &["a.png"][..]),
+            ("51,52", &[]),
+            ("51,52", &["a.png", "b.png", "c.png"]),
+        ] {
+            let error = finish_offline(s.edit(&live(id, 1), &part(1, images)))
+                .unwrap()
+                .unwrap_err();
+            assert!(
+                matches!(&error, SendError::Permanent { message, .. }
+                    if message.contains("the post on Telegram is an album of 2 photos")
+                        && message.contains("cannot be an edit (the post: https://t.me/city/51)")),
+                "{error}"
+            );
+        }
+        assert_eq!(http.recorded(), [], "nothing is sent");
+    }
+}
