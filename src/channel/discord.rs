@@ -294,3 +294,98 @@ impl Sender for DiscordSender {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::channel::Request;
+    use crate::channel::send::About;
+    use crate::channel::transport::finish_offline;
+    use std::path::Path;
+
+    /// A sender on a recording transport, as the dry run makes it: the webhook is the
+    /// name of its variable, here with a thread's query.
+    fn sender(webhook: &str) -> (DiscordSender, Transport) {
+        let http = Transport::recording(Path::new("/repo"), None);
+        let sender = DiscordSender {
+            http: http.clone(),
+            settings: Settings {
+                webhook_url_env: "DC_URL".into(),
+                username: Some("Tartu".into()),
+                allow_pings: vec![Ping::Roles],
+            },
+            webhook: SecretString::from(webhook.to_owned()),
+        };
+        (sender, http)
+    }
+
+    fn part(link: Option<&str>) -> Outgoing {
+        Outgoing {
+            key: "k".into(),
+            text: "Uus tekst".into(),
+            lang: "et".into(),
+            part: 1,
+            reply_to: None,
+            thread_root: None,
+            images: Vec::new(),
+            about: std::sync::Arc::new(About {
+                id: "a".into(),
+                title: "Uus".into(),
+                summary: None,
+                link: link.map(str::to_owned),
+                tags: Vec::new(),
+                publish_at: None,
+            }),
+            planned_id: None,
+        }
+    }
+
+    fn live(id: &str) -> Live {
+        Live {
+            remote_id: id.into(),
+            url: None,
+            posted_at: jiff::Timestamp::UNIX_EPOCH,
+            part: 1,
+        }
+    }
+
+    #[test]
+    fn an_edit_sets_the_whole_message_and_a_delete_names_it_on_the_webhook() {
+        let (s, http) = sender("$DC_URL?thread_id=77");
+        let receipt = finish_offline(s.edit(&live("1200"), &part(None)))
+            .unwrap()
+            .unwrap();
+        assert_eq!(receipt.remote_id, "1200");
+        finish_offline(s.edit(&live("1200"), &part(Some("https://tartu.ee/a"))))
+            .unwrap()
+            .unwrap();
+        finish_offline(s.delete(&live("1200"))).unwrap().unwrap();
+        assert_eq!(
+            http.recorded(),
+            [
+                Request {
+                    action: "PATCH $DC_URL/messages/1200?thread_id=77".into(),
+                    body: json!({
+                        "allowed_mentions": { "parse": ["roles"] },
+                        "attachments": [],
+                        "content": "Uus tekst",
+                        "embeds": [],
+                    }),
+                },
+                Request {
+                    action: "PATCH $DC_URL/messages/1200?thread_id=77".into(),
+                    body: json!({
+                        "allowed_mentions": { "parse": ["roles"] },
+                        "attachments": [],
+                        "content": "Uus tekst",
+                        "embeds": [{ "title": "Uus", "url": "https://tartu.ee/a" }],
+                    }),
+                },
+                Request {
+                    action: "DELETE $DC_URL/messages/1200?thread_id=77".into(),
+                    body: Value::Null,
+                },
+            ]
+        );
+    }
+}
