@@ -87,6 +87,7 @@ fn shared(config: Publishing, now: Timestamp) -> Shared {
         clock: Clock::starting_at(now),
         ledger_failed: Default::default(),
         store: None,
+        root: std::path::PathBuf::new(),
     }
 }
 
@@ -133,6 +134,7 @@ pub fn record(settings: &Settings, posts: &[(&Post<'_>, &str)], now: Timestamp) 
             None => Err(format!("there is no channel `{name}`")),
         };
         runs.push(ChannelRun {
+            changes: Vec::new(),
             channel: name.to_owned(),
             sender,
             jobs: vec![job(post, root, hash)],
@@ -219,4 +221,63 @@ pub fn record_offline(channel: &dyn Channel, post: &Post<'_>, root: &Path) -> Re
             ..Recorded::default()
         },
     }
+}
+
+/// Runs the engine on each correction or retraction of `changes` as `publish` would at
+/// `now`, on the ledger as it is (`history`: the ids of what went out), recording
+/// instead of sending. One result per change, in order.
+pub fn record_changes(
+    settings: &Settings,
+    changes: &[crate::engine::change::ChangeJob],
+    history: &History,
+    now: Timestamp,
+) -> Vec<Recorded> {
+    let root = &settings.root;
+    let mut shared = shared(dry_config(&settings.publishing), now);
+    shared.history = history.clone();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            return changes
+                .iter()
+                .map(|_| Recorded {
+                    failure: Some(format!("cannot start the dry run: {e}")),
+                    ..Recorded::default()
+                })
+                .collect();
+        }
+    };
+    changes
+        .iter()
+        .map(|cj| {
+            let transport = Transport::recording(root, None);
+            let sender = match settings.channel(&cj.job.channel) {
+                Some(channel) => {
+                    let env = placeholder_env(channel);
+                    channel.sender(&SendContext {
+                        env: &env,
+                        root,
+                        state_root: root,
+                        transport: &transport,
+                    })
+                }
+                None => Err(format!("there is no channel `{}`", cj.job.channel)),
+            };
+            let sender_ref = sender.as_ref().map(|s| s.as_ref()).map_err(String::as_str);
+            let row = runtime.block_on(crate::engine::change::run_change(cj, sender_ref, &shared));
+            let ok = matches!(
+                row.result,
+                Outcome::Corrected | Outcome::Retracted | Outcome::Skipped
+            ) || (row.result == Outcome::Failed
+                && cj.change.to_do().any(|s| s.why.is_some()));
+            Recorded {
+                requests: transport.recorded(),
+                notes: Vec::new(),
+                failure: (!ok).then_some(row.detail),
+            }
+        })
+        .collect()
 }

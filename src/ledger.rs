@@ -320,15 +320,12 @@ pub struct Live {
     pub hash: String,
     /// The digest of what it says now, when the ledger knows it.
     pub digest: Option<String>,
-    /// The content hash the channel's post was last settled for: an edit, a repost, a
-    /// notice or a note settles it (kept on the first part).
-    pub settled: String,
     /// When it was deleted.
     pub deleted: Option<Timestamp>,
 }
 
 /// The replayed ledger.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct History {
     pub states: HashMap<Key, KeyState>,
     /// When each channel last had something posted, for pacing.
@@ -378,6 +375,22 @@ impl History {
     /// The state of a correction or retraction step.
     pub fn action(&self, key: &Key, action: Action, hash: &str) -> Option<&KeyState> {
         self.actions.get(&(key.clone(), action, hash.to_owned()))
+    }
+
+    /// Whether any correction or retraction step was recorded for `key` with content
+    /// `hash`.
+    pub fn touched(&self, key: &Key, hash: &str) -> bool {
+        const ALL: [Action; 5] = [
+            Action::Edit,
+            Action::Delete,
+            Action::Repost,
+            Action::Notice,
+            Action::Leave,
+        ];
+        ALL.iter().any(|a| {
+            self.actions
+                .contains_key(&(key.clone(), *a, hash.to_owned()))
+        })
     }
 
     /// The live parts of (id, lang, channel), in part order.
@@ -461,7 +474,6 @@ impl History {
                         posted_at: r.at,
                         hash: r.hash.clone(),
                         digest,
-                        settled: r.hash.clone(),
                         deleted: None,
                     },
                 );
@@ -469,7 +481,6 @@ impl History {
             Action::Edit => {
                 if let Some(live) = self.live.get_mut(&r.key) {
                     live.hash = r.hash.clone();
-                    live.settled = r.hash.clone();
                     live.digest = digest;
                     if r.remote_id.is_some() {
                         live.remote_id = r.remote_id.clone();
@@ -484,15 +495,8 @@ impl History {
                     live.deleted.get_or_insert(r.at);
                 }
             }
-            Action::Notice | Action::Leave => {
-                let first = Key {
-                    part: 1,
-                    ..r.key.clone()
-                };
-                if let Some(live) = self.live.get_mut(&first) {
-                    live.settled = r.hash.clone();
-                }
-            }
+            // A notice answers the post and a note changes nothing: the part stays.
+            Action::Notice | Action::Leave => {}
         }
         self.changes.push(r.clone());
     }
@@ -602,7 +606,6 @@ impl History {
                 posted_at: r.at,
                 hash: r.hash.clone(),
                 digest,
-                settled: r.hash.clone(),
                 deleted: None,
             },
         );

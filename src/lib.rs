@@ -7,6 +7,7 @@
 
 pub mod announcement;
 pub mod approval;
+pub mod archive;
 pub mod channel;
 pub mod cli;
 pub mod cmd;

@@ -112,7 +112,9 @@ pub trait Channel: Send + Sync {
 
     /// What this channel does with a correction it cannot edit in.
     fn correction(&self) -> Correction {
-        self.base().correction
+        self.base()
+            .correction
+            .unwrap_or_else(|| Correction::default_for(self.changes()))
     }
 
     /// This channel as the plain facts a post is rendered for.
@@ -143,8 +145,9 @@ pub struct SendContext<'a> {
 pub struct Base {
     pub name: String,
     pub lang: String,
-    /// `correction`: what to do where a post cannot be edited.
-    pub correction: Correction,
+    /// `correction`: what to do where a post cannot be edited (`None`: the default for
+    /// what the channel can do, [`Correction::default_for`]).
+    pub correction: Option<Correction>,
 }
 
 /// `correction = "…"`: what a channel does with an approved change to a post that went
@@ -179,10 +182,9 @@ impl Correction {
         }
     }
 
-    /// The policy of a kind that sets none: a reply where the network has replies and
-    /// no edits, else `none`.
-    pub fn default_for(kind: Kind) -> Correction {
-        let changes = kind.changes();
+    /// The policy of a channel that sets none: a reply where it can answer posts and not
+    /// edit them, else `none`.
+    pub fn default_for(changes: crate::platform::Changes) -> Correction {
         if !changes.edit && changes.reply {
             Correction::Reply
         } else {
@@ -209,6 +211,9 @@ impl Correction {
                     crate::approval::or_list(&takes)
                 ))
             }
+            Correction::Notice => Some(
+                "a correction message to the list (`notice`) is not built yet; use `none` (the run names the announcement so you can send one by hand)".into(),
+            ),
             Correction::Reply | Correction::Repost if kind == Kind::Email => Some(
                 "an email that went out cannot be answered or taken back: use `notice` (a correction message to the same recipients) or `none`".into(),
             ),
@@ -314,13 +319,13 @@ pub fn from_config(
         }
     };
     let correction = match table.remove("correction") {
-        None => kind.map(Correction::default_for),
+        None => Some(None),
         Some(Value::String(c)) => match Correction::ALL.into_iter().find(|x| x.name() == c) {
             Some(policy) => {
                 if let Some(why) = kind.and_then(|k| policy.refused_by(k)) {
                     problems.push(ConfigProblem::at("correction", why));
                 }
-                Some(policy)
+                Some(Some(policy))
             }
             None => {
                 let names = Correction::ALL.map(Correction::name);

@@ -17,6 +17,17 @@ struct Settings {
     file: String,
     /// The text limit to check against (the kind's own when not set).
     limit: Option<usize>,
+    /// Whether posts can be changed in place (`false`: behave like a network that cannot
+    /// edit, e.g. to try the `correction` policies).
+    #[serde(default = "yes")]
+    edits: bool,
+    /// Whether posts can be deleted.
+    #[serde(default = "yes")]
+    deletes: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn default_file() -> String {
@@ -58,6 +69,18 @@ impl Channel for Record {
     fn secrets(&self) -> Vec<SecretRef<'_>> {
         Vec::new()
     }
+    fn changes(&self) -> crate::platform::Changes {
+        let kind = Kind::Record.changes();
+        crate::platform::Changes {
+            edit: self.settings.edits,
+            delete: if self.settings.deletes {
+                kind.delete
+            } else {
+                crate::platform::Deletable::Never
+            },
+            ..kind
+        }
+    }
     fn connect(&self, ctx: &SendContext<'_>) -> Result<Box<dyn Sender>, String> {
         let file = PathBuf::from(&self.settings.file);
         // Where the file is, is the real run's business (the dry run writes nothing).
@@ -91,7 +114,44 @@ struct RecordSender {
 }
 
 impl RecordSender {
+    /// Appends `line` unless a line with the same `field` value is there (the record
+    /// file's idempotency), and returns the number of the line that holds it. The dry run
+    /// records `APPEND file` with the line instead.
+    fn append(&self, field: &str, line: Value, placeholder: Receipt) -> Result<Receipt, SendError> {
+        let request = Request {
+            action: format!("APPEND {}", self.shown),
+            body: line.clone(),
+        };
+        let value = line[field].clone();
+        self.transport.write(request, placeholder, || {
+            if let Some(earlier) = self.find_by(field, &value)? {
+                return Ok(earlier);
+            }
+            let write = || -> std::io::Result<usize> {
+                let mut f =
+                    crate::paths::open_inside(&self.root, &self.file, crate::paths::Mode::Append)
+                        .map_err(std::io::Error::other)?;
+                // A run killed mid-write leaves a torn line; the next line must not join it.
+                crate::ledger::cut_torn_tail(&mut f)?;
+                let before = read_text(&self.path).map_or(0, |t| t.lines().count());
+                f.write_all(format!("{line}\n").as_bytes())?;
+                f.sync_data()?;
+                Ok(before + 1)
+            };
+            let n = write()
+                .map_err(|e| SendError::permanent(format!("cannot write the record file: {e}")))?;
+            Ok(Receipt {
+                remote_id: n.to_string(),
+                url: None,
+            })
+        })
+    }
+
     fn find(&self, key: &str) -> Result<Option<Receipt>, SendError> {
+        self.find_by("key", &Value::String(key.to_owned()))
+    }
+
+    fn find_by(&self, field: &str, value: &Value) -> Result<Option<Receipt>, SendError> {
         let text = match read_text(&self.path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -104,7 +164,7 @@ impl RecordSender {
         };
         Ok(text.lines().enumerate().find_map(|(n, line)| {
             let v: Value = serde_json::from_str(line).ok()?;
-            (v["key"] == key).then(|| Receipt {
+            (v[field] == *value).then(|| Receipt {
                 remote_id: format!("{}", n + 1),
                 url: None,
             })
@@ -122,38 +182,44 @@ impl Sender for RecordSender {
                 "reply_to": part.reply_to,
                 "text": part.text,
             });
-            let write = || -> std::io::Result<usize> {
-                let mut f =
-                    crate::paths::open_inside(&self.root, &self.file, crate::paths::Mode::Append)
-                        .map_err(std::io::Error::other)?;
-                // A run killed mid-write leaves a torn line; the next line must not join it.
-                crate::ledger::cut_torn_tail(&mut f)?;
-                let before = read_text(&self.path).map_or(0, |t| t.lines().count());
-                f.write_all(format!("{line}\n").as_bytes())?;
-                f.sync_data()?;
-                Ok(before + 1)
-            };
-            let request = Request {
-                action: format!("APPEND {}", self.shown),
-                body: line.clone(),
-            };
             // Reading and writing the file is what sending is; the dry run records the line.
             let placeholder = Receipt {
                 remote_id: super::earlier_part_id(part.part as usize),
                 url: None,
             };
-            self.transport.write(request, placeholder, || {
-                if let Some(earlier) = self.find(&part.key)? {
-                    return Ok(earlier);
-                }
-                let n = write().map_err(|e| {
-                    SendError::permanent(format!("cannot write the record file: {e}"))
-                })?;
-                Ok(Receipt {
-                    remote_id: n.to_string(),
-                    url: None,
-                })
-            })
+            self.append("key", line, placeholder)
+        })
+    }
+
+    fn edit<'a>(
+        &'a self,
+        live: &'a super::send::Live,
+        part: &'a Outgoing,
+    ) -> BoxFuture<'a, Result<Receipt, SendError>> {
+        Box::pin(async move {
+            let line = json!({
+                "edit": format!("{}:{}", live.remote_id, part.key),
+                "channel": self.channel,
+                "lang": part.lang,
+                "text": part.text,
+            });
+            let placeholder = Receipt {
+                remote_id: live.remote_id.clone(),
+                url: live.url.clone(),
+            };
+            self.append("edit", line, placeholder.clone())?;
+            Ok(placeholder)
+        })
+    }
+
+    fn delete<'a>(&'a self, live: &'a super::send::Live) -> BoxFuture<'a, Result<(), SendError>> {
+        Box::pin(async move {
+            let line = json!({ "delete": live.remote_id, "channel": self.channel });
+            let placeholder = Receipt {
+                remote_id: live.remote_id.clone(),
+                url: None,
+            };
+            self.append("delete", line, placeholder).map(|_| ())
         })
     }
 

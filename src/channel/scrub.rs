@@ -245,6 +245,27 @@ impl Sender for Scrubbed {
         })
     }
 
+    fn edit<'a>(
+        &'a self,
+        live: &'a super::send::Live,
+        part: &'a Outgoing,
+    ) -> BoxFuture<'a, Result<Receipt, SendError>> {
+        Box::pin(async move {
+            match self.inner.edit(live, part).await {
+                Ok(r) => Ok(self.receipt(r)),
+                Err(e) => Err(self.error(e)),
+            }
+        })
+    }
+
+    fn edit_is_idempotent(&self) -> bool {
+        self.inner.edit_is_idempotent()
+    }
+
+    fn delete<'a>(&'a self, live: &'a super::send::Live) -> BoxFuture<'a, Result<(), SendError>> {
+        Box::pin(async move { self.inner.delete(live).await.map_err(|e| self.error(e)) })
+    }
+
     fn idempotent(&self) -> bool {
         self.inner.idempotent()
     }

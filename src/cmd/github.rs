@@ -81,6 +81,8 @@ pub fn preview_comment(gh: &Env, body: &str) -> Result<String, String> {
 fn outcome_words(o: Outcome) -> &'static str {
     match o {
         Outcome::Posted => "sent",
+        Outcome::Corrected => "corrected",
+        Outcome::Retracted => "withdrawn",
         Outcome::Skipped => "skipped",
         Outcome::Deferred => "deferred to a later run",
         Outcome::Missed => "missed its time",

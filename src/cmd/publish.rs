@@ -40,6 +40,9 @@ fn held_words(instance: &Instance, fate: &Fate) -> String {
         Fate::Failed { message, .. } => format!("failed earlier: {message}"),
         Fate::Waiting { langs } => fate::waiting_words(langs),
         Fate::Due => "due".into(),
+        Fate::Change { change, .. } => crate::plan::change::change_words(change),
+        Fate::ChangedAfterPosting { .. } => crate::plan::change::CHANGED_AFTER_POSTING.into(),
+        Fate::Retracted { reason, left, .. } => crate::plan::change::retracted_words(reason, left),
     }
 }
 
@@ -47,6 +50,8 @@ fn held_words(instance: &Instance, fate: &Fate) -> String {
 struct DryRun<'a> {
     at: String,
     due: Vec<DuePost<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    changes: Vec<DueChange<'a>>,
     held: Vec<Held<'a>>,
 }
 
@@ -71,6 +76,38 @@ struct DuePost<'a> {
     email: Vec<String>,
 }
 
+/// A correction or a retraction in the JSON dry run.
+#[derive(Serialize)]
+struct DueChange<'a> {
+    id: &'a str,
+    lang: &'a str,
+    channel: &'a str,
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retraction: Option<&'a str>,
+    steps: Vec<DueStep<'a>>,
+    /// The new text of each part (what edits and reposts send).
+    parts: &'a [String],
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    notice: &'a [String],
+    requests: Vec<crate::channel::Request>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    failure: Option<String>,
+}
+
+#[derive(Serialize)]
+struct DueStep<'a> {
+    action: &'static str,
+    part: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    remote_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    why: Option<&'a str>,
+    words: String,
+}
+
 #[derive(Serialize)]
 struct Held<'a> {
     id: &'a str,
@@ -86,6 +123,12 @@ struct Held<'a> {
 /// held back with theirs. Decided by [`fate`]; printed by [`print_dry_json`] and
 /// [`print_dry_text`].
 struct DryPlan<'p, 'a> {
+    /// Corrections and retractions of posts that went out, with what they would send.
+    changes: Vec<(
+        &'p crate::render::Post<'a>,
+        crate::engine::change::ChangeJob,
+        crate::dry_run::Recorded,
+    )>,
     due: Vec<(&'p Planned<'a>, Vec<Fate>)>,
     held: Vec<(&'p Planned<'a>, Fate)>,
     /// What the engine, run on recording senders, would send for each post it sends
@@ -102,8 +145,27 @@ impl<'p, 'a> DryPlan<'p, 'a> {
     ) -> Self {
         let mut due = Vec::new();
         let mut held = Vec::new();
+        let mut changes = Vec::new();
         for p in plan {
-            match fate::variant_fate(instance, p, history, allow_late) {
+            let mut changing = false;
+            for post in &p.posts {
+                let name = post.channel.name();
+                if let Fate::Change { change, .. } =
+                    fate::fate(instance, plan, p, name, Some(post), history, allow_late)
+                {
+                    changing = true;
+                    let cj = crate::engine::change::ChangeJob {
+                        job: jobs::job(instance, p, post),
+                        change,
+                    };
+                    changes.push((post, cj));
+                }
+            }
+            let whole = fate::variant_fate(instance, p, history, allow_late);
+            if changing && whole != Fate::Due {
+                continue;
+            }
+            match whole {
                 Fate::Due => {
                     let fates = p
                         .posts
@@ -118,7 +180,17 @@ impl<'p, 'a> DryPlan<'p, 'a> {
                 other => held.push((p, other)),
             }
         }
+        let jobs: Vec<crate::engine::change::ChangeJob> =
+            changes.iter().map(|(_, cj)| cj.clone()).collect();
+        let recorded =
+            crate::dry_run::record_changes(&instance.settings, &jobs, history, instance.now);
+        let changes = changes
+            .into_iter()
+            .zip(recorded)
+            .map(|((post, cj), r)| (post, cj, r))
+            .collect();
         let mut dry = DryPlan {
+            changes,
             due,
             held,
             recorded: BTreeMap::new(),
@@ -174,7 +246,7 @@ impl<'p, 'a> DryPlan<'p, 'a> {
             p.posts
                 .iter()
                 .zip(fates)
-                .filter(|(_, f)| f.sends())
+                .filter(|(_, f)| f.sends() && !matches!(f, Fate::Change { .. }))
                 .map(|(post, _)| (*p, post))
         })
     }
@@ -274,6 +346,36 @@ fn print_dry_json(
                 },
             })
             .collect(),
+        changes: dry
+            .changes
+            .iter()
+            .map(|(post, cj, recorded)| {
+                let parts = cj.change.parts;
+                DueChange {
+                    id: &post.variant.id,
+                    lang: &post.variant.lang,
+                    channel: post.channel.name(),
+                    kind: post.channel.kind().name(),
+                    retraction: cj.change.retraction.as_deref(),
+                    steps: cj
+                        .change
+                        .to_do()
+                        .map(|s| DueStep {
+                            action: s.action.name(),
+                            part: s.part,
+                            remote_id: s.live.as_ref().and_then(|l| l.remote_id.as_deref()),
+                            url: s.live.as_ref().and_then(|l| l.url.as_deref()),
+                            why: s.why.as_deref(),
+                            words: crate::engine::change::step_words(s, parts),
+                        })
+                        .collect(),
+                    parts: &cj.job.parts,
+                    notice: &cj.change.notice,
+                    requests: recorded.requests.clone(),
+                    failure: recorded.failure.clone(),
+                }
+            })
+            .collect(),
         held: dry
             .held
             .iter()
@@ -311,7 +413,7 @@ fn print_dry_text(
         "{BOLD}Dry run at {}{BOLD:#}: nothing is sent and nothing is written.\n",
         crate::time::human_in(instance.now, tz)
     )?;
-    if dry.due.is_empty() {
+    if dry.due.is_empty() && dry.changes.is_empty() {
         writeln!(out, "Nothing is due.\n")?;
     }
     for (p, fates) in &dry.due {
@@ -350,6 +452,11 @@ fn print_dry_text(
                     writeln!(out, "  → {} {WARNING}{why}{WARNING:#}", c.name())?;
                     continue;
                 }
+                Fate::Change { change, .. } => {
+                    let why = crate::plan::change::change_words(change);
+                    writeln!(out, "  → {} {GOOD}{why}{GOOD:#} (below)", c.name())?;
+                    continue;
+                }
                 // What the real run reports and does not send (failed for good, in doubt
                 // with no way to check, an error in this channel's post).
                 other if !other.sends() => {
@@ -379,6 +486,20 @@ fn print_dry_text(
         }
         writeln!(out)?;
     }
+    if !dry.changes.is_empty() {
+        writeln!(out, "{BOLD}Corrections and retractions{BOLD:#}")?;
+        for (post, cj, recorded) in &dry.changes {
+            print_change(
+                &mut out,
+                global,
+                instance.channel_of(post),
+                post,
+                cj,
+                recorded,
+            )?;
+        }
+        writeln!(out)?;
+    }
     if !dry.held.is_empty() && !global.quiet {
         writeln!(out, "{BOLD}Not going out now{BOLD:#}")?;
         for (p, fate) in &dry.held {
@@ -398,9 +519,14 @@ fn print_dry_text(
     } else {
         " (-v shows each request body)"
     };
+    let changes = if dry.changes.is_empty() {
+        String::new()
+    } else {
+        format!(", {} post(s) corrected or withdrawn", dry.changes.len())
+    };
     writeln!(
         out,
-        "{posts} post(s) would be sent{hint}; run without --dry-run to publish."
+        "{posts} post(s) would be sent{changes}{hint}; run without --dry-run to publish."
     )?;
     Ok(())
 }
@@ -449,6 +575,73 @@ fn print_post(
     }
     for note in &recorded.notes {
         writeln!(out, "    {WARNING}note{WARNING:#}: {note}")?;
+    }
+    if let Some(why) = &recorded.failure {
+        writeln!(out, "    {ERROR}would fail{ERROR:#}: {why}")?;
+    }
+    Ok(())
+}
+
+/// One correction or retraction as the text dry run shows it: each step in words, the
+/// new text of what is edited or posted, and the requests.
+fn print_change(
+    out: &mut impl Write,
+    global: &Global,
+    c: &dyn crate::channel::Channel,
+    post: &crate::render::Post<'_>,
+    cj: &crate::engine::change::ChangeJob,
+    recorded: &crate::dry_run::Recorded,
+) -> anyhow::Result<()> {
+    use crate::ledger::Action;
+    let v = post.variant;
+    let what = match &cj.change.retraction {
+        Some(reason) => format!("withdraw ({reason})"),
+        None => "correct".into(),
+    };
+    writeln!(
+        out,
+        "{BOLD}{}{BOLD:#} [{}] → {BOLD}{}{BOLD:#} ({}): {what}",
+        v.id,
+        v.lang,
+        c.name(),
+        c.kind()
+    )?;
+    let parts = cj.change.parts;
+    for step in cj.change.to_do() {
+        let words = crate::engine::change::step_words(step, parts);
+        let at = step
+            .live
+            .as_ref()
+            .and_then(|l| l.url.as_deref())
+            .map(|u| format!("  {DIM}{u}{DIM:#}"))
+            .unwrap_or_default();
+        writeln!(out, "  {words}{at}")?;
+        let text = match step.action {
+            Action::Edit | Action::Repost => cj.job.parts.get(step.part as usize - 1),
+            Action::Notice => cj.change.notice.get(step.part as usize - 1),
+            Action::Leave => {
+                if let Some(why) = &step.why {
+                    writeln!(out, "    {WARNING}{why}{WARNING:#}")?;
+                }
+                None
+            }
+            Action::Delete => None,
+        };
+        if let Some(text) = text {
+            writeln!(out, "    {DIM}┌ new text{DIM:#}")?;
+            for line in text.lines() {
+                writeln!(out, "    {DIM}│{DIM:#} {line}")?;
+            }
+            writeln!(out, "    {DIM}└{DIM:#}")?;
+        }
+    }
+    for request in &recorded.requests {
+        writeln!(out, "    {DIM}{}{DIM:#}", request.action)?;
+        if global.verbose {
+            for line in serde_json::to_string_pretty(&request.body)?.lines() {
+                writeln!(out, "      {line}")?;
+            }
+        }
     }
     if let Some(why) = &recorded.failure {
         writeln!(out, "    {ERROR}would fail{ERROR:#}: {why}")?;
@@ -507,11 +700,18 @@ pub fn run(
     // Only what is due or missed is rendered: a run with nothing due stays cheap however
     // many announcements the repository holds.
     let max_delay = s.publishing.max_delay;
+    // And what went out, which a correction or a retraction may change.
+    let went_out: std::collections::HashSet<(&str, &str)> = history
+        .live
+        .keys()
+        .map(|k| (k.id.as_str(), k.lang.as_str()))
+        .collect();
     let mut plan = instance.plan_where(global.channel.as_deref(), |v| {
-        matches!(
-            timing(&v.front, instance.now, max_delay),
-            Timing::Due | Timing::Missed
-        )
+        went_out.contains(&(v.id.as_str(), v.lang.as_str()))
+            || matches!(
+                timing(&v.front, instance.now, max_delay),
+                Timing::Due | Timing::Missed
+            )
     });
     // Approvals by pull-request review, proven with GitHub's API for what is due.
     let reviews = crate::plan::review::Reviews::from_env(global, env);
@@ -534,16 +734,25 @@ pub fn run(
         state_root: store.files(),
         transport: &transport,
     };
-    let runs: Vec<ChannelRun> = selection
-        .runs
+    let mut changes = std::mem::take(&mut selection.changes);
+    let mut names: Vec<String> = selection.runs.keys().cloned().collect();
+    names.extend(
+        changes
+            .keys()
+            .filter(|n| !selection.runs.contains_key(*n))
+            .cloned(),
+    );
+    names.sort();
+    let runs: Vec<ChannelRun> = names
         .into_iter()
-        .map(|(name, jobs)| ChannelRun {
+        .map(|name| ChannelRun {
+            changes: changes.remove(&name).unwrap_or_default(),
+            jobs: selection.runs.remove(&name).unwrap_or_default(),
             sender: s
                 .channel(&name)
                 .expect("planned channels exist")
                 .sender(&ctx),
             channel: name,
-            jobs,
         })
         .collect();
     let shared = Arc::new(Shared {
@@ -553,6 +762,7 @@ pub fn run(
         clock: Clock::starting_at(instance.now),
         ledger_failed: Default::default(),
         store: Some(store.clone()),
+        root: s.root.clone(),
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -680,6 +890,8 @@ fn print_report(instance: &Instance, global: &Global, rows: &[Row]) -> anyhow::R
         }
         let (style, word) = match r.result {
             Outcome::Posted => (GOOD, "posted"),
+            Outcome::Corrected => (GOOD, "corrected"),
+            Outcome::Retracted => (GOOD, "withdrawn"),
             Outcome::Skipped => (WARNING, "skipped"),
             Outcome::Deferred => (DIM, "deferred"),
             Outcome::Missed => (WARNING, "missed"),
@@ -710,6 +922,8 @@ fn print_report(instance: &Instance, global: &Global, rows: &[Row]) -> anyhow::R
 fn outcome_name(o: Outcome) -> &'static str {
     match o {
         Outcome::Posted => "posted",
+        Outcome::Corrected => "corrected",
+        Outcome::Retracted => "retracted",
         Outcome::Skipped => "skipped",
         Outcome::Deferred => "deferred",
         Outcome::Missed => "missed",

@@ -104,6 +104,11 @@ fn detail(fate: &Fate) -> Option<String> {
         } => Some(format!("{message} ({attempts} attempt(s))")),
         Fate::Blocked { reason } => Some(format!("not sent: {reason}")),
         Fate::Waiting { langs } => Some(fate::waiting_words(langs)),
+        Fate::Change { change, .. } => Some(crate::plan::change::change_words(change)),
+        Fate::ChangedAfterPosting { .. } => Some(crate::plan::change::CHANGED_AFTER_POSTING.into()),
+        Fate::Retracted { reason, left, .. } => {
+            Some(crate::plan::change::retracted_words(reason, left))
+        }
         _ => None,
     }
 }
@@ -111,7 +116,9 @@ fn detail(fate: &Fate) -> Option<String> {
 /// How a fate is coloured: fine, needs a look, or needs fixing.
 fn style(fate: &Fate) -> anstyle::Style {
     match fate {
-        Fate::Due | Fate::Scheduled { .. } | Fate::Posted { .. } => GOOD,
+        Fate::Due | Fate::Scheduled { .. } | Fate::Posted { .. } | Fate::Change { .. } => GOOD,
+        Fate::Retracted { left, .. } if left.is_empty() => WARNING,
+        Fate::Retracted { .. } | Fate::ChangedAfterPosting { .. } => ERROR,
         Fate::Broken { .. }
         | Fate::Missed { .. }
         | Fate::Failed { .. }

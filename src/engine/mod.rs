@@ -13,6 +13,7 @@
 //! same `started` and `posted`/`failed` records, while the send log keeps who got it.
 //! How fast each kind of job goes and how it retries is [`crate::pacing`].
 
+pub mod change;
 pub mod list;
 
 use crate::channel::send::{About, Lookup, Outgoing, Receipt, SendError, Sender};
@@ -91,6 +92,10 @@ pub struct Row {
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Posted,
+    /// A post that went out was brought in line with an approved change.
+    Corrected,
+    /// A post that went out was deleted everywhere it could be (`retract`).
+    Retracted,
     Skipped,
     Deferred,
     Missed,
@@ -131,6 +136,9 @@ pub struct ChannelRun {
     pub channel: String,
     pub sender: Result<Box<dyn Sender>, String>,
     pub jobs: Vec<Job>,
+    /// Corrections and retractions of posts that went out: made before new posts, and
+    /// not held back by pacing (a wrong post should not stay up for the sake of spacing).
+    pub changes: Vec<change::ChangeJob>,
 }
 
 pub struct Shared {
@@ -144,6 +152,8 @@ pub struct Shared {
     /// Where the ledger is pushed before a request goes out ([`crate::state`]); `None`
     /// in the dry run.
     pub store: Option<Arc<crate::state::Store>>,
+    /// The repository (image paths in the archive are relative to it).
+    pub root: std::path::PathBuf,
 }
 
 /// Where the ledger records go: the ledger, or nowhere (the dry run, which runs this
@@ -212,6 +222,26 @@ fn fully_posted(job: &Job, history: &History) -> bool {
 }
 
 async fn run_channel(run: ChannelRun, shared: &Shared) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for cj in &run.changes {
+        let sender = run
+            .sender
+            .as_ref()
+            .map(|s| s.as_ref())
+            .map_err(String::as_str);
+        rows.push(change::run_change(cj, sender, shared).await);
+        if shared
+            .ledger_failed
+            .load(std::sync::atomic::Ordering::SeqCst)
+        {
+            return rows;
+        }
+    }
+    rows.extend(run_posts(run, shared).await);
+    rows
+}
+
+async fn run_posts(run: ChannelRun, shared: &Shared) -> Vec<Row> {
     let pending: Vec<&Job> = run
         .jobs
         .iter()
@@ -551,6 +581,22 @@ async fn send_with_retries(
         safe: sender.idempotent(),
         push_first: !dedups_forever(sender),
     };
+    if let Some(store) = &shared.store {
+        crate::archive::keep(
+            store.files(),
+            store.state_dir(),
+            &crate::archive::Kept {
+                key: k,
+                action: None,
+                hash: &job.hash,
+                at: shared.clock.now(),
+                text: &outgoing.text,
+                images: &outgoing.images,
+                root: &shared.root,
+            },
+        )
+        .map_err(|e| (Outcome::Failed, format!("not sent: {e}")))?;
+    }
     attempt(&started, counts, repeat, || sender.send(outgoing), shared).await
 }
 
@@ -629,7 +675,7 @@ where
             return Err((
                 Outcome::InDoubt,
                 format!(
-                    "{error}; it may have gone out, so it is not sent again: check the account, then run `herald resolve {} {} --posted URL` or `--not-posted`",
+                    "{error}; it may have been posted, so it is not sent again: check the account, then run `herald resolve {} {} --posted URL` or `--not-posted`",
                     k.id, k.channel
                 ),
             ));

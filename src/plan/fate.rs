@@ -65,6 +65,21 @@ pub enum Fate {
     /// approved or not due yet): a list gets every language at once, so that each
     /// subscriber gets their own. `langs`: the variants it waits for.
     Waiting { langs: Vec<String> },
+    /// Went out; an approved correction or retraction is applied in this run.
+    Change {
+        change: super::change::Change,
+        urls: Vec<String>,
+    },
+    /// Went out; its content changed since, and the change is not approved: the posts
+    /// stay as they are until it is.
+    ChangedAfterPosting { urls: Vec<String> },
+    /// Withdrawn (`retract`): deleted wherever it went and could be, or never
+    /// published. `left`: the addresses of the parts that could not be deleted.
+    Retracted {
+        reason: String,
+        at: Option<Timestamp>,
+        left: Vec<String>,
+    },
     /// Goes out in this run.
     Due,
 }
@@ -76,7 +91,10 @@ impl Fate {
     pub fn sends(&self) -> bool {
         matches!(
             self,
-            Fate::Due | Fate::Failed { retry: true, .. } | Fate::InDoubt { retry: true, .. }
+            Fate::Due
+                | Fate::Failed { retry: true, .. }
+                | Fate::InDoubt { retry: true, .. }
+                | Fate::Change { .. }
         )
     }
 
@@ -84,7 +102,10 @@ impl Fate {
     pub fn goes_out(&self) -> bool {
         matches!(
             self,
-            Fate::Due | Fate::Failed { .. } | Fate::InDoubt { retry: true, .. }
+            Fate::Due
+                | Fate::Failed { .. }
+                | Fate::InDoubt { retry: true, .. }
+                | Fate::Change { .. }
         )
     }
 
@@ -103,6 +124,10 @@ impl Fate {
             Fate::Blocked { .. } => "blocked",
             Fate::Failed { .. } => "failed",
             Fate::Waiting { .. } => "waiting",
+            Fate::Change { change, .. } if change.retraction.is_some() => "retracting",
+            Fate::Change { .. } => "correcting",
+            Fate::ChangedAfterPosting { .. } => "changed_after_posting",
+            Fate::Retracted { .. } => "retracted",
             Fate::Due => "due",
         }
     }
@@ -110,7 +135,12 @@ impl Fate {
     /// The URLs of the parts already posted.
     pub fn urls(&self) -> &[String] {
         match self {
-            Fate::Posted { urls } | Fate::InDoubt { urls, .. } | Fate::Failed { urls, .. } => urls,
+            Fate::Posted { urls }
+            | Fate::InDoubt { urls, .. }
+            | Fate::Failed { urls, .. }
+            | Fate::Change { urls, .. }
+            | Fate::ChangedAfterPosting { urls }
+            | Fate::Retracted { left: urls, .. } => urls,
             _ => &[],
         }
     }
@@ -165,6 +195,14 @@ pub fn variant_fate(
         instance.settings.publishing.max_delay,
     );
     let due = t == Timing::Due || (t == Timing::Missed && allow_late);
+    // Withdrawn before it went out: never published, approved or not.
+    if let Some(reason) = &v.front.retract {
+        return Fate::Retracted {
+            reason: reason.clone(),
+            at: None,
+            left: Vec::new(),
+        };
+    }
     if !p.state.publishable() {
         // Approved once and broken since: a due post that silently stays away would
         // hide the problem, so it is named (unless it went out everywhere already).
@@ -282,6 +320,9 @@ fn own_fate(
             _ => None,
         })
         .collect();
+    if let Some(fate) = change_fate(instance, p, channel, post, history) {
+        return fate;
+    }
     if states
         .iter()
         .all(|s| matches!(s, Some(KeyState::Posted { .. })))
@@ -348,6 +389,54 @@ fn own_fate(
         };
     }
     Fate::Due
+}
+
+/// The fate of a post that went out and changed since (or was withdrawn), from
+/// [`super::change::standing`]; `None` when the ordinary fates apply.
+fn change_fate(
+    instance: &Instance,
+    p: &Planned<'_>,
+    channel: &str,
+    post: Option<&Post<'_>>,
+    history: &History,
+) -> Option<Fate> {
+    use super::change::Standing;
+    if !super::change::went_out(history, p, channel) {
+        return None;
+    }
+    let c = instance.settings.channel(channel)?;
+    let job = post
+        .filter(|post| post.ok() && !post.skipped)
+        .map(|post| super::jobs::job(instance, p, post));
+    let notice = || super::jobs::notice(instance, p, c);
+    let standing = super::change::standing(history, p, c, job.as_ref(), &notice, instance.now);
+    let live_urls = || -> Vec<String> {
+        history
+            .live_parts(&p.variant.id, &p.variant.lang, channel)
+            .into_iter()
+            .filter_map(|(_, l)| l.url.clone())
+            .collect()
+    };
+    Some(match standing {
+        Standing::Original => return None,
+        Standing::Settled => Fate::Posted { urls: live_urls() },
+        Standing::Withdrawn { at } => Fate::Retracted {
+            reason: p.variant.front.retract.clone().unwrap_or_default(),
+            at: Some(at),
+            left: Vec::new(),
+        },
+        Standing::Unapproved { urls } => Fate::ChangedAfterPosting { urls },
+        Standing::Change(change) if change.pending() => Fate::Change {
+            change,
+            urls: live_urls(),
+        },
+        Standing::Change(change) if change.retraction.is_some() => Fate::Retracted {
+            reason: change.retraction.clone().unwrap_or_default(),
+            at: None,
+            left: live_urls(),
+        },
+        Standing::Change(_) => Fate::Posted { urls: live_urls() },
+    })
 }
 
 /// The first problem of a broken variant: "line 3, column 8: …".

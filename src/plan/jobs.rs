@@ -55,6 +55,8 @@ pub fn unreadable(instance: &Instance, only: Option<&str>) -> Vec<Row> {
 /// held back (not approved, with errors, missed).
 pub struct Selection {
     pub runs: BTreeMap<String, Vec<Job>>,
+    /// Corrections and retractions, per channel.
+    pub changes: BTreeMap<String, Vec<crate::engine::change::ChangeJob>>,
     pub rows: Vec<Row>,
     /// Posts that missed their time and that no run has reported yet: reported now,
     /// they fail this run once, and are noted in the ledger so later runs do not.
@@ -102,6 +104,7 @@ pub fn select(
 ) -> Selection {
     let tz = &instance.settings.tz;
     let mut runs: BTreeMap<String, Vec<Job>> = BTreeMap::new();
+    let mut changes: BTreeMap<String, Vec<crate::engine::change::ChangeJob>> = BTreeMap::new();
     let mut rows = Vec::new();
     let mut newly_missed = Vec::new();
     let row = |p: &Planned<'_>, channel: String, result, detail: String| Row {
@@ -137,6 +140,21 @@ pub fn select(
             let name = post.channel.name().to_owned();
             let fate = fate::fate(instance, plan, p, &name, Some(post), history, allow_late);
             match fate {
+                Fate::Change { change, .. } => {
+                    changes
+                        .entry(name)
+                        .or_default()
+                        .push(crate::engine::change::ChangeJob {
+                            job: job(instance, p, post),
+                            change,
+                        });
+                }
+                Fate::ChangedAfterPosting { .. } => rows.push(row(
+                    p,
+                    name,
+                    Outcome::Skipped,
+                    super::change::CHANGED_AFTER_POSTING.into(),
+                )),
                 _ if fate.goes_out() => {
                     runs.entry(name).or_default().push(job(instance, p, post));
                 }
@@ -190,6 +208,7 @@ pub fn select(
     }
     Selection {
         runs,
+        changes,
         rows,
         newly_missed,
     }
@@ -234,4 +253,67 @@ pub fn gather<'a>(
         }
     }
     lists
+}
+
+/// The word a correction notice starts with, in the variant's language (English for a
+/// language Herald has no word for).
+pub fn correction_word(lang: &str) -> &'static str {
+    let base = lang.split(['-', '_']).next().unwrap_or(lang);
+    match base.to_ascii_lowercase().as_str() {
+        "et" => "Parandus",
+        "fi" => "Korjaus",
+        "lv" => "Labojums",
+        "lt" => "Pataisymas",
+        "sv" => "Rättelse",
+        "de" => "Berichtigung",
+        "hu" => "Helyesbítés",
+        "fr" => "Rectificatif",
+        "es" => "Corrección",
+        "it" => "Rettifica",
+        "pl" => "Sprostowanie",
+        "nl" => "Rectificatie",
+        "da" | "nb" | "no" => "Rettelse",
+        "pt" => "Correção",
+        "cs" => "Oprava",
+        "ru" => "Исправление",
+        "uk" => "Виправлення",
+        _ => "Correction",
+    }
+}
+
+/// The parts of the correction notice that answers `p`'s post on `channel` (its
+/// `correction = "reply"`): the post as it is now, rendered with the channel's own
+/// template, its title marked "Correction: …" in the variant's language. Empty when it
+/// cannot be rendered.
+pub fn notice(
+    instance: &Instance,
+    p: &Planned<'_>,
+    channel: &dyn crate::channel::Channel,
+) -> Vec<String> {
+    let s = &instance.settings;
+    let o = p.variant;
+    let mut front = o.front.clone();
+    front.title = format!("{}: {}", correction_word(&o.lang), front.title);
+    let v = crate::announcement::Variant {
+        id: o.id.clone(),
+        lang: o.lang.clone(),
+        path: o.path.clone(),
+        front,
+        body: o.body.clone(),
+        body_line: o.body_line,
+        x_invalid_chars: o.x_invalid_chars.clone(),
+        diagnostics: crate::diagnostic::Diagnostics::new(),
+    };
+    let prepared = crate::render::Prepared::new(&v, &s.tz, &s.root);
+    let post = crate::render::render(
+        &instance.templates,
+        &prepared,
+        &v,
+        channel.target(),
+        s.default_thread,
+    );
+    if !post.ok() {
+        return Vec::new();
+    }
+    post.parts.into_iter().map(|part| part.text).collect()
 }

@@ -4,6 +4,7 @@
 //! says what happens to each post now ([`fate`]). The commands only print a plan or hand
 //! its due posts to the engine; nothing below the commands decides a post's fate.
 
+pub mod change;
 pub mod digest;
 pub mod fate;
 pub mod jobs;

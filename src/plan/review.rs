@@ -656,7 +656,8 @@ pub fn due_and_pending(
         instance.now,
         instance.settings.publishing.max_delay,
     );
-    (when == Timing::Due || (allow_late && when == Timing::Missed)) && pending(p, history)
+    ((when == Timing::Due || (allow_late && when == Timing::Missed)) && pending(p, history))
+        || super::change::changed_since_posting(p, history)
 }
 
 /// For the preview on a pull request: the variants this pull request changes (all of

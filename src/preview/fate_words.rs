@@ -31,5 +31,13 @@ pub fn words(
         Fate::Missed { .. } => ("problem", "missed: more than `max_delay` late".into()),
         Fate::Expired => ("held", "expired".into()),
         Fate::Unscheduled => ("held", "no publish_at".into()),
+        Fate::Change { change, .. } => ("due", crate::plan::change::change_words(change)),
+        Fate::ChangedAfterPosting { .. } => {
+            ("problem", crate::plan::change::CHANGED_AFTER_POSTING.into())
+        }
+        Fate::Retracted { reason, left, .. } => (
+            if left.is_empty() { "held" } else { "problem" },
+            crate::plan::change::retracted_words(reason, left),
+        ),
     }
 }

@@ -16,6 +16,7 @@ mod browser;
 mod config;
 mod config_types;
 mod conformance;
+mod corrections;
 mod corrections_webhooks;
 mod crash;
 mod doctor;

@@ -45,9 +45,16 @@ fn comment(repo: &Repo, code: i32) -> String {
 }
 
 /// A ledger line saying part 1 of `id`/`lang` went out on `channel` at `url`.
-fn posted(id: &str, lang: &str, channel: &str, url: &str) -> String {
+/// A ledger line saying the approved content of `announcements/ID.LANG.md` went out.
+fn posted(repo: &Repo, id: &str, lang: &str, channel: &str, url: &str) -> String {
+    let file = repo.read(&format!("announcements/{id}.{lang}.md"));
+    let hash = file
+        .lines()
+        .rev()
+        .find_map(|l| l.trim().strip_prefix("hash: "))
+        .expect("approved");
     format!(
-        "{{\"event\":\"posted\",\"id\":\"{id}\",\"lang\":\"{lang}\",\"channel\":\"{channel}\",\"part\":1,\"hash\":\"sha256:0\",\"at\":\"2026-05-01T07:00:00Z\",\"url\":\"{url}\"}}\n"
+        "{{\"event\":\"posted\",\"id\":\"{id}\",\"lang\":\"{lang}\",\"channel\":\"{channel}\",\"part\":1,\"hash\":\"{hash}\",\"at\":\"2026-05-01T07:00:00Z\",\"url\":\"{url}\"}}\n"
     )
 }
 
@@ -96,12 +103,14 @@ fn fixture() -> Repo {
         "state/ledger.jsonl",
         &[
             posted(
+                &repo,
                 "vana",
                 "et",
                 "mastodon_et",
                 "https://mastodon.example/@tartu/111",
             ),
             posted(
+                &repo,
                 "kutse",
                 "et",
                 "mastodon_et",
@@ -221,9 +230,9 @@ fn an_announcement_already_sent_is_one_line() {
     repo.write(
         "state/ledger.jsonl",
         &[
-            posted("vana", "et", "record_et", "https://a.example/1"),
-            posted("vana", "et", "mastodon_et", "https://a.example/2"),
-            posted("vana", "en", "record_en", "https://a.example/3"),
+            posted(&repo, "vana", "et", "record_et", "https://a.example/1"),
+            posted(&repo, "vana", "et", "mastodon_et", "https://a.example/2"),
+            posted(&repo, "vana", "en", "record_en", "https://a.example/3"),
         ]
         .concat(),
     );

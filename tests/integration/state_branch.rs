@@ -321,7 +321,11 @@ fn a_publish_run_leaves_main_alone_and_the_next_fresh_runner_sends_nothing_again
         "x@example.org",
         &["ls-tree", "-r", "--name-only", "herald-state"],
     );
-    assert_eq!(files, "state/ledger.jsonl\n");
+    // The ledger, and the archive of what each post said.
+    assert_eq!(
+        files,
+        "state/archive/n0.jsonl\nstate/archive/n1.jsonl\nstate/archive/n2.jsonl\nstate/ledger.jsonl\n"
+    );
     let roots = git_in(
         &site.remote(),
         "x@example.org",

@@ -1,0 +1,310 @@
+//! Corrections and retractions: what to do to the posts of a variant that went out, per
+//! channel. The one place that decides it; the engine carries the steps out
+//! ([`crate::engine::change`]) and every command prints them.
+//!
+//! A variant whose content (hash) is no longer the one its posts were last brought in
+//! line with has changed after posting. Once the change is approved like any other:
+//!
+//! - **retraction** (`retract:` in the front matter): every part that went out is
+//!   deleted, newest first; a part that cannot be deleted (the network allows no delete,
+//!   or its window has passed) gets a note, and the run names its address so a person can
+//!   act;
+//! - **correction**, where the channel edits in place: each part whose text (or, on the
+//!   first part, images and link) changed is edited, parts the thread lost are deleted,
+//!   parts it gained are posted as replies to the part before;
+//! - **correction** elsewhere, by the channel's `correction` policy: `reply` answers the
+//!   post with a correction notice (the post's template with `correction` set), `repost`
+//!   deletes every part and posts the new text, `none` leaves a note.
+//!
+//! Steps already done (in the ledger) stay in the list, marked done, so the engine can
+//! chain replies to them; a change whose steps are all done is settled.
+
+use super::Planned;
+use crate::channel::{Channel, Correction};
+use crate::engine::Job;
+pub use crate::engine::change::{Change, LivePart, Step};
+use crate::ledger::{Action, History, Key, KeyState};
+use jiff::Timestamp;
+
+/// Where a channel's posts of a variant stand, as far as changes go.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Standing {
+    /// Never went out, or went out with the content it has now and was never changed
+    /// since: the ordinary fates apply (posted, or parts still to send).
+    Original,
+    /// Went out and is as it should be.
+    Settled,
+    /// Every part that went out was deleted.
+    Withdrawn { at: Timestamp },
+    /// Went out; the content changed since and the change is not approved.
+    Unapproved { urls: Vec<String> },
+    /// Went out; an approved change is to be applied (or was, partly).
+    Change(Change),
+}
+
+/// Whether any part of `p` went out on `channel`.
+pub fn went_out(history: &History, p: &Planned<'_>, channel: &str) -> bool {
+    history.live.contains_key(&first_key(p, channel))
+}
+
+/// Whether some post of `p` went out with other content than `p` has now (a
+/// correction or a retraction may be due, once approved).
+pub fn changed_since_posting(p: &Planned<'_>, history: &History) -> bool {
+    let hash = p.verdict.hash.as_deref().unwrap_or_default();
+    p.posts.iter().any(|post| {
+        history
+            .live
+            .get(&first_key(p, post.channel.name()))
+            .is_some_and(|l| l.hash != hash)
+    })
+}
+
+fn first_key(p: &Planned<'_>, channel: &str) -> Key {
+    Key {
+        id: p.variant.id.clone(),
+        lang: p.variant.lang.clone(),
+        channel: channel.to_owned(),
+        part: 1,
+    }
+}
+
+/// Where `p`'s posts on `channel` stand. `job` is what would go out now (the rendered
+/// post), `notice` the rendered correction notice's parts (for `reply`); `None` when
+/// the post could not be rendered.
+pub fn standing(
+    history: &History,
+    p: &Planned<'_>,
+    channel: &dyn Channel,
+    job: Option<&Job>,
+    notice: &dyn Fn() -> Vec<String>,
+    now: Timestamp,
+) -> Standing {
+    let name = channel.name();
+    let first = first_key(p, name);
+    let Some(head) = history.live.get(&first) else {
+        return Standing::Original;
+    };
+    let key = |part: u32| Key {
+        part,
+        ..first.clone()
+    };
+    // Every part that ever went out, deleted or not, in order.
+    let all: Vec<(u32, &crate::ledger::Live)> = (1..)
+        .map_while(|n| history.live.get(&key(n)).map(|l| (n, l)))
+        .collect();
+    let live: Vec<LivePart> = all
+        .iter()
+        .filter(|(_, l)| l.deleted.is_none())
+        .map(|(n, l)| LivePart {
+            part: *n,
+            remote_id: l.remote_id.clone(),
+            url: l.url.clone(),
+            posted_at: l.posted_at,
+        })
+        .collect();
+    let urls: Vec<String> = live.iter().filter_map(|l| l.url.clone()).collect();
+    let hash = p.verdict.hash.clone().unwrap_or_default();
+    if live.is_empty() {
+        let at = all.iter().filter_map(|(_, l)| l.deleted).max();
+        return Standing::Withdrawn {
+            at: at.unwrap_or(head.posted_at),
+        };
+    }
+    // Posted as it is now and never touched since: nothing to compare.
+    if all
+        .iter()
+        .all(|(n, l)| l.deleted.is_none() && l.hash == hash && !history.touched(&key(*n), &hash))
+    {
+        return Standing::Original;
+    }
+    let approved = p.state.publishable();
+    let done = |part: u32, action: Action| {
+        matches!(
+            history.action(&key(part), action, &hash),
+            Some(KeyState::Posted { .. })
+        )
+    };
+    let step = |action: Action, part: u32, live: Option<&LivePart>, why: Option<String>| Step {
+        action,
+        part,
+        live: live.cloned(),
+        why,
+        done: done(part, action),
+    };
+    let changes = channel.changes();
+    let mut steps = Vec::new();
+    let last_live = live.iter().map(|l| l.part).max().unwrap_or(0);
+    let retraction = p.variant.front.retract.clone();
+    if retraction.is_some() {
+        if !approved {
+            return Standing::Unapproved { urls };
+        }
+        for l in live.iter().rev() {
+            match cannot_delete(channel, l, now) {
+                None => steps.push(step(Action::Delete, l.part, Some(l), None)),
+                Some(why) => steps.push(step(Action::Leave, l.part, Some(l), Some(why))),
+            }
+        }
+        return Standing::Change(Change {
+            retraction,
+            steps,
+            notice: Vec::new(),
+            parts: last_live,
+        });
+    }
+    let Some(job) = job else {
+        return Standing::Unapproved { urls };
+    };
+    let new_parts = job.parts.len() as u32;
+    let differs = |n: u32| {
+        let old = all
+            .iter()
+            .find(|(m, l)| *m == n && l.deleted.is_none())
+            .and_then(|(_, l)| l.digest.as_deref());
+        old != Some(job.part_digest(n as usize - 1).as_str())
+    };
+    let changed =
+        (1..=new_parts.max(last_live)).any(|n| n > new_parts || n > last_live || differs(n));
+    if !changed {
+        return Standing::Settled;
+    }
+    if !approved {
+        return Standing::Unapproved { urls };
+    }
+    if changes.edit {
+        for n in 1..=new_parts.max(last_live) {
+            let old = live.iter().find(|l| l.part == n);
+            match old {
+                Some(l) if n > new_parts => match cannot_delete(channel, l, now) {
+                    None => steps.push(step(Action::Delete, n, Some(l), None)),
+                    Some(why) => steps.push(step(Action::Leave, n, Some(l), Some(why))),
+                },
+                Some(l) if l.remote_id.is_none() => {
+                    steps.push(step(Action::Leave, n, Some(l), Some(no_id(l))))
+                }
+                Some(l) if differs(n) => steps.push(step(Action::Edit, n, Some(l), None)),
+                Some(_) => {}
+                None => steps.push(step(Action::Repost, n, None, None)),
+            }
+        }
+        // Deleting the parts a thread lost goes last part first.
+        steps.sort_by_key(|s| match s.action {
+            Action::Delete | Action::Leave => (1, u32::MAX - s.part),
+            Action::Edit => (0, s.part),
+            _ => (2, s.part),
+        });
+        return Standing::Change(Change {
+            retraction: None,
+            steps,
+            notice: Vec::new(),
+            parts: new_parts.max(last_live),
+        });
+    }
+    let notice = match channel.correction() {
+        Correction::Reply => notice(),
+        _ => Vec::new(),
+    };
+    match channel.correction() {
+        Correction::Reply if !notice.is_empty() => {
+            let answered = live.last().expect("something is live");
+            for n in 1..=notice.len() as u32 {
+                steps.push(step(Action::Notice, n, Some(answered), None));
+            }
+        }
+        Correction::Repost => {
+            for l in live.iter().rev() {
+                match cannot_delete(channel, l, now) {
+                    None => steps.push(step(Action::Delete, l.part, Some(l), None)),
+                    Some(why) => steps.push(step(Action::Leave, l.part, Some(l), Some(why))),
+                }
+            }
+            if steps.iter().all(|s| s.action == Action::Delete) {
+                for n in 1..=new_parts {
+                    steps.push(step(Action::Repost, n, None, None));
+                }
+            }
+        }
+        policy => {
+            let l = live.first().expect("something is live");
+            let why = format!(
+                "`{name}` cannot edit a post that went out and its `correction` policy is `{}`: the post still says the old text{}",
+                policy.name(),
+                l.url
+                    .as_deref()
+                    .map(|u| format!(" ({u})"))
+                    .unwrap_or_default()
+            );
+            steps.push(step(Action::Leave, 1, Some(l), Some(why)));
+        }
+    }
+    Standing::Change(Change {
+        retraction: None,
+        steps,
+        notice,
+        parts: new_parts.max(last_live),
+    })
+}
+
+/// Why `l` cannot be deleted on `channel` now, if it cannot.
+fn cannot_delete(channel: &dyn Channel, l: &LivePart, now: Timestamp) -> Option<String> {
+    let shown = l
+        .url
+        .as_deref()
+        .map(|u| format!(": {u}"))
+        .unwrap_or_default();
+    let part = format!("part {}", l.part);
+    match channel.changes().delete {
+        crate::platform::Deletable::Never => Some(format!(
+            "{} cannot be deleted by Herald on `{}`; remove it by hand{shown}",
+            if l.part == 1 { "the post".into() } else { part },
+            channel.name()
+        )),
+        d if !d.at(l.posted_at, now) => Some(format!(
+            "{} is too old to be deleted on `{}` (Telegram deletes only within 48 hours); remove it by hand{shown}",
+            if l.part == 1 { "the post".into() } else { part },
+            channel.name()
+        )),
+        _ if l.remote_id.is_none() => Some(no_id(l)),
+        _ => None,
+    }
+}
+
+fn no_id(l: &LivePart) -> String {
+    format!(
+        "Herald does not know the id of part {} (it was confirmed by hand), so it cannot change it; change it by hand{}",
+        l.part,
+        l.url
+            .as_deref()
+            .map(|u| format!(": {u}"))
+            .unwrap_or_default()
+    )
+}
+
+/// What a change still to be made says, wherever it is shown: "correction due: edit the
+/// post (1234)" or "retraction due (reason): delete part 2 (…); delete part 1 (…)".
+pub fn change_words(change: &Change) -> String {
+    let parts = change.parts;
+    let steps: Vec<String> = change
+        .to_do()
+        .map(|s| crate::engine::change::step_words(s, parts))
+        .collect();
+    match &change.retraction {
+        Some(reason) => format!("retraction due ({reason}): {}", steps.join("; ")),
+        None => format!("correction due: {}", steps.join("; ")),
+    }
+}
+
+/// What a post whose approved content changed after it went out says.
+pub const CHANGED_AFTER_POSTING: &str = "changed after it was posted, and the change is not approved: the post stays as it went out until the change is approved (then Herald corrects it)";
+
+/// What a withdrawn announcement says.
+pub fn retracted_words(reason: &str, left: &[String]) -> String {
+    if left.is_empty() {
+        format!("withdrawn ({reason})")
+    } else {
+        format!(
+            "withdrawn ({reason}), but these could not be deleted; remove them by hand: {}",
+            left.join(", ")
+        )
+    }
+}

@@ -1,0 +1,383 @@
+//! Corrections and retractions with the `record` channel: an approved change to a post
+//! that went out is applied once, the way the channel allows; an unapproved one never.
+
+use crate::harness::Repo;
+use serde_json::Value;
+
+const CHANNELS: &str = r#"
+[channels.short]
+kind = "record"
+lang = "et"
+limit = 60
+
+[channels.noedit]
+kind = "record"
+lang = "et"
+edits = false
+file = "state/noedit.jsonl"
+
+[channels.again]
+kind = "record"
+lang = "et"
+edits = false
+correction = "repost"
+file = "state/again.jsonl"
+
+[channels.fixed]
+kind = "record"
+lang = "et"
+edits = false
+deletes = false
+correction = "none"
+file = "state/fixed.jsonl"
+"#;
+
+fn file(body: &str, extra: &str, channels: &str) -> String {
+    format!(
+        "---\ntitle: Kontsert\npublish_at: 2026-06-30 10:00\nchannels: [{channels}]\n{extra}---\n{body}\n"
+    )
+}
+
+fn lines(repo: &Repo, rel: &str) -> Vec<Value> {
+    std::fs::read_to_string(repo.path().join(rel))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn rows(report: &Value) -> Vec<(String, String, String)> {
+    report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["channel"].as_str().unwrap().to_owned(),
+                r["result"].as_str().unwrap().to_owned(),
+                r["detail"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// A repository with `a.et.md` posted on `channels` at 10:05.
+fn posted(body: &str, channels: &str) -> Repo {
+    let repo = Repo::with_config(CHANNELS);
+    repo.write("announcements/a.et.md", &file(body, "", channels));
+    repo.approve("announcements/a.et.md");
+    repo.json(&["publish", "--at", "2026-06-30 10:05"], 0);
+    repo
+}
+
+const FIRST: &str = "Kontsert on 11. juunil.";
+const FIXED: &str = "Kontsert on 12. juunil.";
+
+#[test]
+fn an_approved_change_edits_the_post_once_and_an_unapproved_one_never() {
+    let repo = posted(FIRST, "record_et");
+    repo.write("announcements/a.et.md", &file(FIXED, "", "record_et"));
+    // Not approved: nothing changes, and the run says why.
+    let held = repo.json(&["publish", "--at", "2026-07-01 09:00"], 0);
+    assert_eq!(
+        rows(&held),
+        [(
+            "record_et".to_owned(),
+            "skipped".to_owned(),
+            "changed after it was posted, and the change is not approved: the post stays as it went out until the change is approved (then Herald corrects it)".to_owned()
+        )]
+    );
+    assert_eq!(lines(&repo, "state/recorded.jsonl").len(), 1);
+    let status = repo.json(&["status", "--at", "2026-07-01 09:00"], 0);
+    assert_eq!(
+        status["announcements"][0]["channels"][0]["status"],
+        "changed_after_posting"
+    );
+    repo.approve("announcements/a.et.md");
+    // The dry run shows the edit as the request it will make.
+    let dry = repo.json(&["publish", "--dry-run", "--at", "2026-07-01 09:00"], 0);
+    let change = &dry["changes"][0];
+    assert_eq!(change["channel"], "record_et");
+    assert_eq!(change["steps"][0]["action"], "edit");
+    assert_eq!(change["steps"][0]["remote_id"], "1");
+    assert_eq!(change["steps"][0]["words"], "edit the post (1)");
+    assert_eq!(
+        change["requests"][0]["action"],
+        "APPEND state/recorded.jsonl"
+    );
+    let shown = change["requests"][0]["body"].clone();
+    let text = repo.run(&["publish", "--dry-run", "--at", "2026-07-01 09:00"]);
+    assert!(
+        text.stdout.contains("Corrections and retractions\na [et] → record_et (record): correct\n  edit the post (1)\n    ┌ new text\n    │ Kontsert\n    │ \n    │ Kontsert on 12. juunil.\n    └\n    APPEND state/recorded.jsonl\n"),
+        "{}",
+        text.stdout
+    );
+    let run = repo.json(&["publish", "--at", "2026-07-01 09:00"], 0);
+    assert_eq!(
+        rows(&run),
+        [(
+            "record_et".to_owned(),
+            "corrected".to_owned(),
+            "edit the post (1)".to_owned()
+        )]
+    );
+    let sent = lines(&repo, "state/recorded.jsonl");
+    assert_eq!(sent.len(), 2);
+    assert_eq!(sent[1], shown, "sent exactly what the dry run showed");
+    assert_eq!(sent[1]["text"], "Kontsert\n\nKontsert on 12. juunil.");
+    // Settled: later runs change nothing, and status says posted.
+    let again = repo.json(&["publish", "--at", "2026-07-01 10:00"], 0);
+    assert!(rows(&again).is_empty(), "{again:#}");
+    assert_eq!(lines(&repo, "state/recorded.jsonl").len(), 2);
+    let status = repo.json(&["status", "--at", "2026-07-01 10:00"], 0);
+    assert_eq!(
+        status["announcements"][0]["channels"][0]["status"],
+        "posted"
+    );
+    // The ledger has the edit with who approved it.
+    let ledger = lines(&repo, "state/ledger.jsonl");
+    let edit: Vec<&Value> = ledger.iter().filter(|r| r["action"] == "edit").collect();
+    assert_eq!(edit.len(), 2, "started and posted");
+    assert_eq!(edit[0]["event"], "started");
+    assert_eq!(edit[0]["by"], "editor@example.org");
+    assert_eq!(edit[1]["event"], "posted");
+}
+
+#[test]
+fn a_thread_that_changes_length_is_edited_whole_never_given_a_stray_part() {
+    // 60 characters a part: three sentences make a thread of three.
+    let long = "Esimene lause on siin ja ta on pikk. Teine lause on ka siin ja pikk. Kolmas lause lõpetab jutu siin.";
+    let repo = posted(long, "short");
+    let first = lines(&repo, "state/recorded.jsonl");
+    let n = first.len();
+    assert!(n >= 3, "{first:#?}");
+    // Shorter: one part is edited, the others deleted, newest first.
+    repo.write("announcements/a.et.md", &file("Lühike.", "", "short"));
+    repo.approve("announcements/a.et.md");
+    let run = repo.json(&["publish", "--at", "2026-07-01 09:00"], 0);
+    let words: Vec<String> = (2..=n)
+        .rev()
+        .map(|p| format!("delete part {p} ({p})"))
+        .collect();
+    assert_eq!(
+        rows(&run)[0].2,
+        format!("edit part 1 (1); {}", words.join("; "))
+    );
+    let sent = lines(&repo, "state/recorded.jsonl");
+    let deleted: Vec<&str> = sent.iter().filter_map(|l| l["delete"].as_str()).collect();
+    let expected: Vec<String> = (2..=n).rev().map(|p| p.to_string()).collect();
+    assert_eq!(deleted, expected);
+    // Longer again: part 1 edited, parts 2 and 3 posted anew as replies, in order.
+    repo.write("announcements/a.et.md", &file(long, "", "short"));
+    repo.approve("announcements/a.et.md");
+    let before = lines(&repo, "state/recorded.jsonl").len();
+    let run = repo.json(&["publish", "--at", "2026-07-02 09:00"], 0);
+    assert_eq!(rows(&run)[0].1, "corrected", "{run:#}");
+    let sent = lines(&repo, "state/recorded.jsonl");
+    let new: Vec<&Value> = sent[before..].iter().collect();
+    assert_eq!(
+        new[0]["edit"].as_str().unwrap().split(':').next(),
+        Some("1")
+    );
+    let line_of = |i: usize| (before + i + 1).to_string();
+    assert_eq!(new[1]["reply_to"], "1", "part 2 answers part 1");
+    assert_eq!(
+        new[2]["reply_to"],
+        line_of(1),
+        "part 3 answers the new part 2"
+    );
+    assert_eq!(new.len(), n);
+    let again = repo.json(&["publish", "--at", "2026-07-02 10:00"], 0);
+    assert!(rows(&again).is_empty(), "{again:#}");
+}
+
+#[test]
+fn where_a_post_cannot_be_edited_the_channels_policy_decides() {
+    let repo = posted(FIRST, "noedit, again, fixed");
+    repo.write(
+        "announcements/a.et.md",
+        &file(FIXED, "", "noedit, again, fixed"),
+    );
+    repo.approve("announcements/a.et.md");
+    let run = repo.json(&["publish", "--at", "2026-07-01 09:00"], 0);
+    assert_eq!(
+        rows(&run),
+        [
+            (
+                "again".to_owned(),
+                "corrected".to_owned(),
+                "delete the post (1); post the post anew".to_owned()
+            ),
+            (
+                "fixed".to_owned(),
+                "skipped".to_owned(),
+                "`fixed` cannot edit a post that went out and its `correction` policy is `none`: the post still says the old text".to_owned()
+            ),
+            (
+                "noedit".to_owned(),
+                "corrected".to_owned(),
+                "reply with a correction (1)".to_owned()
+            ),
+        ]
+    );
+    // reply (the default where a network cannot edit): a notice answers the post.
+    let notice = lines(&repo, "state/noedit.jsonl");
+    assert_eq!(notice.len(), 2);
+    assert_eq!(notice[1]["reply_to"], "1");
+    assert_eq!(
+        notice[1]["text"],
+        "Parandus: Kontsert\n\nKontsert on 12. juunil."
+    );
+    assert!(notice[1]["key"].as_str().unwrap().ends_with(":notice"));
+    // repost: deleted, then posted again.
+    let again = lines(&repo, "state/again.jsonl");
+    assert_eq!(again[1]["delete"], "1");
+    assert_eq!(again[2]["text"], "Kontsert\n\nKontsert on 12. juunil.");
+    // none: nothing sent.
+    assert_eq!(lines(&repo, "state/fixed.jsonl").len(), 1);
+    // Each is done once.
+    let later = repo.json(&["publish", "--at", "2026-07-01 10:00"], 0);
+    assert!(rows(&later).is_empty(), "{later:#}");
+    assert_eq!(lines(&repo, "state/noedit.jsonl").len(), 2);
+    assert_eq!(lines(&repo, "state/again.jsonl").len(), 3);
+}
+
+#[test]
+fn a_retraction_deletes_every_part_newest_first_and_nothing_is_published_again() {
+    let long = "Esimene lause on siin ja ta on pikk. Teine lause on ka siin ja pikk.";
+    let repo = posted(long, "short, fixed");
+    let n = lines(&repo, "state/recorded.jsonl").len();
+    assert_eq!(n, 2);
+    // A retraction is a change like any other: not approved, nothing happens.
+    let retracted = file(long, "retract: \"Kontsert jääb ära\"\n", "short, fixed");
+    repo.write("announcements/a.et.md", &retracted);
+    repo.json(&["publish", "--at", "2026-07-01 09:00"], 0);
+    assert!(
+        lines(&repo, "state/recorded.jsonl")
+            .iter()
+            .all(|l| l["delete"].is_null())
+    );
+    repo.approve("announcements/a.et.md");
+    let dry = repo.json(&["publish", "--dry-run", "--at", "2026-07-01 09:00"], 0);
+    assert_eq!(dry["changes"][1]["retraction"], "Kontsert jääb ära");
+    // Where it cannot be deleted, the run fails once and names the post.
+    let run = repo.json(&["publish", "--at", "2026-07-01 09:00"], 1);
+    assert_eq!(
+        rows(&run),
+        [
+            (
+                "fixed".to_owned(),
+                "failed".to_owned(),
+                "the post cannot be deleted by Herald on `fixed`; remove it by hand".to_owned()
+            ),
+            (
+                "short".to_owned(),
+                "retracted".to_owned(),
+                "delete part 2 (2); delete part 1 (1)".to_owned()
+            ),
+        ]
+    );
+    let deleted: Vec<Value> = lines(&repo, "state/recorded.jsonl")
+        .into_iter()
+        .filter(|l| !l["delete"].is_null())
+        .collect();
+    assert_eq!(deleted[0]["delete"], "2");
+    assert_eq!(deleted[1]["delete"], "1");
+    let later = repo.json(&["publish", "--at", "2026-07-01 10:00"], 0);
+    assert!(rows(&later).is_empty(), "{later:#}");
+    let status = repo.json(&["status", "--at", "2026-07-01 10:00"], 0);
+    let channels = &status["announcements"][0]["channels"];
+    assert_eq!(channels[0]["status"], "retracted");
+    // Taking `retract` out again publishes nothing: a withdrawn post stays withdrawn.
+    repo.write("announcements/a.et.md", &file(long, "", "short"));
+    repo.approve("announcements/a.et.md");
+    let after = repo.json(&["publish", "--at", "2026-07-02 10:00"], 0);
+    assert!(rows(&after).is_empty(), "{after:#}");
+    assert_eq!(lines(&repo, "state/recorded.jsonl").len(), n + 2);
+}
+
+#[test]
+fn a_retracted_announcement_that_never_went_out_is_never_published() {
+    let repo = Repo::with_config(CHANNELS);
+    repo.write(
+        "announcements/a.et.md",
+        &file(FIRST, "retract: \"Vale kuupäev\"\n", "record_et"),
+    );
+    repo.approve("announcements/a.et.md");
+    let run = repo.json(&["publish", "--at", "2026-06-30 10:05"], 0);
+    assert!(rows(&run).is_empty(), "{run:#}");
+    assert!(lines(&repo, "state/recorded.jsonl").is_empty());
+    let status = repo.json(&["status", "--at", "2026-06-30 10:05"], 0);
+    assert_eq!(
+        status["announcements"][0]["channels"][0]["status"],
+        "retracted"
+    );
+}
+
+#[test]
+fn a_step_cut_short_by_a_crash_is_finished_without_a_second_edit_or_notice() {
+    for channel in ["record_et", "noedit"] {
+        let repo = posted(FIRST, channel);
+        repo.write("announcements/a.et.md", &file(FIXED, "", channel));
+        repo.approve("announcements/a.et.md");
+        repo.json(&["publish", "--at", "2026-07-01 09:00"], 0);
+        let rel = if channel == "noedit" {
+            "state/noedit.jsonl"
+        } else {
+            "state/recorded.jsonl"
+        };
+        let sent = lines(&repo, rel);
+        // The run died after the request, before its outcome was written.
+        let ledger = repo.read("state/ledger.jsonl");
+        let kept: Vec<&str> = ledger.lines().collect();
+        let cut = kept[..kept.len() - 1].join("\n") + "\n";
+        assert!(cut.lines().last().unwrap().contains("\"started\""), "{cut}");
+        repo.write("state/ledger.jsonl", &cut);
+        let run = repo.json(&["publish", "--at", "2026-07-01 09:10"], 0);
+        assert_eq!(rows(&run)[0].1, "corrected", "{channel}: {run:#}");
+        assert_eq!(lines(&repo, rel), sent, "{channel}: nothing sent twice");
+        let later = repo.json(&["publish", "--at", "2026-07-01 09:20"], 0);
+        assert!(rows(&later).is_empty(), "{channel}: {later:#}");
+    }
+}
+
+#[test]
+fn a_correction_policy_the_network_cannot_follow_is_a_configuration_error() {
+    for (kind, extra, policy, words) in [
+        (
+            "slack",
+            "webhook_url_env = \"W\"",
+            "reply",
+            "Slack posts cannot be answered by Herald; use `none`",
+        ),
+        (
+            "slack",
+            "webhook_url_env = \"W\"",
+            "repost",
+            "Slack posts cannot be deleted, so they cannot be posted again; use `none`",
+        ),
+        (
+            "mastodon",
+            "base_url = \"https://m.example\"\ntoken_env = \"T\"",
+            "notice",
+            "`notice` is for email lists; a Mastodon channel takes `reply`, `repost` or `none`",
+        ),
+        (
+            "record",
+            "",
+            "undo",
+            "unknown correction policy `undo`; policies: reply, repost, none, notice",
+        ),
+    ] {
+        let repo = Repo::with_config(&format!(
+            "[channels.c]\nkind = \"{kind}\"\nlang = \"et\"\n{extra}\ncorrection = \"{policy}\"\n"
+        ));
+        let run = repo.run(&["check"]);
+        run.assert_code(2);
+        assert!(
+            run.stderr.contains(words),
+            "{kind} {policy}: {}",
+            run.stderr
+        );
+    }
+}
