@@ -75,11 +75,13 @@ impl Telegram {
     fn start() -> Telegram {
         let chat: Arc<Mutex<BTreeMap<i64, Message>>> = Arc::default();
         let messages = chat.clone();
+        // Ids are never given twice, as in a real channel.
+        let ids = std::sync::atomic::AtomicI64::new(41);
         let server = MockWebhook::answering(move |_, raw| {
             let mut chat = messages.lock().unwrap();
             let method = raw.path.rsplit('/').next().unwrap_or_default().to_owned();
             let body: Value = serde_json::from_slice(&raw.body).unwrap_or(Value::Null);
-            let next = || chat.keys().next_back().map_or(41, |k| k + 1);
+            let next = || ids.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             match method.as_str() {
                 "sendMessage" => {
                     let id = next();
@@ -96,10 +98,10 @@ impl Telegram {
                     reply
                 }
                 "sendMediaGroup" => {
-                    let photos = raw.text().matches("attach://photo").count() as i64;
-                    let first = next();
-                    let album: Vec<Value> = (first..first + photos)
-                        .map(|id| {
+                    let photos = raw.text().matches("attach://photo").count();
+                    let album: Vec<Value> = (0..photos)
+                        .map(|_| {
+                            let id = next();
                             let m = Message::Photo(None);
                             let mut v = tg_message(id, &m, false);
                             v["media_group_id"] = json!("9");
@@ -773,4 +775,54 @@ fn a_discord_edit_with_an_image_uploads_it_as_the_only_attachment() {
     assert_eq!(raw[1].text(), String::from_utf8_lossy(&expected));
     assert_eq!(shown.len(), 1, "{shown:#?}");
     assert_eq!(shown[0]["body"].to_string(), payload);
+}
+
+/// A thread is corrected as a whole: a thread that got shorter has its first message
+/// edited and the message it lost deleted; one that got longer has the new part answer
+/// the one before it.
+#[test]
+fn a_telegram_thread_that_changes_length_is_edited_and_shortened_or_continued() {
+    let long = "Tartu linn kutsub kõiki elanikke ja külalisi osalema. ".repeat(90);
+    let tg = Telegram::start();
+    let repo = repo_with(&tg.config());
+    approve(&repo, &announcement("tg", "", &long));
+    publish(&repo, T1, &TG_ENV).assert_code(0);
+    assert_eq!(tg.messages().len(), 2, "a thread of two");
+    approve(&repo, &announcement("tg", "", "Lühike."));
+    let shown = dry_run(&repo, T2);
+    publish(&repo, T2, &TG_ENV).assert_code(0);
+    let calls: Vec<(String, String)> = tg.calls().into_iter().skip(2).collect();
+    let mut expected = vec![
+        (
+            "editMessageText".to_owned(),
+            r#"{"chat_id":"@city","message_id":41,"parse_mode":"HTML","text":"<b>Uudis</b>\n\nLühike."}"#.to_owned(),
+        ),
+        (
+            "deleteMessage".to_owned(),
+            r#"{"chat_id":"@city","message_id":42}"#.to_owned(),
+        ),
+    ];
+    let mut sorted = calls.clone();
+    sorted.sort();
+    expected.sort();
+    assert_eq!(sorted, expected);
+    let mut planned: Vec<String> = shown.iter().map(|r| r["body"].to_string()).collect();
+    let mut sent: Vec<String> = calls.iter().map(|(_, body)| body.clone()).collect();
+    planned.sort();
+    sent.sort();
+    assert_eq!(planned, sent);
+    assert_eq!(
+        tg.messages().into_iter().collect::<Vec<_>>(),
+        [(41, Message::Text("<b>Uudis</b>\n\nLühike.".into()))]
+    );
+
+    // Longer again: the first message is edited, a second answers it.
+    approve(&repo, &announcement("tg", "", &long));
+    publish(&repo, T3, &TG_ENV).assert_code(0);
+    let calls: Vec<(String, String)> = tg.calls().into_iter().skip(4).collect();
+    let methods: Vec<&str> = calls.iter().map(|(m, _)| m.as_str()).collect();
+    assert_eq!(methods, ["editMessageText", "sendMessage"], "{calls:#?}");
+    let reply: Value = serde_json::from_str(&calls[1].1).unwrap();
+    assert_eq!(reply["reply_parameters"], json!({ "message_id": 41 }));
+    assert_eq!(tg.messages().keys().copied().collect::<Vec<_>>(), [41, 43]);
 }
