@@ -1,8 +1,11 @@
 //! Bluesky (AT Protocol): `app.bsky.feed.post` records written with
-//! `com.atproto.repo.putRecord` under a record key chosen before the first attempt.
+//! `com.atproto.repo.putRecord` under a record key chosen before the first attempt, and
+//! deleted with `com.atproto.repo.deleteRecord`. Posts are not edited (the app shows the
+//! first version, and replies name it by its content hash): a correction is a reply or a
+//! new post (`send`).
 
 use super::send::{
-    self, BoxFuture, Finding, LinkCard, Lookup, Outgoing, Receipt, SendError, Sender, bearer,
+    self, BoxFuture, Finding, LinkCard, Live, Lookup, Outgoing, Receipt, SendError, Sender, bearer,
 };
 use super::transport::{self, CallBuilder, File, Transport};
 use super::{Base, Channel, ConfigProblem, Kind, SecretRef, SendContext};
@@ -390,12 +393,13 @@ impl BlueskySender {
         }
     }
 
-    /// `{uri, cid}` of an earlier post (part `part` of the thread), for reply references.
-    async fn strong_ref(&self, uri: &str, part: u32) -> Result<Value, SendError> {
+    /// `{uri, cid}` of an earlier post, for reply references; `which` names it in the
+    /// dry run's placeholder cid (`<cid of part 1>`).
+    async fn strong_ref(&self, uri: &str, which: &str) -> Result<Value, SendError> {
         let (repo, rkey) = parse_post_uri(uri).ok_or_else(|| {
             SendError::permanent(format!("`{uri}` is not a Bluesky post address"))
         })?;
-        let placeholder = json!({ "cid": format!("<cid of part {part}>") });
+        let placeholder = json!({ "cid": format!("<cid of {which}>") });
         let record = self
             .get_record(repo, rkey, placeholder)
             .await?
@@ -522,11 +526,23 @@ impl Sender for BlueskySender {
             } else {
                 part.card().as_ref().map(external_embed)
             };
+            // Both references name the record as it is now (its current `cid`, read back
+            // by its address). In a thread the parent is the part before; a correction
+            // notice answers the post's last part (its first, for a post of one part).
             let reply = match (&part.thread_root, &part.reply_to) {
-                (Some(root), Some(parent)) => Some(json!({
-                    "root": self.strong_ref(root, 1).await?,
-                    "parent": self.strong_ref(parent, part.part.saturating_sub(1)).await?,
-                })),
+                (Some(root), Some(parent)) => {
+                    let parent_is = if parent == root {
+                        "part 1".to_owned()
+                    } else if part.part > 1 {
+                        format!("part {}", part.part - 1)
+                    } else {
+                        "the part answered".to_owned()
+                    };
+                    Some(json!({
+                        "root": self.strong_ref(root, "part 1").await?,
+                        "parent": self.strong_ref(parent, &parent_is).await?,
+                    }))
+                }
                 _ => None,
             };
             // A mention whose handle does not resolve goes out as plain text (a facet
@@ -606,6 +622,29 @@ impl Sender for BlueskySender {
         })
     }
 
+    /// `com.atproto.repo.deleteRecord` for the record the remote id names. The PDS
+    /// answers a record that is not there (any more) like one it deleted ("ensure it
+    /// doesn't exist"), so a repeat is harmless.
+    fn delete<'a>(&'a self, live: &'a Live) -> BoxFuture<'a, Result<(), SendError>> {
+        Box::pin(async move {
+            let uri = &live.remote_id;
+            let (repo, rkey) = parse_post_uri(uri).ok_or_else(|| {
+                SendError::permanent(format!(
+                    "`{uri}` in the ledger is not a Bluesky post address (at://DID/{POST}/KEY)"
+                ))
+            })?;
+            let body = json!({ "repo": repo, "collection": POST, "rkey": rkey });
+            self.authed("deleting a post", |_| {
+                self.http
+                    .post(xrpc_url(&self.service, "com.atproto.repo.deleteRecord"))
+                    .json(&body)
+                    .placeholder(json!({}))
+            })
+            .await?;
+            Ok(())
+        })
+    }
+
     fn doctor(&self) -> BoxFuture<'_, Vec<Finding>> {
         Box::pin(async move {
             let session = match self.session().await {
@@ -656,6 +695,91 @@ mod tests {
         // Later keys sort later, as strings.
         assert!(tid(micros + 1, 0) > key);
         assert_eq!(tid(0, 0), "2222222222222");
+    }
+
+    fn sender() -> (BlueskySender, Transport) {
+        let http = Transport::recording(std::path::Path::new("/repo"), None);
+        let sender = BlueskySender {
+            http: http.clone(),
+            root: "/repo".into(),
+            service: "https://pds.example".into(),
+            identifier: "linn.example".into(),
+            password: SecretString::from("app-pass-word"),
+            session: tokio::sync::Mutex::new(None),
+            issued: std::sync::Mutex::new(Vec::new()),
+            notes: std::sync::Mutex::new(Vec::new()),
+        };
+        (sender, http)
+    }
+
+    const PART_1: &str = "at://did:plc:abc/app.bsky.feed.post/3l5abcdefgh22";
+
+    #[test]
+    fn a_delete_names_the_record_of_the_remote_id_and_shows_no_secret() {
+        let (sender, http) = sender();
+        let live = Live {
+            remote_id: PART_1.into(),
+            url: None,
+            posted_at: jiff::Timestamp::UNIX_EPOCH,
+            part: 1,
+        };
+        transport::finish_offline(sender.delete(&live))
+            .unwrap()
+            .unwrap();
+        // Signing in is a step: not shown, and the password with it.
+        assert_eq!(
+            http.recorded(),
+            [crate::channel::Request {
+                action: "POST https://pds.example/xrpc/com.atproto.repo.deleteRecord".into(),
+                body: json!({
+                    "repo": "did:plc:abc",
+                    "collection": "app.bsky.feed.post",
+                    "rkey": "3l5abcdefgh22",
+                }),
+            }]
+        );
+        let not_a_post = Live {
+            remote_id: "https://bsky.app/profile/x/post/y".into(),
+            ..live
+        };
+        let refused = transport::finish_offline(sender.delete(&not_a_post)).unwrap();
+        assert!(
+            matches!(&refused, Err(SendError::Permanent { message, .. }) if message.contains("is not a Bluesky post address")),
+            "{refused:?}"
+        );
+    }
+
+    #[test]
+    fn a_reply_to_the_first_part_names_it_as_root_and_parent_with_its_cid() {
+        let (sender, http) = sender();
+        let notice = Outgoing {
+            key: "herald:a:et:bsky:notice:sha256:new".into(),
+            text: "Parandus: kell 11, mitte 10.".into(),
+            lang: "et".into(),
+            part: 1,
+            reply_to: Some(PART_1.into()),
+            thread_root: Some(PART_1.into()),
+            images: Vec::new(),
+            about: std::sync::Arc::new(send::About {
+                id: "a".into(),
+                title: "Teade".into(),
+                summary: None,
+                link: None,
+                tags: Vec::new(),
+                publish_at: None,
+            }),
+            planned_id: Some(tid(1_719_700_000_123_456, 7)),
+        };
+        transport::finish_offline(sender.send(&notice))
+            .unwrap()
+            .unwrap();
+        let recorded = http.recorded();
+        assert_eq!(recorded.len(), 1, "{recorded:?}");
+        let part_1 = json!({ "uri": PART_1, "cid": "<cid of part 1>" });
+        assert_eq!(
+            recorded[0].body["record"]["reply"],
+            json!({ "root": part_1, "parent": part_1 })
+        );
     }
 
     #[test]

@@ -6,9 +6,16 @@
 //! `thread_as_comments` is on; otherwise a text over the limit is an error at `check`.
 //! Facebook has no idempotency key: a part whose answer was lost is looked up among the
 //! Page's published posts (or the comments it replies to) before anything is re-sent.
+//!
+//! A correction edits each part in place: `POST /{id}` with the new `message`, where `id`
+//! is the post (the first part) or the comment (a later part); a retraction deletes them,
+//! `DELETE /{id}`. Both answer `{"success": true}`. Only the text changes: what an edit can
+//! do to a post's photos or link is not documented (docs/platform-edits.md: the request
+//! and its answer are unverified in Meta's own words). An object that no longer exists is
+//! deleted already.
 
 use super::send::{
-    self, BoxFuture, Finding, LinkCard, Lookup, Outgoing, Receipt, SendError, Sender, bearer,
+    self, BoxFuture, Finding, LinkCard, Live, Lookup, Outgoing, Receipt, SendError, Sender, bearer,
     before_posting, fold_space, from_status,
 };
 use super::transport::{self, Answer, Field, File, Transport};
@@ -279,6 +286,20 @@ impl FacebookSender {
         }
     }
 
+    /// `{"success": true}`, the answer to an edit or a delete: anything else is not a
+    /// confirmation (the request may still have taken effect; both are safe to repeat).
+    fn confirmed(&self, answer: &Value, what: &str) -> Result<(), SendError> {
+        if answer["success"] == Value::Bool(true) {
+            Ok(())
+        } else {
+            Err(SendError::Transient {
+                message: format!("Facebook did not confirm the {what} (no \"success\": true)"),
+                retry_after: None,
+                maybe_sent: true,
+            })
+        }
+    }
+
     /// The public address of a post or comment. The object exists already: failing to
     /// read its address must not make the part look unsent.
     async fn permalink(&self, id: &str) -> Option<String> {
@@ -287,6 +308,21 @@ impl FacebookSender {
             Err(_) => None,
         }
     }
+}
+
+/// Whether a Graph API answer says the object is not there: code 100 with subcode 33,
+/// "Object with ID '…' does not exist, cannot be loaded due to missing permissions, or
+/// does not support this operation" (what a second delete of the same post gets).
+fn is_gone(answer: &Answer) -> bool {
+    let Ok(answer) = serde_json::from_str::<Value>(&answer.text) else {
+        return false;
+    };
+    let error = &answer["error"];
+    error["code"].as_i64() == Some(100)
+        && (error["error_subcode"].as_i64() == Some(33)
+            || error["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("does not exist")))
 }
 
 /// `X-Business-Use-Case-Usage` (Page tokens) tells, per business, how many minutes
@@ -376,6 +412,58 @@ impl Sender for FacebookSender {
         })
     }
 
+    fn edit<'a>(
+        &'a self,
+        live: &'a Live,
+        part: &'a Outgoing,
+    ) -> BoxFuture<'a, Result<Receipt, SendError>> {
+        Box::pin(async move {
+            // A post and a comment are edited alike: the object's own node, a new message.
+            let answer = self
+                .http
+                .post(self.settings.url(&live.remote_id))
+                .header("Authorization", bearer(&self.token))
+                .json(&json!({ "message": part.text }))
+                .placeholder(json!({ "success": true }))
+                .send()
+                .await?;
+            if is_gone(&answer) {
+                return Err(SendError::permanent(format!(
+                    "the Facebook post {} is no longer there (deleted on the Page?), so it cannot \
+                     be edited; if it was taken down on purpose, retract the announcement",
+                    live.url.as_deref().unwrap_or(&live.remote_id)
+                )));
+            }
+            let answer = self.read(answer)?;
+            self.confirmed(&answer, "edit")?;
+            let url = match &live.url {
+                Some(url) => Some(url.clone()),
+                None => self.permalink(&live.remote_id).await,
+            };
+            Ok(Receipt {
+                remote_id: live.remote_id.clone(),
+                url,
+            })
+        })
+    }
+
+    fn delete<'a>(&'a self, live: &'a Live) -> BoxFuture<'a, Result<(), SendError>> {
+        Box::pin(async move {
+            let answer = self
+                .http
+                .delete(self.settings.url(&live.remote_id))
+                .header("Authorization", bearer(&self.token))
+                .placeholder(json!({ "success": true }))
+                .send()
+                .await?;
+            if is_gone(&answer) {
+                return Ok(());
+            }
+            let answer = self.read(answer)?;
+            self.confirmed(&answer, "delete")
+        })
+    }
+
     fn doctor(&self) -> BoxFuture<'_, Vec<Finding>> {
         Box::pin(async move {
             let me = match self.get("me", &[("fields", "id,name")]).await {
@@ -402,5 +490,40 @@ impl Sender for FacebookSender {
             }
             findings
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_gone;
+    use crate::channel::transport::Answer;
+    use serde_json::json;
+
+    fn answer(body: serde_json::Value) -> Answer {
+        Answer {
+            status: 400,
+            text: body.to_string(),
+            ..Answer::default()
+        }
+    }
+
+    #[test]
+    fn an_object_that_does_not_exist_is_gone_and_other_errors_are_not() {
+        let message = "Unsupported delete request. Object with ID '102726124444893_900000000000001' \
+                       does not exist, cannot be loaded due to missing permissions, or does not \
+                       support this operation. Please read the Graph API documentation at \
+                       https://developers.facebook.com/docs/graph-api";
+        let error = |code: i64, subcode: Option<i64>, message: &str| {
+            let mut e = json!({ "message": message, "type": "GraphMethodException", "code": code });
+            if let Some(s) = subcode {
+                e["error_subcode"] = json!(s);
+            }
+            answer(json!({ "error": e }))
+        };
+        assert!(is_gone(&error(100, Some(33), message)));
+        assert!(is_gone(&error(100, None, message)));
+        assert!(!is_gone(&error(100, None, "(#100) Invalid parameter")));
+        assert!(!is_gone(&error(190, None, "Error validating access token")));
+        assert!(!is_gone(&answer(json!({ "success": true }))));
     }
 }

@@ -6,10 +6,18 @@
 //! Herald supplies, since LinkedIn does not read the page. The new post's URN comes in the
 //! `x-restli-id` header. There is no idempotency key: a post whose answer was lost is
 //! looked up among the organization's recent posts before anything is sent again.
+//!
+//! A correction is a partial update of the post's `commentary` (`POST /rest/posts/{urn}`
+//! with `X-RestLi-Method: PARTIAL_UPDATE`, answered 204), escaped as on create, then the
+//! post read back: one user reported a 204 that changed nothing, so an edit counts only
+//! once LinkedIn shows the new text. Only the text changes; images and the article card
+//! stay as they were posted. A retraction is `DELETE /rest/posts/{urn}`; deletes are
+//! idempotent, and a post already gone (404) is deleted. The request shapes come from
+//! copies of LinkedIn's Posts API page (docs/platform-edits.md: unverified).
 
 use super::send::{
-    self, BoxFuture, Finding, Lookup, Outgoing, Receipt, SendError, Sender, bearer, before_posting,
-    fold_space, from_status,
+    self, BoxFuture, Finding, Live, Lookup, Outgoing, Receipt, SendError, Sender, bearer,
+    before_posting, fold_space, from_status,
 };
 use super::transport::{self, Answer, CallBuilder, File, Transport};
 use super::{Base, Channel, ConfigProblem, Kind, SecretRef, SendContext};
@@ -187,6 +195,11 @@ fn post_body(organization: &str, text: &str, content: Content<'_>) -> Value {
         }
     }
     body
+}
+
+/// The body of the partial update that changes a post's text.
+fn edit_body(text: &str) -> Value {
+    json!({ "patch": { "$set": { "commentary": escape_commentary(text) } } })
 }
 
 fn init_upload_body(organization: &str) -> Value {
@@ -470,6 +483,73 @@ impl Sender for LinkedinSender {
                 Some(urn) => Lookup::Found(receipt(urn)),
                 None => Lookup::NotFound,
             })
+        })
+    }
+
+    fn edit<'a>(
+        &'a self,
+        live: &'a Live,
+        part: &'a Outgoing,
+    ) -> BoxFuture<'a, Result<Receipt, SendError>> {
+        Box::pin(async move {
+            let s = &self.settings;
+            let path = format!("/rest/posts/{}", encode(&live.remote_id));
+            let body = edit_body(&part.text);
+            let response = self
+                .rest(self.http.post(s.url(&path)))
+                .header("X-RestLi-Method", "PARTIAL_UPDATE")
+                .json(&body)
+                .send()
+                .await?;
+            if response.status == 404 {
+                return Err(SendError::Permanent {
+                    message: format!(
+                        "the LinkedIn post {} is no longer there (deleted on LinkedIn?), so it \
+                         cannot be edited; if it was taken down on purpose, retract the \
+                         announcement",
+                        receipt(&live.remote_id).url.unwrap_or_default()
+                    ),
+                    status: Some(404),
+                });
+            }
+            self.check(response)?;
+            // Read back: the edit counts once LinkedIn shows the new text.
+            let wanted = body["patch"]["$set"]["commentary"].clone();
+            let response = self
+                .rest(self.http.get(s.url(&path)))
+                .step()
+                .placeholder(json!({ "id": live.remote_id, "commentary": wanted }))
+                .send()
+                .await?;
+            let post = self.json(response)?;
+            let shown = post["commentary"].as_str().unwrap_or_default();
+            if fold_space(shown) != fold_space(wanted.as_str().unwrap_or_default()) {
+                return Err(SendError::Transient {
+                    message: format!(
+                        "LinkedIn accepted the edit of {} but still shows the old text; the \
+                         edit is made again later",
+                        receipt(&live.remote_id).url.unwrap_or_default()
+                    ),
+                    retry_after: None,
+                    maybe_sent: true,
+                });
+            }
+            Ok(receipt(&live.remote_id))
+        })
+    }
+
+    fn delete<'a>(&'a self, live: &'a Live) -> BoxFuture<'a, Result<(), SendError>> {
+        Box::pin(async move {
+            let path = format!("/rest/posts/{}", encode(&live.remote_id));
+            let response = self
+                .rest(self.http.delete(self.settings.url(&path)))
+                .header("X-RestLi-Method", "DELETE")
+                .send()
+                .await?;
+            if response.status == 404 {
+                return Ok(());
+            }
+            self.check(response).map(drop)
         })
     }
 

@@ -1,7 +1,9 @@
-//! Mastodon (and compatible servers): `POST /api/v1/statuses`.
+//! Mastodon (and compatible servers): `POST /api/v1/statuses`; corrections with
+//! `PUT /api/v1/statuses/:id`, retractions with `DELETE /api/v1/statuses/:id`.
 
 use super::send::{
-    self, BoxFuture, Finding, Lookup, Outgoing, Receipt, SendError, Sender, bearer, from_status,
+    self, BoxFuture, Finding, Live, Lookup, Outgoing, Receipt, SendError, Sender, bearer,
+    from_status,
 };
 use super::transport::{self, Answer, Field, File, Transport};
 use super::{Base, Channel, ConfigProblem, Kind, Rules, SecretRef, SendContext};
@@ -75,6 +77,24 @@ fn status_body(
     }
     if let Some(id) = reply_to {
         body["in_reply_to_id"] = Value::String(id);
+    }
+    body
+}
+
+/// The body of `PUT /api/v1/statuses/:id`: the fields an edit can change. Visibility and
+/// `in_reply_to_id` cannot change, so they are not sent. `media_ids` names the part's
+/// images (an edit without it removes them), `media_attributes` their alt texts.
+fn edit_body(text: &str, lang: &str, media: &[(String, String)]) -> Value {
+    let mut body = json!({
+        "status": text,
+        "language": iso639_1(lang),
+    });
+    if !media.is_empty() {
+        body["media_ids"] = media.iter().map(|(id, _)| json!(id)).collect();
+        body["media_attributes"] = media
+            .iter()
+            .map(|(id, alt)| json!({ "id": id, "description": alt }))
+            .collect();
     }
     body
 }
@@ -160,6 +180,26 @@ fn rate_limit_reset(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
         .ok()?;
     let wait = reset.duration_since(jiff::Timestamp::now());
     Duration::try_from(wait).ok()
+}
+
+/// `/api/v1/statuses/ID`, the id percent-encoded (it comes from the ledger).
+fn status_path(id: &str) -> String {
+    format!(
+        "/api/v1/statuses/{}",
+        percent_encoding::utf8_percent_encode(id, percent_encoding::NON_ALPHANUMERIC)
+    )
+}
+
+/// What a refusal says: Mastodon's `{"error": "…"}`, else the answer itself, short.
+fn error_text(body: &str) -> String {
+    let said = serde_json::from_str::<Value>(body)
+        .ok()
+        .and_then(|v| v["error"].as_str().map(str::to_owned));
+    let text = said.unwrap_or_else(|| body.trim().to_owned());
+    match text.char_indices().nth(300) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text,
+    }
 }
 
 fn receipt(status: &Value) -> Result<Receipt, SendError> {
@@ -250,6 +290,73 @@ impl Sender for MastodonSender {
 
     fn idempotent(&self) -> bool {
         true
+    }
+
+    /// `PUT /api/v1/statuses/:id` with the part's text and language. A first part with
+    /// images names them again: Herald cannot tell from the status which of its images
+    /// are still the announcement's, so it uploads them as `send` does (an unattached
+    /// upload the server deletes after a day) and names the new ones with their alt
+    /// texts. The server swallows an edit that changes nothing, so one in doubt is made
+    /// again.
+    fn edit<'a>(
+        &'a self,
+        live: &'a Live,
+        part: &'a Outgoing,
+    ) -> BoxFuture<'a, Result<Receipt, SendError>> {
+        Box::pin(async move {
+            let mut media = Vec::new();
+            for (file, alt) in part.files()? {
+                media.push((self.upload(file, alt.clone()).await?, alt));
+            }
+            let id = &live.remote_id;
+            let answer = self
+                .http
+                .put(url(&self.settings.base_url, &status_path(id)))
+                .header("Authorization", bearer(&self.token))
+                .json(&edit_body(&part.text, &part.lang, &media))
+                .placeholder(json!({ "id": id, "url": live.url }))
+                .send()
+                .await?;
+            match answer.status {
+                404 => Err(SendError::Permanent {
+                    message: format!(
+                        "status {id} is not on {} any more, or this account does not own it (404): nothing was edited",
+                        self.settings.base_url
+                    ),
+                    status: Some(404),
+                }),
+                422 => Err(SendError::Permanent {
+                    message: format!(
+                        "{} refused the edit of status {id} (422): {}",
+                        self.settings.base_url,
+                        error_text(&answer.text)
+                    ),
+                    status: Some(422),
+                }),
+                _ => receipt(&read_json(answer)?),
+            }
+        })
+    }
+
+    /// `DELETE /api/v1/statuses/:id?delete_media=true`: a retracted announcement's images
+    /// go at once rather than a day later (servers before 4.4 ignore the parameter). A
+    /// status that is already gone (404) is deleted.
+    fn delete<'a>(&'a self, live: &'a Live) -> BoxFuture<'a, Result<(), SendError>> {
+        Box::pin(async move {
+            let path = format!("{}?delete_media=true", status_path(&live.remote_id));
+            let answer = self
+                .http
+                .delete(url(&self.settings.base_url, &path))
+                .header("Authorization", bearer(&self.token))
+                .placeholder(json!({ "id": live.remote_id }))
+                .send()
+                .await?;
+            // The answer is the deleted status; nothing in it is needed.
+            if answer.is_success() || answer.status == 404 {
+                return Ok(());
+            }
+            read_json(answer).map(|_| ())
+        })
     }
 
     fn lookup<'a>(&'a self, part: &'a Outgoing) -> BoxFuture<'a, Result<Lookup, SendError>> {
@@ -343,4 +450,139 @@ fn instance_limits(settings: &Settings, instance: &Value) -> Vec<Finding> {
 /// Mastodon takes ISO 639-1 (`en`), not a full BCP 47 tag (`en-GB`).
 fn iso639_1(lang: &str) -> &str {
     lang.split('-').next().unwrap_or(lang)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::channel::Request;
+    use crate::channel::send::About;
+    use std::path::{Path, PathBuf};
+    use std::sync::Arc;
+
+    fn sender(root: &Path) -> (MastodonSender, Transport) {
+        let http = Transport::recording(root, None);
+        let sender = MastodonSender {
+            http: http.clone(),
+            root: root.to_path_buf(),
+            settings: Settings {
+                base_url: "https://m.example/".into(),
+                token_env: "TOKEN".into(),
+                visibility: Visibility::Unlisted,
+                max_characters: None,
+            },
+            token: SecretString::from("s3cret-token"),
+        };
+        (sender, http)
+    }
+
+    fn part(text: &str, images: Vec<(PathBuf, String)>) -> Outgoing {
+        Outgoing {
+            key: "herald:a:et-EE:mastodon_et:1:sha256:new".into(),
+            text: text.into(),
+            lang: "et-EE".into(),
+            part: 1,
+            reply_to: None,
+            thread_root: None,
+            images,
+            about: Arc::new(About {
+                id: "a".into(),
+                title: "Teade".into(),
+                summary: None,
+                link: None,
+                tags: Vec::new(),
+                publish_at: None,
+            }),
+            planned_id: None,
+        }
+    }
+
+    fn live() -> Live {
+        Live {
+            remote_id: "1234".into(),
+            url: Some("https://m.example/@linn/1234".into()),
+            posted_at: "2026-06-30T07:00:00Z".parse().unwrap(),
+            part: 1,
+        }
+    }
+
+    #[test]
+    fn an_edit_is_a_put_of_the_new_text_and_language_answered_with_the_status() {
+        let (sender, http) = sender(Path::new("/repo"));
+        let receipt = transport::finish_offline(sender.edit(&live(), &part("Uus tekst", vec![])))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            receipt,
+            Receipt {
+                remote_id: "1234".into(),
+                url: Some("https://m.example/@linn/1234".into()),
+            }
+        );
+        assert_eq!(
+            http.recorded(),
+            [Request {
+                action: "PUT https://m.example/api/v1/statuses/1234".into(),
+                body: json!({ "status": "Uus tekst", "language": "et" }),
+            }]
+        );
+    }
+
+    #[test]
+    fn an_edit_of_a_part_with_images_uploads_them_and_names_them_with_their_alt_text() {
+        let root =
+            std::env::temp_dir().join(format!("herald-mastodon-edit-{}", std::process::id()));
+        std::fs::create_dir_all(&root).unwrap();
+        let image = root.join("pic.png");
+        std::fs::write(&image, b"\x89PNG\r\n\x1a\nnot really").unwrap();
+        let (sender, http) = sender(&root);
+        let with_image = part("Uus tekst", vec![(image, "Raekoja plats".into())]);
+        transport::finish_offline(sender.edit(&live(), &with_image))
+            .unwrap()
+            .unwrap();
+        let uploaded = "<id of uploaded pic.png>";
+        assert_eq!(
+            http.recorded(),
+            [
+                Request {
+                    action: "POST https://m.example/api/v2/media".into(),
+                    body: json!({ "file": "pic.png", "description": "Raekoja plats" }),
+                },
+                Request {
+                    action: "PUT https://m.example/api/v1/statuses/1234".into(),
+                    body: json!({
+                        "status": "Uus tekst",
+                        "language": "et",
+                        "media_ids": [uploaded],
+                        "media_attributes": [{ "id": uploaded, "description": "Raekoja plats" }],
+                    }),
+                },
+            ]
+        );
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn a_delete_names_the_status_and_its_media() {
+        let (sender, http) = sender(Path::new("/repo"));
+        transport::finish_offline(sender.delete(&live()))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            http.recorded(),
+            [Request {
+                action: "DELETE https://m.example/api/v1/statuses/1234?delete_media=true".into(),
+                body: Value::Null,
+            }]
+        );
+    }
+
+    #[test]
+    fn refusals_are_said_in_plain_words() {
+        assert_eq!(
+            error_text(r#"{"error":"Validation failed: Text can't be blank"}"#),
+            "Validation failed: Text can't be blank"
+        );
+        assert_eq!(error_text("  Bad gateway \n"), "Bad gateway");
+    }
 }

@@ -519,6 +519,27 @@ mod tests {
     }
 
     #[test]
+    fn a_delete_is_recorded_with_its_method_and_no_body() {
+        let t = Transport::recording(Path::new("/repo"), None);
+        let answer = finish_offline(
+            t.delete("https://m.example/api/v1/statuses/1234")
+                .header("Authorization", "Bearer $TOKEN")
+                .placeholder(json!({}))
+                .send(),
+        )
+        .unwrap()
+        .unwrap();
+        assert!(answer.is_success());
+        assert_eq!(
+            t.recorded(),
+            [Request {
+                action: "DELETE https://m.example/api/v1/statuses/1234".into(),
+                body: Value::Null,
+            }]
+        );
+    }
+
+    #[test]
     fn a_body_shown_otherwise_is_shown_so_and_writes_are_recorded_not_done() {
         let t = Transport::recording(Path::new("/repo"), None);
         let payload = json!({ "content": "Tere" });

@@ -5,11 +5,18 @@
 //! each part posted as a reply to the one before. X has no idempotency key: a part whose
 //! answer was lost is looked up among the account's recent posts
 //! (`GET /2/users/:id/tweets`) before anything is sent again.
+//!
+//! Editing is for X Premium accounts only, so a channel edits only with `edit = true`.
+//! An edit is a new post, `POST /2/tweets` with `edit_options.previous_post_id`, and gets a
+//! new id, which the receipt carries (a later edit or delete names it). X allows it for 30
+//! minutes after posting, 5 times: `edit_controls` is read first and an edit it no longer
+//! allows fails in plain words. A retraction is `DELETE /2/tweets/:id`; a post already
+//! gone (404) is deleted. OAuth 1.0a signs these requests like the create.
 
 use super::oauth1;
 use super::send::{
-    self, BoxFuture, Finding, Lookup, Outgoing, Receipt, SendError, Sender, bearer, before_posting,
-    fold_space, from_status,
+    self, BoxFuture, Finding, Live, Lookup, Outgoing, Receipt, SendError, Sender, bearer,
+    before_posting, fold_space, from_status,
 };
 use super::transport::{self, Answer, Field, File, Transport};
 use super::{Base, Channel, ConfigProblem, Kind, SecretRef, SendContext};
@@ -27,6 +34,10 @@ struct Settings {
     access_token_secret_env: Option<String>,
     /// Alternative to OAuth 1.0a: an OAuth 2.0 user access token.
     oauth2_token_env: Option<String>,
+    /// The account may edit its posts (X Premium): corrections are then made in place
+    /// while X allows it. Off by default: corrections follow `correction`.
+    #[serde(default)]
+    edit: bool,
     /// The API server (a test double in tests).
     #[serde(default = "default_api")]
     api_url: String,
@@ -86,6 +97,29 @@ fn tweet_body(text: &str, media_ids: &[String], reply_to: Option<&str>) -> Value
     body
 }
 
+/// The body of `POST /2/tweets` that edits the post `previous`: the new text and images.
+fn edit_body(text: &str, media_ids: &[String], previous: &str) -> Value {
+    let mut body = tweet_body(text, media_ids, None);
+    body["edit_options"] = json!({ "previous_post_id": previous });
+    body
+}
+
+/// Why X's `edit_controls` of a post no longer allow an edit at `now`, if they do not.
+/// Fields X leaves out are not held against the edit (X refuses it then itself).
+fn not_editable(controls: &Value, now: jiff::Timestamp) -> Option<String> {
+    if controls["is_edit_eligible"] == Value::Bool(false) {
+        return Some("X does not allow edits of this post".into());
+    }
+    if controls["edits_remaining"].as_u64() == Some(0) {
+        return Some("it has been edited 5 times already".into());
+    }
+    let until = controls["editable_until"].as_str()?;
+    match until.parse::<jiff::Timestamp>() {
+        Ok(until) if until <= now => Some(format!("its edit window closed at {until}")),
+        _ => None,
+    }
+}
+
 /// The body of `POST /2/media/metadata`: an uploaded image's alt text.
 fn alt_text_body(media_id: &str, alt: &str) -> Value {
     json!({ "id": media_id, "metadata": { "alt_text": { "text": alt } } })
@@ -97,6 +131,12 @@ impl Channel for X {
     }
     fn kind(&self) -> Kind {
         Kind::X
+    }
+    fn changes(&self) -> crate::platform::Changes {
+        crate::platform::Changes {
+            edit: self.settings.edit,
+            ..Kind::X.changes()
+        }
     }
     fn secrets(&self) -> Vec<SecretRef<'_>> {
         let s = &self.settings;
@@ -142,6 +182,7 @@ impl Channel for X {
             root: ctx.root.to_path_buf(),
             api: s.api_url.trim_end_matches('/').to_owned(),
             auth,
+            edit: s.edit,
         }))
     }
 }
@@ -171,6 +212,8 @@ struct XSender {
     root: std::path::PathBuf,
     api: String,
     auth: Auth,
+    /// `edit = true`: corrections are made in place (for `doctor` to say so).
+    edit: bool,
 }
 
 impl XSender {
@@ -239,6 +282,16 @@ impl XSender {
         self.read(answer)
     }
 
+    /// Uploads a part's images (first part only); returns their media ids. Nothing is
+    /// posted until the post names them: an upload can be tried again.
+    async fn upload_all(&self, part: &Outgoing) -> Result<Vec<String>, SendError> {
+        let mut media_ids = Vec::new();
+        for (file, alt) in part.files()? {
+            media_ids.push(self.upload(file, &alt).await.map_err(before_posting)?);
+        }
+        Ok(media_ids)
+    }
+
     /// Uploads one image and sets its alt text; returns the media id.
     async fn upload(&self, file: File, alt: &str) -> Result<String, SendError> {
         let mime = send::image_mime(&file.bytes);
@@ -286,13 +339,7 @@ impl XSender {
     /// X answers errors as `application/problem+json`: `title`, `detail`, `type`.
     fn error(&self, status: u16, wait: Option<Duration>, text: &str) -> SendError {
         let problem: Value = serde_json::from_str(text).unwrap_or(Value::Null);
-        let detail = problem["detail"]
-            .as_str()
-            .or_else(|| problem["errors"][0]["message"].as_str())
-            .or_else(|| problem["title"].as_str())
-            .unwrap_or(text)
-            .trim()
-            .to_owned();
+        let detail = problem_detail(text);
         let kind = problem["type"].as_str().unwrap_or_default();
         match status {
             401 => SendError::permanent(format!(
@@ -327,6 +374,19 @@ impl XSender {
             _ => from_status(status, wait, &detail),
         }
     }
+}
+
+/// What an error answer (`application/problem+json`) says: its `detail`, else its first
+/// error's message or its title, else the text itself.
+fn problem_detail(text: &str) -> String {
+    let problem: Value = serde_json::from_str(text).unwrap_or(Value::Null);
+    problem["detail"]
+        .as_str()
+        .or_else(|| problem["errors"][0]["message"].as_str())
+        .or_else(|| problem["title"].as_str())
+        .unwrap_or(text)
+        .trim()
+        .to_owned()
 }
 
 /// `x-rate-limit-reset`: when the window resets, in Unix seconds.
@@ -379,11 +439,7 @@ fn comparable(text: &str) -> String {
 impl Sender for XSender {
     fn send<'a>(&'a self, part: &'a Outgoing) -> BoxFuture<'a, Result<Receipt, SendError>> {
         Box::pin(async move {
-            let mut media_ids = Vec::new();
-            for (file, alt) in part.files()? {
-                // No post exists until the last request: an upload can be tried again.
-                media_ids.push(self.upload(file, &alt).await.map_err(before_posting)?);
-            }
+            let media_ids = self.upload_all(part).await?;
             let body = tweet_body(&part.text, &media_ids, part.reply_to.as_deref());
             let placeholder =
                 json!({ "data": { "id": super::earlier_part_id(part.part as usize) } });
@@ -416,15 +472,132 @@ impl Sender for XSender {
         })
     }
 
+    fn edit<'a>(
+        &'a self,
+        live: &'a Live,
+        part: &'a Outgoing,
+    ) -> BoxFuture<'a, Result<Receipt, SendError>> {
+        Box::pin(async move {
+            let id = &live.remote_id;
+            let shown = live
+                .url
+                .clone()
+                .unwrap_or_else(|| format!("https://x.com/i/web/status/{id}"));
+            let path = format!("/2/tweets/{id}");
+            let query = [("tweet.fields", "edit_controls")];
+            let answer = self
+                .http
+                .get(send::with_query(&format!("{}{path}", self.api), &query))
+                .header("Authorization", self.authorization("GET", &path, &query))
+                .step()
+                .placeholder(json!({ "data": { "id": id, "edit_controls": {
+                    "is_edit_eligible": true, "edits_remaining": 5
+                } } }))
+                .send()
+                .await?;
+            if answer.status == 404 {
+                return Err(SendError::Permanent {
+                    message: format!(
+                        "the X post {shown} is no longer there (deleted on X?), so it cannot be \
+                         edited; if it was taken down on purpose, retract the announcement"
+                    ),
+                    status: Some(404),
+                });
+            }
+            let post = self.read(answer)?;
+            if let Some(why) = not_editable(&post["data"]["edit_controls"], jiff::Timestamp::now())
+            {
+                return Err(SendError::permanent(format!(
+                    "X allows edits for 30 minutes after posting, 5 times; this post can no \
+                     longer be edited ({why}): {shown}. To correct it another way, set \
+                     `edit = false` on the channel so that its `correction` policy applies \
+                     (`reply`, the default, answers the post with a correction notice; \
+                     `repost` deletes it and posts it again)"
+                )));
+            }
+            let media_ids = self.upload_all(part).await?;
+            let body = edit_body(&part.text, &media_ids, id);
+            let placeholder =
+                json!({ "data": { "id": format!("<id of the edit of part {}>", part.part) } });
+            let answer = self
+                .http
+                .post(format!("{}/2/tweets", self.api))
+                .header(
+                    "Authorization",
+                    self.authorization("POST", "/2/tweets", &[]),
+                )
+                .json(&body)
+                .placeholder(placeholder)
+                .send()
+                .await?;
+            if answer.status == 403 {
+                let detail = problem_detail(&answer.text);
+                return Err(SendError::Permanent {
+                    message: format!(
+                        "X refused to edit {shown} (403: {detail}); only X Premium accounts can \
+                         edit, within 30 minutes of posting: without Premium, set `edit = false` \
+                         and a `correction` policy on the channel"
+                    ),
+                    status: Some(403),
+                });
+            }
+            let answer = self.read(answer)?;
+            let new = send::id_in(&answer["data"]["id"])
+                .ok_or_else(|| send::accepted_without_id("X", "has no id for the edited post"))?;
+            Ok(receipt(new))
+        })
+    }
+
+    fn edit_is_idempotent(&self) -> bool {
+        // Each edit is a new post: an edit in doubt is looked up like a post.
+        false
+    }
+
+    fn delete<'a>(&'a self, live: &'a Live) -> BoxFuture<'a, Result<(), SendError>> {
+        Box::pin(async move {
+            let path = format!("/2/tweets/{}", live.remote_id);
+            let answer = self
+                .http
+                .delete(format!("{}{path}", self.api))
+                .header("Authorization", self.authorization("DELETE", &path, &[]))
+                .placeholder(json!({ "data": { "deleted": true } }))
+                .send()
+                .await?;
+            if answer.status == 404 {
+                return Ok(());
+            }
+            let answer = self.read(answer)?;
+            if answer["data"]["deleted"] == Value::Bool(true) {
+                Ok(())
+            } else {
+                // Safe to repeat: deleting a post that is gone is answered 404.
+                Err(SendError::Transient {
+                    message: "X did not confirm the delete (no \"deleted\": true)".into(),
+                    retry_after: None,
+                    maybe_sent: true,
+                })
+            }
+        })
+    }
+
     fn doctor(&self) -> BoxFuture<'_, Vec<Finding>> {
         Box::pin(async move {
             match self.get("/2/users/me", &[]).await {
                 Ok(me) => {
                     let name = me["data"]["username"].as_str().unwrap_or("?");
-                    vec![Finding::ok(format!(
+                    let mut findings = vec![Finding::ok(format!(
                         "signed in as @{name} with {}",
                         self.auth.what()
-                    ))]
+                    ))];
+                    if self.edit {
+                        findings.push(Finding::info(
+                            "corrections are edited in place (`edit = true`): X allows that to \
+                             X Premium accounts only, for 30 minutes after posting and 5 times; \
+                             later corrections fail until `edit = false` lets the `correction` \
+                             policy apply",
+                        ));
+                    }
+                    findings
                 }
                 Err(e) => vec![Finding::error(e.to_string())],
             }
@@ -434,7 +607,32 @@ impl Sender for XSender {
 
 #[cfg(test)]
 mod tests {
-    use super::comparable;
+    use super::{comparable, not_editable};
+    use serde_json::json;
+
+    #[test]
+    fn edit_controls_say_when_a_post_can_no_longer_be_edited() {
+        let now: jiff::Timestamp = "2026-06-30T10:20:00Z".parse().unwrap();
+        let open = json!({ "is_edit_eligible": true, "editable_until": "2026-06-30T10:35:00.000Z", "edits_remaining": 5 });
+        assert_eq!(not_editable(&open, now), None);
+        let closed = json!({ "is_edit_eligible": true, "editable_until": "2026-06-30T10:20:00.000Z", "edits_remaining": 5 });
+        assert_eq!(
+            not_editable(&closed, now).as_deref(),
+            Some("its edit window closed at 2026-06-30T10:20:00Z")
+        );
+        let used_up = json!({ "is_edit_eligible": true, "edits_remaining": 0 });
+        assert_eq!(
+            not_editable(&used_up, now).as_deref(),
+            Some("it has been edited 5 times already")
+        );
+        let never = json!({ "is_edit_eligible": false, "edits_remaining": 5 });
+        assert_eq!(
+            not_editable(&never, now).as_deref(),
+            Some("X does not allow edits of this post")
+        );
+        // What X leaves out is not held against the edit: X refuses it then itself.
+        assert_eq!(not_editable(&json!(null), now), None);
+    }
 
     #[test]
     fn posts_compare_as_x_gives_them_back() {

@@ -117,18 +117,36 @@ pub fn publish_summary(instance: &Instance, rows: &[Row], dry_run: bool) -> Stri
         "## Herald {}: {at}\n\n",
         if dry_run { "dry run" } else { "publish" }
     );
-    let (sent, held): (Vec<&Row>, Vec<&Row>) =
+    let (sent, rest): (Vec<&Row>, Vec<&Row>) =
         rows.iter().partition(|r| r.result == Outcome::Posted);
+    let (changed, held): (Vec<&Row>, Vec<&Row>) = rest
+        .into_iter()
+        .partition(|r| matches!(r.result, Outcome::Corrected | Outcome::Retracted));
     if rows.is_empty() {
         out.push_str("Nothing was due.\n");
         return out;
     }
+    let changed_count = if changed.is_empty() {
+        String::new()
+    } else {
+        format!(" · **corrected or withdrawn: {}**", changed.len())
+    };
     let _ = writeln!(
         out,
-        "**Sent: {}** · **held back: {}**\n",
+        "**Sent: {}**{changed_count} · **held back: {}**\n",
         sent.len(),
         held.len()
     );
+    if !changed.is_empty() {
+        out.push_str(
+            "| Announcement | Language | Channel | What was done |\n| --- | --- | --- | --- |\n",
+        );
+        for r in &changed {
+            let what = format!("{}: {}", outcome_words(r.result), r.detail);
+            row(&mut out, r, &cell(&what));
+        }
+        out.push('\n');
+    }
     if !sent.is_empty() {
         out.push_str(
             "| Announcement | Language | Channel | Address |\n| --- | --- | --- | --- |\n",

@@ -700,18 +700,35 @@ pub fn run(
     // Only what is due or missed is rendered: a run with nothing due stays cheap however
     // many announcements the repository holds.
     let max_delay = s.publishing.max_delay;
-    // And what went out, which a correction or a retraction may change.
-    let went_out: std::collections::HashSet<(&str, &str)> = history
-        .live
+    // And what went out with other content than the file has now, which a correction or
+    // a retraction may change (its content hash is cheap next to rendering every post).
+    let mut went_out: std::collections::HashMap<(&str, &str), Vec<&str>> =
+        std::collections::HashMap::new();
+    for (k, live) in &history.live {
+        went_out
+            .entry((k.id.as_str(), k.lang.as_str()))
+            .or_default()
+            .push(live.hash.as_str());
+    }
+    // Once corrected, always looked at: a correction may be half done.
+    let touched: std::collections::HashSet<(&str, &str)> = history
+        .actions
         .keys()
-        .map(|k| (k.id.as_str(), k.lang.as_str()))
+        .map(|(k, _, _)| (k.id.as_str(), k.lang.as_str()))
         .collect();
+    let changed = |v: &crate::announcement::Variant| {
+        let key = (v.id.as_str(), v.lang.as_str());
+        touched.contains(&key)
+            || went_out.get(&key).is_some_and(|hashes| {
+                crate::approval::content_hash(&s.root, v)
+                    .map_or(true, |now| hashes.iter().any(|h| *h != now))
+            })
+    };
     let mut plan = instance.plan_where(global.channel.as_deref(), |v| {
-        went_out.contains(&(v.id.as_str(), v.lang.as_str()))
-            || matches!(
-                timing(&v.front, instance.now, max_delay),
-                Timing::Due | Timing::Missed
-            )
+        matches!(
+            timing(&v.front, instance.now, max_delay),
+            Timing::Due | Timing::Missed
+        ) || changed(v)
     });
     // Approvals by pull-request review, proven with GitHub's API for what is due.
     let reviews = crate::plan::review::Reviews::from_env(global, env);

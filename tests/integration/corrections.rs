@@ -381,3 +381,32 @@ fn a_correction_policy_the_network_cannot_follow_is_a_configuration_error() {
         );
     }
 }
+
+#[test]
+fn the_job_summary_lists_what_was_corrected_apart_from_what_was_held_back() {
+    let repo = posted(FIRST, "record_et, fixed");
+    repo.write(
+        "announcements/a.et.md",
+        &file(FIXED, "", "record_et, fixed"),
+    );
+    repo.approve("announcements/a.et.md");
+    let summary = repo.path().join("summary.md");
+    let summary_path = summary.display().to_string();
+    repo.run_env(
+        &["publish", "--at", "2026-07-01 09:00"],
+        &[
+            ("GITHUB_REPOSITORY", "tartu/teated"),
+            ("GITHUB_STEP_SUMMARY", summary_path.as_str()),
+        ],
+    )
+    .assert_code(0);
+    let text = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        text.contains("**Sent: 0** · **corrected or withdrawn: 1** · **held back: 1**\n\n| Announcement | Language | Channel | What was done |\n| --- | --- | --- | --- |\n| a | et | record_et | corrected: edit the post (1) |\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("| a | et | fixed | skipped: `fixed` cannot edit a post that went out and its `correction` policy is `none`: the post still says the old text |"),
+        "{text}"
+    );
+}

@@ -11,12 +11,12 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 const CONSUMER_KEY: &str = "x-test-consumer-key";
-const CONSUMER_SECRET: &str = "x-test-consumer-secret";
-const TOKEN: &str = "1234-x-test-access-token";
-const TOKEN_SECRET: &str = "x-test-access-token-secret";
+pub(crate) const CONSUMER_SECRET: &str = "x-test-consumer-secret";
+pub(crate) const TOKEN: &str = "1234-x-test-access-token";
+pub(crate) const TOKEN_SECRET: &str = "x-test-access-token-secret";
 const OAUTH2: &str = "x-test-oauth2-user-token";
 
-const ENV: [(&str, &str); 4] = [
+pub(crate) const ENV: [(&str, &str); 4] = [
     ("X_CK", CONSUMER_KEY),
     ("X_CS", CONSUMER_SECRET),
     ("X_AT", TOKEN),
@@ -86,7 +86,7 @@ fn pct(s: &str) -> String {
 /// signature recomputed from the request as the server saw it (RFC 5849 §3.4: method,
 /// base URL, query and `oauth_*` parameters; JSON and multipart bodies are not signed).
 #[track_caller]
-fn assert_signed(r: &Request) {
+pub(crate) fn assert_signed(r: &Request) {
     let header = r
         .headers
         .get("authorization")
