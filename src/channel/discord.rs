@@ -1,7 +1,8 @@
-//! Discord channel webhook: `POST {webhook}?wait=true`.
+//! Discord channel webhook: `POST {webhook}?wait=true`; a correction is `PATCH
+//! {webhook}/messages/{id}`, a retraction `DELETE` on the same address.
 
 use super::send::{
-    self, BoxFuture, Finding, LinkCard, Outgoing, Receipt, SendError, Sender, from_status,
+    self, BoxFuture, Finding, LinkCard, Live, Outgoing, Receipt, SendError, Sender, from_status,
 };
 use super::transport::{Field, Transport};
 use super::{Base, Channel, ConfigProblem, Kind, SecretRef, SendContext};
@@ -84,11 +85,43 @@ impl Channel for Discord {
 
 /// Executes the webhook with `?wait=true`, so Discord answers with the message and its
 /// id. There is no idempotency key and no way to list the webhook's messages: a lost
-/// answer stays in doubt.
+/// answer stays in doubt. An edit sets the whole message (the same edit twice leaves
+/// one message), and a delete of a message already gone is done: either is made again
+/// when in doubt.
 struct DiscordSender {
     http: Transport,
     settings: Settings,
     webhook: SecretString,
+}
+
+impl DiscordSender {
+    /// `{webhook}/messages/{id}`, the webhook's own query (a `thread_id`) kept at the end.
+    fn message_url(&self, id: &str) -> String {
+        let url = self.webhook.expose_secret();
+        match url.split_once('?') {
+            Some((path, query)) => format!("{path}/messages/{id}?{query}"),
+            None => format!("{url}/messages/{id}"),
+        }
+    }
+
+    /// The message `part` is: the JSON alone, or with images a multipart body whose
+    /// `payload_json` field is the message (the dry run shows it as that JSON) and whose
+    /// `files[n]` are the images.
+    fn message<'c>(
+        &'c self,
+        call: super::transport::CallBuilder<'c>,
+        payload: &Value,
+        files: Vec<(super::transport::File, String)>,
+    ) -> super::transport::CallBuilder<'c> {
+        if files.is_empty() {
+            return call.json(payload);
+        }
+        let mut fields = vec![Field::text("payload_json", payload.to_string())];
+        for (n, (file, _)) in files.into_iter().enumerate() {
+            fields.push(Field::file(&format!("files[{n}]"), file, ""));
+        }
+        call.multipart(fields).shown_as(payload.clone())
+    }
 }
 
 /// The webhook message: the text, the announcement's link as an embed (Discord's card),
@@ -182,16 +215,7 @@ impl Sender for DiscordSender {
                 .map(|(file, alt)| (file.name.clone(), alt.clone()))
                 .collect();
             let payload = payload(&part.text, &self.settings, part.card().as_ref(), &described);
-            let request = if files.is_empty() {
-                self.http.post(&url).json(&payload)
-            } else {
-                // The message is the `payload_json` field; the dry run shows it as JSON.
-                let mut fields = vec![Field::text("payload_json", payload.to_string())];
-                for (n, (file, _)) in files.into_iter().enumerate() {
-                    fields.push(Field::file(&format!("files[{n}]"), file, ""));
-                }
-                self.http.post(&url).multipart(fields).shown_as(payload)
-            };
+            let request = self.message(self.http.post(&url), &payload, files);
             let placeholder = json!({ "id": super::earlier_part_id(part.part as usize) });
             let answer = request.placeholder(placeholder).send().await?;
             if !answer.is_success() {
@@ -207,5 +231,161 @@ impl Sender for DiscordSender {
                 url: None,
             })
         })
+    }
+
+    /// `PATCH {webhook}/messages/{id}` with the whole message as `send` makes it, but for
+    /// the display name (an edit cannot change it): the same `allowed_mentions` (else
+    /// Discord would apply its defaults to the new text), `embeds` and `attachments`
+    /// always, empty when there are none, since a field left out keeps what the message
+    /// had. `attachments` lists only the part's images, uploaded again: every file the
+    /// message had before goes, so the message shows what the part says whatever it
+    /// showed, and the request follows from the ledger and the announcement alone, as the
+    /// dry run shows it.
+    fn edit<'a>(
+        &'a self,
+        live: &'a Live,
+        part: &'a Outgoing,
+    ) -> BoxFuture<'a, Result<Receipt, SendError>> {
+        Box::pin(async move {
+            let files = part.files()?;
+            let described: Vec<(String, String)> = files
+                .iter()
+                .map(|(file, alt)| (file.name.clone(), alt.clone()))
+                .collect();
+            let settings = Settings {
+                username: None,
+                ..self.settings.clone()
+            };
+            let mut payload = payload(&part.text, &settings, part.card().as_ref(), &described);
+            for field in ["embeds", "attachments"] {
+                if payload.get(field).is_none() {
+                    payload[field] = json!([]);
+                }
+            }
+            let url = self.message_url(&live.remote_id);
+            let request = self.message(self.http.patch(url), &payload, files);
+            let placeholder = json!({ "id": live.remote_id });
+            let answer = request.placeholder(placeholder).send().await?;
+            if !answer.is_success() {
+                let wait = send::retry_after(&answer.headers);
+                return Err(from_status(answer.status, wait, &answer.text));
+            }
+            Ok(Receipt {
+                remote_id: live.remote_id.clone(),
+                url: live.url.clone(),
+            })
+        })
+    }
+
+    /// `DELETE {webhook}/messages/{id}`: Discord answers 204; 404 (Unknown Message) means
+    /// it is gone already.
+    fn delete<'a>(&'a self, live: &'a Live) -> BoxFuture<'a, Result<(), SendError>> {
+        Box::pin(async move {
+            let answer = self
+                .http
+                .delete(self.message_url(&live.remote_id))
+                .send()
+                .await?;
+            if answer.is_success() || answer.status == 404 {
+                return Ok(());
+            }
+            let wait = send::retry_after(&answer.headers);
+            Err(from_status(answer.status, wait, &answer.text))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::channel::Request;
+    use crate::channel::send::About;
+    use crate::channel::transport::finish_offline;
+    use std::path::Path;
+
+    /// A sender on a recording transport, as the dry run makes it: the webhook is the
+    /// name of its variable, here with a thread's query.
+    fn sender(webhook: &str) -> (DiscordSender, Transport) {
+        let http = Transport::recording(Path::new("/repo"), None);
+        let sender = DiscordSender {
+            http: http.clone(),
+            settings: Settings {
+                webhook_url_env: "DC_URL".into(),
+                username: Some("Tartu".into()),
+                allow_pings: vec![Ping::Roles],
+            },
+            webhook: SecretString::from(webhook.to_owned()),
+        };
+        (sender, http)
+    }
+
+    fn part(link: Option<&str>) -> Outgoing {
+        Outgoing {
+            key: "k".into(),
+            text: "Uus tekst".into(),
+            lang: "et".into(),
+            part: 1,
+            reply_to: None,
+            thread_root: None,
+            images: Vec::new(),
+            about: std::sync::Arc::new(About {
+                id: "a".into(),
+                title: "Uus".into(),
+                summary: None,
+                link: link.map(str::to_owned),
+                tags: Vec::new(),
+                publish_at: None,
+            }),
+            planned_id: None,
+        }
+    }
+
+    fn live(id: &str) -> Live {
+        Live {
+            remote_id: id.into(),
+            url: None,
+            posted_at: jiff::Timestamp::UNIX_EPOCH,
+            part: 1,
+        }
+    }
+
+    #[test]
+    fn an_edit_sets_the_whole_message_and_a_delete_names_it_on_the_webhook() {
+        let (s, http) = sender("$DC_URL?thread_id=77");
+        let receipt = finish_offline(s.edit(&live("1200"), &part(None)))
+            .unwrap()
+            .unwrap();
+        assert_eq!(receipt.remote_id, "1200");
+        finish_offline(s.edit(&live("1200"), &part(Some("https://tartu.ee/a"))))
+            .unwrap()
+            .unwrap();
+        finish_offline(s.delete(&live("1200"))).unwrap().unwrap();
+        assert_eq!(
+            http.recorded(),
+            [
+                Request {
+                    action: "PATCH $DC_URL/messages/1200?thread_id=77".into(),
+                    body: json!({
+                        "allowed_mentions": { "parse": ["roles"] },
+                        "attachments": [],
+                        "content": "Uus tekst",
+                        "embeds": [],
+                    }),
+                },
+                Request {
+                    action: "PATCH $DC_URL/messages/1200?thread_id=77".into(),
+                    body: json!({
+                        "allowed_mentions": { "parse": ["roles"] },
+                        "attachments": [],
+                        "content": "Uus tekst",
+                        "embeds": [{ "title": "Uus", "url": "https://tartu.ee/a" }],
+                    }),
+                },
+                Request {
+                    action: "DELETE $DC_URL/messages/1200?thread_id=77".into(),
+                    body: Value::Null,
+                },
+            ]
+        );
     }
 }

@@ -204,9 +204,19 @@ impl Correction {
         let name = kind.facts().display_name;
         match self {
             Correction::None => None,
-            Correction::Notice if kind != Kind::Email => Some(format!(
-                "`notice` is for email lists; a {name} channel takes `reply`, `repost` or `none`"
-            )),
+            Correction::Notice if kind != Kind::Email => {
+                // Only the policies this kind can follow (a Slack webhook: `none` alone).
+                let takes: Vec<String> = [Correction::Reply, Correction::Repost]
+                    .into_iter()
+                    .filter(|p| p.refused_by(kind).is_none())
+                    .chain([Correction::None])
+                    .map(|p| format!("`{}`", p.name()))
+                    .collect();
+                Some(format!(
+                    "`notice` is for email lists; a {name} channel takes {}",
+                    crate::approval::or_list(&takes)
+                ))
+            }
             Correction::Notice => Some(
                 "a correction message to the list (`notice`) is not built yet; use `none` (the run names the announcement so you can send one by hand)".into(),
             ),

@@ -28,6 +28,7 @@ pub enum Method {
     Get,
     Post,
     Put,
+    Patch,
     Delete,
 }
 
@@ -37,6 +38,7 @@ impl Method {
             Method::Get => "GET",
             Method::Post => "POST",
             Method::Put => "PUT",
+            Method::Patch => "PATCH",
             Method::Delete => "DELETE",
         }
     }
@@ -203,6 +205,9 @@ impl Transport {
     pub fn put(&self, url: impl Into<String>) -> CallBuilder<'_> {
         self.call(Method::Put, url.into())
     }
+    pub fn patch(&self, url: impl Into<String>) -> CallBuilder<'_> {
+        self.call(Method::Patch, url.into())
+    }
     pub fn delete(&self, url: impl Into<String>) -> CallBuilder<'_> {
         self.call(Method::Delete, url.into())
     }
@@ -308,6 +313,7 @@ async fn send_http(client: &reqwest::Client, call: Call) -> Result<Answer, SendE
         Method::Get => reqwest::Method::GET,
         Method::Post => reqwest::Method::POST,
         Method::Put => reqwest::Method::PUT,
+        Method::Patch => reqwest::Method::PATCH,
         Method::Delete => reqwest::Method::DELETE,
     };
     let mut request = client.request(method, &call.url);

@@ -21,6 +21,7 @@ mod corrections;
 mod corrections_feed;
 mod corrections_graph;
 mod corrections_social;
+mod corrections_webhooks;
 mod crash;
 mod doctor;
 mod dry_run;

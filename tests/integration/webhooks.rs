@@ -219,11 +219,12 @@ fn telegram_sends_several_images_as_one_album_with_the_caption_on_the_first() {
         )
         .assert_code(0)
         .json();
-    // The first message of the album, which carries the caption, is the post.
+    // The first message of the album, which carries the caption, is the post; the
+    // ledger keeps every message of it, first first, so a retraction can delete them all.
     assert_eq!(report["rows"][0]["urls"][0], "https://t.me/city/51");
     assert!(
         repo.read("state/ledger.jsonl")
-            .contains(r#""remote_id":"51""#)
+            .contains(r#""remote_id":"51,52""#)
     );
     let raw = server.raw();
     assert_eq!(raw.len(), 1, "one request for the whole album");
