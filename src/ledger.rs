@@ -418,7 +418,8 @@ impl History {
         if let Some(id) = &r.planned_id {
             self.action_plans.entry(akey.clone()).or_insert(id.clone());
         }
-        if r.event == Event::Started && (r.digest.is_some() || r.by.is_some() || r.reason.is_some()) {
+        if r.event == Event::Started && (r.digest.is_some() || r.by.is_some() || r.reason.is_some())
+        {
             self.firsts
                 .entry((r.key.clone(), Some(action), r.hash.clone()))
                 .or_insert_with(|| r.clone());
@@ -505,7 +506,8 @@ impl History {
         if let Some(action) = r.action {
             return self.apply_action(r, action);
         }
-        if r.event == Event::Started && (r.digest.is_some() || r.by.is_some() || r.reason.is_some()) {
+        if r.event == Event::Started && (r.digest.is_some() || r.by.is_some() || r.reason.is_some())
+        {
             self.firsts
                 .entry((r.key.clone(), None, r.hash.clone()))
                 .or_insert_with(|| r.clone());
