@@ -19,6 +19,7 @@ pub mod engine;
 pub mod fuzzing;
 pub mod git;
 pub mod github;
+pub mod html;
 pub mod ledger;
 pub mod limits;
 pub mod pacing;

@@ -1,20 +1,6 @@
 //! Small helpers for writing HTML safely: every text goes through [`esc`].
 
-/// Escapes text for HTML element content and attribute values.
-pub fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::html::esc;
 
 /// Post text as a platform shows it: escaped, line breaks kept, links and hashtags
 /// highlighted (links are not clickable in the preview: it makes no requests).
