@@ -61,6 +61,9 @@ pub enum Action {
     /// A note, not an attempt: nothing could be changed (the network allows no edit and
     /// the policy is `none`, or the post cannot be deleted); a person was told.
     Leave,
+    /// A correction notice was deleted (the announcement was retracted). Its records
+    /// carry the notice's own content hash.
+    DeleteNotice,
 }
 
 impl Action {
@@ -71,6 +74,7 @@ impl Action {
             Action::Repost => "repost",
             Action::Notice => "notice",
             Action::Leave => "leave",
+            Action::DeleteNotice => "delete_notice",
         }
     }
 }
@@ -163,6 +167,10 @@ pub struct Record {
     /// changed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// On a `delete_notice`: the content hash of the correction whose notice it deletes
+    /// (the record's own `hash` is the retraction's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice_of: Option<String>,
 }
 
 /// The same fields without `flatten`, which makes serde buffer every line; reading a
@@ -192,6 +200,7 @@ struct FlatRecord {
     action: Option<Action>,
     digest: Option<String>,
     reason: Option<String>,
+    notice_of: Option<String>,
 }
 
 impl From<FlatRecord> for Record {
@@ -221,6 +230,7 @@ impl From<FlatRecord> for Record {
             action: f.action,
             digest: f.digest,
             reason: f.reason,
+            notice_of: f.notice_of,
         }
     }
 }
@@ -247,6 +257,7 @@ impl Record {
             action: None,
             digest: None,
             reason: None,
+            notice_of: None,
         }
     }
 }
@@ -380,12 +391,13 @@ impl History {
     /// Whether any correction or retraction step was recorded for `key` with content
     /// `hash`.
     pub fn touched(&self, key: &Key, hash: &str) -> bool {
-        const ALL: [Action; 5] = [
+        const ALL: [Action; 6] = [
             Action::Edit,
             Action::Delete,
             Action::Repost,
             Action::Notice,
             Action::Leave,
+            Action::DeleteNotice,
         ];
         ALL.iter().any(|a| {
             self.actions
@@ -414,7 +426,12 @@ impl History {
     /// Replays a record with an action: its own state machine, then what it did to the
     /// live part.
     fn apply_action(&mut self, r: Record, action: Action) {
-        let akey = (r.key.clone(), action, r.hash.clone());
+        // A notice's deletion is once per notice, whichever retraction makes it.
+        let state_hash = match (action, &r.notice_of) {
+            (Action::DeleteNotice, Some(h)) => h.clone(),
+            _ => r.hash.clone(),
+        };
+        let akey = (r.key.clone(), action, state_hash);
         if let Some(id) = &r.planned_id {
             self.action_plans.entry(akey.clone()).or_insert(id.clone());
         }
@@ -497,7 +514,7 @@ impl History {
                 }
             }
             // A notice answers the post and a note changes nothing: the part stays.
-            Action::Notice | Action::Leave => {}
+            Action::Notice | Action::Leave | Action::DeleteNotice => {}
         }
         self.changes.push(r.clone());
     }

@@ -597,6 +597,7 @@ fn changes(
             Some(Action::Repost) if deleted(n) => part(n, "deleted and posted again"),
             Some(Action::Repost) => part(n, "added"),
             Some(Action::Notice) => "notice posted".to_owned(),
+            Some(Action::DeleteNotice) => "notice deleted".to_owned(),
             Some(Action::Leave) => {
                 let left = part(
                     n,

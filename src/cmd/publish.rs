@@ -625,7 +625,7 @@ fn print_change(
                 }
                 None
             }
-            Action::Delete => None,
+            Action::Delete | Action::DeleteNotice => None,
         };
         if let Some(text) = text {
             writeln!(out, "    {DIM}┌ new text{DIM:#}")?;

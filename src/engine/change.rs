@@ -29,6 +29,9 @@ pub struct Step {
     pub why: Option<String>,
     /// Done already (the ledger has its outcome).
     pub done: bool,
+    /// The content hash the step's records carry when it is not the change's (deleting a
+    /// correction notice names the notice's own).
+    pub hash: Option<String>,
 }
 
 /// A part that went out, with what the ledger knows of it.
@@ -92,6 +95,7 @@ pub fn step_words(step: &Step, parts: u32) -> String {
         Action::Repost => format!("post {part} anew"),
         Action::Notice => format!("reply with a correction{id}"),
         Action::Leave => format!("leave {part} as it is"),
+        Action::DeleteNotice => format!("delete the correction notice{id}"),
     }
 }
 
@@ -234,7 +238,7 @@ impl Run<'_> {
         safe: bool,
     ) -> Result<Result<(u32, u32), Receipt>, (Outcome, String)> {
         let k = self.key(step.part);
-        let hash = &self.cj.job.hash;
+        let hash = self.hash(step);
         let config = &self.shared.config;
         match self.shared.history.action(&k, step.action, hash) {
             None => Ok(Ok((0, 0))),
@@ -288,6 +292,12 @@ impl Run<'_> {
         }
     }
 
+    /// The content hash `step`'s state is kept under in the ledger (a notice's deletion:
+    /// the notice's own).
+    fn hash<'s>(&'s self, step: &'s Step) -> &'s str {
+        step.hash.as_deref().unwrap_or(&self.cj.job.hash)
+    }
+
     fn posted(
         &self,
         step: &Step,
@@ -301,6 +311,7 @@ impl Run<'_> {
                 remote_id: Some(receipt.remote_id.clone()),
                 url: receipt.url.clone(),
                 action: Some(step.action),
+                notice_of: step.hash.clone(),
                 ..Record::new(
                     Event::Posted,
                     self.key(step.part),
@@ -347,7 +358,7 @@ impl Run<'_> {
         };
         let (safe, push_first) = match step.action {
             Action::Edit => (sender.edit_is_idempotent(), true),
-            Action::Delete => (true, true),
+            Action::Delete | Action::DeleteNotice => (true, true),
             _ => (sender.idempotent(), !dedups_forever(sender)),
         };
         let counts = match self.before(step, outgoing.as_ref(), sender, safe).await? {
@@ -369,6 +380,7 @@ impl Run<'_> {
             by: job.by.clone(),
             reason: self.cj.change.retraction.clone(),
             action: Some(step.action),
+            notice_of: step.hash.clone(),
             ..Record::new(
                 Event::Started,
                 self.key(step.part),
@@ -392,7 +404,7 @@ impl Run<'_> {
                 )
                 .await?
             }
-            Action::Delete => {
+            Action::Delete | Action::DeleteNotice => {
                 let live = live.as_ref().expect("a delete names its part");
                 let gone = Receipt {
                     remote_id: live.remote_id.clone(),
@@ -403,7 +415,9 @@ impl Run<'_> {
                     Box::pin(async move { sender.delete(live).await.map(|()| gone) })
                 };
                 let r = attempt(&template, counts, repeat, call, self.shared).await?;
-                self.deleted.insert(step.part);
+                if step.action == Action::Delete {
+                    self.deleted.insert(step.part);
+                }
                 r
             }
             _ => {

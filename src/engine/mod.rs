@@ -657,6 +657,7 @@ where
                         remote_id: Some(receipt.remote_id.clone()),
                         url: receipt.url.clone(),
                         action: template.action,
+                        notice_of: template.notice_of.clone(),
                         ..Record::new(Event::Posted, k.clone(), hash, shared.clock.now())
                     },
                 )
@@ -689,6 +690,7 @@ where
             class: Some(class),
             message: Some(error.to_string()),
             action: template.action,
+            notice_of: template.notice_of.clone(),
             ..Record::new(Event::Failed, k.clone(), hash, shared.clock.now())
         };
         append(shared, &failed).map_err(|e| (Outcome::Failed, e))?;

@@ -130,6 +130,7 @@ pub fn standing(
         live: live.cloned(),
         why,
         done: done(part, action),
+        hash: None,
     };
     let changes = channel.changes();
     let mut steps = Vec::new();
@@ -138,6 +139,51 @@ pub fn standing(
     if retraction.is_some() {
         if !approved {
             return Standing::Unapproved { urls };
+        }
+        // Correction notices are posts too: they go first (they are the newest).
+        let mut notices: Vec<(u32, String, &KeyState)> = history
+            .actions
+            .iter()
+            .filter(|((k, a, _), _)| {
+                *a == Action::Notice
+                    && k.id == first.id
+                    && k.lang == first.lang
+                    && k.channel == name
+            })
+            .map(|((k, _, h), state)| (k.part, h.clone(), state))
+            .collect();
+        notices.sort_by(|a, b| (&b.1, b.0).cmp(&(&a.1, a.0)));
+        for (part, notice_hash, state) in notices {
+            let KeyState::Posted {
+                remote_id: Some(remote_id),
+                url,
+                at,
+                ..
+            } = state
+            else {
+                continue;
+            };
+            let l = LivePart {
+                part,
+                remote_id: Some(remote_id.clone()),
+                url: url.clone(),
+                posted_at: *at,
+            };
+            if cannot_delete(channel, &l, now).is_some() {
+                continue;
+            }
+            let gone = matches!(
+                history.action(&key(part), Action::DeleteNotice, &notice_hash),
+                Some(KeyState::Posted { .. })
+            );
+            steps.push(Step {
+                action: Action::DeleteNotice,
+                part,
+                live: Some(l),
+                why: None,
+                done: gone,
+                hash: Some(notice_hash),
+            });
         }
         for l in live.iter().rev() {
             match cannot_delete(channel, l, now) {

@@ -191,7 +191,7 @@ fn the_audit_shows_each_posts_correction_and_retraction_with_approvers_and_reaso
             "  2026-06-30T12:00+03:00  corrected  {h2}  approved by chief@example.org: notice posted\n"
         ),
         format!(
-            "  2026-06-30T14:00+03:00  retracted  {h3}  approved by chief@example.org: deleted; reason: Kontsert jääb ära.\n"
+            "  2026-06-30T14:00+03:00  retracted  {h3}  approved by chief@example.org: notice deleted, deleted; reason: Kontsert jääb ära.\n"
         ),
     ]
     .concat();
@@ -285,9 +285,13 @@ fn the_audit_shows_each_posts_correction_and_retraction_with_approvers_and_reaso
                 json!({
                     "what": "retracted", "at": "2026-06-30T14:00+03:00", "hash": h3,
                     "approved_by": ["chief@example.org"],
-                    "changes": ["deleted"],
+                    // The correction notice goes too.
+                    "changes": ["notice deleted", "deleted"],
                     "reason": "Kontsert jääb ära.",
-                    "steps": [{"part": 1, "action": "delete", "at": "2026-06-30T14:00+03:00"}]
+                    "steps": [
+                        {"part": 1, "action": "delete_notice", "at": "2026-06-30T14:00+03:00"},
+                        {"part": 1, "action": "delete", "at": "2026-06-30T14:00+03:00"}
+                    ]
                 }),
             ]
         )

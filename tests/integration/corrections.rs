@@ -410,3 +410,47 @@ fn the_job_summary_lists_what_was_corrected_apart_from_what_was_held_back() {
         "{text}"
     );
 }
+
+#[test]
+fn a_retraction_also_deletes_the_correction_notices_that_answered_the_post() {
+    let repo = posted(FIRST, "noedit");
+    repo.write("announcements/a.et.md", &file(FIXED, "", "noedit"));
+    repo.approve("announcements/a.et.md");
+    repo.json(&["publish", "--at", "2026-07-01 09:00"], 0);
+    let sent = lines(&repo, "state/noedit.jsonl");
+    assert_eq!(sent.len(), 2, "the post and its notice: {sent:#?}");
+    repo.write(
+        "announcements/a.et.md",
+        &file(FIXED, "retract: \"Kontsert jääb ära\"\n", "noedit"),
+    );
+    repo.approve("announcements/a.et.md");
+    let dry = repo.json(&["publish", "--dry-run", "--at", "2026-07-02 09:00"], 0);
+    let words: Vec<&str> = dry["changes"][0]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["words"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        words,
+        ["delete the correction notice (2)", "delete the post (1)"]
+    );
+    let run = repo.json(&["publish", "--at", "2026-07-02 09:00"], 0);
+    assert_eq!(
+        rows(&run),
+        [(
+            "noedit".to_owned(),
+            "retracted".to_owned(),
+            "delete the correction notice (2); delete the post (1)".to_owned()
+        )]
+    );
+    let deleted: Vec<Value> = lines(&repo, "state/noedit.jsonl")
+        .into_iter()
+        .filter_map(|l| l.get("delete").cloned())
+        .collect();
+    assert_eq!(deleted, ["2", "1"]);
+    let later = repo.json(&["publish", "--at", "2026-07-02 10:00"], 0);
+    assert!(rows(&later).is_empty(), "{later:#}");
+    let audit = repo.run(&["audit"]);
+    assert!(audit.stdout.contains("notice deleted"), "{}", audit.stdout);
+}
