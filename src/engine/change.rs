@@ -248,19 +248,13 @@ impl Run<'_> {
                 ..
             }) => Err((
                 Outcome::Failed,
-                format!(
-                    "{} failed earlier and will not be tried again: {message}",
-                    step_words(step, self.cj.change.parts)
-                ),
+                format!("failed earlier and will not be tried again: {message}"),
             )),
             Some(KeyState::Failed {
                 failures, message, ..
             }) if *failures >= config.max_attempts => Err((
                 Outcome::Failed,
-                format!(
-                    "{}: gave up after {failures} failed attempts: {message}",
-                    step_words(step, self.cj.change.parts)
-                ),
+                format!("gave up after {failures} failed attempts: {message}"),
             )),
             Some(KeyState::InDoubt {
                 attempt, failures, ..
@@ -277,8 +271,7 @@ impl Run<'_> {
                     Ok(Lookup::Unsupported) => Err((
                         Outcome::InDoubt,
                         format!(
-                            "{}: an earlier run may have done it (it stopped before the answer came) and `{}` offers no way to check; look at the account",
-                            step_words(step, self.cj.change.parts),
+                            "an earlier run may have done it (it stopped before the answer came) and `{}` offers no way to check; look at the account",
                             self.cj.job.channel
                         ),
                     )),
@@ -516,6 +509,5 @@ pub async fn run_change(cj: &ChangeJob, sender: Result<&dyn Sender, &str>, share
         (false, _, false) => Outcome::Corrected,
         (false, _, true) => Outcome::Skipped,
     };
-    let _ = Timestamp::now;
     row(job, outcome, detail, urls)
 }
