@@ -111,8 +111,10 @@ fn round(smtp: &Smtp, rng: &mut fastrand::Rng, n: usize) -> (usize, usize) {
         if finished && repo.read("state/ledger.jsonl").lines().any(finished_list) {
             break;
         }
+        // A guard against a loop that never ends, not a speed test: each run is killed
+        // after at most 0.7 s, so a loaded 2-core machine needs many rounds.
         assert!(
-            began.elapsed() < Duration::from_secs(120),
+            began.elapsed() < Duration::from_secs(300),
             "round {n} never finished"
         );
     }
