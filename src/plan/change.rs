@@ -104,7 +104,21 @@ pub fn standing(
         .collect();
     let urls: Vec<String> = live.iter().filter_map(|l| l.url.clone()).collect();
     let hash = p.verdict.hash.clone().unwrap_or_default();
-    if live.is_empty() {
+    // Everything deleted: withdrawn, unless a repost was cut short between deleting the
+    // old parts and posting the new ones (then it goes on below). A post once retracted
+    // stays withdrawn, even if `retract` is taken out again.
+    let retracted_once = history.firsts.iter().any(|((k, action, _), started)| {
+        *action == Some(Action::Delete)
+            && started.reason.is_some()
+            && k.id == first.id
+            && k.lang == first.lang
+            && k.channel == name
+    });
+    let reposting = p.variant.front.retract.is_none()
+        && !retracted_once
+        && !channel.changes().edit
+        && channel.correction() == Correction::Repost;
+    if live.is_empty() && !reposting {
         let at = all.iter().filter_map(|(_, l)| l.deleted).max();
         return Standing::Withdrawn {
             at: at.unwrap_or(head.posted_at),

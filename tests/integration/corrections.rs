@@ -454,3 +454,40 @@ fn a_retraction_also_deletes_the_correction_notices_that_answered_the_post() {
     let audit = repo.run(&["audit"]);
     assert!(audit.stdout.contains("notice deleted"), "{}", audit.stdout);
 }
+
+#[test]
+fn a_repost_cut_short_after_its_deletes_posts_the_new_text_in_the_next_run() {
+    let repo = posted(FIRST, "again");
+    repo.write("announcements/a.et.md", &file(FIXED, "", "again"));
+    repo.approve("announcements/a.et.md");
+    repo.json(&["publish", "--at", "2026-07-01 09:00"], 0);
+    let sent = lines(&repo, "state/again.jsonl");
+    assert_eq!(sent.len(), 3, "posted, deleted, posted again: {sent:#?}");
+    // The run died after the delete, before the new post: the new post's records and
+    // the file's line for it are gone.
+    let ledger = repo.read("state/ledger.jsonl");
+    let kept: Vec<&str> = ledger
+        .lines()
+        .filter(|l| !l.contains("\"action\":\"repost\""))
+        .collect();
+    repo.write("state/ledger.jsonl", &(kept.join("\n") + "\n"));
+    let file_lines: Vec<String> = repo
+        .read("state/again.jsonl")
+        .lines()
+        .take(2)
+        .map(str::to_owned)
+        .collect();
+    repo.write("state/again.jsonl", &(file_lines.join("\n") + "\n"));
+    let status = repo.json(&["status", "--at", "2026-07-01 09:10"], 0);
+    assert_eq!(
+        status["announcements"][0]["channels"][0]["status"], "correcting",
+        "not taken for a withdrawal: {status:#}"
+    );
+    let run = repo.json(&["publish", "--at", "2026-07-01 09:10"], 0);
+    assert_eq!(rows(&run)[0].1, "corrected", "{run:#}");
+    let sent = lines(&repo, "state/again.jsonl");
+    assert_eq!(sent.len(), 3);
+    assert_eq!(sent[2]["text"], "Kontsert\n\nKontsert on 12. juunil.");
+    let later = repo.json(&["publish", "--at", "2026-07-01 09:20"], 0);
+    assert!(rows(&later).is_empty(), "{later:#}");
+}
