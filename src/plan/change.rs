@@ -314,6 +314,12 @@ fn cannot_delete(channel: &dyn Channel, l: &LivePart, now: Timestamp) -> Option<
         .unwrap_or_default();
     let part = format!("part {}", l.part);
     match channel.changes().delete {
+        crate::platform::Deletable::Never if channel.kind() == crate::platform::Kind::Email => {
+            Some(format!(
+                "the email to `{}` went out and cannot be taken back; if the readers must know, send them a message by hand",
+                channel.name()
+            ))
+        }
         crate::platform::Deletable::Never => Some(format!(
             "{} cannot be deleted by Herald on `{}`; remove it by hand{shown}",
             if l.part == 1 { "the post".into() } else { part },
