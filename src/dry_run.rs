@@ -68,6 +68,38 @@ fn placeholder_env(channel: &dyn Channel) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// The dry-run sender of the channel `name`: placeholders for its secrets, recording on
+/// `transport`, dated by `clock`.
+fn dry_sender(
+    settings: &Settings,
+    name: &str,
+    transport: &Transport,
+    clock: Clock,
+) -> Result<Box<dyn crate::channel::send::Sender>, String> {
+    let root = &settings.root;
+    let channel = settings
+        .channel(name)
+        .ok_or_else(|| format!("there is no channel `{name}`"))?;
+    let env = placeholder_env(channel);
+    channel.sender(&SendContext {
+        env: &env,
+        root,
+        state_root: root,
+        transport,
+        now: Arc::new(move || clock.now()),
+    })
+}
+
+/// What each of `n` posts records when the dry run cannot start.
+fn not_started(n: usize, e: &std::io::Error) -> Vec<Recorded> {
+    (0..n)
+        .map(|_| Recorded {
+            failure: Some(format!("cannot start the dry run: {e}")),
+            ..Recorded::default()
+        })
+        .collect()
+}
+
 /// A run that waits for nothing and retries nothing: a recording transport never fails
 /// in a way worth retrying, and pacing is the real run's business.
 fn dry_config(real: &Publishing) -> Publishing {
@@ -122,20 +154,7 @@ pub fn record(settings: &Settings, posts: &[(&Post<'_>, &str)], now: Timestamp) 
     for (post, hash) in posts {
         let name = post.channel.name();
         let transport = Transport::recording(root, Some(http.clone()));
-        let sender = match settings.channel(name) {
-            Some(channel) => {
-                let env = placeholder_env(channel);
-                let clock = Clock::starting_at(now);
-                channel.sender(&SendContext {
-                    env: &env,
-                    root,
-                    state_root: root,
-                    transport: &transport,
-                    now: Arc::new(move || clock.now()),
-                })
-            }
-            None => Err(format!("there is no channel `{name}`")),
-        };
+        let sender = dry_sender(settings, name, &transport, Clock::starting_at(now));
         runs.push(ChannelRun {
             changes: Vec::new(),
             channel: name.to_owned(),
@@ -150,15 +169,7 @@ pub fn record(settings: &Settings, posts: &[(&Post<'_>, &str)], now: Timestamp) 
         .build()
     {
         Ok(runtime) => runtime.block_on(engine::run(runs, Vec::new(), shared)),
-        Err(e) => {
-            return posts
-                .iter()
-                .map(|_| Recorded {
-                    failure: Some(format!("cannot start the dry run: {e}")),
-                    ..Recorded::default()
-                })
-                .collect();
-        }
+        Err(e) => return not_started(posts.len(), &e),
     };
     posts
         .iter()
@@ -245,36 +256,15 @@ pub fn record_changes(
         .build()
     {
         Ok(runtime) => runtime,
-        Err(e) => {
-            return changes
-                .iter()
-                .map(|_| Recorded {
-                    failure: Some(format!("cannot start the dry run: {e}")),
-                    ..Recorded::default()
-                })
-                .collect();
-        }
+        Err(e) => return not_started(changes.len(), &e),
     };
     changes
         .iter()
         .map(|cj| {
             let transport = Transport::recording(root, None);
-            let sender = match settings.channel(&cj.job.channel) {
-                Some(channel) => {
-                    let env = placeholder_env(channel);
-                    // The engine's clock of this dry run: the changes are dated as
-                    // `publish` at the same time would date them.
-                    let clock = shared.clock;
-                    channel.sender(&SendContext {
-                        env: &env,
-                        root,
-                        state_root: root,
-                        transport: &transport,
-                        now: Arc::new(move || clock.now()),
-                    })
-                }
-                None => Err(format!("there is no channel `{}`", cj.job.channel)),
-            };
+            // The engine's clock of this dry run: the changes are dated as `publish` at
+            // the same time would date them.
+            let sender = dry_sender(settings, &cj.job.channel, &transport, shared.clock);
             let sender_ref = sender.as_ref().map(|s| s.as_ref()).map_err(String::as_str);
             let row = runtime.block_on(crate::engine::change::run_change(cj, sender_ref, &shared));
             let ok = matches!(

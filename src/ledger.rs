@@ -335,6 +335,20 @@ pub struct Live {
     pub deleted: Option<Timestamp>,
 }
 
+impl Live {
+    /// The part a `posted` record (a first post or a repost) made live.
+    fn of(r: &Record, digest: Option<String>) -> Live {
+        Live {
+            remote_id: r.remote_id.clone(),
+            url: r.url.clone(),
+            posted_at: r.at,
+            hash: r.hash.clone(),
+            digest,
+            deleted: None,
+        }
+    }
+}
+
 /// The replayed ledger.
 #[derive(Debug, Default, Clone)]
 pub struct History {
@@ -484,17 +498,7 @@ impl History {
             .and_then(|s| s.digest.clone());
         match action {
             Action::Repost => {
-                self.live.insert(
-                    r.key.clone(),
-                    Live {
-                        remote_id: r.remote_id.clone(),
-                        url: r.url.clone(),
-                        posted_at: r.at,
-                        hash: r.hash.clone(),
-                        digest,
-                        deleted: None,
-                    },
-                );
+                self.live.insert(r.key.clone(), Live::of(r, digest));
             }
             Action::Edit => {
                 if let Some(live) = self.live.get_mut(&r.key) {
@@ -617,17 +621,7 @@ impl History {
             .firsts
             .get(&(r.key.clone(), None, r.hash.clone()))
             .and_then(|s| s.digest.clone());
-        self.live.insert(
-            r.key.clone(),
-            Live {
-                remote_id: r.remote_id.clone(),
-                url: r.url.clone(),
-                posted_at: r.at,
-                hash: r.hash.clone(),
-                digest,
-                deleted: None,
-            },
-        );
+        self.live.insert(r.key.clone(), Live::of(r, digest));
     }
 }
 
