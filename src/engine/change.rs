@@ -95,6 +95,9 @@ pub fn step_words(step: &Step, change: &Change) -> String {
         Action::Edit => format!("edit {part}{id}"),
         Action::Delete => format!("delete {part}{id}"),
         Action::Repost => format!("post {part} anew"),
+        Action::Notice if change.list && change.retraction.is_some() => {
+            "tell the subscribers who got this language that it is withdrawn".into()
+        }
         Action::Notice if change.list => {
             "send a correction to the subscribers who got this language".into()
         }

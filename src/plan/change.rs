@@ -199,9 +199,13 @@ pub fn standing(
                 hash: Some(notice_hash),
             });
         }
+        // An email cannot be taken back; with `notice`, its readers are told.
+        let list = channel.kind() == crate::platform::Kind::Email;
+        let tell = list && channel.correction() == Correction::Notice;
         for l in live.iter().rev() {
             match cannot_delete(channel, l, now) {
                 None => steps.push(step(Action::Delete, l.part, Some(l), None)),
+                Some(_) if tell => steps.push(step(Action::Notice, l.part, Some(l), None)),
                 Some(why) => steps.push(step(Action::Leave, l.part, Some(l), Some(why))),
             }
         }
@@ -210,7 +214,7 @@ pub fn standing(
             steps,
             notice: Vec::new(),
             parts: last_live,
-            list: false,
+            list,
         });
     }
     let Some(job) = job else {

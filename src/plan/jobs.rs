@@ -277,16 +277,22 @@ pub fn gather<'a>(
 }
 
 /// The variant as its correction notice says it: the title marked `Parandus:`,
-/// `Correction:`, … in its language, the rest as it is now.
+/// `Correction:`, … in its language, the rest as it is now. For a retraction (a
+/// message to an email list): the title marked `Tagasi võetud:`, `Withdrawn:`, … and
+/// the reason as the text.
 pub fn notice_variant(o: &crate::announcement::Variant) -> crate::announcement::Variant {
     let mut front = o.front.clone();
-    front.title = format!("{}: {}", correction_word(&o.lang), front.title);
+    let (word, body) = match &o.front.retract {
+        Some(reason) => (withdrawn_word(&o.lang), format!("{reason}\n")),
+        None => (correction_word(&o.lang), o.body.clone()),
+    };
+    front.title = format!("{word}: {}", front.title);
     crate::announcement::Variant {
         id: o.id.clone(),
         lang: o.lang.clone(),
         path: o.path.clone(),
         front,
-        body: o.body.clone(),
+        body,
         body_line: o.body_line,
         x_invalid_chars: o.x_invalid_chars.clone(),
         diagnostics: crate::diagnostic::Diagnostics::new(),
@@ -384,6 +390,33 @@ pub fn correction_word(lang: &str) -> &'static str {
         "ru" => "Исправление",
         "uk" => "Виправлення",
         _ => "Correction",
+    }
+}
+
+/// The word a withdrawal message to a list starts with, in the variant's language
+/// (English for a language Herald has no word for).
+pub fn withdrawn_word(lang: &str) -> &'static str {
+    let base = lang.split(['-', '_']).next().unwrap_or(lang);
+    match base.to_ascii_lowercase().as_str() {
+        "et" => "Tagasi võetud",
+        "fi" => "Peruutettu",
+        "lv" => "Atsaukts",
+        "lt" => "Atšaukta",
+        "sv" => "Återkallad",
+        "de" => "Zurückgezogen",
+        "hu" => "Visszavonva",
+        "fr" => "Retiré",
+        "es" => "Retirado",
+        "it" => "Ritirato",
+        "pl" => "Wycofano",
+        "nl" => "Ingetrokken",
+        "da" => "Trukket tilbage",
+        "nb" | "no" => "Trukket tilbake",
+        "pt" => "Retirado",
+        "cs" => "Staženo",
+        "ru" => "Отозвано",
+        "uk" => "Відкликано",
+        _ => "Withdrawn",
     }
 }
 

@@ -301,6 +301,101 @@ fn a_notice_goes_once_to_who_got_the_corrected_language_as_an_answer_to_their_me
 }
 
 #[test]
+fn a_retraction_tells_who_got_it_with_notice_and_names_it_for_a_person_without() {
+    // With `notice`: a withdrawal message with the reason, once, in each language.
+    let list = List::posted(
+        "correction = \"notice\"\n",
+        &[("mari", "et"), ("john", "en")],
+    );
+    for (lang, title, body) in [
+        ("et", "Kontsert", "Kontsert on 11. juunil Raekoja platsil."),
+        (
+            "en",
+            "Concert",
+            "The concert is on 11 June on Town Hall Square.",
+        ),
+    ] {
+        let rel = format!("announcements/a.{lang}.md");
+        list.repo.write(
+            &rel,
+            &format!(
+                "---\ntitle: {title}\npublish_at: 2026-06-30 10:00\nchannels: [newsletter]\nretract: \"{lang}: ära jäetud\"\n---\n{body}\n"
+            ),
+        );
+        list.repo.approve(&rel);
+    }
+    let dry = list.run(&["publish", "--dry-run", "--at", "2026-07-01 09:00"]);
+    assert!(
+        dry.assert_code(0).stdout.contains(
+            "a [et] → newsletter (email): withdraw (et: ära jäetud)\n  tell the subscribers who got this language that it is withdrawn\n    Withdrawal message to the 1 subscribers who got `et` (of 2 on the list now)\n"
+        ),
+        "{}",
+        dry.stdout
+    );
+    let run = list.publish("2026-07-01 09:00");
+    assert_eq!(
+        rows(&run),
+        [
+            (
+                "en".to_owned(),
+                "retracted".to_owned(),
+                "withdrawal message sent: sent 1 (en 1)".to_owned()
+            ),
+            (
+                "et".to_owned(),
+                "retracted".to_owned(),
+                "withdrawal message sent: sent 1 (et 1)".to_owned()
+            )
+        ],
+        "{run:#}"
+    );
+    let got = list.received();
+    for (name, subject, text) in [
+        ("mari", "Tagasi võetud: Kontsert", "et: ära jäetud"),
+        ("john", "Withdrawn: Concert", "en: ära jäetud"),
+    ] {
+        let [original, notice] = &got[name][..] else {
+            panic!("{name}: {:#?}", got[name]);
+        };
+        assert_eq!(header(notice, "Subject"), Some(subject));
+        assert_eq!(
+            header(notice, "In-Reply-To"),
+            header(original, "Message-ID")
+        );
+        assert!(text_part(notice).contains(text), "{}", text_part(notice));
+        for old in ["Raekoja", "Town Hall"] {
+            assert!(!text_part(notice).contains(old), "{}", text_part(notice));
+        }
+    }
+    let again = list.publish("2026-07-02 09:00");
+    assert!(rows(&again).is_empty(), "{again:#}");
+    let status = list.repo.json(&["status", "--at", "2026-07-02 09:00"], 0);
+    let fates: Vec<&str> = status["announcements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["channels"][0]["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(fates, ["retracted", "retracted"], "{status:#}");
+
+    // Without: nothing is sent and the run says what a person can do.
+    let list = List::posted("", &[("mari", "et")]);
+    list.repo.write(
+        "announcements/a.et.md",
+        "---\ntitle: Kontsert\npublish_at: 2026-06-30 10:00\nchannels: [newsletter]\nretract: \"ära jäetud\"\n---\nKontsert on 11. juunil.\n",
+    );
+    list.repo.approve("announcements/a.et.md");
+    let run = list.run(&["publish", "--at", "2026-07-01 09:00", "--format", "json"]);
+    let rows = rows(&run.json());
+    let et = rows.iter().find(|r| r.0 == "et").unwrap();
+    assert!(
+        et.2.contains("the email to `newsletter` went out and cannot be taken back; if the readers must know, send them a message by hand"),
+        "{et:?}"
+    );
+    assert_eq!(list.received()["mari"].len(), 1);
+}
+
+#[test]
 fn without_a_notice_policy_a_list_sends_nothing_and_says_so() {
     for extra in ["", "correction = \"none\"\n"] {
         let list = List::posted(extra, &[("mari", "et"), ("john", "en")]);

@@ -124,7 +124,8 @@ impl ListSend<'_> {
     }
 
     /// A correction's name for its send log and its messages' Message-IDs: the
-    /// announcement, the language and the corrected content (`<id>.<lang>.correction-<hash>`).
+    /// announcement, the language and the corrected content (`<id>.<lang>.correction-<hash>`,
+    /// or `withdrawal-<hash>` for a retraction).
     fn notice_id(&self) -> String {
         let (v, hash) = &self.variants[0];
         let short: String = hash
@@ -135,7 +136,11 @@ impl ListSend<'_> {
             .filter(char::is_ascii_alphanumeric)
             .take(12)
             .collect();
-        format!("{}.{}.correction-{short}", self.id, v.lang)
+        let what = match v.front.retract {
+            Some(_) => "withdrawal",
+            None => "correction",
+        };
+        format!("{}.{}.{what}-{short}", self.id, v.lang)
     }
 
     /// Who a correction goes to: whom the announcement's own send log has as delivered,
@@ -168,6 +173,8 @@ struct Bookkeeping {
     log: String,
     /// `Some(Action::Notice)` for a correction message: its records carry it.
     action: Option<Action>,
+    /// The message tells of a withdrawal, not a correction.
+    withdrawal: bool,
     /// Server replies are quoted in the report: no secret of the list goes further.
     secrets: Vec<(&'static str, String)>,
     config: Config,
@@ -258,6 +265,8 @@ pub fn prepare(lists: &[ListSend<'_>], ctx: &Context<'_>) -> Vec<ListJob> {
                     None => sendlog::relative(name, &list.id),
                 },
                 action: list.notice.as_ref().map(|_| Action::Notice),
+                withdrawal: list.notice.is_some()
+                    && list.variants.iter().any(|(v, _)| v.front.retract.is_some()),
                 env: secrets
                     .iter()
                     .filter_map(|(_, var)| ctx.env.get(var).map(|v| (var.clone(), v.clone())))
@@ -386,7 +395,7 @@ async fn send_list(list: ListJob, shared: &Shared) -> Row {
     }
     let mut ending = outcome(send::run(job).await, &books.id, &books.channel);
     if books.action.is_some() {
-        ending = correction_ending(ending);
+        ending = correction_ending(ending, books.withdrawal);
     }
     let (outcome, event) = (ending.outcome, ending.event);
     let detail = books.scrubber().scrub(&ending.detail).into_owned();
@@ -478,17 +487,21 @@ fn outcome(sent: Result<send::Report, String>, id: &str, channel: &str) -> Endin
 /// again and nothing else waits for them: a second correction is worse than a missing
 /// one, and the announcement itself went out. So the correction is done once every
 /// recipient was tried; the row says how many are in doubt.
-fn correction_ending(ending: Ending) -> Ending {
+fn correction_ending(ending: Ending, withdrawal: bool) -> Ending {
+    let (what, outcome) = match withdrawal {
+        true => ("withdrawal message", Outcome::Retracted),
+        false => ("correction", Outcome::Corrected),
+    };
     match ending.outcome {
         Outcome::Posted | Outcome::InDoubt => Ending {
-            outcome: Outcome::Corrected,
-            detail: format!("correction sent: {}", ending.detail),
+            outcome,
+            detail: format!("{what} sent: {}", ending.detail),
             event: Event::Posted,
             class: None,
             message: ending.message,
         },
         _ => Ending {
-            detail: format!("correction not sent yet: {}", ending.detail),
+            detail: format!("{what} not sent yet: {}", ending.detail),
             ..ending
         },
     }

@@ -284,6 +284,10 @@ pub fn notice_lines(
         notice: Some(super::NoticeOf { sent }),
     };
     let lang = &corrected.lang;
+    let (what, message) = match corrected.front.retract {
+        Some(_) => ("Withdrawal message", "withdrawal message"),
+        None => ("Correction", "correction"),
+    };
     let mut out = Vec::new();
     if ctx
         .env
@@ -292,7 +296,7 @@ pub fn notice_lines(
     {
         match notice_count(&list, ctx) {
             Ok((to, all)) => out.push(format!(
-                "Correction to the {to} subscribers who got `{lang}` (of {all} on the list now)"
+                "{what} to the {to} subscribers who got `{lang}` (of {all} on the list now)"
             )),
             Err(e) => out.push(format!("Recipients: cannot count them: {e}")),
         }
@@ -305,7 +309,7 @@ pub fn notice_lines(
     match render_sample(&list, ctx, lang) {
         Ok(text) => {
             out.push(format!(
-                "┌ the `{lang}` correction, for a sample subscriber without a name"
+                "┌ the `{lang}` {message}, for a sample subscriber without a name"
             ));
             out.extend(text.lines().map(|l| format!("│ {l}")));
             out.push("└".into());
