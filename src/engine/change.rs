@@ -136,7 +136,7 @@ impl Run<'_> {
             if let Some(KeyState::Posted {
                 remote_id: Some(id),
                 ..
-            }) = self.shared.history.action(&self.key(n), action, hash)
+            }) = self.shared.history.step(&self.key(n), action, hash)
             {
                 return Some(id.clone());
             }
@@ -167,7 +167,7 @@ impl Run<'_> {
                         .get(&(Action::Notice, step.part - 1))
                         .map(|r| r.remote_id.clone())
                         .or_else(|| {
-                            match self.shared.history.action(
+                            match self.shared.history.step(
                                 &self.key(step.part - 1),
                                 Action::Notice,
                                 &job.hash,
@@ -192,11 +192,17 @@ impl Run<'_> {
         };
         // Never the original's key: a part posted again with the content it first had
         // must not be taken for the deleted original by the platform's de-duplication.
-        let token = match step.action {
+        let mut token = match step.action {
             Action::Notice => format!("{}:notice", k.token(&job.hash)),
             Action::Repost => format!("{}:repost", k.token(&job.hash)),
             _ => k.token(&job.hash),
         };
+        // Content that came back (a correction undone, then made again): a new round,
+        // under keys of its own.
+        let round = self.shared.history.round(&k, &job.hash);
+        if round > 0 {
+            token.push_str(&format!(":{round}"));
+        }
         let mut outgoing = Outgoing {
             key: token,
             part: step.part,
@@ -226,9 +232,8 @@ impl Run<'_> {
             planned_id: self
                 .shared
                 .history
-                .action_plans
-                .get(&(k, step.action, job.hash.clone()))
-                .cloned(),
+                .action_plan(&k, step.action, &job.hash)
+                .map(str::to_owned),
         };
         if outgoing.planned_id.is_none() && step.action != Action::Edit {
             outgoing.planned_id = sender.plan(&outgoing);
@@ -248,7 +253,7 @@ impl Run<'_> {
         let k = self.key(step.part);
         let hash = self.hash(step);
         let config = &self.shared.config;
-        match self.shared.history.action(&k, step.action, hash) {
+        match self.shared.history.step(&k, step.action, hash) {
             None => Ok(Ok((0, 0))),
             Some(KeyState::Failed {
                 class: crate::ledger::ErrorClass::Permanent,

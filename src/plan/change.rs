@@ -124,17 +124,31 @@ pub fn standing(
             at: at.unwrap_or(head.posted_at),
         };
     }
+    // A notice leaves the post as it went out: its readers last read the notice. Content
+    // that changes after a notice round (even back to what the post says) is told again.
+    let noticed_since = history
+        .rounds
+        .get(&(first.id.clone(), first.lang.clone(), name.to_owned()))
+        .and_then(|r| r.last())
+        .filter(|h| **h != hash)
+        .is_some_and(|h| {
+            matches!(
+                history.action(&first, Action::Notice, h),
+                Some(KeyState::Posted { .. })
+            )
+        });
     // Posted as it is now and never touched since: nothing to compare.
-    if all
-        .iter()
-        .all(|(n, l)| l.deleted.is_none() && l.hash == hash && !history.touched(&key(*n), &hash))
+    if !noticed_since
+        && all.iter().all(|(n, l)| {
+            l.deleted.is_none() && l.hash == hash && !history.touched(&key(*n), &hash)
+        })
     {
         return Standing::Original;
     }
     let approved = p.state.publishable();
     let done = |part: u32, action: Action| {
         matches!(
-            history.action(&key(part), action, &hash),
+            history.step(&key(part), action, &hash),
             Some(KeyState::Posted { .. })
         )
     };
@@ -228,8 +242,8 @@ pub fn standing(
             .and_then(|(_, l)| l.digest.as_deref());
         old != Some(job.part_digest(n as usize - 1).as_str())
     };
-    let changed =
-        (1..=new_parts.max(last_live)).any(|n| n > new_parts || n > last_live || differs(n));
+    let changed = noticed_since
+        || (1..=new_parts.max(last_live)).any(|n| n > new_parts || n > last_live || differs(n));
     if !changed {
         return Standing::Settled;
     }

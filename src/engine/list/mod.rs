@@ -367,7 +367,7 @@ async fn send_list(list: ListJob, shared: &Shared) -> Row {
         .iter()
         .map(|(key, hash)| {
             let state = match books.action {
-                Some(action) => shared.history.action(key, action, hash),
+                Some(action) => shared.history.step(key, action, hash),
                 None => shared.history.state(key),
             };
             state.map_or(0, KeyState::attempts) + 1
