@@ -8,7 +8,9 @@
 //!   doubt is looked up like a post), and deleting a post that is gone is no error;
 //! - a **repost** or a **notice** is a new post, with every rule of a post: its own
 //!   idempotency key, an own-posts lookup when in doubt;
-//! - a **note** (`leave`) sends nothing: it records that a person was told.
+//! - a **note** (`leave`) sends nothing: it records that a person was told;
+//! - a correction never deletes a part it posted anew itself (a repost cut short after
+//!   its first new parts): only a retraction takes those down.
 
 use super::{Outcome, Repeat, Row, Shared, append, attempt, dedups_forever, row};
 use crate::channel::send::{self, Lookup, Outgoing, Receipt, SendError, Sender};
@@ -142,6 +144,25 @@ impl Run<'_> {
             .get(&self.key(n))
             .filter(|l| l.deleted.is_none())
             .and_then(|l| l.remote_id.clone())
+    }
+
+    /// Whether `step` is a correction's delete of the post this same change put up at its
+    /// part: a repost cut short after its first new parts leaves them live, and where
+    /// the new thread is longer than the old one, no earlier delete of that part at this
+    /// content is on record. Deleting it would take the corrected post down (and the
+    /// next part would answer a post that is gone), so it is never made; a retraction
+    /// still deletes every part.
+    fn deletes_own_repost(&self, step: &Step) -> bool {
+        if step.action != Action::Delete || self.cj.change.retraction.is_some() {
+            return false;
+        }
+        let Some(target) = step.live.as_ref().and_then(|l| l.remote_id.as_deref()) else {
+            return false;
+        };
+        matches!(
+            self.shared.history.action(&self.key(step.part), Action::Repost, &self.cj.job.hash),
+            Some(KeyState::Posted { remote_id: Some(id), .. }) if id == target
+        )
     }
 
     /// What the sender gets for a step that sends text (edit, repost, notice).
@@ -457,6 +478,9 @@ pub async fn run_change(cj: &ChangeJob, sender: Result<&dyn Sender, &str>, share
     let mut notes = Vec::new();
     let parts = cj.change.parts;
     for step in cj.change.to_do() {
+        if run.deletes_own_repost(step) {
+            continue;
+        }
         if step.action == Action::Leave {
             if let Err((outcome, detail)) = run.leave(step) {
                 return row(job, outcome, detail, Vec::new());
