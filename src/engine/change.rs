@@ -7,7 +7,8 @@
 //!   leaves one edited post (X excepted: each of its edits is a new post, so an X edit in
 //!   doubt is looked up like a post), and deleting a post that is gone is no error;
 //! - a **repost** or a **notice** is a new post, with every rule of a post: its own
-//!   idempotency key, an own-posts lookup when in doubt;
+//!   idempotency key (sent again under it while the platform remembers it), an own-posts
+//!   lookup when in doubt after that or where there is no key;
 //! - a **note** (`leave`) sends nothing: it records that a person was told;
 //! - a correction never deletes a part it posted anew itself (a repost cut short after
 //!   its first new parts): only a retraction takes those down.
@@ -278,8 +279,10 @@ impl Run<'_> {
                 format!("gave up after {failures} failed attempts: {message}"),
             )),
             Some(KeyState::InDoubt {
-                attempt, failures, ..
-            }) if !safe => {
+                attempt,
+                failures,
+                since,
+            }) if !safe || self.key_forgotten(step, sender, *since) => {
                 let Some(outgoing) = outgoing else {
                     return Ok(Ok((*attempt, *failures)));
                 };
@@ -304,6 +307,15 @@ impl Run<'_> {
             }
             Some(state) => Ok(Ok((state.attempts(), state.failures()))),
         }
+    }
+
+    /// Whether a new post (a repost or a notice) in doubt since `since` is past the time
+    /// the platform remembers its idempotency key (Mastodon: an hour): sent again now, it
+    /// would be a second post, so it is looked up like a post instead. An edit or a
+    /// delete is safe to repeat however late.
+    fn key_forgotten(&self, step: &Step, sender: &dyn Sender, since: Timestamp) -> bool {
+        matches!(step.action, Action::Repost | Action::Notice)
+            && self.shared.clock.now().duration_since(since) >= sender.keeps_keys_for()
     }
 
     /// The content hash `step`'s state is kept under in the ledger (a notice's deletion:

@@ -733,3 +733,66 @@ fn a_repost_cut_short_after_its_first_new_parts_never_deletes_them() {
     let later = repo.json(&["publish", "--at", LATER_AT], 0);
     assert_eq!(later["rows"], serde_json::json!([]), "{later:#}");
 }
+
+/// A part a Mastodon thread gained (a new reply post) in doubt for longer than the server
+/// keeps its idempotency key (an hour) is looked up among the account's statuses, not
+/// sent again: after the hour, the same key would make a second status.
+#[test]
+fn a_new_reply_part_in_doubt_past_the_hour_is_looked_up_not_sent_again() {
+    let base = server("HERALD_TEST_MASTODON");
+    let account = MastodonAccount::create(&base);
+    let proxy = Proxy::start(&base);
+    let repo = Repo::with_config("");
+    let env = vec![
+        (
+            "HERALD_CHANNELS__MASTODON_ET__BASE_URL".to_owned(),
+            proxy.url(),
+        ),
+        ("TEST_MASTODON_TOKEN".to_owned(), account.token.clone()),
+    ];
+    let write = |body: &str| {
+        repo.write(
+            "announcements/a.et.md",
+            &format!(
+                "---\ntitle: Teade\npublish_at: 2026-06-30 10:00\nchannels: [mastodon_et]\n---\n{body}\n"
+            ),
+        );
+        repo.approve("announcements/a.et.md");
+    };
+    write("Kohtumine raekoja platsil.");
+    publish(&repo, &env, ORIGINALS_AT);
+    write(&long("linna tulevikust"));
+    publish(&repo, &env, CORRECTION_AT);
+    let statuses = account.statuses();
+    assert_eq!(statuses.len(), 2, "part 1 edited, part 2 answers it");
+    // The run died before the new part's answer was written down.
+    let ledger = repo.read("state/ledger.jsonl");
+    let kept: Vec<&str> = ledger
+        .lines()
+        .filter(|l| !(l.contains("\"action\":\"repost\"") && l.contains("\"posted\"")))
+        .collect();
+    assert_eq!(kept.len(), ledger.lines().count() - 1);
+    repo.write("state/ledger.jsonl", &(kept.join("\n") + "\n"));
+
+    proxy.clear();
+    let run = publish(&repo, &env, "2026-06-30 14:30");
+    assert_eq!(run["rows"][0]["result"], "corrected", "{run:#}");
+    assert!(
+        proxy.matching("POST", "/api/v1/statuses").is_empty(),
+        "sent again with a key the server has forgotten: {:#?}",
+        proxy.seen()
+    );
+    assert_eq!(
+        proxy.matching("GET", "/statuses?").len(),
+        1,
+        "looked up among the account's statuses"
+    );
+    let found = crate::harness::posted_lines(&repo)
+        .into_iter()
+        .find(|r| r["action"] == "repost")
+        .expect("the lookup found it");
+    assert_eq!(found["remote_id"], statuses[1]["id"]);
+    assert_eq!(account.statuses().len(), 2);
+    let later = publish(&repo, &env, "2026-06-30 14:40");
+    assert_eq!(later["rows"], serde_json::json!([]), "{later:#}");
+}
