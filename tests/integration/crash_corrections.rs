@@ -69,14 +69,13 @@ fn bodies() -> Vec<(String, String)> {
 }
 
 /// The channels of announcement `n`: Mastodon and the record channels take every one;
-/// the Bluesky accounts (the slowest server) a post and a thread each, so that a notice
-/// answers both and a repost both grows and shrinks a thread.
+/// each Bluesky account (the slowest server) two: on `reply` a notice answers a post and
+/// (a notice of three parts) a thread's last part; on `repost` a thread grows and one
+/// shrinks.
 fn channels(n: usize) -> &'static str {
     match n {
-        0 => "mastodon_et, bsky_reply, record_et, rec_reply, rec_repost",
-        1 => "mastodon_et, bsky_repost, record_et, rec_reply, rec_repost",
-        2 => "mastodon_et, bsky_reply, bsky_repost, record_et, rec_reply, rec_repost",
-        _ => "mastodon_et, record_et, rec_reply, rec_repost",
+        0 | 3 => "mastodon_et, bsky_reply, record_et, rec_reply, rec_repost",
+        _ => "mastodon_et, bsky_repost, record_et, rec_reply, rec_repost",
     }
 }
 
@@ -284,6 +283,8 @@ fn planned(repo: &Repo, env: &[(String, String)]) -> Planned {
         "only the reply channels answer"
     );
     assert_eq!(out.notices.len(), bodies().len() + 2);
+    let thread = &out.notices[&("n3".to_owned(), "bsky_reply".to_owned())];
+    assert!(thread.len() > 1, "a notice of several parts: {thread:#?}");
     out
 }
 
