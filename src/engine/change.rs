@@ -57,6 +57,8 @@ pub struct Change {
     /// How many parts the post has, as it went out or as it is now (the larger): whether
     /// steps say "part 2" or "the post".
     pub parts: u32,
+    /// The channel is an email list: its notice is a message to those who got it.
+    pub list: bool,
 }
 
 impl Change {
@@ -79,9 +81,9 @@ pub struct ChangeJob {
     pub change: Change,
 }
 
-/// The words of a step for people: "edit part 2", "delete the post".
-pub fn step_words(step: &Step, parts: u32) -> String {
-    let part = if parts > 1 || step.part > 1 {
+/// The words of a step of `change` for people: "edit part 2", "delete the post".
+pub fn step_words(step: &Step, change: &Change) -> String {
+    let part = if change.parts > 1 || step.part > 1 {
         format!("part {}", step.part)
     } else {
         "the post".into()
@@ -96,6 +98,12 @@ pub fn step_words(step: &Step, parts: u32) -> String {
         Action::Edit => format!("edit {part}{id}"),
         Action::Delete => format!("delete {part}{id}"),
         Action::Repost => format!("post {part} anew"),
+        Action::Notice if change.list && change.retraction.is_some() => {
+            "tell the subscribers who got this language that it is withdrawn".into()
+        }
+        Action::Notice if change.list => {
+            "send a correction to the subscribers who got this language".into()
+        }
         Action::Notice => format!("reply with a correction{id}"),
         Action::Leave => format!("leave {part} as it is"),
         Action::DeleteNotice => format!("delete the correction notice{id}"),
@@ -488,7 +496,6 @@ pub async fn run_change(cj: &ChangeJob, sender: Result<&dyn Sender, &str>, share
     };
     let mut done = Vec::new();
     let mut notes = Vec::new();
-    let parts = cj.change.parts;
     for step in cj.change.to_do() {
         if run.deletes_own_repost(step) {
             continue;
@@ -520,11 +527,11 @@ pub async fn run_change(cj: &ChangeJob, sender: Result<&dyn Sender, &str>, share
             return row(
                 job,
                 outcome,
-                format!("{}: {detail}{so_far}", step_words(step, parts)),
+                format!("{}: {detail}{so_far}", step_words(step, &cj.change)),
                 Vec::new(),
             );
         }
-        done.push(step_words(step, parts));
+        done.push(step_words(step, &cj.change));
     }
     let urls: Vec<String> = run
         .receipts
