@@ -169,7 +169,7 @@ impl Run<'_> {
             return false;
         };
         matches!(
-            self.shared.history.action(&self.key(step.part), Action::Repost, &self.cj.job.hash),
+            self.shared.history.step(&self.key(step.part), Action::Repost, &self.cj.job.hash),
             Some(KeyState::Posted { remote_id: Some(id), .. }) if id == target
         )
     }

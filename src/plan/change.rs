@@ -299,6 +299,11 @@ pub fn standing(
         }
         Correction::Repost => {
             for l in live.iter().rev() {
+                // A part this change already posted anew (a repost cut short after its
+                // first new parts) is the corrected post, not the old one: it stays.
+                if done(l.part, Action::Repost) {
+                    continue;
+                }
                 match cannot_delete(channel, l, now) {
                     None => steps.push(step(Action::Delete, l.part, Some(l), None)),
                     Some(why) => steps.push(step(Action::Leave, l.part, Some(l), Some(why))),
