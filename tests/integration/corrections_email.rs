@@ -4,7 +4,7 @@
 //! nothing and says so.
 
 use crate::harness::{Repo, env_pairs, spawn_herald};
-use crate::smtp_peer::{Smtp, header};
+use crate::smtp_peer::{Smtp, header, subscriber_id};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
@@ -459,17 +459,6 @@ fn notice_is_refused_for_a_channel_that_is_not_a_list_and_reply_for_a_list() {
     }
 }
 
-/// A subscriber's id in the send logs (the keyed hash of the address).
-fn subscriber_id(address: &str) -> String {
-    use hmac::{Hmac, KeyInit, Mac};
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
-    mac.update(format!("herald-subscriber:{}", address.to_lowercase()).as_bytes());
-    mac.finalize().into_bytes()[..16]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 #[cfg(unix)]
 #[test]
 fn sigkill_while_sending_a_correction_sends_nobody_two_and_skips_nobody() {
@@ -549,7 +538,8 @@ fn sigkill_while_sending_a_correction_sends_nobody_two_and_skips_nobody() {
         let address = format!("{name}@{}", list.domain);
         match (
             *lang,
-            last.get(&subscriber_id(&address)).map(String::as_str),
+            last.get(&subscriber_id(SECRET, &address))
+                .map(String::as_str),
         ) {
             ("en", None) => assert_eq!(messages.len(), 1, "{name} (en) got a correction"),
             ("et", Some("D")) => assert_eq!(notices, 1, "{name} got {notices} corrections"),

@@ -4,8 +4,6 @@
 
 use crate::harness::{Repo, env_pairs, spawn_herald};
 use crate::smtp_peer::Smtp;
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::Sha256;
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
@@ -17,12 +15,7 @@ const SEED: u64 = 7_2026;
 const SECRET: &str = "crash-secret";
 
 fn id(address: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
-    mac.update(format!("herald-subscriber:{}", address.to_lowercase()).as_bytes());
-    mac.finalize().into_bytes()[..16]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::smtp_peer::subscriber_id(SECRET, address)
 }
 
 #[cfg(unix)]

@@ -18,13 +18,7 @@ const LOG: &str = "state/email/news/uudis.log";
 
 /// The subscriber id of `address` as the send log writes it.
 fn id(address: &str) -> String {
-    use hmac::{Hmac, KeyInit, Mac};
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
-    mac.update(format!("herald-subscriber:{}", address.to_lowercase()).as_bytes());
-    mac.finalize().into_bytes()[..16]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::smtp_peer::subscriber_id(SECRET, address)
 }
 
 /// A repository with the list `news` on the test server (plus a `record` channel), the

@@ -111,3 +111,15 @@ pub fn header<'a>(m: &'a Value, name: &str) -> Option<&'a str> {
         .find(|h| h[0].as_str().unwrap().eq_ignore_ascii_case(name))
         .map(|h| h[1].as_str().unwrap())
 }
+
+/// A subscriber's id as the send logs write it: the keyed hash of the address under the
+/// list's `secret`.
+pub fn subscriber_id(secret: &str, address: &str) -> String {
+    use hmac::{Hmac, KeyInit, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("herald-subscriber:{}", address.to_lowercase()).as_bytes());
+    mac.finalize().into_bytes()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

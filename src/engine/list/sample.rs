@@ -35,8 +35,26 @@ fn preview_keys(config: &Config, env: &BTreeMap<String, String>) -> Keyring {
 
 /// The recipients per language, from the subscriber file (counts only).
 pub fn count(list: &ListSend<'_>, ctx: &Context<'_>) -> Result<BTreeMap<String, u64>, String> {
-    let config = list.config();
     let letters = list.letters(ctx)?;
+    let mut counts: BTreeMap<String, u64> = letters
+        .letters
+        .iter()
+        .map(|l| (l.lang.clone(), 0))
+        .collect();
+    each_subscriber(list, ctx, |s| {
+        let lang = &letters.letters[letters.pick(&s.lang)].lang;
+        *counts.entry(lang.clone()).or_default() += 1;
+    })?;
+    Ok(counts)
+}
+
+/// Calls `f` with each subscriber on `list` now (not suppressed), as a send reads them.
+fn each_subscriber(
+    list: &ListSend<'_>,
+    ctx: &Context<'_>,
+    mut f: impl FnMut(Subscriber),
+) -> Result<(), String> {
+    let config = list.config();
     let keys = preview_keys(config, ctx.env);
     let path = secret(ctx.env, &config.subscribers_env, "subscriber list path")
         .map(|p| std::path::PathBuf::from(secrecy::ExposeSecret::expose_secret(&p)))?;
@@ -48,18 +66,12 @@ pub fn count(list: &ListSend<'_>, ctx: &Context<'_>) -> Result<BTreeMap<String, 
         None => Suppression::default(),
     };
     let mut reader = subscribers::Reader::open(&path, &keys, &suppression)?;
-    let mut counts: BTreeMap<String, u64> = letters
-        .letters
-        .iter()
-        .map(|l| (l.lang.clone(), 0))
-        .collect();
     while let Some(next) = reader.next_line() {
         if let (_, Line::Subscriber(s)) = next? {
-            let lang = &letters.letters[letters.pick(&s.lang)].lang;
-            *counts.entry(lang.clone()).or_default() += 1;
+            f(s);
         }
     }
-    Ok(counts)
+    Ok(())
 }
 
 /// The message of `lang` exactly as a subscriber without a name would get it, for the
@@ -323,29 +335,15 @@ pub fn notice_lines(
 
 /// (who gets the correction, everyone on the list now).
 fn notice_count(list: &ListSend<'_>, ctx: &Context<'_>) -> Result<(u64, u64), String> {
-    let config = list.config();
     let audience = list
         .audience(&ctx.store.dir())?
         .expect("a correction has an audience");
-    let keys = preview_keys(config, ctx.env);
-    let path = secret(ctx.env, &config.subscribers_env, "subscriber list path")
-        .map(|p| std::path::PathBuf::from(secrecy::ExposeSecret::expose_secret(&p)))?;
-    let suppression = match config.suppression_env.as_ref().and_then(|n| ctx.env.get(n)) {
-        Some(p) => {
-            let p = std::path::Path::new(p);
-            Suppression::read(p, &subscribers::shown_name(p), &keys)?.0
-        }
-        None => Suppression::default(),
-    };
-    let mut reader = subscribers::Reader::open(&path, &keys, &suppression)?;
     let (mut to, mut all) = (0, 0);
-    while let Some(next) = reader.next_line() {
-        if let (_, Line::Subscriber(s)) = next? {
-            all += 1;
-            if audience.includes(&s) {
-                to += 1;
-            }
+    each_subscriber(list, ctx, |s| {
+        all += 1;
+        if audience.includes(&s) {
+            to += 1;
         }
-    }
+    })?;
     Ok((to, all))
 }
