@@ -23,6 +23,11 @@
 //! A list send that ends with recipients in doubt (their message was on its way when a
 //! run stopped) is not posted: it is recorded `failed` for good, and later runs hold it
 //! back until a person decides about them ([`doubt`]).
+//!
+//! A correction or withdrawal message (`correction = "notice"`, [`NoticeOf`]) is a list
+//! send of one variant with its own send log and records (action `notice`), to the
+//! subscribers the announcement's send log has as delivered in that language. Its
+//! recipients in doubt are reported, not held for a person.
 
 pub mod doubt;
 mod sample;
