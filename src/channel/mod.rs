@@ -188,10 +188,11 @@ impl Correction {
         }
     }
 
-    /// The policy of a channel that sets none: a reply where it can answer posts and not
-    /// edit them, else `none`.
+    /// The policy of a channel that sets none: a reply where it can answer posts and
+    /// not edit them, or edit them only for a while (X with `edit = true`, once its
+    /// window has closed), else `none`.
     pub fn default_for(changes: crate::platform::Changes) -> Correction {
-        if !changes.edit && changes.reply {
+        if changes.reply && (!changes.edit || changes.edits.window.is_some()) {
             Correction::Reply
         } else {
             Correction::None
@@ -199,7 +200,7 @@ impl Correction {
     }
 
     /// Why `kind` cannot follow this policy, if it cannot.
-    fn refused_by(self, kind: Kind) -> Option<String> {
+    pub(crate) fn refused_by(self, kind: Kind) -> Option<String> {
         let changes = kind.changes();
         let name = kind.facts().display_name;
         match self {

@@ -32,6 +32,10 @@ pub struct Step {
     /// The content hash the step's records carry when it is not the change's (deleting a
     /// correction notice names the notice's own).
     pub hash: Option<String>,
+    /// For an edit that can change only the text of the first part: what the part keeps
+    /// (its images and link card as they went out). The edit sends no images, and the
+    /// ledger records these as what the part carries.
+    pub kept: Option<crate::ledger::Attached>,
 }
 
 /// A part that went out, with what the ledger knows of it.
@@ -41,6 +45,8 @@ pub struct LivePart {
     pub remote_id: Option<String>,
     pub url: Option<String>,
     pub posted_at: Timestamp,
+    /// How many images it carries (the first part), when the ledger knows.
+    pub media: Option<usize>,
 }
 
 /// What a change to a posted variant means on one channel.
@@ -196,7 +202,7 @@ impl Run<'_> {
             lang: job.lang.clone(),
             reply_to,
             thread_root,
-            images: if step.part == 1 && step.action != Action::Notice {
+            images: if step.part == 1 && step.action != Action::Notice && step.kept.is_none() {
                 job.images.clone()
             } else {
                 Vec::new()
@@ -344,6 +350,7 @@ impl Run<'_> {
             url: l.url.clone(),
             posted_at: l.posted_at,
             part: l.part,
+            media: l.media,
         });
         let outgoing = match step.action {
             Action::Edit | Action::Repost | Action::Notice => Some(self.outgoing(step, sender)),
@@ -368,6 +375,12 @@ impl Run<'_> {
             planned_id: outgoing.as_ref().and_then(|o| o.planned_id.clone()),
             digest: match step.action {
                 Action::Edit | Action::Repost => Some(job.part_digest(step.part as usize - 1)),
+                _ => None,
+            },
+            attached: match step.action {
+                Action::Edit | Action::Repost if step.part == 1 => {
+                    Some(step.kept.clone().unwrap_or_else(|| job.attached()))
+                }
                 _ => None,
             },
             by: job.by.clone(),
