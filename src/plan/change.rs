@@ -464,11 +464,12 @@ fn shortfall(
     let (before, after) = (old.images.len(), new.images.len());
     let plural = before.max(after) > 1;
     let images = if plural { "the images" } else { "the image" };
-    let mut what: Vec<String> = Vec::new();
+    // What stays, each with whether it is plural.
+    let mut what: Vec<(&str, bool)> = Vec::new();
     let mut detail = None;
     match edits.images {
         ImageEdits::Any => {}
-        ImageEdits::Keep if old.images != new.images => what.push(images.into()),
+        ImageEdits::Keep if old.images != new.images => what.push((images, plural)),
         ImageEdits::Keep => {}
         ImageEdits::Replace if before == after => {}
         ImageEdits::Replace => {
@@ -484,14 +485,14 @@ fn shortfall(
                 n => format!("an album of {n} photos"),
             };
             let w = match (before, after) {
-                (0, _) | (_, 0) => photos,
-                _ => "the number of photos",
+                (0, _) | (_, 0) => (photos, plural),
+                _ => ("the number of photos", false),
             };
             let d = format!(
                 "the post on {network} is {was} and the correction has {}; {network} cannot add photos to a message or an album, take them out, or turn a text message into a photo message or back",
                 count(after, "no photo")
             );
-            what.push(w.into());
+            what.push(w);
             detail = Some(d);
         }
     }
@@ -503,14 +504,18 @@ fn shortfall(
         Card::Article => Some((a.link.clone(), a.card.clone())),
     };
     if !edits.card && card(old) != card(new) {
-        what.push("the link card".into());
+        what.push(("the link card", false));
     }
     if what.is_empty() {
         return None;
     }
     Some(Shortfall::Attached {
-        plural: plural || what.len() > 1,
-        what: what.join(" and "),
+        plural: what.len() > 1 || what[0].1,
+        what: what
+            .iter()
+            .map(|(w, _)| *w)
+            .collect::<Vec<_>>()
+            .join(" and "),
         detail,
         edit_text: old.text.is_none() || old.text != new.text,
     })
