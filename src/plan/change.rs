@@ -634,7 +634,23 @@ pub fn change_words(change: &Change) -> String {
     let parts = change.parts;
     let steps: Vec<String> = change
         .to_do()
-        .map(|s| crate::engine::change::step_words(s, parts))
+        .map(|s| {
+            let edited = change
+                .steps
+                .iter()
+                .any(|e| e.action == Action::Edit && e.part == s.part);
+            if s.action == Action::Leave && edited {
+                // A note beside an edit: part of the post stays as it was.
+                let part = if parts > 1 || s.part > 1 {
+                    format!("part {}", s.part)
+                } else {
+                    "the post".into()
+                };
+                format!("say what the edit of {part} cannot change")
+            } else {
+                crate::engine::change::step_words(s, parts)
+            }
+        })
         .collect();
     match &change.retraction {
         Some(reason) => format!("retraction due ({reason}): {}", steps.join("; ")),

@@ -1030,3 +1030,89 @@ fn a_telegram_photo_message_that_loses_its_photo_keeps_it_with_a_note() {
         )]
     );
 }
+
+/// The preview page of `repo` at `at`, and the card of the `tg` post on it.
+fn preview_card(repo: &Repo, at: &str) -> String {
+    let out = repo.path().join("site");
+    repo.run(&["preview", "--out", out.to_str().unwrap(), "--at", at]);
+    let page = std::fs::read_to_string(out.join("index.html")).unwrap();
+    let start = page
+        .find("<article class=\"card kind-telegram\"")
+        .unwrap_or_else(|| panic!("no Telegram card: {page}"));
+    let end = start + page[start..].find("</article>").unwrap();
+    page[start..end].to_owned()
+}
+
+/// The preview shows what a correction or a retraction will do, in plain words: the
+/// new text an edit sends, the correction notice's text, and what must be done by
+/// hand, with the post's address.
+#[test]
+fn the_preview_card_shows_each_step_of_a_correction_or_retraction_and_what_it_sends() {
+    // An edit of the text alone, and a note: the photo cannot be added.
+    let tg = Telegram::start();
+    let repo = repo_with(&tg.config());
+    approve(&repo, &announcement("tg", ONE_PHOTO, "Tekst."));
+    publish(&repo, T1, &TG_ENV).assert_code(0);
+    approve(&repo, &announcement("tg", TWO_PHOTOS, "Parandatud & uus."));
+    let card = preview_card(&repo, T2);
+    assert!(
+        card.contains(
+            "<section class=\"change\"><h3>What the correction does</h3><ol class=\"change-steps\">\
+             <li class=\"step edit\"><span class=\"what\">edit the post (41) (the text only) <span class=\"url\">https://t.me/city/41</span></span>\
+             <blockquote class=\"sends\"><p class=\"text\">Uudis<br><br>Parandatud &amp; uus.</p></blockquote></li>\
+             <li class=\"step by-hand\"><span class=\"what\">the number of photos of the post on `tg` cannot be changed by an edit"
+        ),
+        "{card}"
+    );
+    assert!(
+        card.contains("change it by hand: https://t.me/city/41, or set `correction = &quot;reply&quot;` or `correction = &quot;repost&quot;`</span></li></ol></section>"),
+        "{card}"
+    );
+
+    // `reply`: the notice's own text.
+    let tg = Telegram::start();
+    let repo = repo_with(&format!("{}correction = \"reply\"\n", tg.config()));
+    approve(&repo, &announcement("tg", "", "Tekst."));
+    publish(&repo, T1, &TG_ENV).assert_code(0);
+    approve(&repo, &announcement("tg", ONE_PHOTO, "Parandatud."));
+    let card = preview_card(&repo, T2);
+    let sent = {
+        publish(&repo, T2, &TG_ENV).assert_code(0);
+        let calls = tg.calls();
+        let notice: Value = serde_json::from_str(&calls[1].1).unwrap();
+        notice["text"].as_str().unwrap().to_owned()
+    };
+    let shown = sent
+        .replace("<b>", "")
+        .replace("</b>", "")
+        .replace('\n', "<br>");
+    assert!(
+        card.contains(&format!(
+            "<li class=\"step notice\"><span class=\"what\">reply with a correction (41) <span class=\"url\">https://t.me/city/41</span></span>\
+             <blockquote class=\"sends\"><p class=\"text\">{shown}</p></blockquote></li>"
+        )),
+        "{sent:?}\n{card}"
+    );
+
+    // A retraction after 48 hours: nothing can be deleted; the card says where the
+    // post is, to remove by hand.
+    let tg = Telegram::start();
+    let repo = repo_with(&tg.config());
+    approve(&repo, &announcement("tg", "", "Tekst."));
+    publish(&repo, T1, &TG_ENV).assert_code(0);
+    approve(&repo, &announcement("tg", "retract: \"Viga\"\n", "Tekst."));
+    let card = preview_card(&repo, "2026-06-30 12:00");
+    assert!(
+        card.contains(
+            "<h3>What the retraction does</h3><ol class=\"change-steps\"><li class=\"step delete\"><span class=\"what\">delete the post (41) <span class=\"url\">https://t.me/city/41</span></span></li></ol>"
+        ),
+        "{card}"
+    );
+    let card = preview_card(&repo, "2026-07-02 10:06");
+    assert!(
+        card.contains(
+            "<li class=\"step by-hand\"><span class=\"what\">the post is too old to be deleted on `tg` (Telegram deletes only within 48 hours); remove it by hand: https://t.me/city/41</span></li>"
+        ),
+        "{card}"
+    );
+}
