@@ -11,7 +11,12 @@
 //!   act;
 //! - **correction**, where the channel edits in place: each part whose text (or, on the
 //!   first part, images and link) changed is edited, parts the thread lost are deleted,
-//!   parts it gained are posted as replies to the part before;
+//!   parts it gained are posted as replies to the part before. Where the edit cannot
+//!   carry the change ([`crate::platform::Edits`]: Facebook and LinkedIn edit only the
+//!   text, Telegram cannot change how many photos a message has, X edits only for 30
+//!   minutes, 5 times), the channel's `correction` policy applies as below, except that
+//!   `none` still edits what an edit can change and leaves a note saying what stayed as
+//!   it was, and where;
 //! - **correction** elsewhere, by the channel's `correction` policy: `reply` answers the
 //!   post with a correction notice (the post's template with `correction` set), `repost`
 //!   deletes every part and posts the new text, `none` leaves a note.
