@@ -8,7 +8,7 @@
 
 use crate::harness::{Repo, Run, TINY_PNG};
 use serde_json::{Value, json};
-use wiremock::matchers::{method, path, query_param};
+use wiremock::matchers::{method, path, path_regex, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 const FILE: &str = "announcements/a.et.md";
@@ -600,5 +600,107 @@ mod x {
             assert_eq!(report["rows"][0]["detail"], note, "{report:#}");
             assert_eq!(count(&server).await, before, "nothing is sent");
         }
+    }
+
+    /// Upload and alt text for one image, answered as X does.
+    async fn mount_media(server: &MockServer) {
+        Mock::given(method("POST"))
+            .and(path("/2/media/upload"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "data": { "id": "1146654567674912769", "media_key": "3_1146654567674912769" }
+            })))
+            .mount(server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/2/media/metadata"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "data": {} })))
+            .mount(server)
+            .await;
+    }
+
+    /// `edit_controls` that allow an edit.
+    async fn mount_controls(server: &MockServer) {
+        let until = jiff::Timestamp::now() + jiff::SignedDuration::from_mins(20);
+        Mock::given(method("GET"))
+            .and(path_regex(r"^/2/tweets/\d+$"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "data": {
+                "id": FIRST, "text": "…",
+                "edit_controls": {
+                    "is_edit_eligible": true,
+                    "editable_until": until.strftime("%Y-%m-%dT%H:%M:%S.000Z").to_string(),
+                    "edits_remaining": 5,
+                }
+            } })))
+            .mount(server)
+            .await;
+    }
+
+    /// Within the window an X edit carries a new image: the edit names the new upload,
+    /// with no note.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn within_the_window_a_new_image_is_edited_in() {
+        let server = MockServer::start().await;
+        mount(&server).await;
+        mount_media(&server).await;
+        mount_controls(&server).await;
+        let repo = repo(&server, "");
+        announce(&repo, "x", PIC, "Kontsert on reedel.");
+        publish(&repo, T1, &ENV).assert_code(0);
+        let before = count(&server).await;
+        announce(&repo, "x", BLUE, "Kontsert on reedel.");
+        let (steps, _) = dry_change(&repo, T2);
+        assert_eq!(steps, [step("edit", None)]);
+        publish(&repo, T2, &ENV).assert_code(0);
+        let sent = requests_after(&server, before).await;
+        assert_eq!(
+            sent.iter().map(line).collect::<Vec<_>>(),
+            [
+                format!("GET /2/tweets/{FIRST}?tweet.fields=edit_controls"),
+                "POST /2/media/upload".into(),
+                "POST /2/media/metadata".into(),
+                "POST /2/tweets".into()
+            ]
+        );
+        assert!(
+            sent[1].body.windows(BLUE_PNG.len()).any(|w| w == BLUE_PNG),
+            "the new image goes up"
+        );
+        assert_eq!(
+            body(&sent[3]),
+            format!(
+                r#"{{"edit_options":{{"previous_post_id":"{FIRST}"}},"media":{{"media_ids":["1146654567674912769"]}},"text":"Tom & Jerry\n\nKontsert on reedel."}}"#
+            )
+        );
+    }
+
+    /// X allows 5 edits: a sixth correction within the window follows the policy (here
+    /// the default, a notice) without asking X.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn after_five_edits_a_correction_is_a_notice() {
+        let server = MockServer::start().await;
+        mount(&server).await;
+        mount_controls(&server).await;
+        let repo = repo(&server, "");
+        announce(&repo, "x", "", "Kontsert 0.");
+        publish(&repo, T1, &ENV).assert_code(0);
+        for n in 1..=5 {
+            announce(&repo, "x", "", &format!("Kontsert {n}."));
+            let at = format!("2026-06-30 10:{:02}", 5 + 2 * n);
+            assert_eq!(dry_change(&repo, &at).0, [step("edit", None)], "edit {n}");
+            publish(&repo, &at, &ENV).assert_code(0);
+        }
+        let before = count(&server).await;
+        announce(&repo, "x", "", "Kontsert 6.");
+        let (steps, requests) = dry_change(&repo, "2026-06-30 10:20");
+        assert_eq!(steps, [step("notice", None)]);
+        publish(&repo, "2026-06-30 10:20", &ENV).assert_code(0);
+        let sent = requests_after(&server, before).await;
+        assert_eq!(
+            sent.iter().map(line).collect::<Vec<_>>(),
+            ["POST /2/tweets"]
+        );
+        let notice: Value = serde_json::from_slice(&sent[0].body).unwrap();
+        assert!(notice.get("edit_options").is_none(), "{notice}");
+        assert_eq!(requests[0].1, notice);
     }
 }
