@@ -12,7 +12,7 @@ use crate::channel::send::About;
 use crate::channel::transport::{self, Transport};
 use crate::channel::{Channel, Request, SendContext};
 use crate::engine::{self, ChannelRun, Clock, Job, Outcome, Shared, Sink};
-use crate::ledger::History;
+use crate::ledger::{Action, History};
 use crate::render::Post;
 use crate::settings::{Publishing, Settings};
 use jiff::{SignedDuration, Timestamp};
@@ -261,6 +261,11 @@ pub fn record_changes(
     changes
         .iter()
         .map(|cj| {
+            // A correction message to a list is a list send: the dry run shows it from
+            // the list ([`crate::engine::list::notice_lines`]), not as requests.
+            if cj.change.list && cj.change.to_do().any(|s| s.action == Action::Notice) {
+                return Recorded::default();
+            }
             let transport = Transport::recording(root, None);
             // The engine's clock of this dry run: the changes are dated as `publish` at
             // the same time would date them.

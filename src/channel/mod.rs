@@ -218,9 +218,7 @@ impl Correction {
                     crate::approval::or_list(&takes)
                 ))
             }
-            Correction::Notice => Some(
-                "a correction message to the list (`notice`) is not built yet; use `none` (the run names the announcement so you can send one by hand)".into(),
-            ),
+            Correction::Notice => None,
             Correction::Reply | Correction::Repost if kind == Kind::Email => Some(
                 "an email that went out cannot be answered or taken back: use `notice` (a correction message to the same recipients) or `none`".into(),
             ),

@@ -90,6 +90,9 @@ struct DueChange<'a> {
     parts: &'a [String],
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     notice: &'a [String],
+    /// A correction message to a list: who gets it and the message.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    email: Vec<String>,
     requests: Vec<crate::channel::Request>,
     #[serde(skip_serializing_if = "Option::is_none")]
     failure: Option<String>,
@@ -134,6 +137,9 @@ struct DryPlan<'p, 'a> {
     /// What the engine, run on recording senders, would send for each post it sends
     /// ([`crate::dry_run`]); email lists show their own lines.
     recorded: BTreeMap<(String, String, String), crate::dry_run::Recorded>,
+    /// For each (announcement, list) with a correction message due: the languages the
+    /// announcement went to the list in (who gets the correction).
+    sent: BTreeMap<(String, String), Vec<String>>,
 }
 
 impl<'p, 'a> DryPlan<'p, 'a> {
@@ -184,16 +190,26 @@ impl<'p, 'a> DryPlan<'p, 'a> {
             changes.iter().map(|(_, cj)| cj.clone()).collect();
         let recorded =
             crate::dry_run::record_changes(&instance.settings, &jobs, history, instance.now);
-        let changes = changes
+        let changes: Vec<_> = changes
             .into_iter()
             .zip(recorded)
             .map(|((post, cj), r)| (post, cj, r))
+            .collect();
+        let sent = changes
+            .iter()
+            .filter(|(_, cj, _)| cj.change.list)
+            .map(|(_, cj, _)| {
+                let key = (cj.job.id.clone(), cj.job.channel.clone());
+                let langs = jobs::sent_langs(history, &cj.job.id, &cj.job.channel);
+                (key, langs)
+            })
             .collect();
         let mut dry = DryPlan {
             changes,
             due,
             held,
             recorded: BTreeMap::new(),
+            sent,
         };
         let posts: Vec<(&crate::render::Post<'_>, &str)> = dry
             .sent()
@@ -207,6 +223,29 @@ impl<'p, 'a> DryPlan<'p, 'a> {
             .zip(recorded)
             .collect();
         dry
+    }
+
+    /// A correction message's lines for the dry run ([`crate::engine::list::notice_lines`]);
+    /// empty when `cj` sends none.
+    fn notice_lines(
+        &self,
+        instance: &Instance,
+        ctx: &crate::engine::list::Context<'_>,
+        post: &crate::render::Post<'_>,
+        cj: &crate::engine::change::ChangeJob,
+    ) -> Vec<String> {
+        use crate::ledger::Action;
+        if !cj.change.list || !cj.change.to_do().any(|s| s.action == Action::Notice) {
+            return Vec::new();
+        }
+        let sent = self
+            .sent
+            .get(&(cj.job.id.clone(), cj.job.channel.clone()))
+            .cloned()
+            .unwrap_or_default();
+        let corrected = jobs::notice_variant(post.variant);
+        let c = instance.channel_of(post);
+        crate::engine::list::notice_lines(c, (&corrected, &cj.job.hash), sent, ctx)
     }
 
     /// What `post` would send: the recorded requests, or an email list's message.
@@ -349,31 +388,34 @@ fn print_dry_json(
         changes: dry
             .changes
             .iter()
-            .map(|(post, cj, recorded)| {
-                let parts = cj.change.parts;
-                DueChange {
-                    id: &post.variant.id,
-                    lang: &post.variant.lang,
-                    channel: post.channel.name(),
-                    kind: post.channel.kind().name(),
-                    retraction: cj.change.retraction.as_deref(),
-                    steps: cj
-                        .change
-                        .to_do()
-                        .map(|s| DueStep {
-                            action: s.action.name(),
-                            part: s.part,
-                            remote_id: s.live.as_ref().and_then(|l| l.remote_id.as_deref()),
-                            url: s.live.as_ref().and_then(|l| l.url.as_deref()),
-                            why: s.why.as_deref(),
-                            words: crate::engine::change::step_words(s, parts),
-                        })
-                        .collect(),
-                    parts: &cj.job.parts,
-                    notice: &cj.change.notice,
-                    requests: recorded.requests.clone(),
-                    failure: recorded.failure.clone(),
-                }
+            .map(|(post, cj, recorded)| DueChange {
+                id: &post.variant.id,
+                lang: &post.variant.lang,
+                channel: post.channel.name(),
+                kind: post.channel.kind().name(),
+                retraction: cj.change.retraction.as_deref(),
+                steps: cj
+                    .change
+                    .to_do()
+                    .map(|s| DueStep {
+                        action: s.action.name(),
+                        part: s.part,
+                        remote_id: s.live.as_ref().and_then(|l| l.remote_id.as_deref()),
+                        url: s.live.as_ref().and_then(|l| l.url.as_deref()),
+                        why: s.why.as_deref(),
+                        words: crate::engine::change::step_words(s, &cj.change),
+                    })
+                    .collect(),
+                parts: &cj.job.parts,
+                notice: &cj.change.notice,
+                email: dry.notice_lines(
+                    instance,
+                    &email_context(instance, global, env, local_store(instance)),
+                    post,
+                    cj,
+                ),
+                requests: recorded.requests.clone(),
+                failure: recorded.failure.clone(),
             })
             .collect(),
         held: dry
@@ -488,14 +530,16 @@ fn print_dry_text(
     }
     if !dry.changes.is_empty() {
         writeln!(out, "{BOLD}Corrections and retractions{BOLD:#}")?;
+        let ctx = email_context(instance, global, env, local_store(instance));
         for (post, cj, recorded) in &dry.changes {
+            let email = dry.notice_lines(instance, &ctx, post, cj);
             print_change(
                 &mut out,
                 global,
                 instance.channel_of(post),
-                post,
-                cj,
+                (post, cj),
                 recorded,
+                &email,
             )?;
         }
         writeln!(out)?;
@@ -588,9 +632,9 @@ fn print_change(
     out: &mut impl Write,
     global: &Global,
     c: &dyn crate::channel::Channel,
-    post: &crate::render::Post<'_>,
-    cj: &crate::engine::change::ChangeJob,
+    (post, cj): (&crate::render::Post<'_>, &crate::engine::change::ChangeJob),
     recorded: &crate::dry_run::Recorded,
+    email: &[String],
 ) -> anyhow::Result<()> {
     use crate::ledger::Action;
     let v = post.variant;
@@ -606,9 +650,8 @@ fn print_change(
         c.name(),
         c.kind()
     )?;
-    let parts = cj.change.parts;
     for step in cj.change.to_do() {
-        let words = crate::engine::change::step_words(step, parts);
+        let words = crate::engine::change::step_words(step, &cj.change);
         let at = step
             .live
             .as_ref()
@@ -618,6 +661,12 @@ fn print_change(
         writeln!(out, "  {words}{at}")?;
         let text = match step.action {
             Action::Edit | Action::Repost => cj.job.parts.get(step.part as usize - 1),
+            Action::Notice if !email.is_empty() => {
+                for line in email {
+                    writeln!(out, "    {line}")?;
+                }
+                None
+            }
             Action::Notice => cj.change.notice.get(step.part as usize - 1),
             Action::Leave => {
                 if let Some(why) = &step.why {
@@ -754,6 +803,8 @@ pub fn run(
         now: Arc::new(move || clock.now()),
     };
     let mut changes = std::mem::take(&mut selection.changes);
+    // Correction messages to email lists go out as list sends of their own.
+    let notices = jobs::take_notices(instance, &plan, &history, &mut changes);
     let mut names: Vec<String> = selection.runs.keys().cloned().collect();
     names.extend(
         changes
@@ -787,8 +838,20 @@ pub fn run(
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let lists =
-        crate::engine::list::prepare(&lists, &email_context(instance, global, env, store.clone()));
+    let email = email_context(instance, global, env, store.clone());
+    let mut lists = crate::engine::list::prepare(&lists, &email);
+    let notices: Vec<crate::engine::list::ListSend<'_>> = notices
+        .iter()
+        .map(|n| crate::engine::list::ListSend {
+            id: n.variant.id.clone(),
+            channel: s.channel(&n.channel).expect("planned channels exist"),
+            variants: vec![(&n.variant, n.hash.clone())],
+            notice: Some(crate::engine::list::NoticeOf {
+                sent: n.sent.clone(),
+            }),
+        })
+        .collect();
+    lists.extend(crate::engine::list::prepare(&notices, &email));
     let mut rows = runtime.block_on(engine::run(runs, lists, shared.clone()));
     rows.extend(selection.rows);
     rows.extend(unreadable(instance, global.only.as_deref()));
@@ -1059,6 +1122,7 @@ pub fn test_to(
                     id: p.variant.id.clone(),
                     channel: instance.channel_of(post),
                     variants: Vec::new(),
+                    notice: None,
                 })
                 .variants
                 .push((p.variant, String::new()));

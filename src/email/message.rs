@@ -160,7 +160,10 @@ impl Letter {
 pub struct Letters {
     pub id: String,
     pub letters: Vec<Letter>,
-    fallback: usize,
+    choice: Choice,
+    /// For a correction: the announcement whose message this one answers (each
+    /// recipient's message then names theirs in `In-Reply-To` and `References`).
+    pub answers: Option<String>,
 }
 
 impl Letters {
@@ -169,37 +172,59 @@ impl Letters {
     /// when none has a letter either, the first letter is theirs.
     pub fn new(id: &str, mut letters: Vec<Letter>, fallbacks: &[&str]) -> Letters {
         letters.sort_by(|a, b| a.lang.cmp(&b.lang));
-        let fallback = fallbacks
-            .iter()
-            .find_map(|lang| {
-                letters
-                    .iter()
-                    .position(|l| l.lang.eq_ignore_ascii_case(lang))
-            })
-            .unwrap_or(0);
+        let langs = letters.iter().map(|l| l.lang.clone()).collect();
         Letters {
             id: id.to_owned(),
             letters,
-            fallback,
+            choice: Choice::new(langs, fallbacks),
+            answers: None,
         }
     }
 
-    /// The letter for a subscriber's language: the same language, else the same primary
-    /// language (`et` for `et-EE`), else the fallback.
+    /// The letter for a subscriber's language ([`Choice::pick`]).
+    pub fn pick(&self, lang: &str) -> usize {
+        self.choice.pick(lang)
+    }
+}
+
+/// Which of an announcement's languages each subscriber gets: one rule for the list
+/// send and for a correction (which goes to those who got the corrected language).
+#[derive(Debug, Clone)]
+pub struct Choice {
+    /// In language order.
+    langs: Vec<String>,
+    fallback: usize,
+}
+
+impl Choice {
+    /// `langs` in any order; `fallbacks` as for [`Letters::new`].
+    pub fn new(mut langs: Vec<String>, fallbacks: &[&str]) -> Choice {
+        langs.sort();
+        let fallback = fallbacks
+            .iter()
+            .find_map(|lang| langs.iter().position(|l| l.eq_ignore_ascii_case(lang)))
+            .unwrap_or(0);
+        Choice { langs, fallback }
+    }
+
+    /// The language for a subscriber's language: the same language, else the same
+    /// primary language (`et` for `et-EE`), else the fallback. An index into the
+    /// languages in order.
     pub fn pick(&self, lang: &str) -> usize {
         if lang.is_empty() {
             return self.fallback;
         }
         let primary = |l: &str| l.split('-').next().unwrap_or("").to_ascii_lowercase();
-        self.letters
+        self.langs
             .iter()
-            .position(|l| l.lang.eq_ignore_ascii_case(lang))
-            .or_else(|| {
-                self.letters
-                    .iter()
-                    .position(|l| primary(&l.lang) == primary(lang))
-            })
+            .position(|l| l.eq_ignore_ascii_case(lang))
+            .or_else(|| self.langs.iter().position(|l| primary(l) == primary(lang)))
             .unwrap_or(self.fallback)
+    }
+
+    /// The language a subscriber writing `lang` gets.
+    pub fn lang_for(&self, lang: &str) -> &str {
+        self.langs.get(self.pick(lang)).map_or("", String::as_str)
     }
 }
 
@@ -235,10 +260,28 @@ impl Composer {
             .replace("{token}", &self.keys.token(sub.id))
     }
 
-    /// The message for `sub` in `letter`'s language, as it goes on the wire.
+    /// The Message-ID of announcement `announcement`'s message to `sub`: the same in
+    /// every run, so a correction can name it.
+    fn message_id(&self, announcement: &str, sub: &Subscriber) -> String {
+        let safe_id: String = announcement
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        format!("<herald.{safe_id}.{}@{}>", sub.id, self.domain)
+    }
+
+    /// The message for `sub` in `letter`'s language, as it goes on the wire; `answers`
+    /// names the announcement whose message this one corrects.
     pub fn compose(
         &self,
         announcement: &str,
+        answers: Option<&str>,
         letter: &Letter,
         sub: &Subscriber,
     ) -> Result<Message, String> {
@@ -255,24 +298,11 @@ impl Composer {
                 self.keys.token(sub.id)
             ));
         }
-        let safe_id: String = announcement
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
         let mut b = Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(filled.subject)
-            .message_id(Some(format!(
-                "<herald.{safe_id}.{}@{}>",
-                sub.id, self.domain
-            )))
+            .message_id(Some(self.message_id(announcement, sub)))
             .raw_header(raw("Content-Language", &letter.lang))
             .raw_header(raw("List-Id", &format!("<{}>", self.list_id)))
             .raw_header(raw("List-Unsubscribe", &unsubscribe))
@@ -281,6 +311,10 @@ impl Composer {
             .raw_header(raw("Precedence", "bulk"));
         if let Some(r) = &self.reply_to {
             b = b.reply_to(r.clone());
+        }
+        if let Some(original) = answers {
+            let id = self.message_id(original, sub);
+            b = b.in_reply_to(id.clone()).references(id);
         }
         let mut message = b
             .multipart(MultiPart::alternative_plain_html(filled.text, filled.html))
@@ -307,6 +341,8 @@ const SIGNED: &[&str] = &[
     "Date",
     "Message-ID",
     "Reply-To",
+    "In-Reply-To",
+    "References",
     "List-Id",
     "List-Unsubscribe",
     "List-Unsubscribe-Post",

@@ -67,6 +67,46 @@ pub struct Job {
     /// How refusals for now (4xx) are retried within the run.
     pub retry: Retry,
     pub progress: Progress,
+    /// For a correction: only who got the corrected language; `None` for a list send.
+    pub audience: Option<Audience>,
+}
+
+/// Who a correction goes to: the subscribers the announcement was delivered to (its send
+/// log), who got the corrected language. Still on the list and not suppressed, like
+/// anyone sent to.
+pub struct Audience {
+    /// Delivered to, in the announcement's own send log.
+    pub got: std::collections::HashSet<crate::email::SubscriberId>,
+    /// The languages the announcement went out in, as the list chose them.
+    pub chose: super::message::Choice,
+    /// The corrected language (the notice's one letter).
+    pub lang: String,
+}
+
+impl Audience {
+    /// Reads who got announcement's message from its send log at `log`.
+    pub fn read(
+        log: &std::path::Path,
+        chose: super::message::Choice,
+        lang: &str,
+    ) -> Result<Audience, String> {
+        let got = sendlog::read(log)?
+            .prior
+            .into_iter()
+            .filter(|(_, p)| *p == Prior::Delivered)
+            .map(|(id, _)| id)
+            .collect();
+        Ok(Audience {
+            got,
+            chose,
+            lang: lang.to_owned(),
+        })
+    }
+
+    /// Whether `sub` gets the correction.
+    pub fn includes(&self, sub: &Subscriber) -> bool {
+        self.got.contains(&sub.id) && self.chose.lang_for(&sub.lang) == self.lang
+    }
 }
 
 /// What a list send did, in numbers (no address anywhere).
@@ -383,6 +423,12 @@ fn read_list(
             }
             None => {}
         }
+        if let Some(audience) = &shared.job.audience
+            && !audience.includes(&sub)
+        {
+            shared.done.fetch_add(1, Ordering::Relaxed);
+            continue;
+        }
         let letter = letters.pick(&sub.lang);
         if tx.blocking_send(Work { sub, letter }).is_err() {
             break;
@@ -500,7 +546,12 @@ async fn send_one(shared: &Shared, work: &Work, conn: &mut Option<AsyncSmtpConne
     let job = &shared.job;
     let letter = &job.letters.letters[work.letter];
     let id = work.sub.id;
-    let message = match job.composer.compose(&job.letters.id, letter, &work.sub) {
+    let message = match job.composer.compose(
+        &job.letters.id,
+        job.letters.answers.as_deref(),
+        letter,
+        &work.sub,
+    ) {
         Ok(m) => m,
         Err(e) => {
             let _ = shared.log.record(Mark::NotSent, id);

@@ -60,6 +60,8 @@ pub struct Change {
     /// How many parts the post has, as it went out or as it is now (the larger): whether
     /// steps say "part 2" or "the post".
     pub parts: u32,
+    /// The channel is an email list: its notice is a message to those who got it.
+    pub list: bool,
 }
 
 impl Change {
@@ -82,9 +84,9 @@ pub struct ChangeJob {
     pub change: Change,
 }
 
-/// The words of a step for people: "edit part 2", "delete the post".
-pub fn step_words(step: &Step, parts: u32) -> String {
-    let part = if parts > 1 || step.part > 1 {
+/// The words of a step of `change` for people: "edit part 2", "delete the post".
+pub fn step_words(step: &Step, change: &Change) -> String {
+    let part = if change.parts > 1 || step.part > 1 {
         format!("part {}", step.part)
     } else {
         "the post".into()
@@ -99,7 +101,22 @@ pub fn step_words(step: &Step, parts: u32) -> String {
         Action::Edit => format!("edit {part}{id}"),
         Action::Delete => format!("delete {part}{id}"),
         Action::Repost => format!("post {part} anew"),
+        Action::Notice if change.list && change.retraction.is_some() => {
+            "tell the subscribers who got this language that it is withdrawn".into()
+        }
+        Action::Notice if change.list => {
+            "send a correction to the subscribers who got this language".into()
+        }
         Action::Notice => format!("reply with a correction{id}"),
+        // A note beside an edit of the same part: what the edit cannot change stays.
+        Action::Leave
+            if change
+                .steps
+                .iter()
+                .any(|e| e.action == Action::Edit && e.part == step.part) =>
+        {
+            format!("say what the edit of {part} cannot change")
+        }
         Action::Leave => format!("leave {part} as it is"),
         Action::DeleteNotice => format!("delete the correction notice{id}"),
     }
@@ -468,7 +485,6 @@ pub async fn run_change(cj: &ChangeJob, sender: Result<&dyn Sender, &str>, share
     };
     let mut done = Vec::new();
     let mut notes = Vec::new();
-    let parts = cj.change.parts;
     for step in cj.change.to_do() {
         if step.action == Action::Leave {
             if let Err((outcome, detail)) = run.leave(step) {
@@ -497,11 +513,11 @@ pub async fn run_change(cj: &ChangeJob, sender: Result<&dyn Sender, &str>, share
             return row(
                 job,
                 outcome,
-                format!("{}: {detail}{so_far}", step_words(step, parts)),
+                format!("{}: {detail}{so_far}", step_words(step, &cj.change)),
                 Vec::new(),
             );
         }
-        done.push(step_words(step, parts));
+        done.push(step_words(step, &cj.change));
     }
     let urls: Vec<String> = run
         .receipts

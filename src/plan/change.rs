@@ -208,9 +208,13 @@ pub fn standing(
                 kept: None,
             });
         }
+        // An email cannot be taken back; with `notice`, its readers are told.
+        let list = channel.kind() == crate::platform::Kind::Email;
+        let tell = list && channel.correction() == Correction::Notice;
         for l in live.iter().rev() {
             match cannot_delete(channel, l, now) {
                 None => steps.push(step(Action::Delete, l.part, Some(l), None)),
+                Some(_) if tell => steps.push(step(Action::Notice, l.part, Some(l), None)),
                 Some(why) => steps.push(step(Action::Leave, l.part, Some(l), Some(why))),
             }
         }
@@ -219,6 +223,7 @@ pub fn standing(
             steps,
             notice: Vec::new(),
             parts: last_live,
+            list,
         });
     }
     let Some(job) = job else {
@@ -284,6 +289,7 @@ pub fn standing(
                         steps,
                         notice: Vec::new(),
                         parts: new_parts.max(last_live),
+                        list: false,
                     });
                 }
                 Correction::Reply if changes.reply => {
@@ -298,6 +304,7 @@ pub fn standing(
                             steps,
                             notice,
                             parts: new_parts.max(last_live),
+                            list: false,
                         });
                     }
                 }
@@ -358,10 +365,11 @@ pub fn standing(
             steps,
             notice: Vec::new(),
             parts: new_parts.max(last_live),
+            list: false,
         });
     }
     let notice = match channel.correction() {
-        Correction::Reply => notice(),
+        Correction::Reply | Correction::Notice => notice(),
         _ => Vec::new(),
     };
     match channel.correction() {
@@ -370,6 +378,12 @@ pub fn standing(
             for n in 1..=notice.len() as u32 {
                 steps.push(step(Action::Notice, n, Some(answered), None));
             }
+        }
+        // A message to the list's subscribers who got this language (the engine's
+        // list send picks them from the announcement's send log).
+        Correction::Notice => {
+            let sent = live.first().expect("something is live");
+            steps.push(step(Action::Notice, 1, Some(sent), None));
         }
         Correction::Repost => {
             for l in live.iter().rev() {
@@ -402,6 +416,7 @@ pub fn standing(
         steps,
         notice,
         parts: new_parts.max(last_live),
+        list: channel.kind() == crate::platform::Kind::Email,
     })
 }
 
@@ -636,26 +651,9 @@ fn no_id(l: &LivePart) -> String {
 /// What a change still to be made says, wherever it is shown: "correction due: edit the
 /// post (1234)" or "retraction due (reason): delete part 2 (…); delete part 1 (…)".
 pub fn change_words(change: &Change) -> String {
-    let parts = change.parts;
     let steps: Vec<String> = change
         .to_do()
-        .map(|s| {
-            let edited = change
-                .steps
-                .iter()
-                .any(|e| e.action == Action::Edit && e.part == s.part);
-            if s.action == Action::Leave && edited {
-                // A note beside an edit: part of the post stays as it was.
-                let part = if parts > 1 || s.part > 1 {
-                    format!("part {}", s.part)
-                } else {
-                    "the post".into()
-                };
-                format!("say what the edit of {part} cannot change")
-            } else {
-                crate::engine::change::step_words(s, parts)
-            }
-        })
+        .map(|s| crate::engine::change::step_words(s, change))
         .collect();
     match &change.retraction {
         Some(reason) => format!("retraction due ({reason}): {}", steps.join("; ")),

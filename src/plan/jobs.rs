@@ -269,10 +269,102 @@ pub fn gather<'a>(
                 id,
                 channel,
                 variants,
+                notice: None,
             });
         }
     }
     lists
+}
+
+/// The variant as its correction notice says it: the title marked `Parandus:`,
+/// `Correction:`, … in its language, the rest as it is now. For a retraction (a
+/// message to an email list): the title marked `Tagasi võetud:`, `Withdrawn:`, … and
+/// the reason as the text.
+pub fn notice_variant(o: &crate::announcement::Variant) -> crate::announcement::Variant {
+    let mut front = o.front.clone();
+    let (word, body) = match &o.front.retract {
+        Some(reason) => (withdrawn_word(&o.lang), format!("{reason}\n")),
+        None => (correction_word(&o.lang), o.body.clone()),
+    };
+    front.title = format!("{word}: {}", front.title);
+    crate::announcement::Variant {
+        id: o.id.clone(),
+        lang: o.lang.clone(),
+        path: o.path.clone(),
+        front,
+        body,
+        body_line: o.body_line,
+        x_invalid_chars: o.x_invalid_chars.clone(),
+        diagnostics: crate::diagnostic::Diagnostics::new(),
+    }
+}
+
+/// A correction message due to an email list (`correction = "notice"`), taken out of
+/// the changes: the engine sends it as a list send of its own.
+pub struct ListNotice {
+    pub channel: String,
+    /// The corrected variant, its title marked as a correction.
+    pub variant: crate::announcement::Variant,
+    /// The corrected content's hash (the notice's records carry it).
+    pub hash: String,
+    /// The languages the announcement went to the list in.
+    pub sent: Vec<String>,
+}
+
+/// Takes the email lists' correction messages out of `changes` (they go out as list
+/// sends, not through a channel's sender).
+pub fn take_notices(
+    instance: &Instance,
+    plan: &[Planned<'_>],
+    history: &History,
+    changes: &mut BTreeMap<String, Vec<crate::engine::change::ChangeJob>>,
+) -> Vec<ListNotice> {
+    let mut out = Vec::new();
+    for (name, jobs) in changes.iter_mut() {
+        if instance
+            .settings
+            .channel(name)
+            .and_then(|c| c.email())
+            .is_none()
+        {
+            continue;
+        }
+        jobs.retain(|cj| {
+            let notice = cj.change.list
+                && cj
+                    .change
+                    .to_do()
+                    .any(|s| s.action == crate::ledger::Action::Notice);
+            let Some(p) = plan
+                .iter()
+                .find(|p| p.variant.id == cj.job.id && p.variant.lang == cj.job.lang)
+                .filter(|_| notice)
+            else {
+                return true;
+            };
+            out.push(ListNotice {
+                channel: name.clone(),
+                variant: notice_variant(p.variant),
+                hash: cj.job.hash.clone(),
+                sent: sent_langs(history, &cj.job.id, name),
+            });
+            false
+        });
+    }
+    changes.retain(|_, jobs| !jobs.is_empty());
+    out
+}
+
+/// The languages announcement `id` went to list `channel` in.
+pub fn sent_langs(history: &History, id: &str, channel: &str) -> Vec<String> {
+    let mut langs: Vec<String> = history
+        .live
+        .keys()
+        .filter(|k| k.id == id && k.channel == channel && k.part == 1)
+        .map(|k| k.lang.clone())
+        .collect();
+    langs.sort();
+    langs
 }
 
 /// The word a correction notice starts with, in the variant's language (English for a
@@ -301,6 +393,33 @@ pub fn correction_word(lang: &str) -> &'static str {
     }
 }
 
+/// The word a withdrawal message to a list starts with, in the variant's language
+/// (English for a language Herald has no word for).
+pub fn withdrawn_word(lang: &str) -> &'static str {
+    let base = lang.split(['-', '_']).next().unwrap_or(lang);
+    match base.to_ascii_lowercase().as_str() {
+        "et" => "Tagasi võetud",
+        "fi" => "Peruutettu",
+        "lv" => "Atsaukts",
+        "lt" => "Atšaukta",
+        "sv" => "Återkallad",
+        "de" => "Zurückgezogen",
+        "hu" => "Visszavonva",
+        "fr" => "Retiré",
+        "es" => "Retirado",
+        "it" => "Ritirato",
+        "pl" => "Wycofano",
+        "nl" => "Ingetrokken",
+        "da" => "Trukket tilbage",
+        "nb" | "no" => "Trukket tilbake",
+        "pt" => "Retirado",
+        "cs" => "Staženo",
+        "ru" => "Отозвано",
+        "uk" => "Відкликано",
+        _ => "Withdrawn",
+    }
+}
+
 /// The parts of the correction notice that answers `p`'s post on `channel` (its
 /// `correction = "reply"`): the post as it is now, rendered with the channel's own
 /// template, its title marked "Correction: …" in the variant's language. Empty when it
@@ -311,19 +430,7 @@ pub fn notice(
     channel: &dyn crate::channel::Channel,
 ) -> Vec<String> {
     let s = &instance.settings;
-    let o = p.variant;
-    let mut front = o.front.clone();
-    front.title = format!("{}: {}", correction_word(&o.lang), front.title);
-    let v = crate::announcement::Variant {
-        id: o.id.clone(),
-        lang: o.lang.clone(),
-        path: o.path.clone(),
-        front,
-        body: o.body.clone(),
-        body_line: o.body_line,
-        x_invalid_chars: o.x_invalid_chars.clone(),
-        diagnostics: crate::diagnostic::Diagnostics::new(),
-    };
+    let v = notice_variant(p.variant);
     let prepared = crate::render::Prepared::new(&v, &s.tz, &s.root);
     let post = crate::render::render(
         &instance.templates,

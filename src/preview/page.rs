@@ -111,7 +111,7 @@ fn change_steps(out: &mut String, change: &crate::plan::change::Change, post: &P
         "<section class=\"change\"><h3>{heading}</h3><ol class=\"change-steps\">"
     );
     for step in change.to_do() {
-        let words = crate::engine::change::step_words(step, change.parts);
+        let words = crate::engine::change::step_words(step, change);
         let at = step
             .live
             .as_ref()

@@ -18,6 +18,7 @@ mod config;
 mod config_types;
 mod conformance;
 mod corrections;
+mod corrections_email;
 mod corrections_fallback;
 mod corrections_feed;
 mod corrections_graph;

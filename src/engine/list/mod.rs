@@ -27,7 +27,7 @@
 pub mod doubt;
 mod sample;
 
-pub use sample::{count, dry_run_lines, render_sample, test_to};
+pub use sample::{count, dry_run_lines, notice_lines, render_sample, test_to};
 
 use super::{Outcome, Row, Shared};
 use crate::announcement::Variant;
@@ -37,7 +37,7 @@ use crate::channel::{Channel, Kind, SecretRef};
 use crate::email::message::{Composer, Letter, Letters, Rendered};
 use crate::email::subscribers::{self, Suppression};
 use crate::email::{Config, Progress, Secrets, send, sendlog};
-use crate::ledger::{ErrorClass, Event, Key, KeyState, Record};
+use crate::ledger::{Action, ErrorClass, Event, Key, KeyState, Record};
 use crate::render::{Prepared, RecipientView, Templates};
 use crate::settings::Settings;
 use std::collections::BTreeMap;
@@ -59,6 +59,18 @@ pub struct ListSend<'a> {
     pub id: String,
     pub channel: &'a dyn Channel,
     pub variants: Vec<(&'a Variant, String)>,
+    /// For a correction message: what the announcement's own send was.
+    pub notice: Option<NoticeOf>,
+}
+
+/// A correction message to a list (`correction = "notice"`): the one corrected variant
+/// (its title already marked as a correction), to the subscribers who got that variant.
+/// Its own send log, so the announcement's is never written again; its own ledger
+/// records (action `notice`, the corrected content's hash), so it goes out once per
+/// approved change.
+pub struct NoticeOf {
+    /// The languages the announcement went to the list in, as the ledger has them.
+    pub sent: Vec<String>,
 }
 
 impl ListSend<'_> {
@@ -97,9 +109,49 @@ impl ListSend<'_> {
             })?;
             letters.push(letter);
         }
+        let mut letters = Letters::new(&self.id, letters, &self.fallbacks());
+        if self.notice.is_some() {
+            letters.id = self.notice_id();
+            letters.answers = Some(self.id.clone());
+        }
+        Ok(letters)
+    }
+
+    /// The languages, first found first, of subscribers whose own has no letter.
+    fn fallbacks(&self) -> [&str; 2] {
         let lang = self.channel.lang();
-        let fallback = self.config().fallback_lang.as_deref().unwrap_or(lang);
-        Ok(Letters::new(&self.id, letters, &[fallback, lang]))
+        [self.config().fallback_lang.as_deref().unwrap_or(lang), lang]
+    }
+
+    /// A correction's name for its send log and its messages' Message-IDs: the
+    /// announcement, the language and the corrected content (`<id>.<lang>.correction-<hash>`,
+    /// or `withdrawal-<hash>` for a retraction).
+    fn notice_id(&self) -> String {
+        let (v, hash) = &self.variants[0];
+        let short: String = hash
+            .rsplit(':')
+            .next()
+            .unwrap_or_default()
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(12)
+            .collect();
+        let what = match v.front.retract {
+            Some(_) => "withdrawal",
+            None => "correction",
+        };
+        format!("{}.{}.{what}-{short}", self.id, v.lang)
+    }
+
+    /// Who a correction goes to: whom the announcement's own send log has as delivered,
+    /// among those who got the corrected language.
+    fn audience(&self, state_dir: &std::path::Path) -> Result<Option<send::Audience>, String> {
+        let Some(notice) = &self.notice else {
+            return Ok(None);
+        };
+        let chose = crate::email::message::Choice::new(notice.sent.clone(), &self.fallbacks());
+        let log = sendlog::path(state_dir, self.channel.name(), &self.id);
+        send::Audience::read(&log, chose, &self.variants[0].0.lang).map(Some)
     }
 }
 
@@ -119,6 +171,10 @@ struct Bookkeeping {
     keys: Vec<(Key, String)>,
     /// The send log, relative to the state folder, named by the `started` records.
     log: String,
+    /// `Some(Action::Notice)` for a correction message: its records carry it.
+    action: Option<Action>,
+    /// The message tells of a withdrawal, not a correction.
+    withdrawal: bool,
     /// Server replies are quoted in the report: no secret of the list goes further.
     secrets: Vec<(&'static str, String)>,
     config: Config,
@@ -165,6 +221,7 @@ impl Bookkeeping {
         for ((key, hash), attempt) in self.keys.iter().zip(attempts) {
             let record = Record {
                 attempt: Some(*attempt),
+                action: self.action,
                 ..Record::new(event, key.clone(), hash, shared.clock.now())
             };
             super::append(shared, &with(record))?;
@@ -203,7 +260,13 @@ pub fn prepare(lists: &[ListSend<'_>], ctx: &Context<'_>) -> Vec<ListJob> {
                 channel: name.to_owned(),
                 langs: list.langs(),
                 keys,
-                log: sendlog::relative(name, &list.id),
+                log: match list.notice {
+                    Some(_) => sendlog::relative(name, &list.notice_id()),
+                    None => sendlog::relative(name, &list.id),
+                },
+                action: list.notice.as_ref().map(|_| Action::Notice),
+                withdrawal: list.notice.is_some()
+                    && list.variants.iter().any(|(v, _)| v.front.retract.is_some()),
                 env: secrets
                     .iter()
                     .filter_map(|(_, var)| ctx.env.get(var).map(|v| (var.clone(), v.clone())))
@@ -230,6 +293,7 @@ fn ready(list: &ListSend<'_>, ctx: &Context<'_>) -> Result<send::Job, String> {
         .map_err(|e| format!("cannot send to `{name}`: {e}"))?;
     let not_sent = |e: String| format!("not sent: {e}");
     let letters = list.letters(ctx).map_err(not_sent)?;
+    let letters_id = letters.id.clone();
     let suppression = match &secrets.suppression {
         Some(path) => {
             Suppression::read(path, &subscribers::shown_name(path), &secrets.keys)
@@ -248,6 +312,7 @@ fn ready(list: &ListSend<'_>, ctx: &Context<'_>) -> Result<send::Job, String> {
         timeout,
     );
     let state_dir = ctx.store.dir();
+    let audience = list.audience(&state_dir).map_err(not_sent)?;
     // With a state branch, each batch's marks are on the remote before it is sent.
     let push: Option<crate::email::Push> = ctx.store.is_remote().then(|| {
         let store = ctx.store.clone();
@@ -262,13 +327,14 @@ fn ready(list: &ListSend<'_>, ctx: &Context<'_>) -> Result<send::Job, String> {
         timeout,
         subscribers: secrets.subscribers,
         suppression: Arc::new(suppression),
-        log: sendlog::path(&state_dir, name, &list.id),
+        log: sendlog::path(&state_dir, name, &letters_id),
         root: ctx.store.files().to_owned(),
         push,
         concurrency: config.concurrency,
         rate: config.rate,
         retry: super::retry(p),
         progress: ctx.progress,
+        audience,
     })
 }
 
@@ -285,7 +351,9 @@ pub async fn run(lists: Vec<ListJob>, shared: &Shared) -> Vec<Row> {
 /// `failed` record per variant with the send's summary.
 async fn send_list(list: ListJob, shared: &Shared) -> Row {
     let ListJob { books, ready } = list;
-    if let Some(row) = held_for_a_person(&books, shared) {
+    if books.action.is_none()
+        && let Some(row) = held_for_a_person(&books, shared)
+    {
         return row;
     }
     let job = match ready {
@@ -297,7 +365,13 @@ async fn send_list(list: ListJob, shared: &Shared) -> Row {
     let attempts: Vec<u32> = books
         .keys
         .iter()
-        .map(|(key, _)| shared.history.state(key).map_or(0, KeyState::attempts) + 1)
+        .map(|(key, hash)| {
+            let state = match books.action {
+                Some(action) => shared.history.action(key, action, hash),
+                None => shared.history.state(key),
+            };
+            state.map_or(0, KeyState::attempts) + 1
+        })
         .collect();
     let started = books.record(shared, Event::Started, &attempts, |r| Record {
         send_log: Some(books.log.clone()),
@@ -310,6 +384,7 @@ async fn send_list(list: ListJob, shared: &Shared) -> Row {
                 shared,
                 &Record {
                     attempt: attempts.first().copied(),
+                    action: books.action,
                     ..Record::new(Event::Started, key.clone(), hash, shared.clock.now())
                 },
             ),
@@ -318,7 +393,10 @@ async fn send_list(list: ListJob, shared: &Shared) -> Row {
     if let Err((outcome, e)) = started {
         return books.row(outcome, &e);
     }
-    let ending = outcome(send::run(job).await, &books.id, &books.channel);
+    let mut ending = outcome(send::run(job).await, &books.id, &books.channel);
+    if books.action.is_some() {
+        ending = correction_ending(ending, books.withdrawal);
+    }
     let (outcome, event) = (ending.outcome, ending.event);
     let detail = books.scrubber().scrub(&ending.detail).into_owned();
     let summary = books.scrubber().scrub(&ending.message).into_owned();
@@ -402,6 +480,30 @@ fn outcome(sent: Result<send::Report, String>, id: &str, channel: &str) -> Endin
         event: Event::Posted,
         class: None,
         message: summary,
+    }
+}
+
+/// What a correction message's send came to. Its recipients in doubt are not sent
+/// again and nothing else waits for them: a second correction is worse than a missing
+/// one, and the announcement itself went out. So the correction is done once every
+/// recipient was tried; the row says how many are in doubt.
+fn correction_ending(ending: Ending, withdrawal: bool) -> Ending {
+    let (what, outcome) = match withdrawal {
+        true => ("withdrawal message", Outcome::Retracted),
+        false => ("correction", Outcome::Corrected),
+    };
+    match ending.outcome {
+        Outcome::Posted | Outcome::InDoubt => Ending {
+            outcome,
+            detail: format!("{what} sent: {}", ending.detail),
+            event: Event::Posted,
+            class: None,
+            message: ending.message,
+        },
+        _ => Ending {
+            detail: format!("{what} not sent yet: {}", ending.detail),
+            ..ending
+        },
     }
 }
 

@@ -83,7 +83,7 @@ pub fn render_sample(list: &ListSend<'_>, ctx: &Context<'_>, lang: &str) -> Resu
         .position(|l| l.lang == lang)
         .ok_or_else(|| format!("no `{lang}` variant"))?;
     let letter = &letters.letters[index];
-    let message = composer.compose(&letters.id, letter, &sub)?;
+    let message = composer.compose(&letters.id, letters.answers.as_deref(), letter, &sub)?;
     let h = message.headers();
     let mut out = String::new();
     for name in [
@@ -93,6 +93,8 @@ pub fn render_sample(list: &ListSend<'_>, ctx: &Context<'_>, lang: &str) -> Resu
         "Subject",
         "Date",
         "Message-ID",
+        "In-Reply-To",
+        "References",
         "Content-Language",
         "List-Id",
         "List-Unsubscribe",
@@ -183,7 +185,7 @@ async fn send_test_copies(
     let sub = sample(address, &composer.keys);
     let mut out = Vec::new();
     for letter in &letters.letters {
-        let sent = match composer.compose(&letters.id, letter, &sub) {
+        let sent = match composer.compose(&letters.id, letters.answers.as_deref(), letter, &sub) {
             Ok(m) => {
                 use lettre::AsyncTransport;
                 transport
@@ -227,6 +229,7 @@ pub fn dry_run_lines(
         id: variant.id.clone(),
         channel,
         variants: siblings.iter().map(|v| (*v, String::new())).collect(),
+        notice: None,
     };
     let mut out = Vec::new();
     if ctx
@@ -261,4 +264,86 @@ pub fn dry_run_lines(
         Err(e) => out.push(format!("cannot render the message: {e}")),
     }
     out
+}
+
+/// The dry run's lines for a correction message to a list: how many subscribers get it
+/// (those the announcement's send log has as delivered, who got this language) and the
+/// whole message for a sample subscriber. `corrected` is the variant as the notice says
+/// it (title marked) with its content hash, `sent` the languages the announcement went out in.
+pub fn notice_lines(
+    channel: &dyn Channel,
+    (corrected, hash): (&Variant, &str),
+    sent: Vec<String>,
+    ctx: &Context<'_>,
+) -> Vec<String> {
+    let config = channel.email().expect("an email channel");
+    let list = ListSend {
+        id: corrected.id.clone(),
+        channel,
+        variants: vec![(corrected, hash.to_owned())],
+        notice: Some(super::NoticeOf { sent }),
+    };
+    let lang = &corrected.lang;
+    let (what, message) = match corrected.front.retract {
+        Some(_) => ("Withdrawal message", "withdrawal message"),
+        None => ("Correction", "correction"),
+    };
+    let mut out = Vec::new();
+    if ctx
+        .env
+        .get(&config.subscribers_env)
+        .is_some_and(|v| !v.is_empty())
+    {
+        match notice_count(&list, ctx) {
+            Ok((to, all)) => out.push(format!(
+                "{what} to the {to} subscribers who got `{lang}` (of {all} on the list now)"
+            )),
+            Err(e) => out.push(format!("Recipients: cannot count them: {e}")),
+        }
+    } else {
+        out.push(format!(
+            "Recipients: set `{}` to the subscriber list's path to count them",
+            config.subscribers_env
+        ));
+    }
+    match render_sample(&list, ctx, lang) {
+        Ok(text) => {
+            out.push(format!(
+                "┌ the `{lang}` {message}, for a sample subscriber without a name"
+            ));
+            out.extend(text.lines().map(|l| format!("│ {l}")));
+            out.push("└".into());
+        }
+        Err(e) => out.push(format!("cannot render the message: {e}")),
+    }
+    out
+}
+
+/// (who gets the correction, everyone on the list now).
+fn notice_count(list: &ListSend<'_>, ctx: &Context<'_>) -> Result<(u64, u64), String> {
+    let config = list.config();
+    let audience = list
+        .audience(&ctx.store.dir())?
+        .expect("a correction has an audience");
+    let keys = preview_keys(config, ctx.env);
+    let path = secret(ctx.env, &config.subscribers_env, "subscriber list path")
+        .map(|p| std::path::PathBuf::from(secrecy::ExposeSecret::expose_secret(&p)))?;
+    let suppression = match config.suppression_env.as_ref().and_then(|n| ctx.env.get(n)) {
+        Some(p) => {
+            let p = std::path::Path::new(p);
+            Suppression::read(p, &subscribers::shown_name(p), &keys)?.0
+        }
+        None => Suppression::default(),
+    };
+    let mut reader = subscribers::Reader::open(&path, &keys, &suppression)?;
+    let (mut to, mut all) = (0, 0);
+    while let Some(next) = reader.next_line() {
+        if let (_, Line::Subscriber(s)) = next? {
+            all += 1;
+            if audience.includes(&s) {
+                to += 1;
+            }
+        }
+    }
+    Ok((to, all))
 }
