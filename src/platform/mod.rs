@@ -490,6 +490,30 @@ mod tests {
     }
 
     #[test]
+    fn what_an_edit_can_change_is_what_each_sender_sends() {
+        // Facebook and LinkedIn send the text alone; their cards are sent apart.
+        for kind in [Kind::Facebook, Kind::Linkedin] {
+            let edits = kind.changes().edits;
+            assert_eq!(edits.images, ImageEdits::Keep, "{kind}");
+            assert!(!edits.card, "{kind}");
+            assert_eq!((edits.window, edits.times), (None, None), "{kind}");
+        }
+        assert_eq!(
+            (Kind::Facebook.card(), Kind::Linkedin.card()),
+            (Card::Link, Card::Article)
+        );
+        assert_eq!(Kind::Telegram.changes().edits.images, ImageEdits::Replace);
+        let x = Kind::X.changes().edits;
+        assert_eq!(x.window, Some(jiff::SignedDuration::from_mins(30)));
+        assert_eq!(x.times, Some(5));
+        assert_eq!(x.images, ImageEdits::Any);
+        for kind in [Kind::Mastodon, Kind::Discord, Kind::Feed, Kind::Record] {
+            assert_eq!(kind.changes().edits, Edits::ANY, "{kind}");
+            assert_eq!(kind.card(), Card::InText, "{kind}");
+        }
+    }
+
+    #[test]
     fn every_kind_has_templates_and_a_name_for_people() {
         for kind in Kind::ALL {
             let facts = kind.facts();
