@@ -376,6 +376,11 @@ impl Live {
     }
 }
 
+/// The post a key is a part of: (id, lang, channel).
+fn post_of(key: &Key) -> (String, String, String) {
+    (key.id.clone(), key.lang.clone(), key.channel.clone())
+}
+
 /// The replayed ledger.
 #[derive(Debug, Default, Clone)]
 pub struct History {
@@ -400,6 +405,12 @@ pub struct History {
     pub actions: HashMap<(Key, Action, String), KeyState>,
     /// The remote id planned for a reposted part or a notice, by (part, action, hash).
     pub action_plans: HashMap<(Key, Action, String), String>,
+    /// The rounds of steps of each post, by (id, lang, channel): the content hash each
+    /// round was made for, in ledger order. Content can come back (a correction undone,
+    /// then made again): each return is a round of its own, whose steps are made anew;
+    /// the steps of an earlier round at that hash stay in `actions` and `action_plans`
+    /// under `HASH#n` (the n-th earlier round), so a retraction still finds its notices.
+    pub rounds: HashMap<(String, String, String), Vec<String>>,
     /// Every correction and retraction step that was done (`posted` with an action), in
     /// ledger order: the audit's history.
     pub changes: Vec<Record>,
@@ -424,9 +435,92 @@ impl History {
             .map(|(_, id)| id.as_str())
     }
 
-    /// The state of a correction or retraction step.
+    /// The state of a correction or retraction step at content `hash`, as last
+    /// recorded (the audit's view).
     pub fn action(&self, key: &Key, action: Action, hash: &str) -> Option<&KeyState> {
         self.actions.get(&(key.clone(), action, hash.to_owned()))
+    }
+
+    /// The state of a step to be made for content `hash`: in the round at that hash
+    /// now under way or to come ([`History::rounds`]), so content that came back is
+    /// changed anew; a notice's deletion, kept under the notice's hash, whatever the
+    /// round. What the plan and the engine go by.
+    pub fn step(&self, key: &Key, action: Action, hash: &str) -> Option<&KeyState> {
+        if action != Action::DeleteNotice && self.earlier_round(key, hash) {
+            return None;
+        }
+        self.action(key, action, hash)
+    }
+
+    /// The remote id planned for a step, in the round at `hash` now under way.
+    pub fn action_plan(&self, key: &Key, action: Action, hash: &str) -> Option<&str> {
+        if self.earlier_round(key, hash) {
+            return None;
+        }
+        self.action_plans
+            .get(&(key.clone(), action, hash.to_owned()))
+            .map(String::as_str)
+    }
+
+    /// Whether the steps kept at `hash` for `key`'s post belong to a round that is over
+    /// (another content's round came after it): then a change back to `hash` is a new
+    /// round.
+    fn earlier_round(&self, key: &Key, hash: &str) -> bool {
+        self.rounds
+            .get(&post_of(key))
+            .is_some_and(|r| r.last().is_some_and(|h| h != hash) && r.iter().any(|h| h == hash))
+    }
+
+    /// Which return to content `hash` the round of steps at it now under way (or to
+    /// come) is for `key`'s post: 0 the first time. Later rounds send under keys of
+    /// their own (a platform would take a repeated key for the earlier round's post).
+    pub fn round(&self, key: &Key, hash: &str) -> usize {
+        let Some(r) = self.rounds.get(&post_of(key)) else {
+            return 0;
+        };
+        let seen = r.iter().filter(|h| *h == hash).count();
+        match r.last() {
+            Some(h) if h == hash => seen - 1,
+            _ => seen,
+        }
+    }
+
+    /// Starts a new round of steps when `r` is the first record at its content since
+    /// another content's round; the steps of an earlier round at the same content are
+    /// moved under `HASH#n`.
+    fn enter_round(&mut self, r: &Record) {
+        let post = post_of(&r.key);
+        let rounds = self.rounds.entry(post.clone()).or_default();
+        if rounds.last() == Some(&r.hash) {
+            return;
+        }
+        let earlier = rounds.iter().filter(|h| **h == r.hash).count();
+        rounds.push(r.hash.clone());
+        if earlier == 0 {
+            return;
+        }
+        let retired = format!("{}#{}", r.hash, earlier - 1);
+        let stale = |(k, a, h): &(Key, Action, String)| {
+            *a != Action::DeleteNotice && *h == r.hash && post_of(k) == post
+        };
+        let old: Vec<(Key, Action, String)> =
+            self.actions.keys().filter(|k| stale(k)).cloned().collect();
+        for k in old {
+            if let Some(state) = self.actions.remove(&k) {
+                self.actions.insert((k.0, k.1, retired.clone()), state);
+            }
+        }
+        let old: Vec<(Key, Action, String)> = self
+            .action_plans
+            .keys()
+            .filter(|k| stale(k))
+            .cloned()
+            .collect();
+        for k in old {
+            if let Some(id) = self.action_plans.remove(&k) {
+                self.action_plans.insert((k.0, k.1, retired.clone()), id);
+            }
+        }
     }
 
     /// Whether any correction or retraction step was recorded for `key` with content
@@ -467,6 +561,7 @@ impl History {
     /// Replays a record with an action: its own state machine, then what it did to the
     /// live part.
     fn apply_action(&mut self, r: Record, action: Action) {
+        self.enter_round(&r);
         // A notice's deletion is once per notice, whichever retraction makes it.
         let state_hash = match (action, &r.notice_of) {
             (Action::DeleteNotice, Some(h)) => h.clone(),

@@ -596,6 +596,18 @@ fn changes(
             Some(Action::Delete) => part(n, "deleted"),
             Some(Action::Repost) if deleted(n) => part(n, "deleted and posted again"),
             Some(Action::Repost) => part(n, "added"),
+            // A list's correction message: no post, a message to who got it.
+            Some(Action::Notice) if r.remote_id.is_none() => {
+                let what = if retraction {
+                    "withdrawal message sent to its readers"
+                } else {
+                    "correction message sent to its readers"
+                };
+                match &r.message {
+                    Some(m) => format!("{what} ({m})"),
+                    None => what.to_owned(),
+                }
+            }
             Some(Action::Notice) => "notice posted".to_owned(),
             Some(Action::DeleteNotice) => "notice deleted".to_owned(),
             Some(Action::Leave) => {

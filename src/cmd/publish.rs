@@ -846,6 +846,11 @@ pub fn run(
             id: n.variant.id.clone(),
             channel: s.channel(&n.channel).expect("planned channels exist"),
             variants: vec![(&n.variant, n.hash.clone())],
+            by: n
+                .by
+                .iter()
+                .map(|by| (n.variant.lang.clone(), by.clone()))
+                .collect(),
             notice: Some(crate::engine::list::NoticeOf {
                 sent: n.sent.clone(),
             }),
@@ -1122,6 +1127,7 @@ pub fn test_to(
                     id: p.variant.id.clone(),
                     channel: instance.channel_of(post),
                     variants: Vec::new(),
+                    by: BTreeMap::new(),
                     notice: None,
                 })
                 .variants

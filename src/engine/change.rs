@@ -7,8 +7,11 @@
 //!   leaves one edited post (X excepted: each of its edits is a new post, so an X edit in
 //!   doubt is looked up like a post), and deleting a post that is gone is no error;
 //! - a **repost** or a **notice** is a new post, with every rule of a post: its own
-//!   idempotency key, an own-posts lookup when in doubt;
-//! - a **note** (`leave`) sends nothing: it records that a person was told.
+//!   idempotency key (sent again under it while the platform remembers it), an own-posts
+//!   lookup when in doubt after that or where there is no key;
+//! - a **note** (`leave`) sends nothing: it records that a person was told;
+//! - a correction never deletes a part it posted anew itself (a repost cut short after
+//!   its first new parts): only a retraction takes those down.
 
 use super::{Outcome, Repeat, Row, Shared, append, attempt, dedups_forever, row};
 use crate::channel::send::{self, Lookup, Outgoing, Receipt, SendError, Sender};
@@ -151,7 +154,7 @@ impl Run<'_> {
             if let Some(KeyState::Posted {
                 remote_id: Some(id),
                 ..
-            }) = self.shared.history.action(&self.key(n), action, hash)
+            }) = self.shared.history.step(&self.key(n), action, hash)
             {
                 return Some(id.clone());
             }
@@ -165,6 +168,25 @@ impl Run<'_> {
             .get(&self.key(n))
             .filter(|l| l.deleted.is_none())
             .and_then(|l| l.remote_id.clone())
+    }
+
+    /// Whether `step` is a correction's delete of the post this same change put up at its
+    /// part: a repost cut short after its first new parts leaves them live, and where
+    /// the new thread is longer than the old one, no earlier delete of that part at this
+    /// content is on record. Deleting it would take the corrected post down (and the
+    /// next part would answer a post that is gone), so it is never made; a retraction
+    /// still deletes every part.
+    fn deletes_own_repost(&self, step: &Step) -> bool {
+        if step.action != Action::Delete || self.cj.change.retraction.is_some() {
+            return false;
+        }
+        let Some(target) = step.live.as_ref().and_then(|l| l.remote_id.as_deref()) else {
+            return false;
+        };
+        matches!(
+            self.shared.history.step(&self.key(step.part), Action::Repost, &self.cj.job.hash),
+            Some(KeyState::Posted { remote_id: Some(id), .. }) if id == target
+        )
     }
 
     /// What the sender gets for a step that sends text (edit, repost, notice).
@@ -182,7 +204,7 @@ impl Run<'_> {
                         .get(&(Action::Notice, step.part - 1))
                         .map(|r| r.remote_id.clone())
                         .or_else(|| {
-                            match self.shared.history.action(
+                            match self.shared.history.step(
                                 &self.key(step.part - 1),
                                 Action::Notice,
                                 &job.hash,
@@ -207,11 +229,17 @@ impl Run<'_> {
         };
         // Never the original's key: a part posted again with the content it first had
         // must not be taken for the deleted original by the platform's de-duplication.
-        let token = match step.action {
+        let mut token = match step.action {
             Action::Notice => format!("{}:notice", k.token(&job.hash)),
             Action::Repost => format!("{}:repost", k.token(&job.hash)),
             _ => k.token(&job.hash),
         };
+        // Content that came back (a correction undone, then made again): a new round,
+        // under keys of its own.
+        let round = self.shared.history.round(&k, &job.hash);
+        if round > 0 {
+            token.push_str(&format!(":{round}"));
+        }
         let mut outgoing = Outgoing {
             key: token,
             part: step.part,
@@ -241,9 +269,8 @@ impl Run<'_> {
             planned_id: self
                 .shared
                 .history
-                .action_plans
-                .get(&(k, step.action, job.hash.clone()))
-                .cloned(),
+                .action_plan(&k, step.action, &job.hash)
+                .map(str::to_owned),
         };
         if outgoing.planned_id.is_none() && step.action != Action::Edit {
             outgoing.planned_id = sender.plan(&outgoing);
@@ -263,7 +290,7 @@ impl Run<'_> {
         let k = self.key(step.part);
         let hash = self.hash(step);
         let config = &self.shared.config;
-        match self.shared.history.action(&k, step.action, hash) {
+        match self.shared.history.step(&k, step.action, hash) {
             None => Ok(Ok((0, 0))),
             Some(KeyState::Failed {
                 class: crate::ledger::ErrorClass::Permanent,
@@ -280,8 +307,10 @@ impl Run<'_> {
                 format!("gave up after {failures} failed attempts: {message}"),
             )),
             Some(KeyState::InDoubt {
-                attempt, failures, ..
-            }) if !safe => {
+                attempt,
+                failures,
+                since,
+            }) if !safe || self.key_forgotten(step, sender, *since) => {
                 let Some(outgoing) = outgoing else {
                     return Ok(Ok((*attempt, *failures)));
                 };
@@ -306,6 +335,15 @@ impl Run<'_> {
             }
             Some(state) => Ok(Ok((state.attempts(), state.failures()))),
         }
+    }
+
+    /// Whether a new post (a repost or a notice) in doubt since `since` is past the time
+    /// the platform remembers its idempotency key (Mastodon: an hour): sent again now, it
+    /// would be a second post, so it is looked up like a post instead. An edit or a
+    /// delete is safe to repeat however late.
+    fn key_forgotten(&self, step: &Step, sender: &dyn Sender, since: Timestamp) -> bool {
+        matches!(step.action, Action::Repost | Action::Notice)
+            && self.shared.clock.now().duration_since(since) >= sender.keeps_keys_for()
     }
 
     /// The content hash `step`'s state is kept under in the ledger (a notice's deletion:
@@ -486,6 +524,9 @@ pub async fn run_change(cj: &ChangeJob, sender: Result<&dyn Sender, &str>, share
     let mut done = Vec::new();
     let mut notes = Vec::new();
     for step in cj.change.to_do() {
+        if run.deletes_own_repost(step) {
+            continue;
+        }
         if step.action == Action::Leave {
             if let Err((outcome, detail)) = run.leave(step) {
                 return row(job, outcome, detail, Vec::new());

@@ -130,17 +130,31 @@ pub fn standing(
             at: at.unwrap_or(head.posted_at),
         };
     }
+    // A notice leaves the post as it went out: its readers last read the notice. Content
+    // that changes after a notice round (even back to what the post says) is told again.
+    let noticed_since = history
+        .rounds
+        .get(&(first.id.clone(), first.lang.clone(), name.to_owned()))
+        .and_then(|r| r.last())
+        .filter(|h| **h != hash)
+        .is_some_and(|h| {
+            matches!(
+                history.action(&first, Action::Notice, h),
+                Some(KeyState::Posted { .. })
+            )
+        });
     // Posted as it is now and never touched since: nothing to compare.
-    if all
-        .iter()
-        .all(|(n, l)| l.deleted.is_none() && l.hash == hash && !history.touched(&key(*n), &hash))
+    if !noticed_since
+        && all.iter().all(|(n, l)| {
+            l.deleted.is_none() && l.hash == hash && !history.touched(&key(*n), &hash)
+        })
     {
         return Standing::Original;
     }
     let approved = p.state.publishable();
     let done = |part: u32, action: Action| {
         matches!(
-            history.action(&key(part), action, &hash),
+            history.step(&key(part), action, &hash),
             Some(KeyState::Posted { .. })
         )
     };
@@ -246,8 +260,8 @@ pub fn standing(
                     .and_then(|l| l.attached.as_ref())
                     .is_some_and(|a| !same_attachments(a, &attached)))
     };
-    let changed =
-        (1..=new_parts.max(last_live)).any(|n| n > new_parts || n > last_live || differs(n));
+    let changed = noticed_since
+        || (1..=new_parts.max(last_live)).any(|n| n > new_parts || n > last_live || differs(n));
     if !changed {
         return Standing::Settled;
     }
@@ -387,6 +401,11 @@ pub fn standing(
         }
         Correction::Repost => {
             for l in live.iter().rev() {
+                // A part this change already posted anew (a repost cut short after its
+                // first new parts) is the corrected post, not the old one: it stays.
+                if done(l.part, Action::Repost) {
+                    continue;
+                }
                 match cannot_delete(channel, l, now) {
                     None => steps.push(step(Action::Delete, l.part, Some(l), None)),
                     Some(why) => steps.push(step(Action::Leave, l.part, Some(l), Some(why))),

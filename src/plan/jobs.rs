@@ -265,10 +265,15 @@ pub fn gather<'a>(
                         .map(|p| (p.variant, j.hash.clone()))
                 })
                 .collect();
+            let by = jobs
+                .iter()
+                .filter_map(|j| Some((j.lang.clone(), j.by.clone()?)))
+                .collect();
             lists.push(ListSend {
                 id,
                 channel,
                 variants,
+                by,
                 notice: None,
             });
         }
@@ -309,6 +314,8 @@ pub struct ListNotice {
     pub hash: String,
     /// The languages the announcement went to the list in.
     pub sent: Vec<String>,
+    /// Who approved the change.
+    pub by: Option<String>,
 }
 
 /// Takes the email lists' correction messages out of `changes` (they go out as list
@@ -347,6 +354,7 @@ pub fn take_notices(
                 variant: notice_variant(p.variant),
                 hash: cj.job.hash.clone(),
                 sent: sent_langs(history, &cj.job.id, name),
+                by: cj.job.by.clone(),
             });
             false
         });

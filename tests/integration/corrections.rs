@@ -491,3 +491,81 @@ fn a_repost_cut_short_after_its_deletes_posts_the_new_text_in_the_next_run() {
     let later = repo.json(&["publish", "--at", "2026-07-01 09:20"], 0);
     assert!(rows(&later).is_empty(), "{later:#}");
 }
+
+#[test]
+fn content_that_comes_back_is_corrected_again_each_time_on_every_policy() {
+    // A correction undone, then made again (A → B → A → B): each change is a round of
+    // its own, never taken for the earlier round at the same text.
+    let repo = posted(FIRST, "short, noedit, again");
+    let texts = [FIXED, FIRST, FIXED];
+    for (n, text) in texts.iter().enumerate() {
+        repo.write(
+            "announcements/a.et.md",
+            &file(text, "", "short, noedit, again"),
+        );
+        repo.approve("announcements/a.et.md");
+        let at = format!("2026-07-0{} 09:00", n + 1);
+        let run = repo.json(&["publish", "--at", &at], 0);
+        let results: Vec<(String, String)> =
+            rows(&run).into_iter().map(|(c, r, _)| (c, r)).collect();
+        assert_eq!(
+            results,
+            [
+                ("again".to_owned(), "corrected".to_owned()),
+                ("noedit".to_owned(), "corrected".to_owned()),
+                ("short".to_owned(), "corrected".to_owned()),
+            ],
+            "round {n}: {run:#}"
+        );
+        let later = repo.json(
+            &["publish", "--at", &format!("2026-07-0{} 10:00", n + 1)],
+            0,
+        );
+        assert!(rows(&later).is_empty(), "round {n}: {later:#}");
+    }
+    let body = |l: &Value| {
+        l["text"]
+            .as_str()
+            .map(|t| t.rsplit('\n').next().unwrap().to_owned())
+    };
+    // Edited in place three times: the post now says the last text.
+    let short = lines(&repo, "state/recorded.jsonl");
+    let edits: Vec<Option<String>> = short.iter().skip(1).map(body).collect();
+    assert_eq!(
+        edits,
+        texts
+            .iter()
+            .map(|t| Some(t.to_string()))
+            .collect::<Vec<_>>(),
+        "{short:#?}"
+    );
+    // One notice per round, each under a key of its own.
+    let noedit = lines(&repo, "state/noedit.jsonl");
+    assert_eq!(noedit.len(), 4, "{noedit:#?}");
+    let keys: std::collections::BTreeSet<&str> =
+        noedit.iter().map(|l| l["key"].as_str().unwrap()).collect();
+    assert_eq!(keys.len(), 4, "a key was used twice: {keys:#?}");
+    // Deleted and posted anew each round: one live copy, with the last text.
+    let again = lines(&repo, "state/again.jsonl");
+    let posted: Vec<&Value> = again.iter().filter(|l| l.get("text").is_some()).collect();
+    let deleted: Vec<&str> = again
+        .iter()
+        .filter_map(|l| l.get("delete").and_then(Value::as_str))
+        .collect();
+    assert_eq!(posted.len(), 4, "{again:#?}");
+    assert_eq!(deleted.len(), 3, "{again:#?}");
+    assert_eq!(body(posted[3]), Some(FIXED.to_owned()));
+    // A retraction then deletes every notice of every round, and the post.
+    repo.write(
+        "announcements/a.et.md",
+        &file(FIXED, "retract: \"Kontsert jääb ära\"\n", "noedit"),
+    );
+    repo.approve("announcements/a.et.md");
+    let run = repo.json(&["publish", "--at", "2026-07-05 09:00"], 0);
+    assert_eq!(rows(&run).len(), 1, "{run:#}");
+    let gone: std::collections::BTreeSet<String> = lines(&repo, "state/noedit.jsonl")
+        .iter()
+        .filter_map(|l| l.get("delete").and_then(Value::as_str).map(str::to_owned))
+        .collect();
+    assert_eq!(gone.len(), 4, "{gone:#?}");
+}

@@ -272,6 +272,20 @@ fn a_notice_goes_once_to_who_got_the_corrected_language_as_an_answer_to_their_me
     );
     assert_eq!(notices[1]["event"], "posted");
     assert_eq!(notices[1]["message"], "sent 3 (et 3)");
+    // The audit tells the story, with who approved the message that first went out.
+    let audit = list.run(&["audit"]);
+    let et = audit.stdout.split("a [et] → newsletter").nth(1).unwrap();
+    assert!(
+        et.contains("  approved by editor@example.org (as recorded when it went out)\n"),
+        "{}",
+        audit.stdout
+    );
+    assert!(
+        et.contains("  corrected  sha256:")
+            && et.contains("approved by editor@example.org: correction message sent to its readers (sent 3 (et 3))\n"),
+        "{}",
+        audit.stdout
+    );
     // The announcement's own send log is untouched.
     let own = list.repo.read("state/email/newsletter/a.log");
     assert_eq!(own.lines().count(), 8, "{own}");

@@ -25,6 +25,7 @@ mod corrections_graph;
 mod corrections_social;
 mod corrections_webhooks;
 mod crash;
+mod crash_corrections;
 mod doctor;
 mod dry_run;
 mod email;

@@ -59,6 +59,9 @@ pub struct ListSend<'a> {
     pub id: String,
     pub channel: &'a dyn Channel,
     pub variants: Vec<(&'a Variant, String)>,
+    /// Who approved each variant's content, by language: its `started` records say so
+    /// (the audit's "approved by", after the file has changed).
+    pub by: BTreeMap<String, String>,
     /// For a correction message: what the announcement's own send was.
     pub notice: Option<NoticeOf>,
 }
@@ -173,6 +176,8 @@ struct Bookkeeping {
     log: String,
     /// `Some(Action::Notice)` for a correction message: its records carry it.
     action: Option<Action>,
+    /// Who approved each variant, by language.
+    by: BTreeMap<String, String>,
     /// The message tells of a withdrawal, not a correction.
     withdrawal: bool,
     /// Server replies are quoted in the report: no secret of the list goes further.
@@ -222,6 +227,10 @@ impl Bookkeeping {
             let record = Record {
                 attempt: Some(*attempt),
                 action: self.action,
+                by: match event {
+                    Event::Started => self.by.get(&key.lang).cloned(),
+                    _ => None,
+                },
                 ..Record::new(event, key.clone(), hash, shared.clock.now())
             };
             super::append(shared, &with(record))?;
@@ -265,6 +274,7 @@ pub fn prepare(lists: &[ListSend<'_>], ctx: &Context<'_>) -> Vec<ListJob> {
                     None => sendlog::relative(name, &list.id),
                 },
                 action: list.notice.as_ref().map(|_| Action::Notice),
+                by: list.by.clone(),
                 withdrawal: list.notice.is_some()
                     && list.variants.iter().any(|(v, _)| v.front.retract.is_some()),
                 env: secrets
@@ -367,7 +377,7 @@ async fn send_list(list: ListJob, shared: &Shared) -> Row {
         .iter()
         .map(|(key, hash)| {
             let state = match books.action {
-                Some(action) => shared.history.action(key, action, hash),
+                Some(action) => shared.history.step(key, action, hash),
                 None => shared.history.state(key),
             };
             state.map_or(0, KeyState::attempts) + 1

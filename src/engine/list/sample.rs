@@ -229,6 +229,7 @@ pub fn dry_run_lines(
         id: variant.id.clone(),
         channel,
         variants: siblings.iter().map(|v| (*v, String::new())).collect(),
+        by: BTreeMap::new(),
         notice: None,
     };
     let mut out = Vec::new();
@@ -281,6 +282,7 @@ pub fn notice_lines(
         id: corrected.id.clone(),
         channel,
         variants: vec![(corrected, hash.to_owned())],
+        by: BTreeMap::new(),
         notice: Some(super::NoticeOf { sent }),
     };
     let lang = &corrected.lang;
