@@ -163,6 +163,10 @@ pub struct Record {
     /// its images and link), to tell later whether a change reaches this part.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digest: Option<String>,
+    /// On `started` of a first part: what it carries besides its text, to tell later
+    /// whether a change needs more than an edit of the text can do.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attached: Option<Attached>,
     /// On `started` of a correction or retraction: the retraction's reason, or what
     /// changed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -199,6 +203,7 @@ struct FlatRecord {
     reviewed_at: Option<String>,
     action: Option<Action>,
     digest: Option<String>,
+    attached: Option<Attached>,
     reason: Option<String>,
     notice_of: Option<String>,
 }
@@ -229,6 +234,7 @@ impl From<FlatRecord> for Record {
             reviewed_at: f.reviewed_at,
             action: f.action,
             digest: f.digest,
+            attached: f.attached,
             reason: f.reason,
             notice_of: f.notice_of,
         }
@@ -256,10 +262,28 @@ impl Record {
             reviewed_at: None,
             action: None,
             digest: None,
+            attached: None,
             reason: None,
             notice_of: None,
         }
     }
+}
+
+/// What a first part carries besides its text, as digests (`sha256:` and 32 hex digits
+/// of what they are made of): each image with its alt text, in order, and the link card's
+/// link and its title and summary; and the text alone, to tell whether an edit that can
+/// change only the text has anything to change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attached {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    #[serde(default)]
+    pub images: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+    /// The title and summary of the announcement (what a LinkedIn article shows).
+    #[serde(default)]
+    pub card: String,
 }
 
 /// Where one key stands after replay.
@@ -331,19 +355,22 @@ pub struct Live {
     pub hash: String,
     /// The digest of what it says now, when the ledger knows it.
     pub digest: Option<String>,
+    /// What the first part carries now besides its text, when the ledger knows it.
+    pub attached: Option<Attached>,
     /// When it was deleted.
     pub deleted: Option<Timestamp>,
 }
 
 impl Live {
     /// The part a `posted` record (a first post or a repost) made live.
-    fn of(r: &Record, digest: Option<String>) -> Live {
+    fn of(r: &Record, first: Option<&Record>) -> Live {
         Live {
             remote_id: r.remote_id.clone(),
             url: r.url.clone(),
             posted_at: r.at,
             hash: r.hash.clone(),
-            digest,
+            digest: first.and_then(|s| s.digest.clone()),
+            attached: first.and_then(|s| s.attached.clone()),
             deleted: None,
         }
     }
@@ -587,18 +614,24 @@ impl History {
 
     /// What a finished step did to its part.
     fn done(&mut self, r: &Record, action: Action) {
-        let digest = self
+        let first = self
             .firsts
-            .get(&(r.key.clone(), Some(action), r.hash.clone()))
-            .and_then(|s| s.digest.clone());
+            .get(&(r.key.clone(), Some(action), r.hash.clone()));
+        let digest = first.and_then(|s| s.digest.clone());
+        let attached = first.and_then(|s| s.attached.clone());
         match action {
             Action::Repost => {
-                self.live.insert(r.key.clone(), Live::of(r, digest));
+                let live = Live::of(r, first);
+                self.live.insert(r.key.clone(), live);
             }
             Action::Edit => {
                 if let Some(live) = self.live.get_mut(&r.key) {
                     live.hash = r.hash.clone();
                     live.digest = digest;
+                    // What an edit that could change only the text left: recorded with it.
+                    if attached.is_some() {
+                        live.attached = attached;
+                    }
                     if r.remote_id.is_some() {
                         live.remote_id = r.remote_id.clone();
                     }
@@ -712,11 +745,9 @@ impl History {
         if matches!(self.states.get(&r.key), Some(KeyState::Posted { .. })) {
             return;
         }
-        let digest = self
-            .firsts
-            .get(&(r.key.clone(), None, r.hash.clone()))
-            .and_then(|s| s.digest.clone());
-        self.live.insert(r.key.clone(), Live::of(r, digest));
+        let first = self.firsts.get(&(r.key.clone(), None, r.hash.clone()));
+        let live = Live::of(r, first);
+        self.live.insert(r.key.clone(), live);
     }
 }
 

@@ -722,6 +722,7 @@ mod tests {
             url: None,
             posted_at: jiff::Timestamp::UNIX_EPOCH,
             part: 1,
+            media: None,
         };
         transport::finish_offline(sender.delete(&live))
             .unwrap()

@@ -346,6 +346,7 @@ mod tests {
             url: None,
             posted_at: jiff::Timestamp::UNIX_EPOCH,
             part: 1,
+            media: None,
         }
     }
 

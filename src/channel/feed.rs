@@ -559,6 +559,7 @@ mod tests {
             url: receipt.url.clone(),
             posted_at: "2026-01-01T10:00:00Z".parse().unwrap(),
             part: 1,
+            media: None,
         }
     }
 

@@ -503,6 +503,7 @@ mod tests {
             url: Some("https://m.example/@linn/1234".into()),
             posted_at: "2026-06-30T07:00:00Z".parse().unwrap(),
             part: 1,
+            media: None,
         }
     }
 

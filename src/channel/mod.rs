@@ -188,10 +188,11 @@ impl Correction {
         }
     }
 
-    /// The policy of a channel that sets none: a reply where it can answer posts and not
-    /// edit them, else `none`.
+    /// The policy of a channel that sets none: a reply where it can answer posts and
+    /// not edit them, or edit them only for a while (X with `edit = true`, once its
+    /// window has closed), else `none`.
     pub fn default_for(changes: crate::platform::Changes) -> Correction {
-        if !changes.edit && changes.reply {
+        if changes.reply && (!changes.edit || changes.edits.window.is_some()) {
             Correction::Reply
         } else {
             Correction::None
@@ -199,7 +200,7 @@ impl Correction {
     }
 
     /// Why `kind` cannot follow this policy, if it cannot.
-    fn refused_by(self, kind: Kind) -> Option<String> {
+    pub(crate) fn refused_by(self, kind: Kind) -> Option<String> {
         let changes = kind.changes();
         let name = kind.facts().display_name;
         match self {
@@ -439,4 +440,43 @@ pub fn earlier_part_id(part: usize) -> String {
 /// `<upload of IMAGE>`: the id a platform gives an uploaded image.
 pub fn upload_id(path: &str) -> String {
     format!("<id of uploaded {path}>")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_channel_that_edits_for_a_while_answers_by_default_once_it_cannot() {
+        let x = Kind::X.changes();
+        assert_eq!(Correction::default_for(x), Correction::Reply);
+        let premium = crate::platform::Changes { edit: true, ..x };
+        assert_eq!(Correction::default_for(premium), Correction::Reply);
+        for kind in [
+            Kind::Telegram,
+            Kind::Facebook,
+            Kind::Linkedin,
+            Kind::Mastodon,
+        ] {
+            assert_eq!(
+                Correction::default_for(kind.changes()),
+                Correction::None,
+                "{kind}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_policy_a_kind_cannot_follow_is_still_refused() {
+        for kind in [Kind::Facebook, Kind::Linkedin, Kind::Discord, Kind::Slack] {
+            assert!(Correction::Reply.refused_by(kind).is_some(), "{kind}");
+        }
+        assert!(Correction::Repost.refused_by(Kind::Slack).is_some());
+        for kind in [Kind::Facebook, Kind::Linkedin, Kind::Telegram, Kind::X] {
+            assert_eq!(Correction::Repost.refused_by(kind), None, "{kind}");
+        }
+        for kind in [Kind::Telegram, Kind::X, Kind::Bluesky] {
+            assert_eq!(Correction::Reply.refused_by(kind), None, "{kind}");
+        }
+    }
 }

@@ -135,6 +135,9 @@ pub struct Live {
     pub posted_at: jiff::Timestamp,
     /// 1-based part of the thread.
     pub part: u32,
+    /// How many images it carries (the first part), when the ledger knows: an edit
+    /// without images that keeps them changes only the text (Telegram: the caption).
+    pub media: Option<usize>,
 }
 
 /// What the platform gave back.

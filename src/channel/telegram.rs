@@ -344,6 +344,17 @@ impl Sender for TelegramSender {
             let ids = message_ids(&live.remote_id);
             let files = part.files()?;
             let requests = match (ids.len(), files.len()) {
+                // The text alone, of a post whose photos stay (the plan found that an
+                // edit cannot change them): the caption on the first message.
+                (_, 0) if live.media.is_some_and(|n| n > 0) => {
+                    let body = json!({
+                        "chat_id": chat,
+                        "message_id": ids[0],
+                        "caption": part.text,
+                        "parse_mode": "HTML",
+                    });
+                    vec![self.http.post(self.url("editMessageCaption")).json(&body)]
+                }
                 (1, 0) => {
                     let mut body = json!({
                         "chat_id": chat,
@@ -511,6 +522,7 @@ mod tests {
             url: address("@city", id),
             posted_at: jiff::Timestamp::UNIX_EPOCH,
             part,
+            media: None,
         }
     }
 

@@ -9,8 +9,9 @@
 //! Editing is for X Premium accounts only, so a channel edits only with `edit = true`.
 //! An edit is a new post, `POST /2/tweets` with `edit_options.previous_post_id`, and gets a
 //! new id, which the receipt carries (a later edit or delete names it). X allows it for 30
-//! minutes after posting, 5 times: `edit_controls` is read first and an edit it no longer
-//! allows fails in plain words. A retraction is `DELETE /2/tweets/:id`; a post already
+//! minutes after posting, 5 times: past that the plan follows the channel's `correction`
+//! policy instead ([`crate::platform::Edits`]), and `edit_controls` is read before each
+//! edit, so one that X no longer allows (edited elsewhere) fails in plain words. A retraction is `DELETE /2/tweets/:id`; a post already
 //! gone (404) is deleted. OAuth 1.0a signs these requests like the create.
 
 use super::oauth1;
@@ -593,8 +594,8 @@ impl Sender for XSender {
                         findings.push(Finding::info(
                             "corrections are edited in place (`edit = true`): X allows that to \
                              X Premium accounts only, for 30 minutes after posting and 5 times; \
-                             later corrections fail until `edit = false` lets the `correction` \
-                             policy apply",
+                             after that a correction follows the channel's `correction` policy \
+                             (`reply` unless it sets another)",
                         ));
                     }
                     findings

@@ -35,6 +35,10 @@ pub struct Step {
     /// The content hash the step's records carry when it is not the change's (deleting a
     /// correction notice names the notice's own).
     pub hash: Option<String>,
+    /// For an edit that can change only the text of the first part: what the part keeps
+    /// (its images and link card as they went out). The edit sends no images, and the
+    /// ledger records these as what the part carries.
+    pub kept: Option<crate::ledger::Attached>,
 }
 
 /// A part that went out, with what the ledger knows of it.
@@ -44,6 +48,8 @@ pub struct LivePart {
     pub remote_id: Option<String>,
     pub url: Option<String>,
     pub posted_at: Timestamp,
+    /// How many images it carries (the first part), when the ledger knows.
+    pub media: Option<usize>,
 }
 
 /// What a change to a posted variant means on one channel.
@@ -105,6 +111,15 @@ pub fn step_words(step: &Step, change: &Change) -> String {
             "send a correction to the subscribers who got this language".into()
         }
         Action::Notice => format!("reply with a correction{id}"),
+        // A note beside an edit of the same part: what the edit cannot change stays.
+        Action::Leave
+            if change
+                .steps
+                .iter()
+                .any(|e| e.action == Action::Edit && e.part == step.part) =>
+        {
+            format!("say what the edit of {part} cannot change")
+        }
         Action::Leave => format!("leave {part} as it is"),
         Action::DeleteNotice => format!("delete the correction notice{id}"),
     }
@@ -232,7 +247,7 @@ impl Run<'_> {
             lang: job.lang.clone(),
             reply_to,
             thread_root,
-            images: if step.part == 1 && step.action != Action::Notice {
+            images: if step.part == 1 && step.action != Action::Notice && step.kept.is_none() {
                 job.images.clone()
             } else {
                 Vec::new()
@@ -390,6 +405,7 @@ impl Run<'_> {
             url: l.url.clone(),
             posted_at: l.posted_at,
             part: l.part,
+            media: l.media,
         });
         let outgoing = match step.action {
             Action::Edit | Action::Repost | Action::Notice => Some(self.outgoing(step, sender)),
@@ -414,6 +430,12 @@ impl Run<'_> {
             planned_id: outgoing.as_ref().and_then(|o| o.planned_id.clone()),
             digest: match step.action {
                 Action::Edit | Action::Repost => Some(job.part_digest(step.part as usize - 1)),
+                _ => None,
+            },
+            attached: match step.action {
+                Action::Edit | Action::Repost if step.part == 1 => {
+                    Some(step.kept.clone().unwrap_or_else(|| job.attached()))
+                }
                 _ => None,
             },
             by: job.by.clone(),

@@ -79,6 +79,49 @@ impl Job {
             .collect();
         format!("sha256:{hex}")
     }
+
+    /// What the first part carries besides its text, as the ledger keeps it (see
+    /// [`crate::ledger::Attached`]): what tells whether a change needs more than an edit
+    /// of the text.
+    pub fn attached(&self) -> crate::ledger::Attached {
+        use sha2::{Digest, Sha256};
+        let digest = |fields: &[&[u8]]| {
+            let mut h = Sha256::new();
+            for bytes in fields {
+                h.update((bytes.len() as u64).to_be_bytes());
+                h.update(bytes);
+            }
+            let hex: String = h.finalize()[..16]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            format!("sha256:{hex}")
+        };
+        let images = self
+            .images
+            .iter()
+            .map(|(path, alt)| {
+                match crate::limits::read_limited(path, crate::limits::IMAGE_BYTES, "image") {
+                    Ok(bytes) => digest(&[&Sha256::digest(&bytes), alt.as_bytes()]),
+                    Err(_) => digest(&[b"(unreadable)", alt.as_bytes()]),
+                }
+            })
+            .collect();
+        let about = &self.about;
+        crate::ledger::Attached {
+            text: Some(digest(&[self
+                .parts
+                .first()
+                .map_or("", String::as_str)
+                .as_bytes()])),
+            images,
+            link: about.link.as_deref().map(|l| digest(&[l.as_bytes()])),
+            card: digest(&[
+                about.title.as_bytes(),
+                about.summary.as_deref().unwrap_or("").as_bytes(),
+            ]),
+        }
+    }
 }
 
 /// What happened to one (variant, channel) in this run.
@@ -578,6 +621,7 @@ async fn send_with_retries(
     let started = Record {
         planned_id: outgoing.planned_id.clone(),
         digest: Some(job.part_digest(k.part as usize - 1)),
+        attached: (k.part == 1).then(|| job.attached()),
         by: job.by.clone(),
         ..Record::new(Event::Started, k.clone(), &job.hash, shared.clock.now())
     };

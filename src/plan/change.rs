@@ -11,7 +11,12 @@
 //!   act;
 //! - **correction**, where the channel edits in place: each part whose text (or, on the
 //!   first part, images and link) changed is edited, parts the thread lost are deleted,
-//!   parts it gained are posted as replies to the part before;
+//!   parts it gained are posted as replies to the part before. Where the edit cannot
+//!   carry the change ([`crate::platform::Edits`]: Facebook and LinkedIn edit only the
+//!   text, Telegram cannot change how many photos a message has, X edits only for 30
+//!   minutes, 5 times), the channel's `correction` policy applies as below, except that
+//!   `none` still edits what an edit can change and leaves a note saying what stayed as
+//!   it was, and where;
 //! - **correction** elsewhere, by the channel's `correction` policy: `reply` answers the
 //!   post with a correction notice (the post's template with `correction` set), `repost`
 //!   deletes every part and posts the new text, `none` leaves a note.
@@ -100,6 +105,7 @@ pub fn standing(
             remote_id: l.remote_id.clone(),
             url: l.url.clone(),
             posted_at: l.posted_at,
+            media: l.attached.as_ref().map(|a| a.images.len()),
         })
         .collect();
     let urls: Vec<String> = live.iter().filter_map(|l| l.url.clone()).collect();
@@ -114,9 +120,9 @@ pub fn standing(
             && k.lang == first.lang
             && k.channel == name
     });
+    // (A channel that edits reposts too, where an edit cannot carry the change.)
     let reposting = p.variant.front.retract.is_none()
         && !retracted_once
-        && !channel.changes().edit
         && channel.correction() == Correction::Repost;
     if live.is_empty() && !reposting {
         let at = all.iter().filter_map(|(_, l)| l.deleted).max();
@@ -159,6 +165,7 @@ pub fn standing(
         why,
         done: done(part, action),
         hash: None,
+        kept: None,
     };
     let changes = channel.changes();
     let mut steps = Vec::new();
@@ -196,6 +203,7 @@ pub fn standing(
                 remote_id: Some(remote_id.clone()),
                 url: url.clone(),
                 posted_at: *at,
+                media: None,
             };
             if cannot_delete(channel, &l, now).is_some() {
                 continue;
@@ -211,6 +219,7 @@ pub fn standing(
                 why: None,
                 done: gone,
                 hash: Some(notice_hash),
+                kept: None,
             });
         }
         // An email cannot be taken back; with `notice`, its readers are told.
@@ -235,12 +244,21 @@ pub fn standing(
         return Standing::Unapproved { urls };
     };
     let new_parts = job.parts.len() as u32;
-    let differs = |n: u32| {
-        let old = all
-            .iter()
+    let attached = job.attached();
+    let old_of = |n: u32| {
+        all.iter()
             .find(|(m, l)| *m == n && l.deleted.is_none())
-            .and_then(|(_, l)| l.digest.as_deref());
-        old != Some(job.part_digest(n as usize - 1).as_str())
+            .map(|(_, l)| *l)
+    };
+    // A part differs when what it says does, or (the first) what it carries: an edit
+    // that could change only the text left its images and card as they were.
+    let differs = |n: u32| {
+        let old = old_of(n);
+        old.and_then(|l| l.digest.as_deref()) != Some(job.part_digest(n as usize - 1).as_str())
+            || (n == 1
+                && old
+                    .and_then(|l| l.attached.as_ref())
+                    .is_some_and(|a| !same_attachments(a, &attached)))
     };
     let changed = noticed_since
         || (1..=new_parts.max(last_live)).any(|n| n > new_parts || n > last_live || differs(n));
@@ -251,7 +269,89 @@ pub fn standing(
         return Standing::Unapproved { urls };
     }
     if changes.edit {
+        // What an edit cannot do of this change, per live part it reaches.
+        let short: Vec<(u32, Shortfall)> = live
+            .iter()
+            .filter(|l| l.part <= new_parts && l.remote_id.is_some() && differs(l.part))
+            .filter_map(|l| {
+                shortfall(
+                    channel,
+                    history,
+                    &key(l.part),
+                    l,
+                    old_of(l.part),
+                    &attached,
+                    now,
+                )
+                .map(|s| (l.part, s))
+            })
+            .collect();
+        let policy = channel.correction();
+        if !short.is_empty() {
+            // The policy decides, as for a network that cannot edit.
+            let undeletable = live.iter().find_map(|l| cannot_delete(channel, l, now));
+            match policy {
+                Correction::Repost if undeletable.is_none() => {
+                    for l in live.iter().rev() {
+                        steps.push(step(Action::Delete, l.part, Some(l), None));
+                    }
+                    for n in 1..=new_parts {
+                        steps.push(step(Action::Repost, n, None, None));
+                    }
+                    return Standing::Change(Change {
+                        retraction: None,
+                        steps,
+                        notice: Vec::new(),
+                        parts: new_parts.max(last_live),
+                        list: false,
+                    });
+                }
+                Correction::Reply if changes.reply => {
+                    let notice = notice();
+                    if !notice.is_empty() {
+                        let answered = live.last().expect("something is live");
+                        for n in 1..=notice.len() as u32 {
+                            steps.push(step(Action::Notice, n, Some(answered), None));
+                        }
+                        return Standing::Change(Change {
+                            retraction: None,
+                            steps,
+                            notice,
+                            parts: new_parts.max(last_live),
+                            list: false,
+                        });
+                    }
+                }
+                _ => {}
+            }
+            // `none` (or a policy that cannot be followed here): edit what an edit can
+            // change, and say what stays as it was.
+            let repost_blocked = (policy == Correction::Repost)
+                .then_some(undeletable)
+                .flatten();
+            for (n, s) in &short {
+                let l = live.iter().find(|l| l.part == *n).expect("a live part");
+                let why = shortfall_words(channel, l, s, repost_blocked.as_deref());
+                if let Shortfall::Attached {
+                    edit_text: true, ..
+                } = s
+                {
+                    let old = old_of(*n).and_then(|o| o.attached.clone());
+                    steps.push(Step {
+                        kept: old.map(|o| crate::ledger::Attached {
+                            text: attached.text.clone(),
+                            ..o
+                        }),
+                        ..step(Action::Edit, *n, Some(l), None)
+                    });
+                }
+                steps.push(step(Action::Leave, *n, Some(l), Some(why)));
+            }
+        }
         for n in 1..=new_parts.max(last_live) {
+            if short.iter().any(|(m, _)| *m == n) {
+                continue;
+            }
             let old = live.iter().find(|l| l.part == n);
             match old {
                 Some(l) if n > new_parts => match cannot_delete(channel, l, now) {
@@ -266,11 +366,13 @@ pub fn standing(
                 None => steps.push(step(Action::Repost, n, None, None)),
             }
         }
-        // Deleting the parts a thread lost goes last part first.
+        // Edits first, part by part (a part's note after its edit); deleting the parts a
+        // thread lost goes last part first.
         steps.sort_by_key(|s| match s.action {
-            Action::Delete | Action::Leave => (1, u32::MAX - s.part),
-            Action::Edit => (0, s.part),
-            _ => (2, s.part),
+            Action::Edit => (0, s.part, 0),
+            Action::Leave if s.part <= new_parts => (0, s.part, 1),
+            Action::Delete | Action::Leave => (1, u32::MAX - s.part, 0),
+            _ => (2, s.part, 0),
         });
         return Standing::Change(Change {
             retraction: None,
@@ -335,6 +437,193 @@ pub fn standing(
         parts: new_parts.max(last_live),
         list: channel.kind() == crate::platform::Kind::Email,
     })
+}
+
+/// What an edit of a live part cannot do of a change.
+#[derive(Debug, Clone, PartialEq)]
+enum Shortfall {
+    /// The part cannot be edited at all any more (its window closed, or it was edited
+    /// as often as the network allows): why, in plain words.
+    Closed(String),
+    /// The edit can change the text but not what the first part carries besides it:
+    /// what stays ("the image", "the number of photos"), why if it needs saying, and
+    /// whether the text has changed too (else nothing is edited).
+    Attached {
+        what: String,
+        plural: bool,
+        detail: Option<String>,
+        edit_text: bool,
+    },
+}
+
+/// Whether two first parts carry the same images and link card (their text aside).
+fn same_attachments(a: &crate::ledger::Attached, b: &crate::ledger::Attached) -> bool {
+    a.images == b.images && a.link == b.link && a.card == b.card
+}
+
+/// What an edit of live part `l` (as the ledger has it: `old`) cannot do to bring it to
+/// what the post carries now, on `channel` at `now`: `None` when the edit carries it all
+/// (or the ledger does not know what went out: then it edits as always).
+fn shortfall(
+    channel: &dyn Channel,
+    history: &History,
+    key: &Key,
+    l: &LivePart,
+    old: Option<&crate::ledger::Live>,
+    new: &crate::ledger::Attached,
+    now: Timestamp,
+) -> Option<Shortfall> {
+    use crate::platform::{Card, ImageEdits};
+    let edits = channel.changes().edits;
+    let network = channel.kind().facts().display_name;
+    if let Some(window) = edits.window
+        && now.duration_since(l.posted_at) >= window
+    {
+        return Some(Shortfall::Closed(format!(
+            "{network} allows edits for {} minutes after posting",
+            window.as_mins()
+        )));
+    }
+    if let Some(times) = edits.times {
+        let made = history
+            .changes
+            .iter()
+            .filter(|r| r.action == Some(Action::Edit) && r.key == *key)
+            .count();
+        if made >= times as usize {
+            return Some(Shortfall::Closed(format!(
+                "it was edited {made} times, as often as {network} allows"
+            )));
+        }
+    }
+    let old = old?.attached.as_ref()?;
+    if l.part != 1 || same_attachments(old, new) {
+        return None;
+    }
+    let (before, after) = (old.images.len(), new.images.len());
+    let plural = before.max(after) > 1;
+    let images = if plural { "the images" } else { "the image" };
+    // What stays, each with whether it is plural.
+    let mut what: Vec<(&str, bool)> = Vec::new();
+    let mut detail = None;
+    match edits.images {
+        ImageEdits::Any => {}
+        ImageEdits::Keep if old.images != new.images => what.push((images, plural)),
+        ImageEdits::Keep => {}
+        ImageEdits::Replace if before == after => {}
+        ImageEdits::Replace => {
+            let photos = if plural { "the photos" } else { "the photo" };
+            let count = |n: usize, none: &str| match n {
+                0 => none.to_owned(),
+                1 => "one photo".to_owned(),
+                n => format!("{n} photos"),
+            };
+            let was = match before {
+                0 => "a text message".to_owned(),
+                1 => "a message with one photo".to_owned(),
+                n => format!("an album of {n} photos"),
+            };
+            let w = match (before, after) {
+                (0, _) | (_, 0) => (photos, plural),
+                _ => ("the number of photos", false),
+            };
+            let d = format!(
+                "the post on {network} is {was} and the correction has {}; {network} cannot add photos to a message or an album, take them out, or turn a text message into a photo message or back",
+                count(after, "no photo")
+            );
+            what.push(w);
+            detail = Some(d);
+        }
+    }
+    // The card the network shows apart from the text (only on a post without images).
+    let card = |a: &crate::ledger::Attached| match channel.kind().card() {
+        _ if !a.images.is_empty() || a.link.is_none() => None,
+        Card::InText => None,
+        Card::Link => Some((a.link.clone(), String::new())),
+        Card::Article => Some((a.link.clone(), a.card.clone())),
+    };
+    if !edits.card && card(old) != card(new) {
+        what.push(("the link card", false));
+    }
+    if what.is_empty() {
+        return None;
+    }
+    Some(Shortfall::Attached {
+        plural: what.len() > 1 || what[0].1,
+        what: what
+            .iter()
+            .map(|(w, _)| *w)
+            .collect::<Vec<_>>()
+            .join(" and "),
+        detail,
+        edit_text: old.text.is_none() || old.text != new.text,
+    })
+}
+
+/// The note for what an edit of `l` leaves as it was, with what a person can do: change
+/// it by hand, or set a policy the kind can follow. `repost_blocked`: why the channel's
+/// `repost` cannot be followed (a part that cannot be deleted).
+fn shortfall_words(
+    channel: &dyn Channel,
+    l: &LivePart,
+    s: &Shortfall,
+    repost_blocked: Option<&str>,
+) -> String {
+    let name = channel.name();
+    let post = if l.part == 1 {
+        "the post".to_owned()
+    } else {
+        format!("part {}", l.part)
+    };
+    let at = l
+        .url
+        .as_deref()
+        .map(|u| format!(": {u}"))
+        .unwrap_or_default();
+    let policy = channel.correction();
+    let others: Vec<String> = [Correction::Reply, Correction::Repost]
+        .into_iter()
+        .filter(|p| *p != policy && p.refused_by(channel.kind()).is_none())
+        .filter(|p| *p != Correction::Repost || repost_blocked.is_none())
+        .map(|p| format!("`correction = \"{}\"`", p.name()))
+        .collect();
+    let or_set = if others.is_empty() {
+        String::new()
+    } else {
+        format!(", or set {}", others.join(" or "))
+    };
+    let blocked = repost_blocked
+        .map(|why| format!(" (`repost` cannot be followed: {why})"))
+        .unwrap_or_default();
+    match s {
+        Shortfall::Closed(why) => format!(
+            "{post} on `{name}` can no longer be edited ({why}), so it still says the old text; correct it by hand{at}{or_set}{blocked}"
+        ),
+        Shortfall::Attached {
+            what,
+            plural,
+            detail,
+            edit_text,
+        } => {
+            let (it, stays) = if *plural {
+                ("them", "they stay as they were")
+            } else {
+                ("it", "it stays as it was")
+            };
+            format!(
+                "{what} of {post} on `{name}` cannot be changed by an edit{}, so {stays}{}; change {it} by hand{at}{or_set}{blocked}",
+                detail
+                    .as_deref()
+                    .map(|d| format!(" ({d})"))
+                    .unwrap_or_default(),
+                if *edit_text {
+                    " (the text is edited)"
+                } else {
+                    ""
+                },
+            )
+        }
+    }
 }
 
 /// Why `l` cannot be deleted on `channel` now, if it cannot.

@@ -154,15 +154,69 @@ kinds! {
 /// configuration (X edits only for accounts that say they can, `edit = true`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Changes {
-    /// The text (and, on the first part, the images) can be changed in place.
+    /// The text can be changed in place ([`Changes::edits`]: what else, and how long).
     pub edit: bool,
+    /// What an edit can change besides the text, and until when.
+    pub edits: Edits,
     /// Whether and until when a post can be deleted.
     pub delete: Deletable,
     /// A new post can answer an earlier one (what a correction notice is).
     pub reply: bool,
 }
 
-/// Whether a post can be deleted.
+/// What Herald's edit of a post can change besides its text (what the channel's sender
+/// really sends), and until when. A change that needs more follows the channel's
+/// `correction` policy ([`crate::plan::change`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Edits {
+    /// What an edit can do to the first part's images.
+    pub images: ImageEdits,
+    /// Whether an edit can change the link card the network shows apart from the text
+    /// ([`Kind::card`]).
+    pub card: bool,
+    /// How long after posting a post can be edited (X: 30 minutes); `None`: no limit.
+    pub window: Option<jiff::SignedDuration>,
+    /// How many times a post can be edited (X: 5); `None`: no limit.
+    pub times: Option<u32>,
+}
+
+impl Edits {
+    /// An edit that changes everything, whenever: text, images, the card.
+    pub const ANY: Edits = Edits {
+        images: ImageEdits::Any,
+        card: true,
+        window: None,
+        times: None,
+    };
+}
+
+/// What an edit can do to a post's images.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageEdits {
+    /// Nothing: they stay as they went out (Facebook, LinkedIn edit only the text).
+    Keep,
+    /// Each photo can be replaced by another, but none added or taken away, and a text
+    /// message cannot become a photo message or back (Telegram: `editMessageMedia`
+    /// replaces the one photo of one message).
+    Replace,
+    /// Anything: added, taken away, replaced (the edit sends the whole list).
+    Any,
+}
+
+/// What a network shows as the link card when Herald sends the link apart from the
+/// text (only on a post without images): what an edit of the text alone leaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Card {
+    /// No card apart from the text: the network builds one from a link in the text, or
+    /// none.
+    InText,
+    /// The link (`link`): the network reads the page's title and picture (Facebook).
+    Link,
+    /// The link with the title and summary Herald supplies (LinkedIn's article).
+    Article,
+}
+
+/// Whether and until when a post can be deleted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Deletable {
     Never,
@@ -185,31 +239,63 @@ impl Deletable {
 impl Kind {
     /// What the network allows after posting, before any channel's configuration.
     pub fn changes(self) -> Changes {
-        let (edit, delete, reply) = match self {
-            Kind::Mastodon => (true, Deletable::Always, true),
+        // Facebook's `POST /{post-id}` and LinkedIn's partial update send the text
+        // alone: the photos and the link card stay as they went out.
+        const TEXT_ONLY: Edits = Edits {
+            images: ImageEdits::Keep,
+            card: false,
+            window: None,
+            times: None,
+        };
+        let (edit, edits, delete, reply) = match self {
+            Kind::Mastodon => (true, Edits::ANY, Deletable::Always, true),
             // Records can be overwritten, but the app shows the original and replies
             // point at its old version: not an edit (docs/platform-edits.md).
-            Kind::Bluesky => (false, Deletable::Always, true),
-            // Only X Premium accounts edit, within a short window: `edit = true`.
-            Kind::X => (false, Deletable::Always, true),
-            Kind::Facebook => (true, Deletable::Always, false),
-            Kind::Linkedin => (true, Deletable::Always, false),
+            Kind::Bluesky => (false, Edits::ANY, Deletable::Always, true),
+            // Only X Premium accounts edit (`edit = true`), for 30 minutes after
+            // posting, 5 times; the edit sends the text and the images.
+            Kind::X => (
+                false,
+                Edits {
+                    window: Some(jiff::SignedDuration::from_mins(30)),
+                    times: Some(5),
+                    ..Edits::ANY
+                },
+                Deletable::Always,
+                true,
+            ),
+            Kind::Facebook => (true, TEXT_ONLY, Deletable::Always, false),
+            Kind::Linkedin => (true, TEXT_ONLY, Deletable::Always, false),
             Kind::Telegram => (
                 true,
+                Edits {
+                    images: ImageEdits::Replace,
+                    ..Edits::ANY
+                },
                 Deletable::Within(jiff::SignedDuration::from_hours(48)),
                 true,
             ),
-            Kind::Discord => (true, Deletable::Always, false),
+            Kind::Discord => (true, Edits::ANY, Deletable::Always, false),
             // An incoming webhook returns no message id: nothing can be named later.
-            Kind::Slack => (false, Deletable::Never, false),
-            Kind::Email => (false, Deletable::Never, false),
-            Kind::Feed => (true, Deletable::Always, false),
-            Kind::Record => (true, Deletable::Always, true),
+            Kind::Slack => (false, Edits::ANY, Deletable::Never, false),
+            Kind::Email => (false, Edits::ANY, Deletable::Never, false),
+            Kind::Feed => (true, Edits::ANY, Deletable::Always, false),
+            Kind::Record => (true, Edits::ANY, Deletable::Always, true),
         };
         Changes {
             edit,
+            edits,
             delete,
             reply,
+        }
+    }
+
+    /// The link card this kind's posts carry apart from the text (see [`Card`]).
+    pub fn card(self) -> Card {
+        match self {
+            Kind::Facebook => Card::Link,
+            Kind::Linkedin => Card::Article,
+            _ => Card::InText,
         }
     }
 }
@@ -401,6 +487,30 @@ mod tests {
             );
         }
         assert_eq!(Kind::parse("Mastodon"), None);
+    }
+
+    #[test]
+    fn what_an_edit_can_change_is_what_each_sender_sends() {
+        // Facebook and LinkedIn send the text alone; their cards are sent apart.
+        for kind in [Kind::Facebook, Kind::Linkedin] {
+            let edits = kind.changes().edits;
+            assert_eq!(edits.images, ImageEdits::Keep, "{kind}");
+            assert!(!edits.card, "{kind}");
+            assert_eq!((edits.window, edits.times), (None, None), "{kind}");
+        }
+        assert_eq!(
+            (Kind::Facebook.card(), Kind::Linkedin.card()),
+            (Card::Link, Card::Article)
+        );
+        assert_eq!(Kind::Telegram.changes().edits.images, ImageEdits::Replace);
+        let x = Kind::X.changes().edits;
+        assert_eq!(x.window, Some(jiff::SignedDuration::from_mins(30)));
+        assert_eq!(x.times, Some(5));
+        assert_eq!(x.images, ImageEdits::Any);
+        for kind in [Kind::Mastodon, Kind::Discord, Kind::Feed, Kind::Record] {
+            assert_eq!(kind.changes().edits, Edits::ANY, "{kind}");
+            assert_eq!(kind.card(), Card::InText, "{kind}");
+        }
     }
 
     #[test]

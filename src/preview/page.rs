@@ -1,5 +1,6 @@
 //! The preview page: one self-contained HTML file (inline CSS, images as data: URIs, no
-//! scripts, no external requests) that shows, for people, what goes out where and when.
+//! scripts, no external requests) that shows, for people, what goes out where and when,
+//! and for a post that went out and changed, what its correction or retraction does.
 
 use super::html::{esc, post_text};
 use crate::approval::State;
@@ -65,8 +66,16 @@ fn post_status(
     post: &Post<'_>,
     history: &Facts<'_, '_>,
 ) -> (&'static str, String) {
-    let tz = &instance.settings.tz;
-    let fate = fate::fate(
+    status_of(instance, p, &post_fate(instance, p, post, history))
+}
+
+fn post_fate(
+    instance: &Instance,
+    p: &Planned<'_>,
+    post: &Post<'_>,
+    history: &Facts<'_, '_>,
+) -> fate::Fate {
+    fate::fate(
         instance,
         history.plan,
         p,
@@ -74,8 +83,77 @@ fn post_status(
         Some(post),
         history.history,
         false,
+    )
+}
+
+fn status_of(instance: &Instance, p: &Planned<'_>, fate: &fate::Fate) -> (&'static str, String) {
+    let tz = &instance.settings.tz;
+    super::fate_words::words(fate, &p.verdict, |at| crate::time::human_in(at, tz))
+}
+
+/// What a correction or retraction will do, step by step in plain words: for a step
+/// that sends text (an edit, a part posted anew, the correction notice), the text; for
+/// a note, what a person must do and where; for a delete, the address of what goes.
+fn change_steps(out: &mut String, change: &crate::plan::change::Change, post: &Post<'_>) {
+    use crate::ledger::Action;
+    let shape = post.channel.rules().shape;
+    let shown = |text: &str| match shape {
+        Shape::Html => post_text(&crate::render::visible_text(text)),
+        _ => post_text(text),
+    };
+    let heading = if change.retraction.is_some() {
+        "What the retraction does"
+    } else {
+        "What the correction does"
+    };
+    let _ = write!(
+        out,
+        "<section class=\"change\"><h3>{heading}</h3><ol class=\"change-steps\">"
     );
-    super::fate_words::words(&fate, &p.verdict, |at| crate::time::human_in(at, tz))
+    for step in change.to_do() {
+        let words = crate::engine::change::step_words(step, change);
+        let at = step
+            .live
+            .as_ref()
+            .and_then(|l| l.url.as_deref())
+            .map(|u| format!(" <span class=\"url\">{}</span>", esc(u)))
+            .unwrap_or_default();
+        let sends = match step.action {
+            Action::Edit | Action::Repost => post
+                .parts
+                .get(step.part as usize - 1)
+                .map(|part| part.text.as_str()),
+            Action::Notice => change
+                .notice
+                .get(step.part as usize - 1)
+                .map(String::as_str),
+            _ => None,
+        };
+        let (class, what) = match step.action {
+            // The note says what stays as it was and what a person can do, and where.
+            Action::Leave => ("by-hand", esc(step.why.as_deref().unwrap_or(&words))),
+            Action::Edit if step.kept.is_some() => {
+                ("edit", format!("{} (the text only){at}", esc(&words)))
+            }
+            Action::Edit => ("edit", format!("{}{at}", esc(&words))),
+            Action::Delete | Action::DeleteNotice => ("delete", format!("{}{at}", esc(&words))),
+            Action::Repost => ("repost", esc(&words)),
+            Action::Notice => ("notice", format!("{}{at}", esc(&words))),
+        };
+        let _ = write!(
+            out,
+            "<li class=\"step {class}\"><span class=\"what\">{what}</span>"
+        );
+        if let Some(text) = sends {
+            let _ = write!(
+                out,
+                "<blockquote class=\"sends\"><p class=\"text\">{}</p></blockquote>",
+                shown(text)
+            );
+        }
+        out.push_str("</li>");
+    }
+    out.push_str("</ol></section>\n");
 }
 
 fn timeline(out: &mut String, instance: &Instance, plan: &[Planned<'_>], history: &Facts<'_, '_>) {
@@ -194,7 +272,8 @@ fn card(
     let c = post.channel;
     let kind = c.kind();
     let shape = c.rules().shape;
-    let (status_class, status) = post_status(instance, p, post, history);
+    let fate = post_fate(instance, p, post, history);
+    let (status_class, status) = status_of(instance, p, &fate);
     let _ = writeln!(
         out,
         "<article class=\"card kind-{k}\" data-id=\"{}\" data-lang=\"{}\" data-channel=\"{}\" data-kind=\"{k}\" data-state=\"{}\">\n\
@@ -210,6 +289,9 @@ fn card(
         esc(&status),
         k = kind.name(),
     );
+    if let fate::Fate::Change { change, .. } = &fate {
+        change_steps(out, change, post);
+    }
     if let Some(subject) = &post.subject {
         let _ = writeln!(
             out,

@@ -846,7 +846,7 @@ mod x {
         assert_eq!(findings[1]["level"], "info", "{findings:#}");
         assert_eq!(
             findings[1]["message"],
-            "corrections are edited in place (`edit = true`): X allows that to X Premium accounts only, for 30 minutes after posting and 5 times; later corrections fail until `edit = false` lets the `correction` policy apply"
+            "corrections are edited in place (`edit = true`): X allows that to X Premium accounts only, for 30 minutes after posting and 5 times; after that a correction follows the channel's `correction` policy (`reply` unless it sets another)"
         );
         let findings = doctor(&repo(&server, ""));
         assert_eq!(findings.as_array().unwrap().len(), 1, "{findings:#}");

@@ -826,3 +826,293 @@ fn a_telegram_thread_that_changes_length_is_edited_and_shortened_or_continued() 
     assert_eq!(reply["reply_parameters"], json!({ "message_id": 41 }));
     assert_eq!(tg.messages().keys().copied().collect::<Vec<_>>(), [41, 43]);
 }
+
+/// The steps the dry run plans for the one change due at `at`: `(action, why)`.
+fn dry_steps(repo: &Repo, at: &str) -> Vec<(String, Option<String>)> {
+    let dry = repo
+        .run(&["publish", "--dry-run", "--format", "json", "--at", at])
+        .assert_code(0)
+        .json();
+    let changes = dry["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 1, "{dry:#}");
+    changes[0]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["action"].as_str().unwrap().to_owned(),
+                s["why"].as_str().map(str::to_owned),
+            )
+        })
+        .collect()
+}
+
+const ONE_PHOTO: &str = "images:\n  - path: announcements/pic.png\n    alt: Raekoda\n";
+const TWO_PHOTOS: &str = "images:\n  - path: announcements/pic.png\n    alt: Raekoda\n  - path: announcements/second.png\n    alt: Emajõgi\n";
+
+/// A photo that gains a second one (`correction` not set: `none`): the caption is
+/// edited in place, the photo stays, and the note says what stayed and where.
+#[test]
+fn a_telegram_photo_that_gains_a_photo_gets_its_caption_edited_and_a_note() {
+    let tg = Telegram::start();
+    let repo = repo_with(&tg.config());
+    approve(&repo, &announcement("tg", ONE_PHOTO, "Tekst."));
+    publish(&repo, T1, &TG_ENV).assert_code(0);
+    approve(&repo, &announcement("tg", TWO_PHOTOS, "Parandatud."));
+    let note = "the number of photos of the post on `tg` cannot be changed by an edit (the post on Telegram is a message with one photo and the correction has 2 photos; Telegram cannot add photos to a message or an album, take them out, or turn a text message into a photo message or back), so it stays as it was (the text is edited); change it by hand: https://t.me/city/41, or set `correction = \"reply\"` or `correction = \"repost\"`";
+    assert_eq!(
+        dry_steps(&repo, T2),
+        [
+            ("edit".to_owned(), None),
+            ("leave".to_owned(), Some(note.to_owned()))
+        ]
+    );
+    let shown = dry_run(&repo, T2);
+    let report = publish(&repo, T2, &TG_ENV).assert_code(0).json();
+    let calls = tg.calls();
+    let caption = r#"{"caption":"<b>Uudis</b>\n\nParandatud.","chat_id":"@city","message_id":41,"parse_mode":"HTML"}"#;
+    assert_eq!(
+        calls[1..],
+        [("editMessageCaption".to_owned(), caption.to_owned())]
+    );
+    assert_eq!(shown.len(), 1, "{shown:#?}");
+    assert_eq!(shown[0]["body"].to_string(), caption);
+    assert_eq!(
+        tg.messages().into_iter().collect::<Vec<_>>(),
+        [(
+            41,
+            Message::Photo(Some("<b>Uudis</b>\n\nParandatud.".into()))
+        )]
+    );
+    assert_eq!(report["rows"][0]["result"], "corrected", "{report:#}");
+    assert_eq!(
+        report["rows"][0]["detail"],
+        format!("edit the post (41); {note}")
+    );
+    // Done: the next run sends nothing and plans nothing.
+    publish(&repo, T3, &TG_ENV).assert_code(0);
+    assert_eq!(tg.calls().len(), 2);
+    let dry = repo
+        .run(&["publish", "--dry-run", "--format", "json", "--at", T3])
+        .assert_code(0)
+        .json();
+    assert_eq!(dry["changes"].as_array().map_or(0, Vec::len), 0, "{dry:#}");
+}
+
+/// The same change with `correction = "repost"`: the message goes and the album is
+/// posted in its place.
+#[test]
+fn a_telegram_photo_that_gains_a_photo_is_reposted_with_repost() {
+    let tg = Telegram::start();
+    let repo = repo_with(&format!("{}correction = \"repost\"\n", tg.config()));
+    approve(&repo, &announcement("tg", ONE_PHOTO, "Tekst."));
+    publish(&repo, T1, &TG_ENV).assert_code(0);
+    approve(&repo, &announcement("tg", TWO_PHOTOS, "Parandatud."));
+    assert_eq!(
+        dry_steps(&repo, T2),
+        [("delete".to_owned(), None), ("repost".to_owned(), None)]
+    );
+    publish(&repo, T2, &TG_ENV).assert_code(0);
+    let calls = tg.calls();
+    let methods: Vec<&str> = calls.iter().map(|(m, _)| m.as_str()).collect();
+    assert_eq!(methods, ["sendPhoto", "deleteMessage", "sendMediaGroup"]);
+    assert_eq!(calls[1].1, r#"{"chat_id":"@city","message_id":41}"#);
+    assert_eq!(calls[2].1.matches("attach://photo").count(), 2);
+    assert_eq!(tg.messages().keys().copied().collect::<Vec<_>>(), [42, 43]);
+    publish(&repo, T3, &TG_ENV).assert_code(0);
+    assert_eq!(tg.calls().len(), 3, "reposted once");
+}
+
+/// An album of two that keeps one photo and changes its text: the caption of its first
+/// message is edited (both photos stay), with a note.
+#[test]
+fn a_telegram_album_that_loses_a_photo_gets_its_caption_edited_and_a_note() {
+    let tg = Telegram::start();
+    let repo = repo_with(&tg.config());
+    approve(&repo, &announcement("tg", TWO_PHOTOS, "Tekst."));
+    publish(&repo, T1, &TG_ENV).assert_code(0);
+    approve(&repo, &announcement("tg", ONE_PHOTO, "Parandatud."));
+    let steps = dry_steps(&repo, T2);
+    assert_eq!(steps[0], ("edit".to_owned(), None));
+    assert_eq!(steps[1].0, "leave");
+    assert!(
+        steps[1].1.as_deref().unwrap().starts_with(
+            "the number of photos of the post on `tg` cannot be changed by an edit (the post on Telegram is an album of 2 photos and the correction has one photo;"
+        ),
+        "{steps:?}"
+    );
+    publish(&repo, T2, &TG_ENV).assert_code(0);
+    let calls = tg.calls();
+    assert_eq!(
+        calls[1..],
+        [(
+            "editMessageCaption".to_owned(),
+            r#"{"caption":"<b>Uudis</b>\n\nParandatud.","chat_id":"@city","message_id":41,"parse_mode":"HTML"}"#.to_owned()
+        )]
+    );
+    assert_eq!(tg.messages().len(), 2, "both photos stay");
+}
+
+/// A text message that gets a photo: the text is edited, the photo cannot be added;
+/// with `reply`, a correction notice answers the message instead and nothing is edited.
+#[test]
+fn a_telegram_text_message_that_gets_a_photo_is_edited_with_a_note_or_answered_with_reply() {
+    let tg = Telegram::start();
+    let repo = repo_with(&tg.config());
+    approve(&repo, &announcement("tg", "", "Tekst."));
+    publish(&repo, T1, &TG_ENV).assert_code(0);
+    approve(&repo, &announcement("tg", ONE_PHOTO, "Parandatud."));
+    let steps = dry_steps(&repo, T2);
+    assert_eq!(
+        steps,
+        [
+            ("edit".to_owned(), None),
+            (
+                "leave".to_owned(),
+                Some("the photo of the post on `tg` cannot be changed by an edit (the post on Telegram is a text message and the correction has one photo; Telegram cannot add photos to a message or an album, take them out, or turn a text message into a photo message or back), so it stays as it was (the text is edited); change it by hand: https://t.me/city/41, or set `correction = \"reply\"` or `correction = \"repost\"`".to_owned())
+            )
+        ]
+    );
+    publish(&repo, T2, &TG_ENV).assert_code(0);
+    assert_eq!(
+        tg.calls()[1..],
+        [(
+            "editMessageText".to_owned(),
+            r#"{"chat_id":"@city","message_id":41,"parse_mode":"HTML","text":"<b>Uudis</b>\n\nParandatud."}"#.to_owned()
+        )]
+    );
+
+    let tg = Telegram::start();
+    let repo = repo_with(&format!("{}correction = \"reply\"\n", tg.config()));
+    approve(&repo, &announcement("tg", "", "Tekst."));
+    publish(&repo, T1, &TG_ENV).assert_code(0);
+    approve(&repo, &announcement("tg", ONE_PHOTO, "Parandatud."));
+    assert_eq!(dry_steps(&repo, T2), [("notice".to_owned(), None)]);
+    let shown = dry_run(&repo, T2);
+    publish(&repo, T2, &TG_ENV).assert_code(0);
+    let calls = tg.calls();
+    let methods: Vec<&str> = calls.iter().map(|(m, _)| m.as_str()).collect();
+    assert_eq!(methods, ["sendMessage", "sendMessage"], "{calls:#?}");
+    assert_eq!(shown.len(), 1, "{shown:#?}");
+    assert_eq!(shown[0]["body"].to_string(), calls[1].1);
+    let notice: Value = serde_json::from_str(&calls[1].1).unwrap();
+    assert_eq!(notice["reply_parameters"], json!({ "message_id": 41 }));
+    assert_eq!(
+        tg.messages()[&41],
+        Message::Text("<b>Uudis</b>\n\nTekst.".into()),
+        "the message is not edited"
+    );
+}
+
+/// A photo message whose photo goes: the caption is edited, the photo stays.
+#[test]
+fn a_telegram_photo_message_that_loses_its_photo_keeps_it_with_a_note() {
+    let tg = Telegram::start();
+    let repo = repo_with(&tg.config());
+    approve(&repo, &announcement("tg", ONE_PHOTO, "Tekst."));
+    publish(&repo, T1, &TG_ENV).assert_code(0);
+    approve(&repo, &announcement("tg", "", "Parandatud."));
+    let steps = dry_steps(&repo, T2);
+    assert_eq!(steps[0], ("edit".to_owned(), None));
+    assert!(
+        steps[1].1.as_deref().unwrap().starts_with(
+            "the photo of the post on `tg` cannot be changed by an edit (the post on Telegram is a message with one photo and the correction has no photo;"
+        ),
+        "{steps:?}"
+    );
+    publish(&repo, T2, &TG_ENV).assert_code(0);
+    assert_eq!(
+        tg.calls()[1..],
+        [(
+            "editMessageCaption".to_owned(),
+            r#"{"caption":"<b>Uudis</b>\n\nParandatud.","chat_id":"@city","message_id":41,"parse_mode":"HTML"}"#.to_owned()
+        )]
+    );
+}
+
+/// The preview page of `repo` at `at`, and the card of the `tg` post on it.
+fn preview_card(repo: &Repo, at: &str) -> String {
+    let out = repo.path().join("site");
+    repo.run(&["preview", "--out", out.to_str().unwrap(), "--at", at]);
+    let page = std::fs::read_to_string(out.join("index.html")).unwrap();
+    let start = page
+        .find("<article class=\"card kind-telegram\"")
+        .unwrap_or_else(|| panic!("no Telegram card: {page}"));
+    let end = start + page[start..].find("</article>").unwrap();
+    page[start..end].to_owned()
+}
+
+/// The preview shows what a correction or a retraction will do, in plain words: the
+/// new text an edit sends, the correction notice's text, and what must be done by
+/// hand, with the post's address.
+#[test]
+fn the_preview_card_shows_each_step_of_a_correction_or_retraction_and_what_it_sends() {
+    // An edit of the text alone, and a note: the photo cannot be added.
+    let tg = Telegram::start();
+    let repo = repo_with(&tg.config());
+    approve(&repo, &announcement("tg", ONE_PHOTO, "Tekst."));
+    publish(&repo, T1, &TG_ENV).assert_code(0);
+    approve(&repo, &announcement("tg", TWO_PHOTOS, "Parandatud & uus."));
+    let card = preview_card(&repo, T2);
+    assert!(
+        card.contains(
+            "<section class=\"change\"><h3>What the correction does</h3><ol class=\"change-steps\">\
+             <li class=\"step edit\"><span class=\"what\">edit the post (41) (the text only) <span class=\"url\">https://t.me/city/41</span></span>\
+             <blockquote class=\"sends\"><p class=\"text\">Uudis<br><br>Parandatud &amp; uus.</p></blockquote></li>\
+             <li class=\"step by-hand\"><span class=\"what\">the number of photos of the post on `tg` cannot be changed by an edit"
+        ),
+        "{card}"
+    );
+    assert!(
+        card.contains("change it by hand: https://t.me/city/41, or set `correction = &quot;reply&quot;` or `correction = &quot;repost&quot;`</span></li></ol></section>"),
+        "{card}"
+    );
+
+    // `reply`: the notice's own text.
+    let tg = Telegram::start();
+    let repo = repo_with(&format!("{}correction = \"reply\"\n", tg.config()));
+    approve(&repo, &announcement("tg", "", "Tekst."));
+    publish(&repo, T1, &TG_ENV).assert_code(0);
+    approve(&repo, &announcement("tg", ONE_PHOTO, "Parandatud."));
+    let card = preview_card(&repo, T2);
+    let sent = {
+        publish(&repo, T2, &TG_ENV).assert_code(0);
+        let calls = tg.calls();
+        let notice: Value = serde_json::from_str(&calls[1].1).unwrap();
+        notice["text"].as_str().unwrap().to_owned()
+    };
+    let shown = sent
+        .replace("<b>", "")
+        .replace("</b>", "")
+        .replace('\n', "<br>");
+    assert!(
+        card.contains(&format!(
+            "<li class=\"step notice\"><span class=\"what\">reply with a correction (41) <span class=\"url\">https://t.me/city/41</span></span>\
+             <blockquote class=\"sends\"><p class=\"text\">{shown}</p></blockquote></li>"
+        )),
+        "{sent:?}\n{card}"
+    );
+
+    // A retraction after 48 hours: nothing can be deleted; the card says where the
+    // post is, to remove by hand.
+    let tg = Telegram::start();
+    let repo = repo_with(&tg.config());
+    approve(&repo, &announcement("tg", "", "Tekst."));
+    publish(&repo, T1, &TG_ENV).assert_code(0);
+    approve(&repo, &announcement("tg", "retract: \"Viga\"\n", "Tekst."));
+    let card = preview_card(&repo, "2026-06-30 12:00");
+    assert!(
+        card.contains(
+            "<h3>What the retraction does</h3><ol class=\"change-steps\"><li class=\"step delete\"><span class=\"what\">delete the post (41) <span class=\"url\">https://t.me/city/41</span></span></li></ol>"
+        ),
+        "{card}"
+    );
+    let card = preview_card(&repo, "2026-07-02 10:06");
+    assert!(
+        card.contains(
+            "<li class=\"step by-hand\"><span class=\"what\">the post is too old to be deleted on `tg` (Telegram deletes only within 48 hours); remove it by hand: https://t.me/city/41</span></li>"
+        ),
+        "{card}"
+    );
+}

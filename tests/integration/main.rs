@@ -19,6 +19,7 @@ mod config_types;
 mod conformance;
 mod corrections;
 mod corrections_email;
+mod corrections_fallback;
 mod corrections_feed;
 mod corrections_graph;
 mod corrections_social;
