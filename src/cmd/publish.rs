@@ -584,15 +584,12 @@ fn print_post(
     post: &crate::render::Post<'_>,
     recorded: &crate::dry_run::Recorded,
 ) -> anyhow::Result<()> {
-    let unit = c.rules().counter.unit();
+    let counter = c.rules().counter;
     if let Some(subject) = &post.subject {
         writeln!(out, "    Subject: {subject}")?;
     }
     for (i, part) in post.parts.iter().enumerate() {
-        let length = match part.limit {
-            Some(l) => format!("{}/{l} {unit}", part.length),
-            None => format!("{} {unit}", part.length),
-        };
+        let length = counter.of(part.length, part.limit);
         let label = if post.parts.len() > 1 {
             format!("part {} of {}, {length}", i + 1, post.parts.len())
         } else {

@@ -93,3 +93,62 @@ fn new_scaffolds_a_draft_per_language_that_checks_clean() {
     ])
     .assert_code(2);
 }
+
+#[test]
+fn lengths_are_said_in_plain_words_on_every_network() {
+    // The bundled examples go to networks of every way of counting: UTF-16 (Discord,
+    // Facebook, LinkedIn, Telegram, Slack), X's weights, Mastodon's and Bluesky's rules.
+    let repo = crate::harness::Repo::examples("");
+    let dry = repo.run(&["publish", "--dry-run", "--at", "2022-06-30 10:30"]);
+    dry.assert_code(0);
+    let mut seen = std::collections::BTreeSet::new();
+    let mut channel = String::new();
+    for line in dry.stdout.lines() {
+        if let Some(rest) = line.strip_prefix("  → ") {
+            channel = rest.split(' ').next().unwrap().to_owned();
+        }
+        let Some(count) = line.trim_start().strip_prefix("┌ ") else {
+            continue;
+        };
+        if count.starts_with("the `") {
+            continue; // an email list's sample message
+        }
+        let unit = if channel.starts_with("x_") {
+            " characters as X counts them"
+        } else {
+            " characters"
+        };
+        let (numbers, rest) = count.split_at(count.find(" characters").unwrap_or(0));
+        assert_eq!(rest, unit, "{channel}: {line}");
+        let (n, limit) = numbers.split_once(" of ").unwrap_or((numbers, "0"));
+        assert!(
+            n.parse::<usize>().is_ok() && limit.parse::<usize>().is_ok(),
+            "{channel}: {line}"
+        );
+        seen.insert(channel.clone());
+    }
+    for c in [
+        "discord_en",
+        "mastodon_et",
+        "bluesky_et",
+        "x_en",
+        "telegram_et",
+    ] {
+        assert!(seen.contains(c), "{c} not shown: {seen:?}\n{}", dry.stdout);
+    }
+    let check = repo.run(&["check"]);
+    let out = repo.path().join("preview-out");
+    let preview = repo.run(&["preview", "--out", out.to_str().unwrap()]);
+    let page = std::fs::read_to_string(out.join("index.html")).unwrap_or_default();
+    for (what, text) in [
+        ("dry run", dry.stdout.as_str()),
+        ("check", check.stdout.as_str()),
+        ("preview", preview.stdout.as_str()),
+        ("preview page", page.as_str()),
+    ] {
+        for jargon in ["UTF-16", "weighted characters", "units"] {
+            assert!(!text.contains(jargon), "{what} says `{jargon}`:\n{text}");
+        }
+    }
+    assert!(page.contains("characters as X counts them"), "{page}");
+}

@@ -52,12 +52,20 @@ impl Counter {
         }
     }
 
-    /// A short description for people: "characters", "weighted characters", …
+    /// What a count is in, for people: "characters", or "characters as X counts them"
+    /// where X counts some characters twice. Never the counting's technical name.
     pub fn unit(self) -> &'static str {
         match self {
-            Counter::Mastodon | Counter::Graphemes => "characters",
-            Counter::XWeighted => "weighted characters",
-            Counter::Utf16 => "UTF-16 units",
+            Counter::XWeighted => "characters as X counts them",
+            Counter::Mastodon | Counter::Graphemes | Counter::Utf16 => "characters",
+        }
+    }
+
+    /// "220 of 500 characters", "290 of 280 characters as X counts them", "40 characters".
+    pub fn of(self, length: usize, limit: Option<usize>) -> String {
+        match limit {
+            Some(l) => format!("{length} of {l} {}", self.unit()),
+            None => format!("{length} {}", self.unit()),
         }
     }
 }

@@ -6,7 +6,6 @@ use super::{Shown, place};
 use crate::diagnostic::Diagnostic;
 use crate::plan::fate::Fate;
 use crate::plan::{Instance, Planned};
-use crate::platform::text::Counter;
 use crate::platform::{Kind, Shape};
 use crate::preview::fate_words;
 use crate::preview::html::esc;
@@ -197,14 +196,11 @@ fn length(post: &Post<'_>) -> Option<String> {
 
 /// "220 of 500 characters", "290 of 280 characters as X counts them, over the limit".
 fn part_length(post: &Post<'_>, part: &crate::render::Part) -> String {
-    let unit = match post.channel.rules().counter {
-        Counter::XWeighted => "characters as X counts them",
-        Counter::Mastodon | Counter::Graphemes | Counter::Utf16 => "characters",
-    };
+    let counter = post.channel.rules().counter;
+    let words = counter.of(part.length, part.limit);
     match part.limit {
-        Some(l) if part.length > l => format!("{} of {l} {unit}, over the limit", part.length),
-        Some(l) => format!("{} of {l} {unit}", part.length),
-        None => format!("{} {unit}", part.length),
+        Some(l) if part.length > l => format!("{words}, over the limit"),
+        _ => words,
     }
 }
 
