@@ -5,6 +5,10 @@
 //! at the exact field. Duplicate keys, anchors/aliases, tags and deep nesting are rejected
 //! here: front matter is short and written by hand, and each of these is either a mistake
 //! or a way to make a small file expand into a large one.
+//!
+//! The mistakes people make by hand (a `: ` inside a title, `#` in tags, a tab, a quote
+//! never closed) are explained here in plain words with the fix, pointing at the character
+//! that is wrong, with the parser's own words after the sentence.
 
 use crate::diagnostic::Pos;
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
@@ -133,8 +137,13 @@ fn explain(b: &Builder<'_>, at_line: usize, col: usize, info: &str) -> (usize, u
         // `[Tartu, #Viljandi]`: after a space the `#` starts a comment that hides the `]`.
         let found = (1..=at_line).rev().find_map(|l| {
             let text = b.line(l);
-            let open = text.find('[')?;
+            // Only a list that starts the value and is still open where the `#` comes.
+            let (_, value) = text.split_once(": ")?;
+            let open = text.len() - value.trim_start().len();
             let hash = text[open..].find(" #")? + open + 1;
+            if !value.trim_start().starts_with('[') || text[open..hash].contains(']') {
+                return None;
+            }
             Some((l, text[..hash].chars().count()))
         });
         if let Some((line, col)) = found {
@@ -410,6 +419,24 @@ mod tests {
         assert_eq!(e[1].1.as_bool(), Some(true));
         assert!(!e[2].1.is_null());
         assert!(e[3].1.is_null());
+    }
+
+    #[test]
+    fn a_hash_is_blamed_only_in_a_list_still_open() {
+        let err = parse("tags: [Tartu, #Viljandi]\n", 2).unwrap_err();
+        assert_eq!(err.pos, Pos::new(2, 15));
+        assert!(
+            err.message.starts_with("write tags without `#`"),
+            "{}",
+            err.message
+        );
+        // A plain value that merely holds `[1] #x` is not the culprit of a later error.
+        let err = parse("summary: see [1] #x\ntags: [a\n", 2).unwrap_err();
+        assert!(
+            err.message.starts_with("this is not valid YAML"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]
