@@ -346,6 +346,14 @@ impl Reader<'_, '_> {
         let mut tags = Vec::new();
         let mut positions = Vec::new();
         for item in self.list("tags", node) {
+            if item.is_null() {
+                self.error(
+                    item.pos,
+                    "this tag is empty: write tags without `#` (Herald adds it), \
+                     as `- Viljandi`; in YAML a `#` starts a comment",
+                );
+                continue;
+            }
             let Some(tag) = self.text_named("tags", item) else {
                 continue;
             };

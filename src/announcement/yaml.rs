@@ -5,6 +5,10 @@
 //! at the exact field. Duplicate keys, anchors/aliases, tags and deep nesting are rejected
 //! here: front matter is short and written by hand, and each of these is either a mistake
 //! or a way to make a small file expand into a large one.
+//!
+//! The mistakes people make by hand (a `: ` inside a title, `#` in tags, a tab, a quote
+//! never closed) are explained here in plain words with the fix, pointing at the character
+//! that is wrong, with the parser's own words after the sentence.
 
 use crate::diagnostic::Pos;
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
@@ -87,17 +91,111 @@ impl Node {
 pub fn parse(text: &str, first_line: usize) -> Result<Option<Node>, YamlError> {
     let mut builder = Builder {
         first_line,
+        lines: text.lines().collect(),
         stack: Vec::new(),
         root: None,
     };
     for event in Parser::new_from_str(text) {
-        let (event, span) = event.map_err(|e| YamlError {
-            pos: builder.pos_of(e.marker().line(), e.marker().col()),
-            message: format!("this is not valid YAML: {}", e.info()),
+        let (event, span) = event.map_err(|e| {
+            let (line, col) = (e.marker().line(), e.marker().col());
+            let (line, col, message) = explain(&builder, line, col, e.info());
+            YamlError {
+                pos: builder.pos_of(line, col),
+                message,
+            }
         })?;
         builder.event(event, span)?;
     }
     Ok(builder.root)
+}
+
+/// Turns the parser's complaint into a plain sentence with the fix, for the mistakes people
+/// make by hand, keeping the parser's own words after it. `col` is 0-based in `line`; the
+/// column returned points at the mistake itself (the tab, the `#`, the opening quote).
+fn explain(b: &Builder<'_>, at_line: usize, col: usize, info: &str) -> (usize, usize, String) {
+    if info.contains("tab") || info.contains("must be followed by") {
+        // The parser may report the start of the value; the tab can be on a later line.
+        let found = (at_line..=b.lines.len()).find_map(|l| {
+            let chars: Vec<char> = b.line(l).chars().collect();
+            let tab = chars.iter().position(|&c| c == '\t')?;
+            Some((l, tab, chars[..tab].iter().all(|c| c.is_whitespace())))
+        });
+        if let Some((line, tab, indent)) = found {
+            let plain = if indent {
+                "this line is indented with a tab; YAML needs spaces: indent with spaces"
+            } else {
+                "there is a tab here; use a space instead (YAML does not allow tabs here)"
+            };
+            return (
+                line,
+                tab,
+                format!("{plain} (this is not valid YAML: {info})"),
+            );
+        }
+    }
+    if info.contains("did not find expected") {
+        // `[Tartu, #Viljandi]`: after a space the `#` starts a comment that hides the `]`.
+        let found = (1..=at_line).rev().find_map(|l| {
+            let text = b.line(l);
+            // Only a list that starts the value and is still open where the `#` comes.
+            let (_, value) = text.split_once(": ")?;
+            let open = text.len() - value.trim_start().len();
+            let hash = text[open..].find(" #")? + open + 1;
+            if !value.trim_start().starts_with('[') || text[open..hash].contains(']') {
+                return None;
+            }
+            Some((l, text[..hash].chars().count()))
+        });
+        if let Some((line, col)) = found {
+            let plain = "write tags without `#` (Herald adds it); in YAML a `#` after a space \
+                         starts a comment, which hides the rest of the line";
+            return (
+                line,
+                col,
+                format!("{plain} (this is not valid YAML: {info})"),
+            );
+        }
+    }
+    let (col, message) = explain_on_line(b.line(at_line), col, info);
+    (at_line, col, message)
+}
+
+fn explain_on_line(line: &str, col: usize, info: &str) -> (usize, String) {
+    let technical = format!("this is not valid YAML: {info}");
+    let chars: Vec<char> = line.chars().collect();
+    let at = |c: usize| chars.get(c).copied();
+    let key = line
+        .split_once(':')
+        .map(|(k, _)| k.trim().trim_start_matches("- ").trim())
+        .filter(|k| !k.is_empty() && !k.contains(char::is_whitespace))
+        .unwrap_or("the value");
+    if info.contains("mapping values are not allowed") && at(col) == Some(':') {
+        let value = line.split_once(": ").map_or("", |(_, v)| v.trim());
+        let plain = format!(
+            "the `{key}` has a colon followed by a space, which YAML reads as a new field; \
+             put the {key} in quotes: `{key}: \"{}\"`",
+            value.replace('"', "\\\"")
+        );
+        return (col, format!("{plain} ({technical})"));
+    }
+    if info.contains("comments must be separated") && at(col) == Some('#') {
+        let plain = "write tags without `#` (Herald adds it); in YAML a `#` starts a comment";
+        return (col, format!("{plain} ({technical})"));
+    }
+    if info.contains("quoted scalar") {
+        // The parser reports where the quoted text began; find its opening quote.
+        let open = (0..=col.min(chars.len().saturating_sub(1)))
+            .rev()
+            .find(|&c| matches!(at(c), Some('"' | '\'')));
+        if let Some(open) = open {
+            let q = chars[open];
+            let plain = format!(
+                "this quote is never closed; add the closing `{q}` at the end of the {key}"
+            );
+            return (open, format!("{plain} ({technical})"));
+        }
+    }
+    (col, technical)
 }
 
 enum Open {
@@ -105,13 +203,23 @@ enum Open {
     Map(Pos, Vec<(Key, Node)>, Option<Key>),
 }
 
-struct Builder {
+struct Builder<'t> {
     first_line: usize,
+    /// The parsed text by line, to point messages at the character that went wrong.
+    lines: Vec<&'t str>,
     stack: Vec<Open>,
     root: Option<Node>,
 }
 
-impl Builder {
+impl Builder<'_> {
+    /// The text of 0-based `line`, or "" past the end.
+    fn line(&self, line: usize) -> &str {
+        line.checked_sub(1)
+            .and_then(|l| self.lines.get(l))
+            .copied()
+            .unwrap_or("")
+    }
+
     fn pos_of(&self, line: usize, col: usize) -> Pos {
         Pos::new(line + self.first_line - 1, col + 1)
     }
@@ -126,6 +234,11 @@ impl Builder {
             Event::Scalar(text, style, anchor, tag) => {
                 self.refuse_extras(pos, anchor, tag.is_some())?;
                 let plain = style == ScalarStyle::Plain;
+                let pos = if plain && text.is_empty() {
+                    self.comment_item(span).unwrap_or(pos)
+                } else {
+                    pos
+                };
                 self.add(Node {
                     pos,
                     value: Value::Scalar {
@@ -169,6 +282,19 @@ impl Builder {
             }),
             _ => Ok(()),
         }
+    }
+
+    /// An empty list item written `- #word`: YAML reads the `#word` as a comment, so point at
+    /// the `#` (the item's own position is the end of the line).
+    fn comment_item(&self, span: Span) -> Option<Pos> {
+        if !matches!(self.stack.last(), Some(Open::Seq(..))) {
+            return None;
+        }
+        let line = span.start.line();
+        let text = self.line(line);
+        let dash = text.find("- #")?;
+        let col = text[..dash + 2].chars().count();
+        Some(self.pos_of(line, col))
     }
 
     fn refuse_extras(&self, pos: Pos, anchor: usize, tagged: bool) -> Result<(), YamlError> {
@@ -293,6 +419,24 @@ mod tests {
         assert_eq!(e[1].1.as_bool(), Some(true));
         assert!(!e[2].1.is_null());
         assert!(e[3].1.is_null());
+    }
+
+    #[test]
+    fn a_hash_is_blamed_only_in_a_list_still_open() {
+        let err = parse("tags: [Tartu, #Viljandi]\n", 2).unwrap_err();
+        assert_eq!(err.pos, Pos::new(2, 15));
+        assert!(
+            err.message.starts_with("write tags without `#`"),
+            "{}",
+            err.message
+        );
+        // A plain value that merely holds `[1] #x` is not the culprit of a later error.
+        let err = parse("summary: see [1] #x\ntags: [a\n", 2).unwrap_err();
+        assert!(
+            err.message.starts_with("this is not valid YAML"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]

@@ -65,3 +65,4 @@ mod webhooks;
 mod workflow_steps;
 mod workflows;
 mod x;
+mod yaml_mistakes;
