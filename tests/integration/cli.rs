@@ -75,3 +75,64 @@ fn outside_a_repository_herald_says_what_it_looked_for() {
         )
     );
 }
+
+/// Every line of stderr that reports a problem says `error:` exactly once, whatever the
+/// problem: a broken configuration (TOML, an unknown kind, a missing file), a bad `--at`,
+/// an approver not listed, a missing file for `approve`.
+#[test]
+fn every_problem_says_error_once() {
+    let broken = |config: &str| {
+        let repo = Repo::new();
+        repo.write("config/herald.toml", config);
+        repo
+    };
+    let fine = Repo::new();
+    fine.write("announcements/news.et.md", NEWS);
+    // (repository, arguments, exit code)
+    let cases: Vec<(Repo, Vec<&str>, i32)> = vec![
+        (broken("x = [\n"), vec!["check"], 2),
+        (
+            broken(
+                "timezone = \"Europe/Tallinn\"\n[channels.a]\nkind = \"mastodom\"\nlang = \"et\"\n",
+            ),
+            vec!["check"],
+            2,
+        ),
+        (
+            broken(""),
+            vec!["check", "--config", "config/missing.toml"],
+            2,
+        ),
+        (Repo::new(), vec!["check", "--at", "bogus"], 2),
+        (
+            Repo::new(),
+            vec![
+                "approve",
+                "announcements/news.et.md",
+                "--by",
+                "x@example.org",
+            ],
+            2,
+        ),
+        (
+            fine,
+            vec![
+                "approve",
+                "announcements/missing.et.md",
+                "--by",
+                "editor@example.org",
+            ],
+            1,
+        ),
+    ];
+    for (repo, args, code) in cases {
+        let run = repo.run(&args);
+        assert_eq!(run.code, code, "{args:?}\n{}\n{}", run.stdout, run.stderr);
+        let all = format!("{}{}", run.stdout, run.stderr);
+        let problems: Vec<&str> = all.lines().filter(|l| l.contains("error")).collect();
+        assert!(!problems.is_empty(), "{args:?}: no error line\n{all}");
+        for line in problems {
+            assert_eq!(line.matches("error:").count(), 1, "{args:?}: {line}\n{all}");
+        }
+    }
+}
