@@ -136,3 +136,31 @@ fn every_problem_says_error_once() {
         }
     }
 }
+
+/// `herald approve` ends with the next step, once, after what it approved; nothing is
+/// suggested when nothing was approved.
+#[test]
+fn approve_ends_with_the_next_step() {
+    let repo = Repo::new();
+    repo.write("announcements/news.et.md", NEWS);
+    let run = repo.run(&[
+        "approve",
+        "announcements/news.et.md",
+        "--by",
+        "editor@example.org",
+    ]);
+    run.assert_code(0);
+    assert_eq!(
+        run.stdout,
+        "approved news [et] as editor@example.org\n\
+         Next: commit and push the change, or approve the pull request on GitHub.\n"
+    );
+    let none = repo.run(&[
+        "approve",
+        "announcements/missing.et.md",
+        "--by",
+        "editor@example.org",
+    ]);
+    none.assert_code(1);
+    assert!(!none.stdout.contains("Next:"), "{}", none.stdout);
+}
