@@ -20,7 +20,8 @@ pub struct Cli {
 
 #[derive(Debug, Args)]
 pub struct Global {
-    /// The repository folder (default: the current folder).
+    /// The repository folder (default: the current folder or the nearest one above it
+    /// with `config/herald.toml`).
     #[arg(long, global = true, value_name = "DIR")]
     pub root: Option<PathBuf>,
     /// The configuration file, relative to the root (default: config/herald.toml).

@@ -240,6 +240,19 @@ impl Reader<'_, '_> {
 
     fn time(&mut self, key: &Key, node: &Node) -> Option<jiff::Timestamp> {
         let text = self.text(key, node)?;
+        // A date alone would mean midnight, which is rarely what anyone meant: ask.
+        let date = text.trim().trim_end_matches(['T', 't']);
+        if date.parse::<jiff::civil::Date>().is_ok() && !date.contains(':') {
+            self.error(
+                node.pos,
+                format!(
+                    "`{}`: `{}` has a date but no time; write the time too, e.g. `{date} 10:00`",
+                    key.name,
+                    text.trim()
+                ),
+            );
+            return None;
+        }
         match parse_time(&text, self.ctx.tz) {
             Ok(t) => Some(t),
             Err(message) => {

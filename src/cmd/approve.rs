@@ -14,6 +14,9 @@ use crate::cli::Global;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
+/// What a staffer does after stamping: the stamp counts once it is in the repository.
+const NEXT_STEP: &str = "Next: commit and push the change, or approve the pull request on GitHub.";
+
 pub struct Request<'a> {
     pub files: &'a [PathBuf],
     pub by: Option<&'a str>,
@@ -47,6 +50,7 @@ pub fn run(instance: &Instance, req: &Request<'_>, global: &Global) -> anyhow::R
     }
     let mut out = anstream::stdout().lock();
     let mut failed = false;
+    let mut approved = 0;
     let plan;
     let chosen: Vec<&Planned<'_>> = if req.all_pending {
         plan = instance.plan(None);
@@ -140,6 +144,10 @@ pub fn run(instance: &Instance, req: &Request<'_>, global: &Global) -> anyhow::R
                 p.variant.id, p.variant.lang
             )?;
         }
+        approved += 1;
+    }
+    if approved > 0 && !global.quiet {
+        writeln!(out, "{NEXT_STEP}")?;
     }
     Ok(if failed { Exit::Problems } else { Exit::Ok })
 }

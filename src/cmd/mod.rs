@@ -22,7 +22,7 @@ use crate::settings::Settings;
 use crate::state::{Fetch, Store};
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// How a command ended, mapped to the exit code by `main`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,13 +76,33 @@ fn state_and_ledger(
     Ok((store, history))
 }
 
+/// The repository folder when `--root` is not given: the current folder or the nearest
+/// folder above it that holds the configuration (`config/herald.toml`, or `--config`), as
+/// Git finds its repository from any folder inside one.
+fn find_root(cwd: &Path, config: Option<&Path>) -> anyhow::Result<PathBuf> {
+    let wanted = config.unwrap_or(Path::new("config/herald.toml"));
+    if wanted.is_absolute() || cwd.join(wanted).is_file() {
+        // As before: the current folder, spelt as it always was.
+        return Ok(PathBuf::from("."));
+    }
+    if let Some(found) = cwd.ancestors().find(|dir| dir.join(wanted).is_file()) {
+        return Ok(found.to_path_buf());
+    }
+    Err(UsageError(vec![format!(
+        "no Herald repository here: looked for {} in {} and every folder above it; \
+         run herald inside the repository or pass `--root DIR`",
+        crate::diagnostic::display_path(wanted),
+        cwd.display()
+    )])
+    .into())
+}
+
 /// Runs the command `cli` names.
 pub fn run(cli: Cli, env: &BTreeMap<String, String>) -> anyhow::Result<Exit> {
-    let root = cli
-        .global
-        .root
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("."));
+    let root = match &cli.global.root {
+        Some(root) => root.clone(),
+        None => find_root(&std::env::current_dir()?, cli.global.config.as_deref())?,
+    };
     if let Command::New { slug, lang } = &cli.command {
         let settings = load_settings(&cli.global, &root, env)?;
         return new::run(&settings, slug, lang, &cli.global);

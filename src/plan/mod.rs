@@ -19,6 +19,7 @@ use crate::render::{self, Post, Prepared, Templates};
 use crate::settings::Settings;
 use jiff::Timestamp;
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::PathBuf;
 
 pub use fate::Fate;
@@ -41,12 +42,17 @@ pub fn load_settings(
     env: &BTreeMap<String, String>,
 ) -> anyhow::Result<Settings> {
     Settings::load(root, global.config.as_deref(), env).map_err(|diags| {
-        let mut lines: Vec<String> = diags.iter().map(ToString::to_string).collect();
-        lines.push(format!(
+        // Each problem is printed in its own `path:line:col: error: …` form, not behind
+        // the binary's `error:` prefix (which would say `error:` twice); the summary is.
+        let mut err = std::io::stderr().lock();
+        for d in diags.iter() {
+            let _ = writeln!(err, "{d}");
+        }
+        UsageError(vec![format!(
             "the configuration has {} problem(s); fix them and run herald again",
             diags.error_count()
-        ));
-        UsageError(lines).into()
+        )])
+        .into()
     })
 }
 

@@ -53,7 +53,8 @@ fn wrong_types_are_reported_at_their_place_in_plain_words() {
         run.assert_code(2);
         let all = format!("{}{}", run.stdout, run.stderr);
         assert!(
-            all.lines().any(|l| l == format!("error: {expected}")),
+            // `error:` once: the problem in its own form, not behind a second `error:`.
+            all.lines().any(|l| l == *expected),
             "expected the line\n{expected}\ngot:\n{all}"
         );
     }

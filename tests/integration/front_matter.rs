@@ -262,3 +262,34 @@ fn absurdly_nested_lists_are_an_error_not_a_hang() {
         "{message}"
     );
 }
+
+/// A `publish_at` with a date and no time is an error that asks for the time, where it
+/// is written: unquoted, with a `T` and nothing after it, quoted.
+#[test]
+fn a_date_without_a_time_asks_for_the_time() {
+    let repo = Repo::new();
+    let cases = [
+        ("plain", "2036-06-30", 13),
+        ("with_t", "2036-06-30T", 13),
+        ("quoted", "\"2036-06-30\"", 13),
+    ];
+    for (name, value, _) in cases {
+        repo.write(
+            &format!("announcements/{name}.en.md"),
+            &format!("---\ntitle: Dates\npublish_at: {value}\nchannels: all\n---\nBody.\n"),
+        );
+    }
+    let run = repo.run(&["check", "--format", "json"]);
+    run.assert_code(1);
+    let doc = run.json();
+    for (name, value, column) in cases {
+        let written = value.trim_matches('"');
+        assert_eq!(
+            message_at(&doc, &format!("announcements/{name}.en.md"), 3, column),
+            format!(
+                "`publish_at`: `{written}` has a date but no time; write the time too, e.g. \
+                 `2036-06-30 10:00`"
+            )
+        );
+    }
+}

@@ -280,6 +280,23 @@ pub fn run_in(root: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     }
 }
 
+/// Runs `herald ARGS` with no `--root`, in the folder `cwd` (which may be anywhere), with
+/// [`clean_env`] plus `env` and no input: how a staffer runs it from a folder of their choice.
+pub fn run_from(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_herald"));
+    cmd.args(args).current_dir(cwd).stdin(Stdio::null());
+    clean_env(&mut cmd);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run herald");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
 /// Runs `git ARGS` in `dir` as `author`, with no global or system configuration (as on a
 /// fresh runner); fails the test if Git does. Returns what Git printed.
 /// An empty bare repository `remote.git` in `dir` (branch `main`), as a remote to push to.
