@@ -360,6 +360,7 @@ fn print_dry_json(
     dry: &DryPlan<'_, '_>,
 ) -> anyhow::Result<()> {
     let due = dry.due_variants();
+    let email = email_context(instance, global, env, local_store(instance));
     let doc = DryRun {
         at: crate::time::rfc3339_in(instance.now, &instance.settings.tz),
         due: dry
@@ -378,8 +379,7 @@ fn print_dry_json(
                 email: if instance.channel_of(post).email().is_some() {
                     let c = instance.channel_of(post);
                     let siblings = email_siblings(&due, post.variant, c);
-                    let ctx = email_context(instance, global, env, local_store(instance));
-                    crate::engine::list::dry_run_lines(c, post.variant, &siblings, &ctx)
+                    crate::engine::list::dry_run_lines(c, post.variant, &siblings, &email)
                 } else {
                     Vec::new()
                 },
@@ -408,12 +408,7 @@ fn print_dry_json(
                     .collect(),
                 parts: &cj.job.parts,
                 notice: &cj.change.notice,
-                email: dry.notice_lines(
-                    instance,
-                    &email_context(instance, global, env, local_store(instance)),
-                    post,
-                    cj,
-                ),
+                email: dry.notice_lines(instance, &email, post, cj),
                 requests: recorded.requests.clone(),
                 failure: recorded.failure.clone(),
             })
@@ -449,6 +444,7 @@ fn print_dry_text(
 ) -> anyhow::Result<()> {
     let tz = &instance.settings.tz;
     let due = dry.due_variants();
+    let email = email_context(instance, global, env, local_store(instance));
     let mut out = anstream::stdout().lock();
     writeln!(
         out,
@@ -518,8 +514,7 @@ fn print_dry_text(
             if c.email().is_some() {
                 // An email list: recipients per language and the whole message.
                 let siblings = email_siblings(&due, v, c);
-                let ctx = email_context(instance, global, env, local_store(instance));
-                for line in crate::engine::list::dry_run_lines(c, v, &siblings, &ctx) {
+                for line in crate::engine::list::dry_run_lines(c, v, &siblings, &email) {
                     writeln!(out, "    {line}")?;
                 }
                 continue;
@@ -530,16 +525,15 @@ fn print_dry_text(
     }
     if !dry.changes.is_empty() {
         writeln!(out, "{BOLD}Corrections and retractions{BOLD:#}")?;
-        let ctx = email_context(instance, global, env, local_store(instance));
         for (post, cj, recorded) in &dry.changes {
-            let email = dry.notice_lines(instance, &ctx, post, cj);
+            let lines = dry.notice_lines(instance, &email, post, cj);
             print_change(
                 &mut out,
                 global,
                 instance.channel_of(post),
                 (post, cj),
                 recorded,
-                &email,
+                &lines,
             )?;
         }
         writeln!(out)?;
