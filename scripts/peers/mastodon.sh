@@ -30,13 +30,14 @@ start mastodon "$PORT"
 start mastodon-faults "$FAULTS_PORT"
 
 for port in "$PORT" "$FAULTS_PORT"; do
-    for _ in $(seq 200); do
+    # Up to 60 s: Python starts slowly on a loaded 2-core machine.
+    for _ in $(seq 600); do
         curl -sf "http://127.0.0.1:$port/api/v1/instance" >/dev/null && break
-        sleep 0.05
+        sleep 0.1
     done
     if ! curl -sf "http://127.0.0.1:$port/api/v1/instance" >/dev/null; then
         echo "error: mastodon-mock did not start on port $port; its log:" >&2
-        tail -20 "$STATE"/mastodon*.log >&2
+        tail -n 20 "$STATE"/mastodon*.log >&2
         exit 1
     fi
 done
