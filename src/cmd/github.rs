@@ -87,7 +87,7 @@ fn outcome_words(o: Outcome) -> &'static str {
         Outcome::Deferred => "deferred to a later run",
         Outcome::Missed => "missed its time",
         Outcome::Failed => "failed",
-        Outcome::InDoubt => "in doubt",
+        Outcome::InDoubt => "not sure it went out",
     }
 }
 

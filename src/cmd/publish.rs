@@ -35,7 +35,9 @@ fn held_words(instance: &Instance, fate: &Fate) -> String {
         Fate::Expired => "expired".into(),
         Fate::Posted { .. } => "already posted".into(),
         Fate::Skipped => "skipped".into(),
-        Fate::InDoubt { .. } => "in doubt: an earlier run may have posted it".into(),
+        Fate::InDoubt { .. } => {
+            "not sure it went out: an earlier run stopped before the network answered".into()
+        }
         Fate::Blocked { reason } => format!("not sent: {reason}"),
         Fate::Failed { message, .. } => format!("failed earlier: {message}"),
         Fate::Waiting { langs } => fate::waiting_words(langs),
@@ -974,7 +976,7 @@ fn print_report(instance: &Instance, global: &Global, rows: &[Row]) -> anyhow::R
             Outcome::Deferred => (DIM, "deferred"),
             Outcome::Missed => (WARNING, "missed"),
             Outcome::Failed => (ERROR, "failed"),
-            Outcome::InDoubt => (ERROR, "in doubt"),
+            Outcome::InDoubt => (ERROR, "not sure"),
         };
         write!(
             out,
@@ -991,7 +993,11 @@ fn print_report(instance: &Instance, global: &Global, rows: &[Row]) -> anyhow::R
     }
     let parts: Vec<String> = summary
         .iter()
-        .map(|(k, n)| format!("{n} {}", k.replace('_', " ")))
+        // The JSON's `in_doubt`, in the words of the rows above.
+        .map(|(k, n)| match *k {
+            "in_doubt" => format!("{n} not sure"),
+            k => format!("{n} {k}"),
+        })
         .collect();
     writeln!(out, "\n{}", parts.join(", "))?;
     Ok(())

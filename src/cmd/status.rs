@@ -51,6 +51,9 @@ struct ChannelStatus<'a> {
     /// What the text says about them, and the commands that decide.
     #[serde(skip)]
     doubt: Option<String>,
+    /// The fate in the words people read ([`Fate::label`]).
+    #[serde(skip)]
+    label: String,
     #[serde(skip)]
     fate: Fate,
 }
@@ -94,10 +97,17 @@ fn list_doubt(
 }
 
 /// The detail line `status` shows under a channel, from its fate.
-fn detail(fate: &Fate) -> Option<String> {
+fn detail(fate: &Fate, id: &str, channel: &str, tz: &jiff::tz::TimeZone) -> Option<String> {
     match fate {
+        Fate::InDoubt {
+            since, retry: true, ..
+        } => Some(format!(
+            "a run stopped at {} before the network answered; the next run asks the network and posts it only if it is not there",
+            crate::time::human_in(*since, tz)
+        )),
         Fate::InDoubt { since, .. } => Some(format!(
-            "started {since} without an answer; `herald resolve` records what happened"
+            "a run stopped at {} before the network answered, so Herald cannot tell whether it went out, and does not post it again. Check the account; then tell Herald: `herald resolve {id} {channel} --posted URL` if the post is there, `herald resolve {id} {channel} --not-posted` if it is not",
+            crate::time::human_in(*since, tz)
         )),
         Fate::Failed {
             attempts, message, ..
@@ -187,8 +197,9 @@ fn variant_rows<'a>(
                         channel: c.name(),
                         kind: c.kind().name(),
                         status: fate.word(),
+                        label: fate.label(),
                         urls: fate.urls().to_vec(),
-                        detail: detail(&fate),
+                        detail: detail(&fate, &v.id, c.name(), tz),
                         in_doubt_recipients,
                         doubt,
                         fate,
@@ -251,7 +262,7 @@ fn print_text(
         }
         for c in &row.channels {
             let style = style(&c.fate);
-            let status = c.status.replace('_', " ");
+            let status = &c.label;
             writeln!(
                 out,
                 "  {:<16} {style}{status}{style:#} {}",

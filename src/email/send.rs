@@ -183,11 +183,11 @@ impl Report {
         add(self.rejected_before, "refused in earlier runs");
         add(
             self.in_doubt + self.in_doubt_before,
-            "in doubt (not sent again)",
+            "not sure it arrived (not sent again)",
         );
         add(
             self.dropped_before,
-            "left in doubt by a person (not sent again)",
+            "left as they were by a person's decision (not sent again)",
         );
         add(self.failed, "not sent yet (temporary errors)");
         add(self.suppressed, "suppressed");

@@ -329,7 +329,7 @@ impl Run<'_> {
                     )),
                     Err(e) => Err((
                         Outcome::InDoubt,
-                        format!("still in doubt: looking it up failed: {e}"),
+                        format!("still not sure it went out: asking the network failed: {e}"),
                     )),
                 }
             }

@@ -465,7 +465,7 @@ async fn before_sending(
                 ),
                 Err(e) => Earlier::Stop(
                     Outcome::InDoubt,
-                    format!("{part}still in doubt: looking it up failed: {e}"),
+                    format!("{part}still not sure it went out: asking the network failed: {e}"),
                 ),
             }
         }

@@ -132,6 +132,25 @@ impl Fate {
         }
     }
 
+    /// The words `status` shows people: [`Fate::word`] in plain words, without the
+    /// internal terms the JSON keeps (`in_doubt` is "not sure it went out").
+    pub fn label(&self) -> String {
+        match self {
+            Fate::InDoubt { .. } => "not sure it went out".into(),
+            Fate::NotApproved { state, .. } if *state == State::UnknownApprover => {
+                "approved by someone not on the approvers list".into()
+            }
+            Fate::NotApproved { state, .. } if *state == State::Changed => {
+                "changed since it was approved".into()
+            }
+            Fate::Broken { .. } => "has a problem".into(),
+            Fate::Unscheduled => "no publish_at".into(),
+            Fate::Blocked { .. } => "not going out: it has problems".into(),
+            Fate::Waiting { .. } => "waiting for the other languages".into(),
+            other => other.word().replace('_', " "),
+        }
+    }
+
     /// The URLs of the parts already posted.
     pub fn urls(&self) -> &[String] {
         match self {

@@ -216,7 +216,7 @@ pub fn select(
                     name.clone(),
                     Outcome::InDoubt,
                     format!(
-                        "started {} without an answer and not due now, so not looked up or sent again; check the account, then run `herald resolve {} {name} --posted URL` or `--not-posted`",
+                        "not sure it went out: a run stopped at {} before the network answered, and it is not due now, so Herald neither asks nor posts it again; check the account, then run `herald resolve {} {name} --posted URL` or `--not-posted`",
                         crate::time::human_in(since, tz),
                         v.id
                     ),

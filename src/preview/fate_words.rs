@@ -15,7 +15,11 @@ pub fn words(
 ) -> (&'static str, String) {
     match fate {
         Fate::Posted { .. } => ("posted", "posted".into()),
-        Fate::InDoubt { .. } => ("problem", "in doubt: see `herald status`".into()),
+        Fate::InDoubt { .. } => (
+            "problem",
+            "not sure it went out: check the account, then tell Herald (`herald status` says how)"
+                .into(),
+        ),
         Fate::Skipped => ("held", "skipped for this channel (overrides)".into()),
         Fate::NotApproved { .. } | Fate::Broken { .. } => {
             ("held", format!("not going out: {}", verdict.describe()))

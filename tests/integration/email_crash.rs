@@ -144,7 +144,7 @@ fn round(smtp: &Smtp, rng: &mut fastrand::Rng, n: usize) -> (usize, usize) {
     }
     if in_doubt > 0 {
         assert!(
-            summary.contains(&format!("{in_doubt} in doubt")),
+            summary.contains(&format!("{in_doubt} not sure it arrived")),
             "{summary}"
         );
     }

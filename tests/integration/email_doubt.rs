@@ -239,7 +239,10 @@ fn decided(smtp: &Smtp, n: usize, case: &Case<'_>) {
     let row = only_row(&run);
     assert_eq!(row["result"], "in_doubt", "{what}: {row}");
     assert_eq!(row["lang"], list.langs_joined(), "{what}: {row}");
-    let summary = format!("{}; {k} in doubt (not sent again)", list.sent(&rest));
+    let summary = format!(
+        "{}; {k} not sure it arrived (not sent again)",
+        list.sent(&rest)
+    );
     assert_eq!(
         row["detail"],
         format!("{summary}\n{}", doubt_words(k)),
@@ -456,7 +459,7 @@ fn a_killed_list_send_with_recipients_in_doubt_finishes_first_then_waits_for_a_p
     let text = list.repo.run(&["status", "--at", AT]);
     assert!(
         text.stdout.contains(
-            "2 recipient(s) in doubt so far (a run stopped while their message was on its way); the next run sends the rest of the list and does not send it to them, then waits for someone to decide about them"
+            "2 recipient(s) may or may not have received it so far (a run stopped while their message was on its way); the next run sends the rest of the list, not to them, and then waits for someone to decide about them"
         ),
         "{}",
         text.stdout
@@ -482,7 +485,7 @@ fn a_killed_list_send_with_recipients_in_doubt_finishes_first_then_waits_for_a_p
     assert_eq!(
         row["detail"],
         format!(
-            "sent 4 (et 4); 2 in doubt (not sent again)\n{}",
+            "sent 4 (et 4); 2 not sure it arrived (not sent again)\n{}",
             doubt_words(2)
         )
     );

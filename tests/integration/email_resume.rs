@@ -237,7 +237,7 @@ fn killed_then_resumed(smtp: &Smtp, case: &Case) {
         again.assert_code(1);
         assert_eq!(row["result"], "in_doubt", "{what}: {row}");
         assert!(
-            detail.contains(&format!("{in_doubt} in doubt (not sent again)")),
+            detail.contains(&format!("{in_doubt} not sure it arrived (not sent again)")),
             "{what}: {detail}"
         );
         assert!(

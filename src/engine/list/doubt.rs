@@ -76,7 +76,7 @@ pub fn words(n: usize, id: &str, channel: &str) -> String {
 /// What `status` says while a list that has recipients in doubt is still being sent.
 pub fn unfinished_words(n: usize) -> String {
     format!(
-        "{n} recipient(s) in doubt so far (a run stopped while their message was on its way); the next run sends the rest of the list and does not send it to them, then waits for someone to decide about them"
+        "{n} recipient(s) may or may not have received it so far (a run stopped while their message was on its way); the next run sends the rest of the list, not to them, and then waits for someone to decide about them"
     )
 }
 
