@@ -102,7 +102,7 @@ fn detail(fate: &Fate, id: &str, channel: &str, tz: &jiff::tz::TimeZone) -> Opti
         Fate::InDoubt {
             since, retry: true, ..
         } => Some(format!(
-            "a run stopped at {} before the network answered; the next run asks the network and posts it only if it is not there",
+            "a run stopped at {} before the network answered. The next run asks the network, where the network lets it, and posts it only if it is not there; where it cannot ask, check the account, then tell Herald: `herald resolve {id} {channel} --posted URL` if the post is there, `herald resolve {id} {channel} --not-posted` if it is not",
             crate::time::human_in(*since, tz)
         )),
         Fate::InDoubt { since, .. } => Some(format!(

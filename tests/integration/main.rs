@@ -51,6 +51,7 @@ mod mock_mastodon;
 mod mock_webhook;
 mod odd_addresses;
 mod pds;
+mod plain_words;
 mod preview;
 mod preview_comment;
 mod publish;
