@@ -169,7 +169,7 @@ impl Fate {
 pub fn waiting_words(langs: &[String]) -> String {
     let langs: Vec<String> = langs.iter().map(|l| format!("`{l}`")).collect();
     format!(
-        "waiting for the {} variant (not approved or not due yet): an email list gets every language at once, so each subscriber gets their own",
+        "waiting for the {} version (not approved or not due yet): an email list gets every language at once, so each subscriber gets their own",
         langs.join(", ")
     )
 }

@@ -277,7 +277,7 @@ unsubscribe_url = "https://tartu.example/loobu/{token}"
         );
     }
     repo.approve("announcements/uudis.et.md");
-    let words = "waiting for the `en` variant (not approved or not due yet): an email list gets every language at once, so each subscriber gets their own";
+    let words = "waiting for the `en` version (not approved or not due yet): an email list gets every language at once, so each subscriber gets their own";
 
     let status = repo.json(&["status", "--at", AT], 0);
     let et = status["announcements"]
