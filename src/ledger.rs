@@ -900,6 +900,13 @@ pub(crate) fn cut_torn_tail(file: &mut File) -> std::io::Result<()> {
     if len == 0 {
         return Ok(());
     }
+    // The usual case, a whole last line, reads one byte (this runs before every post).
+    let mut last = [0u8];
+    file.seek(SeekFrom::Start(len - 1))?;
+    file.read_exact(&mut last)?;
+    if last[0] == b'\n' {
+        return Ok(());
+    }
     // Torn lines are short; look back far enough for any single record.
     let back = len.min(1 << 20);
     file.seek(SeekFrom::Start(len - back))?;
@@ -973,6 +980,44 @@ mod tests {
         let h = read(dir.path()).unwrap();
         let state = h.state(&key(1)).unwrap();
         assert_eq!((state.attempts(), state.failures()), (6, 1));
+    }
+
+    #[test]
+    fn cutting_a_torn_tail_keeps_every_whole_line() {
+        // (the file, what is left after the cut)
+        let long_torn = format!("{}\n{}", "a".repeat(10), "b".repeat(3 << 20));
+        let cases: [(&str, &str); 6] = [
+            ("", ""),
+            ("one\n", "one\n"),
+            ("one\ntwo\n", "one\ntwo\n"),
+            ("one\ntw", "one\n"),
+            ("torn", ""),
+            ("\n\nx", "\n\n"),
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        for (text, left) in cases {
+            std::fs::write(&path, text).unwrap();
+            let mut f = std::fs::OpenOptions::new()
+                .read(true)
+                .append(true)
+                .open(&path)
+                .unwrap();
+            cut_torn_tail(&mut f).unwrap();
+            assert_eq!(std::fs::read_to_string(&path).unwrap(), left, "{text:?}");
+        }
+        // A torn tail longer than any record is left alone (it is not a torn record).
+        std::fs::write(&path, &long_torn).unwrap();
+        let mut f = std::fs::OpenOptions::new()
+            .read(true)
+            .append(true)
+            .open(&path)
+            .unwrap();
+        cut_torn_tail(&mut f).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap().len(),
+            long_torn.len()
+        );
     }
 
     #[test]

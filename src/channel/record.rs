@@ -6,8 +6,10 @@ use super::transport::Transport;
 use super::{Base, Channel, ConfigProblem, Kind, Request, Rules, SecretRef, SendContext};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use std::io::Write;
+use std::collections::HashMap;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
+use std::sync::Mutex;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -95,6 +97,7 @@ impl Channel for Record {
             root: ctx.state_root.to_path_buf(),
             file,
             channel: self.base.name.clone(),
+            index: Mutex::new(Index::default()),
         }))
     }
 }
@@ -111,64 +114,146 @@ struct RecordSender {
     root: PathBuf,
     file: PathBuf,
     channel: String,
+    /// The file's lines as far as this sender has read them.
+    index: Mutex<Index>,
+}
+
+/// The fields a line is found by (the file's idempotency).
+const FIELDS: [&str; 3] = ["key", "edit", "delete"];
+
+/// What the record file holds, read once and then only the lines added since: the
+/// first line that holds each `key`, `edit` and `delete` value, and how many lines
+/// there are. So each post reads only what was written since the last one (another
+/// process may append too), not the whole file again.
+#[derive(Default)]
+struct Index {
+    /// The bytes read: whole lines only.
+    len: u64,
+    lines: usize,
+    /// (field, the value as JSON) → the 1-based number of the first line with it.
+    at: HashMap<(&'static str, String), usize>,
+}
+
+#[derive(Deserialize)]
+struct Fields {
+    key: Option<Value>,
+    edit: Option<Value>,
+    delete: Option<Value>,
+}
+
+impl Index {
+    /// Notes line number `n`'s values (the first line with a value keeps it).
+    fn note(&mut self, n: usize, fields: [Option<&Value>; 3]) {
+        for (field, value) in FIELDS.into_iter().zip(fields) {
+            if let Some(v) = value.filter(|v| !v.is_null()) {
+                self.at.entry((field, v.to_string())).or_insert(n);
+            }
+        }
+    }
+
+    /// Reads the whole lines added to `path` since the last call; starts again when
+    /// the file got shorter (a torn line cut, or the file replaced).
+    fn catch_up(&mut self, path: &std::path::Path) -> std::io::Result<()> {
+        let mut f = match crate::limits::open_file(path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                *self = Index::default();
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        };
+        let len = f.metadata()?.len();
+        if len < self.len {
+            *self = Index::default();
+        }
+        if len == self.len {
+            return Ok(());
+        }
+        f.seek(SeekFrom::Start(self.len))?;
+        let mut bytes = Vec::with_capacity((len - self.len) as usize);
+        f.take(len - self.len).read_to_end(&mut bytes)?;
+        let whole = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        for line in bytes[..whole].split_inclusive(|&b| b == b'\n') {
+            self.lines += 1;
+            if let Ok(f) = serde_json::from_slice::<Fields>(line) {
+                self.note(
+                    self.lines,
+                    [f.key.as_ref(), f.edit.as_ref(), f.delete.as_ref()],
+                );
+            }
+        }
+        self.len += whole as u64;
+        Ok(())
+    }
+
+    fn find(&self, field: &'static str, value: &Value) -> Option<Receipt> {
+        self.at.get(&(field, value.to_string())).map(|n| Receipt {
+            remote_id: n.to_string(),
+            url: None,
+        })
+    }
 }
 
 impl RecordSender {
     /// Appends `line` unless a line with the same `field` value is there (the record
     /// file's idempotency), and returns the number of the line that holds it. The dry run
     /// records `APPEND file` with the line instead.
-    fn append(&self, field: &str, line: Value, placeholder: Receipt) -> Result<Receipt, SendError> {
+    fn append(
+        &self,
+        field: &'static str,
+        line: Value,
+        placeholder: Receipt,
+    ) -> Result<Receipt, SendError> {
         let request = Request {
             action: format!("APPEND {}", self.shown),
             body: line.clone(),
         };
         let value = line[field].clone();
         self.transport.write(request, placeholder, || {
-            if let Some(earlier) = self.find_by(field, &value)? {
+            let unreadable = |e: std::io::Error| {
+                SendError::permanent(format!(
+                    "cannot read the record file {}: {e}",
+                    self.file.display()
+                ))
+            };
+            let mut index = self.index.lock().expect("record index lock poisoned");
+            // Whatever another process appended counts too.
+            index.catch_up(&self.path).map_err(unreadable)?;
+            if let Some(earlier) = index.find(field, &value) {
                 return Ok(earlier);
             }
-            let write = || -> std::io::Result<usize> {
+            let text = format!("{line}\n");
+            let write = || -> std::io::Result<()> {
                 let mut f =
                     crate::paths::open_inside(&self.root, &self.file, crate::paths::Mode::Append)
                         .map_err(std::io::Error::other)?;
                 // A run killed mid-write leaves a torn line; the next line must not join it.
                 crate::ledger::cut_torn_tail(&mut f)?;
-                let before = read_text(&self.path).map_or(0, |t| t.lines().count());
-                f.write_all(format!("{line}\n").as_bytes())?;
-                f.sync_data()?;
-                Ok(before + 1)
+                f.write_all(text.as_bytes())?;
+                f.sync_data()
             };
-            let n = write()
+            write()
                 .map_err(|e| SendError::permanent(format!("cannot write the record file: {e}")))?;
-            Ok(Receipt {
-                remote_id: n.to_string(),
-                url: None,
+            // The new line and anything appended just before it, in order.
+            index.catch_up(&self.path).map_err(unreadable)?;
+            index.find(field, &value).ok_or_else(|| {
+                SendError::permanent(format!(
+                    "the line just written is not in the record file {}",
+                    self.file.display()
+                ))
             })
         })
     }
 
     fn find(&self, key: &str) -> Result<Option<Receipt>, SendError> {
-        self.find_by("key", &Value::String(key.to_owned()))
-    }
-
-    fn find_by(&self, field: &str, value: &Value) -> Result<Option<Receipt>, SendError> {
-        let text = match read_text(&self.path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => {
-                return Err(SendError::permanent(format!(
-                    "cannot read the record file {}: {e}",
-                    self.file.display()
-                )));
-            }
-        };
-        Ok(text.lines().enumerate().find_map(|(n, line)| {
-            let v: Value = serde_json::from_str(line).ok()?;
-            (v[field] == *value).then(|| Receipt {
-                remote_id: format!("{}", n + 1),
-                url: None,
-            })
-        }))
+        let mut index = self.index.lock().expect("record index lock poisoned");
+        index.catch_up(&self.path).map_err(|e| {
+            SendError::permanent(format!(
+                "cannot read the record file {}: {e}",
+                self.file.display()
+            ))
+        })?;
+        Ok(index.find("key", &Value::String(key.to_owned())))
     }
 }
 
@@ -237,10 +322,69 @@ impl Sender for RecordSender {
     }
 }
 
-/// The record file's text; only a regular file is read (nothing blocks on a pipe).
-fn read_text(path: &std::path::Path) -> std::io::Result<String> {
-    use std::io::Read;
-    let mut text = String::new();
-    crate::limits::open_file(path)?.read_to_string(&mut text)?;
-    Ok(text)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn append(path: &std::path::Path, text: &str) {
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+    }
+
+    fn at(index: &Index, field: &'static str, value: &str) -> Option<String> {
+        index
+            .find(field, &Value::String(value.into()))
+            .map(|r| r.remote_id)
+    }
+
+    #[test]
+    fn the_index_reads_only_new_whole_lines_and_starts_again_when_the_file_shrinks() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("recorded.jsonl");
+        let mut index = Index::default();
+        // No file yet: nothing.
+        index.catch_up(&path).unwrap();
+        assert_eq!((index.lines, at(&index, "key", "a")), (0, None));
+
+        append(
+            &path,
+            "{\"key\":\"a\",\"text\":\"1\"}\n{\"edit\":\"1:a\"}\n",
+        );
+        index.catch_up(&path).unwrap();
+        assert_eq!(index.lines, 2);
+        assert_eq!(at(&index, "key", "a").as_deref(), Some("1"));
+        assert_eq!(at(&index, "edit", "1:a").as_deref(), Some("2"));
+        assert_eq!(at(&index, "key", "1:a"), None, "fields are kept apart");
+
+        // Another writer's lines, a line that is not JSON, a repeated key (the first
+        // line keeps it) and a torn last line, which is not read until it is whole.
+        append(
+            &path,
+            "not json\n{\"key\":\"b\"}\n{\"key\":\"a\"}\n{\"delete\":\"1\"}\n{\"key\":\"c\"",
+        );
+        index.catch_up(&path).unwrap();
+        assert_eq!(index.lines, 6);
+        assert_eq!(at(&index, "key", "b").as_deref(), Some("4"));
+        assert_eq!(at(&index, "key", "a").as_deref(), Some("1"));
+        assert_eq!(at(&index, "delete", "1").as_deref(), Some("6"));
+        assert_eq!(at(&index, "key", "c"), None);
+        append(&path, ",\"text\":\"x\"}\n");
+        index.catch_up(&path).unwrap();
+        assert_eq!(at(&index, "key", "c").as_deref(), Some("7"));
+
+        // Replaced by a shorter file: read again from the start.
+        std::fs::write(&path, "{\"key\":\"z\"}\n").unwrap();
+        index.catch_up(&path).unwrap();
+        assert_eq!(index.lines, 1);
+        assert_eq!(at(&index, "key", "z").as_deref(), Some("1"));
+        assert_eq!(at(&index, "key", "a"), None);
+        // Removed: empty.
+        std::fs::remove_file(&path).unwrap();
+        index.catch_up(&path).unwrap();
+        assert_eq!((index.lines, at(&index, "key", "z")), (0, None));
+    }
 }
