@@ -1,6 +1,6 @@
 //! Finds the announcement files under the configured folder and loads each one.
 
-use super::front_matter::{FieldContext, is_language_tag, parse_front_matter, split_front_matter};
+use super::front_matter::{FieldContext, is_language_tag, parse_fields, split_front_matter};
 use super::{Announcement, FrontMatter, Variant};
 use crate::diagnostic::{Diagnostic, Diagnostics, Pos};
 use jiff::tz::TimeZone;
@@ -105,6 +105,7 @@ fn load_variant(ctx: &LoadContext<'_>, rel: &Path) -> Variant {
         body_line: 1,
         x_invalid_chars: Vec::new(),
         diagnostics: Diagnostics::new(),
+        readable: false,
     };
     if !id
         .chars()
@@ -142,7 +143,9 @@ fn load_variant(ctx: &LoadContext<'_>, rel: &Path) -> Variant {
         tz: ctx.tz,
         channel_names: ctx.channel_names,
     };
-    if let Some(front) = parse_front_matter(split.yaml, split.yaml_line, &fields, rel, &mut diags) {
+    if let Some((front, readable)) =
+        parse_fields(split.yaml, split.yaml_line, &fields, rel, &mut diags)
+    {
         match (file_lang, front.lang.as_deref()) {
             (Some(f), Some(l)) if f != l => diags.push(Diagnostic::error(
                 rel,
@@ -154,6 +157,7 @@ fn load_variant(ctx: &LoadContext<'_>, rel: &Path) -> Variant {
             (None, Some(l)) => variant.lang = l.to_owned(),
             _ => {}
         }
+        variant.readable = readable;
         variant.front = front;
     }
     if split.body.trim().is_empty() {

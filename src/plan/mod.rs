@@ -233,16 +233,20 @@ impl Instance {
             // Every channel's post is rendered, whatever `--channel` picks: the approval
             // pins them all.
             let all: Vec<Post<'_>> = if v.is_valid() {
-                let prepared = Prepared::new(v, &s.tz, &s.root);
-                self.targets(v, None)
-                    .into_iter()
-                    .map(|c| {
-                        render::render(&self.templates, &prepared, v, c.target(), s.default_thread)
-                    })
-                    .collect()
+                self.render_all(v)
             } else {
                 Vec::new()
             };
+            if !v.is_valid() && v.readable {
+                // One error must not hide another: a file with errors is still rendered
+                // for its posts' own problems (too long, an image a network refuses),
+                // though none of its posts is shown, pinned or sent.
+                for post in self.render_all(v) {
+                    if only_channel.is_none_or(|o| post.channel.name() == o) {
+                        diagnostics.extend(post.diagnostics);
+                    }
+                }
+            }
             let digests: approval::PostDigests = all
                 .iter()
                 .filter_map(|p| {
@@ -262,6 +266,10 @@ impl Instance {
                 .collect();
             for p in &posts {
                 diagnostics.extend(p.diagnostics.iter().cloned());
+            }
+            if v.readable {
+                // Also where no post is rendered (no channels, or a file with errors).
+                diagnostics.extend(crate::announcement::placeholder::find(v));
             }
             if v.is_valid() && v.front.channels == ChannelSelection::None {
                 diagnostics.push(Diagnostic::warning(
@@ -283,6 +291,28 @@ impl Instance {
                 diagnostics,
             }
         })
+    }
+
+    /// `v` rendered for each of its channels (before `--channel`), with the checks that
+    /// read the rendered text. A variant with errors goes only to the channels of its
+    /// own language (a wrong one named in `channels` is reported already).
+    fn render_all<'a>(&'a self, v: &'a Variant) -> Vec<Post<'a>> {
+        let s = &self.settings;
+        let prepared = Prepared::new(v, &s.tz, &s.root);
+        // A placeholder left in the file blocks every post of it.
+        let placeholders = crate::announcement::placeholder::find(v);
+        self.targets(v, None)
+            .into_iter()
+            .filter(|c| v.is_valid() || c.multilingual() || c.lang() == v.lang)
+            .map(|c| {
+                let mut post =
+                    render::render(&self.templates, &prepared, v, c.target(), s.default_thread);
+                if !post.skipped {
+                    post.diagnostics.extend(placeholders.iter().cloned());
+                }
+                post
+            })
+            .collect()
     }
 
     /// Problems that belong to no variant: shown once at the top.

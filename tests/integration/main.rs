@@ -14,6 +14,7 @@ mod audit_archive;
 mod bluesky;
 mod bluesky_contract;
 mod browser;
+mod checks;
 mod cli;
 mod config;
 mod config_types;
