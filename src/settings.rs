@@ -348,8 +348,12 @@ impl Settings {
                 &shown,
                 locator.find_key(&["defaults", "lang"]),
                 format!(
-                    "`lang` must be a language code such as `et`, found `{}`",
-                    raw.defaults.lang
+                    "`lang` must be a language code, found `{}`{}; {}",
+                    raw.defaults.lang,
+                    crate::announcement::likely_language(&raw.defaults.lang)
+                        .map(|l| format!(" (did you mean `{l}`?)"))
+                        .unwrap_or_default(),
+                    crate::announcement::LANGUAGE_CODE
                 ),
             ));
         }

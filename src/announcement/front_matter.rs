@@ -134,7 +134,10 @@ fn read_fields(
             }
             "images" => (front.images, front.image_positions) = r.images(node),
             "tags" => (front.tags, front.tag_positions) = r.tags(node),
-            "lang" => front.lang = r.lang(key, node),
+            "lang" => {
+                front.lang = r.lang(key, node);
+                front.lang_position = Some(node.pos);
+            }
             "overrides" => front.overrides = r.overrides(node),
             "thread" => front.thread = r.thread(node),
             "approval" => front.approvals = r.approvals(node),
@@ -404,7 +407,12 @@ impl Reader<'_, '_> {
         if !is_language_tag(&lang) {
             self.error(
                 node.pos,
-                format!("`lang` must be a language code such as `et` or `en`, found `{lang}`"),
+                format!(
+                    "`lang`: `{lang}` is not a language code{}; {LANGUAGE_CODE}",
+                    likely_language(&lang)
+                        .map(|l| format!(" (did you mean `{l}`?)"))
+                        .unwrap_or_default()
+                ),
             );
             return None;
         }
@@ -512,6 +520,52 @@ impl Reader<'_, '_> {
             }
         }
     }
+}
+
+/// What a language code looks like, for messages about one that is not.
+pub const LANGUAGE_CODE: &str = "a language code is two or three lowercase letters (`et`, `en`, `ru`), \
+     optionally followed by `-` and a region or script (`en-GB`, `sr-Latn`)";
+
+/// The code someone who wrote `s` most likely meant, when `s` is not the code itself:
+/// `EN` → `en`, `en_GB` → `en-GB`, `eng` → `en`, `english` → `en`.
+pub fn likely_language(s: &str) -> Option<String> {
+    // The three-letter codes and the names people write for the languages Herald's
+    // users publish in most, where a two-letter code exists (which BCP 47 asks for).
+    const KNOWN: &[(&str, &[&str])] = &[
+        ("en", &["eng", "english", "inglise"]),
+        ("et", &["est", "estonian", "eesti"]),
+        ("ru", &["rus", "russian", "vene"]),
+        ("de", &["deu", "ger", "german", "deutsch", "saksa"]),
+        ("fi", &["fin", "finnish", "suomi", "soome"]),
+        ("sv", &["swe", "swedish", "svenska", "rootsi"]),
+        ("hu", &["hun", "hungarian", "magyar"]),
+        ("it", &["ita", "italian", "italiano"]),
+        ("fr", &["fra", "fre", "french", "francais"]),
+        ("es", &["spa", "spanish", "espanol"]),
+        ("lv", &["lav", "latvian", "latviesu", "läti"]),
+        ("lt", &["lit", "lithuanian", "lietuviu", "leedu"]),
+        ("uk", &["ukr", "ukrainian", "ukraina"]),
+        ("pl", &["pol", "polish", "polski", "poola"]),
+    ];
+    let lower = s.trim().to_lowercase();
+    if let Some((code, _)) = KNOWN
+        .iter()
+        .find(|(_, names)| names.contains(&lower.as_str()))
+    {
+        return Some((*code).to_owned());
+    }
+    // Case and separators: the language in lowercase, a region in capitals.
+    let mut parts = s.trim().split(['-', '_']);
+    let mut fixed = parts.next().unwrap_or("").to_lowercase();
+    for p in parts {
+        fixed.push('-');
+        if p.len() == 2 {
+            fixed.push_str(&p.to_uppercase());
+        } else {
+            fixed.push_str(p);
+        }
+    }
+    (fixed != s && is_language_tag(&fixed)).then_some(fixed)
 }
 
 /// `et`, `en`, `en-GB`, `sr-Latn`: a BCP 47 language with optional subtags.

@@ -107,10 +107,40 @@ fn load_variant(ctx: &LoadContext<'_>, rel: &Path) -> Variant {
         diagnostics: Diagnostics::new(),
         readable: false,
     };
-    if !id
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
+    let id_ok = |id: &str| {
+        id.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    };
+    // `news.EN.md`, `news.english.md`, `news.en_GB.md`: a language meant, not written
+    // as a code.
+    let meant_lang = match id.rsplit_once('.') {
+        Some((bare, suffix))
+            if file_lang.is_none()
+                && id_ok(bare)
+                && !bare.is_empty()
+                && suffix.chars().filter(|c| c.is_alphabetic()).count() >= 2
+                && suffix
+                    .chars()
+                    .all(|c| c.is_alphabetic() || c == '-' || c == '_') =>
+        {
+            Some((bare, suffix))
+        }
+        _ => None,
+    };
+    if let Some((bare, suffix)) = meant_lang {
+        let fix = match super::front_matter::likely_language(suffix) {
+            Some(code) => format!("rename the file to `{bare}.{code}.md`"),
+            None => format!("rename the file to `{bare}.<code>.md`"),
+        };
+        diags.push(Diagnostic::error(
+            rel,
+            Some(Pos::START),
+            format!(
+                "`{suffix}` in the file name `{file_name}` is not a language code; {}; {fix}",
+                super::front_matter::LANGUAGE_CODE
+            ),
+        ));
+    } else if !id_ok(id) {
         diags.push(Diagnostic::error(
             rel,
             None,

@@ -11,8 +11,8 @@ pub mod placeholder;
 pub mod yaml;
 
 pub use front_matter::{
-    FieldContext, check_relative, check_url, is_language_tag, parse_front_matter,
-    split_front_matter,
+    FieldContext, LANGUAGE_CODE, check_relative, check_url, is_language_tag, likely_language,
+    parse_front_matter, split_front_matter,
 };
 pub use loader::{LoadContext, load_all, normalize_newlines};
 
@@ -97,6 +97,9 @@ pub struct FrontMatter {
     pub summary_position: Option<crate::diagnostic::Pos>,
     #[serde(skip)]
     pub link_position: Option<crate::diagnostic::Pos>,
+    /// Where `lang` is written.
+    #[serde(skip)]
+    pub lang_position: Option<crate::diagnostic::Pos>,
 }
 
 /// Which channels a variant goes to.

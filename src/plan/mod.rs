@@ -127,6 +127,7 @@ impl Instance {
         for a in &mut announcements {
             for v in &mut a.variants {
                 check_languages(&settings, v);
+                check_reach(&settings, v);
             }
         }
         let (templates, template_diags) = Templates::load(&settings.root, &settings.templates_dir);
@@ -384,4 +385,77 @@ fn check_languages(settings: &Settings, v: &mut Variant) {
             ));
         }
     }
+}
+
+/// A variant for `channels: all` whose language no channel posts in, and no email list
+/// takes, goes nowhere: say which languages the channels have, and the likely mistake.
+fn check_reach(settings: &Settings, v: &mut Variant) {
+    if !v.readable || v.front.channels != ChannelSelection::All {
+        return;
+    }
+    let channels = &settings.channels;
+    if channels
+        .iter()
+        .any(|c| c.multilingual() || c.lang() == v.lang)
+    {
+        return;
+    }
+    let mut by_lang: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for c in channels {
+        by_lang
+            .entry(c.lang())
+            .or_default()
+            .push(format!("`{}`", c.name()));
+    }
+    let have: Vec<String> = by_lang
+        .iter()
+        .map(|(lang, names)| format!("`{lang}` ({})", names.join(", ")))
+        .collect();
+    let have = if have.is_empty() {
+        "there are no channels".to_owned()
+    } else {
+        format!("the channels post in {}", have.join("; "))
+    };
+    // A channel's code that is a misspelling of this one (`lang = "eng"` for `.en.md`
+    // files), else this file's code as a misspelling of a channel's.
+    let typo = channels
+        .iter()
+        .find(|c| crate::announcement::likely_language(c.lang()).as_deref() == Some(&v.lang))
+        .map(|c| {
+            format!(
+                "; channel `{}` has `lang = \"{}\"`: did you mean `{}`?",
+                c.name(),
+                c.lang(),
+                v.lang
+            )
+        })
+        .or_else(|| {
+            let primary = v.lang.split('-').next().unwrap_or("");
+            let langs: Vec<&str> = by_lang.keys().copied().collect();
+            let close = langs.iter().find(|l| **l == primary).copied().or_else(|| {
+                // Two-letter codes are all close to each other: only a longer one
+                // is a likely typo (`eng`, `ett`).
+                (v.lang.len() > 2)
+                    .then(|| crate::suggest::closest(&v.lang, langs.iter().copied()))
+                    .flatten()
+            })?;
+            Some(format!(
+                "; did you mean `{close}`? (then name the file `{}.{close}.md`)",
+                v.id
+            ))
+        })
+        .unwrap_or_default();
+    let at = Some(
+        v.front
+            .lang_position
+            .unwrap_or(crate::diagnostic::Pos::START),
+    );
+    v.diagnostics.push(Diagnostic::warning(
+        &v.path,
+        at,
+        format!(
+            "this variant is in `{}`, but no channel posts in `{}` and no email list takes it, so it goes nowhere: {have}{typo}",
+            v.lang, v.lang
+        ),
+    ));
 }

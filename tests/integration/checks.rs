@@ -1,7 +1,8 @@
 //! Checks that catch real mistakes (issue 19): one error never hides another, the
-//! placeholders `herald new` writes cannot be approved or published.
+//! placeholders `herald new` writes cannot be approved or published, and a variant in a
+//! language no channel posts in (or with a code that is not a language code) is named.
 
-use crate::harness::{Repo, TINY_PNG};
+use crate::harness::{BASE_CONFIG, Repo, TINY_PNG};
 use serde_json::Value;
 
 /// A channel with a small limit, so a short text is too long for it.
@@ -211,4 +212,127 @@ fn each_placeholder_left_is_reported_alone() {
     let doc = repo.json(&["check", "--only", "link"], 1);
     assert_eq!(doc["announcements"][0]["state"], "draft");
     assert_eq!(doc["announcements"][0]["posts"][0]["ok"], false);
+}
+
+#[test]
+fn a_variant_in_a_language_no_channel_posts_in_is_named_with_the_languages_there_are() {
+    let repo = Repo::with_config("[channels.list]\nkind = \"email\"\nlang = \"et\"\n");
+    // The email list would take any language: with `channels: all`, Russian reaches it.
+    let repo_without_list = Repo::new();
+    for r in [&repo, &repo_without_list] {
+        r.write(
+            "announcements/uudis.ru.md",
+            "---\ntitle: Новости\nchannels: all\n---\nТекст.\n",
+        );
+        r.write(
+            "announcements/uudis.eng.md",
+            "---\ntitle: News\nchannels: all\n---\nText.\n",
+        );
+        r.write(
+            "announcements/teine.md",
+            "---\ntitle: Nachrichten\nlang: de\nchannels: all\n---\nText.\n",
+        );
+    }
+    let have = "the channels post in `en` (`record_en`); `et` (`mastodon_et`, `record_et`)";
+    reports(
+        &repo_without_list,
+        0,
+        &[
+            &format!(
+                "announcements/uudis.ru.md:1:1: warning: this variant is in `ru`, but no channel posts in `ru` and no email list takes it, so it goes nowhere: {have}"
+            ),
+            &format!(
+                "announcements/uudis.eng.md:1:1: warning: this variant is in `eng`, but no channel posts in `eng` and no email list takes it, so it goes nowhere: {have}; did you mean `en`? (then name the file `uudis.en.md`)"
+            ),
+            &format!(
+                "announcements/teine.md:3:7: warning: this variant is in `de`, but no channel posts in `de` and no email list takes it, so it goes nowhere: {have}"
+            ),
+        ],
+        "0 errors, 4 warnings",
+    );
+    let run = repo.run(&["check"]);
+    assert!(!run.stdout.contains("goes nowhere"), "{}", run.stdout);
+}
+
+#[test]
+fn a_channel_whose_lang_is_a_misspelling_is_named() {
+    let config = BASE_CONFIG.replace("lang = \"en\"", "lang = \"eng\"");
+    let repo = Repo::new();
+    repo.write("config/herald.toml", &config);
+    repo.write(
+        "announcements/news.en.md",
+        "---\ntitle: News\nchannels: all\n---\nText.\n",
+    );
+    reports(
+        &repo,
+        0,
+        &[
+            "announcements/news.en.md:1:1: warning: this variant is in `en`, but no channel posts in `en` and no email list takes it, so it goes nowhere: the channels post in `eng` (`record_en`); `et` (`mastodon_et`, `record_et`); channel `record_en` has `lang = \"eng\"`: did you mean `en`?",
+        ],
+        "0 errors, 2 warnings",
+    );
+}
+
+#[test]
+fn a_language_code_that_is_not_one_says_what_one_looks_like() {
+    let code = "a language code is two or three lowercase letters (`et`, `en`, `ru`), optionally followed by `-` and a region or script (`en-GB`, `sr-Latn`)";
+    let repo = Repo::new();
+    for name in ["a.EN.md", "b.en_GB.md", "c.english.md", "d.klingon.md"] {
+        repo.write(
+            &format!("announcements/{name}"),
+            "---\ntitle: News\nchannels: all\n---\nText.\n",
+        );
+    }
+    repo.write(
+        "announcements/e.md",
+        "---\ntitle: News\nlang: Eesti\nchannels: all\n---\nText.\n",
+    );
+    reports(
+        &repo,
+        1,
+        &[
+            &format!(
+                "announcements/a.EN.md:1:1: error: `EN` in the file name `a.EN.md` is not a language code; {code}; rename the file to `a.en.md`"
+            ),
+            &format!(
+                "announcements/b.en_GB.md:1:1: error: `en_GB` in the file name `b.en_GB.md` is not a language code; {code}; rename the file to `b.en-GB.md`"
+            ),
+            &format!(
+                "announcements/c.english.md:1:1: error: `english` in the file name `c.english.md` is not a language code; {code}; rename the file to `c.en.md`"
+            ),
+            &format!(
+                "announcements/d.klingon.md:1:1: error: `klingon` in the file name `d.klingon.md` is not a language code; {code}; rename the file to `d.<code>.md`"
+            ),
+            &format!(
+                "announcements/e.md:3:7: error: `lang`: `Eesti` is not a language code (did you mean `et`?); {code}"
+            ),
+        ],
+        "5 errors, 1 warning",
+    );
+
+    // A channel's `lang` and the default language, in the configuration.
+    let repo = Repo::new();
+    let config = BASE_CONFIG
+        .replace("lang = \"en\"", "lang = \"EN\"")
+        .replace(
+            "[defaults]\nlang = \"et\"",
+            "[defaults]\nlang = \"Estonian\"",
+        );
+    repo.write("config/herald.toml", &config);
+    let run = repo.run(&["check"]);
+    run.assert_code(2);
+    for line in [
+        format!(
+            "config/herald.toml:5:1: error: `lang` must be a language code, found `Estonian` (did you mean `et`?); {code}"
+        ),
+        format!(
+            "config/herald.toml:14:1: error: channel `record_en`: `lang` must be a language code, found \"EN\" (did you mean \"en\"?); {code}"
+        ),
+    ] {
+        assert!(
+            run.stderr.lines().any(|l| l == line),
+            "missing:\n{line}\nin:\n{}",
+            run.stderr
+        );
+    }
 }
