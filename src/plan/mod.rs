@@ -310,6 +310,8 @@ impl Instance {
                     render::render(&self.templates, &prepared, v, c.target(), s.default_thread);
                 if !post.skipped {
                     post.diagnostics.extend(placeholders.iter().cloned());
+                    post.diagnostics
+                        .extend(crate::rules::check(&s.rules, &post, &s.root));
                 }
                 post
             })

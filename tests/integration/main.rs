@@ -41,6 +41,7 @@ mod feed;
 mod files;
 mod front_matter;
 mod github_review;
+mod house_rules;
 mod json;
 mod linkedin;
 mod links;
