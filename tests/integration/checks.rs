@@ -8,6 +8,20 @@ use serde_json::Value;
 /// A channel with a small limit, so a short text is too long for it.
 const SHORT: &str = "[channels.short_et]\nkind = \"record\"\nlang = \"et\"\nlimit = 40\n";
 
+/// An email list: it takes every language.
+pub const LIST: &str = r#"[channels.list]
+kind = "email"
+lang = "et"
+from = "Tartu linn <uudised@tartu.example>"
+smtp_host = "127.0.0.1"
+smtp_port = 9
+tls = "none"
+subscribers_env = "TEST_SUBSCRIBERS"
+secret_env = "TEST_LIST_SECRET"
+list_id = "uudised.tartu.example"
+unsubscribe_url = "https://tartu.example/loobu/{token}"
+"#;
+
 /// A text longer than `short_et`'s 40 characters.
 const LONG: &str = "Tartu linn kutsub kõiki jõulutule süütamisele Raekoja platsil.";
 
@@ -216,7 +230,7 @@ fn each_placeholder_left_is_reported_alone() {
 
 #[test]
 fn a_variant_in_a_language_no_channel_posts_in_is_named_with_the_languages_there_are() {
-    let repo = Repo::with_config("[channels.list]\nkind = \"email\"\nlang = \"et\"\n");
+    let repo = Repo::with_config(LIST);
     // The email list would take any language: with `channels: all`, Russian reaches it.
     let repo_without_list = Repo::new();
     for r in [&repo, &repo_without_list] {
@@ -251,7 +265,9 @@ fn a_variant_in_a_language_no_channel_posts_in_is_named_with_the_languages_there
         "0 errors, 4 warnings",
     );
     let run = repo.run(&["check"]);
+    run.assert_code(0);
     assert!(!run.stdout.contains("goes nowhere"), "{}", run.stdout);
+    assert!(run.stdout.contains("uudis [ru] draft"), "{}", run.stdout);
 }
 
 #[test]

@@ -326,3 +326,31 @@ fn an_error_holds_the_post_back_and_a_warning_does_not() {
         assert_eq!(dry_run(&repo), expected, "{level}");
     }
 }
+
+#[test]
+fn an_email_list_that_gets_a_language_without_a_phrase_is_told_so() {
+    // A list takes every language; the configuration cannot know which ones will come.
+    let repo = Repo::with_config(&format!(
+        "{}{}",
+        crate::checks::LIST,
+        EU.replace("kinds = [\"record\"]", "kinds = [\"record\", \"email\"]")
+    ));
+    repo.write(
+        "announcements/park.ru.md",
+        "---\ntitle: Новый парк\nchannels: all\n---\nГород строит парк.\n",
+    );
+    repo.write(
+        "announcements/park.et.md",
+        "---\ntitle: Uus park\nchannels: all\n---\nLinn ehitab pargi.\n",
+    );
+    reports(
+        &repo,
+        1,
+        &[
+            "announcements/park.ru.md:5:1: error: `list` gets this `ru` variant, but the rule has no phrase in `ru`; add one to `phrase` in the configuration (house rule `eu_funding`)",
+            "announcements/park.et.md:5:1: error: the post for `list` does not say \"Rahastatud Euroopa Liidu poolt\"; add it to the text (house rule `eu_funding`)",
+            "announcements/park.et.md:5:1: error: the post for `record_et` does not say \"Rahastatud Euroopa Liidu poolt\"; add it to the text (house rule `eu_funding`)",
+        ],
+        "3 errors, 2 warnings",
+    );
+}
