@@ -1,6 +1,8 @@
 //! The plan: everything the commands work from, built once per run. It loads the
 //! settings, the announcements and the templates ([`Instance::load`]), renders each
-//! variant for each of its channels and decides its approval ([`Instance::plan`]), and
+//! variant for each of its channels with the checks that read what goes out (the
+//! placeholders of `herald new`, the house rules; a file with errors is rendered for
+//! its problems only) and decides its approval ([`Instance::plan`]), and
 //! says what happens to each post now ([`fate`]). The commands only print a plan or hand
 //! its due posts to the engine; nothing below the commands decides a post's fate.
 
