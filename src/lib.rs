@@ -29,6 +29,7 @@ pub mod plan;
 pub mod platform;
 pub mod preview;
 pub mod render;
+pub mod rules;
 pub mod schedule;
 pub mod settings;
 pub mod state;

@@ -63,6 +63,11 @@ struct RawConfig {
     state: RawState,
     #[serde(default)]
     channels: BTreeMap<String, Map<String, Value>>,
+    /// `[rules]`: read from the file itself ([`crate::rules::read`]), where every key
+    /// keeps its case and its place.
+    #[serde(default)]
+    #[allow(dead_code)]
+    rules: Option<Value>,
 }
 
 /// `[state]`: where Herald keeps its state beyond this machine.
@@ -196,6 +201,8 @@ pub struct Settings {
     pub channels: Vec<Box<dyn Channel>>,
     /// Where each `[channels.NAME]` table is in the configuration file.
     pub channel_positions: BTreeMap<String, Pos>,
+    /// The house rules of `[rules]`, in name order.
+    pub rules: Vec<crate::rules::Rule>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -348,8 +355,12 @@ impl Settings {
                 &shown,
                 locator.find_key(&["defaults", "lang"]),
                 format!(
-                    "`lang` must be a language code such as `et`, found `{}`",
-                    raw.defaults.lang
+                    "`lang` must be a language code, found `{}`{}; {}",
+                    raw.defaults.lang,
+                    crate::announcement::likely_language(&raw.defaults.lang)
+                        .map(|l| format!(" (did you mean `{l}`?)"))
+                        .unwrap_or_default(),
+                    crate::announcement::LANGUAGE_CODE
                 ),
             ));
         }
@@ -453,6 +464,36 @@ impl Settings {
                 }
             }
         }
+        let facts: Vec<crate::rules::ChannelFacts<'_>> = channels
+            .iter()
+            .map(|c| crate::rules::ChannelFacts {
+                name: c.name(),
+                kind: c.kind(),
+                lang: c.lang(),
+            })
+            .collect();
+        let file: Option<toml::Table> = toml::from_str(&text).ok();
+        let rules = match crate::rules::read(file.as_ref().and_then(|f| f.get("rules")), &facts) {
+            Ok(rules) => rules,
+            Err(problems) => {
+                for p in problems {
+                    let mut path = vec!["rules"];
+                    path.extend(p.rule.as_deref());
+                    let pos = p
+                        .key
+                        .as_deref()
+                        .and_then(|k| {
+                            let mut at = path.clone();
+                            at.push(k);
+                            locator.find_key(&at)
+                        })
+                        .or_else(|| locator.find_key(&path));
+                    diags.push(Diagnostic::error(&shown, pos, p.message));
+                }
+                Vec::new()
+            }
+        };
+        drop(facts);
         if diags.has_errors() {
             return Err(diags);
         }
@@ -485,6 +526,7 @@ impl Settings {
             publishing,
             channels,
             channel_positions,
+            rules,
         })
     }
 }

@@ -77,13 +77,15 @@ pub struct FieldContext<'a> {
     pub channel_names: &'a [String],
 }
 
-/// Reads every field of the front matter into `front`, recording each problem.
-pub fn read_fields(
+/// Reads every field of the front matter, recording each problem; and whether the front
+/// matter was fields at all (not empty, not a list or a lone value): only then is there
+/// something to render.
+fn read_fields(
     root: Option<&Node>,
     ctx: &FieldContext<'_>,
     path: &Path,
     diags: &mut Diagnostics,
-) -> FrontMatter {
+) -> (FrontMatter, bool) {
     let mut r = Reader { ctx, path, diags };
     let mut front = FrontMatter::default();
     let Some(root) = root.filter(|n| !n.is_null()) else {
@@ -91,7 +93,7 @@ pub fn read_fields(
             Pos::START,
             "the front matter is empty; it needs at least a `title`",
         );
-        return front;
+        return (front, false);
     };
     let Value::Map(entries) = &root.value else {
         r.error(
@@ -101,13 +103,14 @@ pub fn read_fields(
                 root.describe()
             ),
         );
-        return front;
+        return (front, false);
     };
     let mut has_title = false;
     for (key, node) in entries {
         match key.name.as_str() {
             "title" => {
                 has_title = true;
+                front.title_position = Some(node.pos);
                 if let Some(t) = r.text(key, node) {
                     if t.trim().is_empty() {
                         r.error(node.pos, "`title` is empty; write the headline");
@@ -115,17 +118,26 @@ pub fn read_fields(
                     front.title = t;
                 }
             }
-            "summary" => front.summary = r.text(key, node),
+            "summary" => {
+                front.summary = r.text(key, node);
+                front.summary_position = Some(node.pos);
+            }
             "publish_at" => {
                 front.publish_at = r.time(key, node);
                 front.publish_at_position = Some(node.pos);
             }
             "expires_at" => front.expires_at = r.time(key, node),
             "channels" => (front.channels, front.channel_positions) = r.channels(node),
-            "link" => front.link = r.link(key, node),
+            "link" => {
+                front.link = r.link(key, node);
+                front.link_position = Some(node.pos);
+            }
             "images" => (front.images, front.image_positions) = r.images(node),
             "tags" => (front.tags, front.tag_positions) = r.tags(node),
-            "lang" => front.lang = r.lang(key, node),
+            "lang" => {
+                front.lang = r.lang(key, node);
+                front.lang_position = Some(node.pos);
+            }
             "overrides" => front.overrides = r.overrides(node),
             "thread" => front.thread = r.thread(node),
             "approval" => front.approvals = r.approvals(node),
@@ -165,7 +177,7 @@ pub fn read_fields(
             "`expires_at` is not after `publish_at`; it would never be published",
         );
     }
-    front
+    (front, true)
 }
 
 fn hint_or_list<'a>(word: &str, candidates: impl Iterator<Item = &'a str> + Clone) -> String {
@@ -395,7 +407,12 @@ impl Reader<'_, '_> {
         if !is_language_tag(&lang) {
             self.error(
                 node.pos,
-                format!("`lang` must be a language code such as `et` or `en`, found `{lang}`"),
+                format!(
+                    "`lang`: `{lang}` is not a language code{}; {LANGUAGE_CODE}",
+                    likely_language(&lang)
+                        .map(|l| format!(" (did you mean `{l}`?)"))
+                        .unwrap_or_default()
+                ),
             );
             return None;
         }
@@ -505,6 +522,52 @@ impl Reader<'_, '_> {
     }
 }
 
+/// What a language code looks like, for messages about one that is not.
+pub const LANGUAGE_CODE: &str = "a language code is two or three lowercase letters (`et`, `en`, `ru`), \
+     optionally followed by `-` and a region or script (`en-GB`, `sr-Latn`)";
+
+/// The code someone who wrote `s` most likely meant, when `s` is not the code itself:
+/// `EN` → `en`, `en_GB` → `en-GB`, `eng` → `en`, `english` → `en`.
+pub fn likely_language(s: &str) -> Option<String> {
+    // The three-letter codes and the names people write for the languages Herald's
+    // users publish in most, where a two-letter code exists (which BCP 47 asks for).
+    const KNOWN: &[(&str, &[&str])] = &[
+        ("en", &["eng", "english", "inglise"]),
+        ("et", &["est", "estonian", "eesti"]),
+        ("ru", &["rus", "russian", "vene"]),
+        ("de", &["deu", "ger", "german", "deutsch", "saksa"]),
+        ("fi", &["fin", "finnish", "suomi", "soome"]),
+        ("sv", &["swe", "swedish", "svenska", "rootsi"]),
+        ("hu", &["hun", "hungarian", "magyar"]),
+        ("it", &["ita", "italian", "italiano"]),
+        ("fr", &["fra", "fre", "french", "francais"]),
+        ("es", &["spa", "spanish", "espanol"]),
+        ("lv", &["lav", "latvian", "latviesu", "läti"]),
+        ("lt", &["lit", "lithuanian", "lietuviu", "leedu"]),
+        ("uk", &["ukr", "ukrainian", "ukraina"]),
+        ("pl", &["pol", "polish", "polski", "poola"]),
+    ];
+    let lower = s.trim().to_lowercase();
+    if let Some((code, _)) = KNOWN
+        .iter()
+        .find(|(_, names)| names.contains(&lower.as_str()))
+    {
+        return Some((*code).to_owned());
+    }
+    // Case and separators: the language in lowercase, a region in capitals.
+    let mut parts = s.trim().split(['-', '_']);
+    let mut fixed = parts.next().unwrap_or("").to_lowercase();
+    for p in parts {
+        fixed.push('-');
+        if p.len() == 2 {
+            fixed.push_str(&p.to_uppercase());
+        } else {
+            fixed.push_str(p);
+        }
+    }
+    (fixed != s && is_language_tag(&fixed)).then_some(fixed)
+}
+
 /// `et`, `en`, `en-GB`, `sr-Latn`: a BCP 47 language with optional subtags.
 pub fn is_language_tag(s: &str) -> bool {
     let mut parts = s.split('-');
@@ -604,6 +667,19 @@ pub fn parse_front_matter(
     path: &Path,
     diags: &mut Diagnostics,
 ) -> Option<FrontMatter> {
+    parse_fields(yaml_text, first_line, ctx, path, diags).map(|(front, _)| front)
+}
+
+/// [`parse_front_matter`], and whether the front matter was fields at all (see
+/// [`read_fields`]): a file whose fields could be read is rendered for its posts'
+/// problems even when a field has an error, so one error does not hide another.
+pub fn parse_fields(
+    yaml_text: &str,
+    first_line: usize,
+    ctx: &FieldContext<'_>,
+    path: &Path,
+    diags: &mut Diagnostics,
+) -> Option<(FrontMatter, bool)> {
     match yaml::parse(yaml_text, first_line) {
         Ok(root) => Some(read_fields(root.as_ref(), ctx, path, diags)),
         Err(e) => {

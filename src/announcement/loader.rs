@@ -1,6 +1,6 @@
 //! Finds the announcement files under the configured folder and loads each one.
 
-use super::front_matter::{FieldContext, is_language_tag, parse_front_matter, split_front_matter};
+use super::front_matter::{FieldContext, is_language_tag, parse_fields, split_front_matter};
 use super::{Announcement, FrontMatter, Variant};
 use crate::diagnostic::{Diagnostic, Diagnostics, Pos};
 use jiff::tz::TimeZone;
@@ -105,11 +105,42 @@ fn load_variant(ctx: &LoadContext<'_>, rel: &Path) -> Variant {
         body_line: 1,
         x_invalid_chars: Vec::new(),
         diagnostics: Diagnostics::new(),
+        readable: false,
     };
-    if !id
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
+    let id_ok = |id: &str| {
+        id.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    };
+    // `news.EN.md`, `news.english.md`, `news.en_GB.md`: a language meant, not written
+    // as a code.
+    let meant_lang = match id.rsplit_once('.') {
+        Some((bare, suffix))
+            if file_lang.is_none()
+                && id_ok(bare)
+                && !bare.is_empty()
+                && suffix.chars().filter(|c| c.is_alphabetic()).count() >= 2
+                && suffix
+                    .chars()
+                    .all(|c| c.is_alphabetic() || c == '-' || c == '_') =>
+        {
+            Some((bare, suffix))
+        }
+        _ => None,
+    };
+    if let Some((bare, suffix)) = meant_lang {
+        let fix = match super::front_matter::likely_language(suffix) {
+            Some(code) => format!("rename the file to `{bare}.{code}.md`"),
+            None => format!("rename the file to `{bare}.<code>.md`"),
+        };
+        diags.push(Diagnostic::error(
+            rel,
+            Some(Pos::START),
+            format!(
+                "`{suffix}` in the file name `{file_name}` is not a language code; {}; {fix}",
+                super::front_matter::LANGUAGE_CODE
+            ),
+        ));
+    } else if !id_ok(id) {
         diags.push(Diagnostic::error(
             rel,
             None,
@@ -142,7 +173,9 @@ fn load_variant(ctx: &LoadContext<'_>, rel: &Path) -> Variant {
         tz: ctx.tz,
         channel_names: ctx.channel_names,
     };
-    if let Some(front) = parse_front_matter(split.yaml, split.yaml_line, &fields, rel, &mut diags) {
+    if let Some((front, readable)) =
+        parse_fields(split.yaml, split.yaml_line, &fields, rel, &mut diags)
+    {
         match (file_lang, front.lang.as_deref()) {
             (Some(f), Some(l)) if f != l => diags.push(Diagnostic::error(
                 rel,
@@ -154,6 +187,7 @@ fn load_variant(ctx: &LoadContext<'_>, rel: &Path) -> Variant {
             (None, Some(l)) => variant.lang = l.to_owned(),
             _ => {}
         }
+        variant.readable = readable;
         variant.front = front;
     }
     if split.body.trim().is_empty() {

@@ -7,11 +7,12 @@
 mod front_matter;
 mod loader;
 pub mod markdown;
+pub mod placeholder;
 pub mod yaml;
 
 pub use front_matter::{
-    FieldContext, check_relative, check_url, is_language_tag, parse_front_matter,
-    split_front_matter,
+    FieldContext, LANGUAGE_CODE, check_relative, check_url, is_language_tag, likely_language,
+    parse_front_matter, split_front_matter,
 };
 pub use loader::{LoadContext, load_all, normalize_newlines};
 
@@ -44,6 +45,9 @@ pub struct Variant {
     pub x_invalid_chars: Vec<(char, crate::diagnostic::Pos)>,
     /// Problems found while loading; errors make the variant `invalid`.
     pub diagnostics: Diagnostics,
+    /// Whether the front matter could be read as fields: then the posts can be rendered
+    /// (for their own problems) even when some field has an error.
+    pub readable: bool,
 }
 
 impl Variant {
@@ -86,6 +90,16 @@ pub struct FrontMatter {
     /// Where `publish_at` is written.
     #[serde(skip)]
     pub publish_at_position: Option<crate::diagnostic::Pos>,
+    /// Where the values of `title`, `summary` and `link` are written.
+    #[serde(skip)]
+    pub title_position: Option<crate::diagnostic::Pos>,
+    #[serde(skip)]
+    pub summary_position: Option<crate::diagnostic::Pos>,
+    #[serde(skip)]
+    pub link_position: Option<crate::diagnostic::Pos>,
+    /// Where `lang` is written.
+    #[serde(skip)]
+    pub lang_position: Option<crate::diagnostic::Pos>,
 }
 
 /// Which channels a variant goes to.

@@ -309,7 +309,15 @@ pub fn from_config(
         Some(other) => {
             problems.push(ConfigProblem::at(
                 "lang",
-                format!("`lang` must be a language code such as \"et\", found {other}"),
+                format!(
+                    "`lang` must be a language code, found {other}{}; {}",
+                    other
+                        .as_str()
+                        .and_then(crate::announcement::likely_language)
+                        .map(|l| format!(" (did you mean \"{l}\"?)"))
+                        .unwrap_or_default(),
+                    crate::announcement::LANGUAGE_CODE
+                ),
             ));
             None
         }

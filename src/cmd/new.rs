@@ -50,18 +50,23 @@ pub fn run(
     let mut created = Vec::new();
     for lang in &langs {
         let rel = settings.announcements_dir.join(format!("{id}.{lang}.md"));
+        // The placeholders are shared with the check that refuses them.
+        use crate::announcement::placeholder;
         let text = format!(
             "---\n\
-             title: \"Write the headline here\"\n\
-             summary: \"One or two sentences for social posts when the text is too long.\"\n\
+             title: \"{}\"\n\
+             summary: \"{}\"\n\
              publish_at: {} 10:00\n\
              channels: all\n\
-             link: https://example.org/news/{slug}\n\
+             link: {}\n\
              tags: []\n\
              ---\n\
-             Write the announcement here, in Markdown.\n\n\
-             A blank line starts a new paragraph.\n",
-            tomorrow.strftime("%Y-%m-%d")
+             {}",
+            placeholder::TITLE,
+            placeholder::SUMMARY,
+            tomorrow.strftime("%Y-%m-%d"),
+            placeholder::link(slug),
+            placeholder::body(),
         );
         crate::paths::check_inside(&settings.root, &rel).map_err(|why| UsageError(vec![why]))?;
         let mut file = match std::fs::OpenOptions::new()

@@ -301,6 +301,7 @@ pub fn notice_variant(o: &crate::announcement::Variant) -> crate::announcement::
         body_line: o.body_line,
         x_invalid_chars: o.x_invalid_chars.clone(),
         diagnostics: crate::diagnostic::Diagnostics::new(),
+        readable: o.readable,
     }
 }
 

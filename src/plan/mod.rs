@@ -1,6 +1,8 @@
 //! The plan: everything the commands work from, built once per run. It loads the
 //! settings, the announcements and the templates ([`Instance::load`]), renders each
-//! variant for each of its channels and decides its approval ([`Instance::plan`]), and
+//! variant for each of its channels with the checks that read what goes out (the
+//! placeholders of `herald new`, the house rules; a file with errors is rendered for
+//! its problems only) and decides its approval ([`Instance::plan`]), and
 //! says what happens to each post now ([`fate`]). The commands only print a plan or hand
 //! its due posts to the engine; nothing below the commands decides a post's fate.
 
@@ -127,6 +129,7 @@ impl Instance {
         for a in &mut announcements {
             for v in &mut a.variants {
                 check_languages(&settings, v);
+                check_reach(&settings, v);
             }
         }
         let (templates, template_diags) = Templates::load(&settings.root, &settings.templates_dir);
@@ -233,16 +236,20 @@ impl Instance {
             // Every channel's post is rendered, whatever `--channel` picks: the approval
             // pins them all.
             let all: Vec<Post<'_>> = if v.is_valid() {
-                let prepared = Prepared::new(v, &s.tz, &s.root);
-                self.targets(v, None)
-                    .into_iter()
-                    .map(|c| {
-                        render::render(&self.templates, &prepared, v, c.target(), s.default_thread)
-                    })
-                    .collect()
+                self.render_all(v)
             } else {
                 Vec::new()
             };
+            if !v.is_valid() && v.readable {
+                // One error must not hide another: a file with errors is still rendered
+                // for its posts' own problems (too long, an image a network refuses),
+                // though none of its posts is shown, pinned or sent.
+                for post in self.render_all(v) {
+                    if only_channel.is_none_or(|o| post.channel.name() == o) {
+                        diagnostics.extend(post.diagnostics);
+                    }
+                }
+            }
             let digests: approval::PostDigests = all
                 .iter()
                 .filter_map(|p| {
@@ -262,6 +269,10 @@ impl Instance {
                 .collect();
             for p in &posts {
                 diagnostics.extend(p.diagnostics.iter().cloned());
+            }
+            if v.readable {
+                // Also where no post is rendered (no channels, or a file with errors).
+                diagnostics.extend(crate::announcement::placeholder::find(v));
             }
             if v.is_valid() && v.front.channels == ChannelSelection::None {
                 diagnostics.push(Diagnostic::warning(
@@ -283,6 +294,30 @@ impl Instance {
                 diagnostics,
             }
         })
+    }
+
+    /// `v` rendered for each of its channels (before `--channel`), with the checks that
+    /// read the rendered text. A variant with errors goes only to the channels of its
+    /// own language (a wrong one named in `channels` is reported already).
+    fn render_all<'a>(&'a self, v: &'a Variant) -> Vec<Post<'a>> {
+        let s = &self.settings;
+        let prepared = Prepared::new(v, &s.tz, &s.root);
+        // A placeholder left in the file blocks every post of it.
+        let placeholders = crate::announcement::placeholder::find(v);
+        self.targets(v, None)
+            .into_iter()
+            .filter(|c| v.is_valid() || c.multilingual() || c.lang() == v.lang)
+            .map(|c| {
+                let mut post =
+                    render::render(&self.templates, &prepared, v, c.target(), s.default_thread);
+                if !post.skipped {
+                    post.diagnostics.extend(placeholders.iter().cloned());
+                    post.diagnostics
+                        .extend(crate::rules::check(&s.rules, &post, &s.root));
+                }
+                post
+            })
+            .collect()
     }
 
     /// Problems that belong to no variant: shown once at the top.
@@ -354,4 +389,77 @@ fn check_languages(settings: &Settings, v: &mut Variant) {
             ));
         }
     }
+}
+
+/// A variant for `channels: all` whose language no channel posts in, and no email list
+/// takes, goes nowhere: say which languages the channels have, and the likely mistake.
+fn check_reach(settings: &Settings, v: &mut Variant) {
+    if !v.readable || v.front.channels != ChannelSelection::All {
+        return;
+    }
+    let channels = &settings.channels;
+    if channels
+        .iter()
+        .any(|c| c.multilingual() || c.lang() == v.lang)
+    {
+        return;
+    }
+    let mut by_lang: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for c in channels {
+        by_lang
+            .entry(c.lang())
+            .or_default()
+            .push(format!("`{}`", c.name()));
+    }
+    let have: Vec<String> = by_lang
+        .iter()
+        .map(|(lang, names)| format!("`{lang}` ({})", names.join(", ")))
+        .collect();
+    let have = if have.is_empty() {
+        "there are no channels".to_owned()
+    } else {
+        format!("the channels post in {}", have.join("; "))
+    };
+    // A channel's code that is a misspelling of this one (`lang = "eng"` for `.en.md`
+    // files), else this file's code as a misspelling of a channel's.
+    let typo = channels
+        .iter()
+        .find(|c| crate::announcement::likely_language(c.lang()).as_deref() == Some(&v.lang))
+        .map(|c| {
+            format!(
+                "; channel `{}` has `lang = \"{}\"`: did you mean `{}`?",
+                c.name(),
+                c.lang(),
+                v.lang
+            )
+        })
+        .or_else(|| {
+            let primary = v.lang.split('-').next().unwrap_or("");
+            let langs: Vec<&str> = by_lang.keys().copied().collect();
+            let close = langs.iter().find(|l| **l == primary).copied().or_else(|| {
+                // Two-letter codes are all close to each other: only a longer one
+                // is a likely typo (`eng`, `ett`).
+                (v.lang.len() > 2)
+                    .then(|| crate::suggest::closest(&v.lang, langs.iter().copied()))
+                    .flatten()
+            })?;
+            Some(format!(
+                "; did you mean `{close}`? (then name the file `{}.{close}.md`)",
+                v.id
+            ))
+        })
+        .unwrap_or_default();
+    let at = Some(
+        v.front
+            .lang_position
+            .unwrap_or(crate::diagnostic::Pos::START),
+    );
+    v.diagnostics.push(Diagnostic::warning(
+        &v.path,
+        at,
+        format!(
+            "this variant is in `{}`, but no channel posts in `{}` and no email list takes it, so it goes nowhere: {have}{typo}",
+            v.lang, v.lang
+        ),
+    ));
 }

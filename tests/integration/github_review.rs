@@ -1124,3 +1124,39 @@ fn a_reviewed_commit_with_a_file_too_big_to_read_approves_nothing_and_says_why()
     assert_eq!(Site::recorded(&runner), "", "{}", run.stdout);
     assert!(run.stdout.contains("larger than 51 MB"), "{}", run.stdout);
 }
+
+/// An Approve review cannot make a placeholder of `herald new` go out: the post is
+/// blocked with the check's words, and nothing is sent (issue 19).
+#[test]
+fn a_reviewed_announcement_that_still_has_a_placeholder_is_blocked() {
+    let site = Site::new(1);
+    let text = NEWS.replace(
+        "channels: [record_et]\n",
+        "channels: [record_et]\nlink: https://example.org/news/uudis\n",
+    );
+    let head = site.push_to_pull(12, &[(FILE, &text)]);
+    let commits = site.merge(12, "squash");
+    site.pull(
+        12,
+        "anu-writer",
+        &head,
+        commits,
+        &[("kadri-tamm", "APPROVED", &head)],
+    );
+    let runner = site.runner();
+    let words = "the `link` is still the placeholder that `herald new` wrote; put the address of the full text on your website, or remove the line (a file with a placeholder cannot be approved or published)";
+    let (dry, _) = site.run(&runner, &["publish", "--dry-run", "--format", "json"]);
+    let dry = dry.json();
+    assert_eq!(dry["due"], serde_json::json!([]), "{dry}");
+    assert_eq!(
+        dry["held"][0]["reason"],
+        format!("not sent: {words}"),
+        "{dry}"
+    );
+    let (run, _) = site.run(&runner, &["publish"]);
+    assert_ne!(run.code, 0, "{}", run.stdout);
+    assert_eq!(Site::recorded(&runner), "", "nothing sent");
+    let (status, text) = status_of(&site, &runner);
+    assert_eq!(status, "approved", "{text}");
+    assert!(text.contains("\"blocked\""), "{text}");
+}
