@@ -242,23 +242,56 @@ fn variant(out: &mut String, instance: &Instance, p: &Planned<'_>, history: &Fac
             .map(|t| crate::time::human_in(t, tz))
             .unwrap_or_else(|| "no publish_at".into())),
     );
-    if !p.diagnostics.is_empty() {
-        out.push_str("<ul class=\"diagnostics\">");
-        for d in &p.diagnostics {
-            let _ = write!(
-                out,
-                "<li class=\"{}\">{}</li>",
-                if d.is_error() { "bad" } else { "warn" },
-                esc(&d.to_string())
-            );
-        }
-        out.push_str("</ul>\n");
-    }
+    problems(out, &p.diagnostics);
     out.push_str("<div class=\"cards\">\n");
     for post in p.posts.iter().filter(|x| !x.skipped) {
         card(out, instance, p, post, history);
     }
     out.push_str("</div>\n</section>\n");
+}
+
+/// The problems of a file, errors first: each a sentence with its place in words and
+/// what to do ([`problem`]), in a box headed by what it means for the announcement.
+fn problems(out: &mut String, diagnostics: &[crate::diagnostic::Diagnostic]) {
+    let (errors, warnings): (Vec<_>, Vec<_>) = diagnostics.iter().partition(|d| d.is_error());
+    for (list, class, heading) in [
+        (errors, "bad", "To fix before it can go out"),
+        (warnings, "warn", "Worth a look"),
+    ] {
+        if list.is_empty() {
+            continue;
+        }
+        let _ = write!(
+            out,
+            "<div class=\"diagnostics {class}\"><h3>{heading}</h3><ul>"
+        );
+        for d in list {
+            let _ = write!(out, "<li class=\"{class}\">{}</li>", problem(d));
+        }
+        out.push_str("</ul></div>\n");
+    }
+}
+
+/// One problem for people: "Line 9, column 11 of `announcements/x.md`: what is wrong;
+/// how to fix it", then the place as editors and CI logs write it
+/// (`announcements/x.md:9:11`), for finding it.
+fn problem(d: &crate::diagnostic::Diagnostic) -> String {
+    let file = format!("<code>{}</code>", esc(&d.path));
+    let place = match (d.line, d.column) {
+        (Some(l), Some(c)) if c > 1 => format!("Line {l}, column {c} of {file}"),
+        (Some(l), _) => format!("Line {l} of {file}"),
+        _ => format!("In {file}"),
+    };
+    let at = match (d.line, d.column) {
+        (Some(l), Some(c)) => format!("{}:{l}:{c}", d.path),
+        (Some(l), None) => format!("{}:{l}", d.path),
+        _ => d.path.clone(),
+    };
+    format!(
+        "<span class=\"what\">{place}: {}</span> <span class=\"where\">{}</span>",
+        super::md::html_message(&d.message),
+        esc(&at)
+    )
 }
 
 fn card(
@@ -448,4 +481,36 @@ pub(super) fn link_card_domain(v: &crate::announcement::Variant, kind: Kind) -> 
             .and_then(|r| r.split('/').next())
             .unwrap_or(link),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::diagnostic::{Diagnostic, Pos};
+
+    #[test]
+    fn a_problem_says_its_place_in_words_then_as_editors_write_it() {
+        let d = Diagnostic::error(
+            "announcements/x.md",
+            Some(Pos::new(9, 11)),
+            "`publish_at` must be a date and time such as `2026-06-30 10:00`, found <soon>",
+        );
+        assert_eq!(
+            super::problem(&d),
+            "<span class=\"what\">Line 9, column 11 of <code>announcements/x.md</code>: \
+             <code>publish_at</code> must be a date and time such as <code>2026-06-30 10:00</code>, \
+             found &lt;soon&gt;</span> <span class=\"where\">announcements/x.md:9:11</span>"
+        );
+        let d = Diagnostic::warning("announcements/x.md", Some(Pos::START), "w");
+        assert_eq!(
+            super::problem(&d),
+            "<span class=\"what\">Line 1 of <code>announcements/x.md</code>: w</span> \
+             <span class=\"where\">announcements/x.md:1:1</span>"
+        );
+        let d = Diagnostic::error("config/herald.toml", None, "e");
+        assert_eq!(
+            super::problem(&d),
+            "<span class=\"what\">In <code>config/herald.toml</code>: e</span> \
+             <span class=\"where\">config/herald.toml</span>"
+        );
+    }
 }

@@ -136,3 +136,48 @@ fn the_page_is_written_outside_the_repository_only_when_asked() {
         .assert_code(2);
     assert!(!out.path().join("preview").exists());
 }
+
+/// The page's problem boxes (`<div class="diagnostics …">…</div>`), one a line.
+fn problem_boxes(page: &str) -> Vec<&str> {
+    page.lines()
+        .filter(|l| l.starts_with("<div class=\"diagnostics"))
+        .collect()
+}
+
+#[test]
+fn the_page_says_each_problem_in_words_with_its_place_and_then_as_editors_write_it() {
+    let repo = Repo::new();
+    repo.write(
+        "announcements/bad.en.md",
+        &format!(
+            "---\ntitle: Bad\ntitel: Typo\npublish_at: soon\nchannels: [record_en]\n---\n{}\n",
+            "word ".repeat(120)
+        ),
+    );
+    let out = tempfile::tempdir().unwrap();
+    let run = repo.run(&[
+        "preview",
+        "--out",
+        out.path().to_str().unwrap(),
+        "--outside-root",
+        "--at",
+        "2026-06-30 09:00",
+    ]);
+    run.assert_code(1);
+    let page = std::fs::read_to_string(out.path().join("index.html")).unwrap();
+    assert_eq!(
+        problem_boxes(&page),
+        [
+            "<div class=\"diagnostics bad\"><h3>To fix before it can go out</h3><ul>\
+          <li class=\"bad\"><span class=\"what\">Line 3 of <code>announcements/bad.en.md</code>: \
+          unknown field <code>titel</code>; did you mean <code>title</code>?</span> \
+          <span class=\"where\">announcements/bad.en.md:3:1</span></li>\
+          <li class=\"bad\"><span class=\"what\">Line 4, column 13 of <code>announcements/bad.en.md</code>: \
+          <code>publish_at</code>: <code>soon</code> is not a date and time Herald understands; \
+          write local time as <code>2026-06-30 10:00</code> or a full time with offset as \
+          <code>2026-06-30T10:00:00+03:00</code></span> \
+          <span class=\"where\">announcements/bad.en.md:4:13</span></li></ul></div>"
+        ]
+    );
+    assert!(!page.contains("bad.en.md:3:1: error"), "{page}");
+}
