@@ -2,7 +2,7 @@
 //! scripts, no external requests) that shows, for people, what goes out where and when,
 //! and for a post that went out and changed, what its correction or retraction does.
 
-use super::html::{esc, post_text};
+use super::html::{esc, post_text, post_text_as};
 use crate::approval::State;
 use crate::ledger::History;
 use crate::plan::fate;
@@ -307,19 +307,23 @@ fn card(
     let shape = c.rules().shape;
     let fate = post_fate(instance, p, post, history);
     let (status_class, status) = status_of(instance, p, &fate);
+    let who = Who::of(instance.channel_of(post), kind);
     let _ = writeln!(
         out,
         "<article class=\"card kind-{k}\" data-id=\"{}\" data-lang=\"{}\" data-channel=\"{}\" data-kind=\"{k}\" data-state=\"{}\">\n\
-         <header><span class=\"avatar\" aria-hidden=\"true\">{}</span><span class=\"who\"><strong>{}</strong> <span class=\"network\">{}</span></span>\
-         <span class=\"state {status_class}\">{}</span></header>",
+         <header><span class=\"avatar\" aria-hidden=\"true\">{}</span><span class=\"who\"><strong class=\"name\">{}</strong> <span class=\"handle\">{}</span></span></header>\n\
+         <p class=\"status\"><span class=\"state {status_class}\">{}</span>{}</p>",
         esc(&v.id),
         esc(&v.lang),
         esc(c.name()),
         p.state.name(),
-        esc(&kind.name()[..1].to_uppercase()),
-        esc(c.name()),
-        kind.facts().display_name,
+        esc(&who.initial),
+        esc(&who.name),
+        esc(&who.handle),
         esc(&status),
+        who.channel
+            .map(|line| format!(" <span class=\"channel\">{}</span>", esc(&line)))
+            .unwrap_or_default(),
         k = kind.name(),
     );
     if let fate::Fate::Change { change, .. } = &fate {
@@ -333,6 +337,12 @@ fn card(
         );
     }
     let unit = c.rules().counter.unit();
+    let carries_card = card_part(v, kind, post);
+    let _ = write!(
+        out,
+        "<div class=\"parts{}\">",
+        if post.parts.len() > 1 { " thread" } else { "" }
+    );
     for (i, part) in post.parts.iter().enumerate() {
         let over = part.limit.is_some_and(|l| part.length > l);
         let limit_attr = part
@@ -372,16 +382,22 @@ fn card(
                 let _ = write!(
                     out,
                     "<p class=\"text\">{}</p>",
-                    post_text(&crate::render::visible_text(&part.text))
+                    post_text_as(&crate::render::visible_text(&part.text), kind)
                 );
             }
             Shape::Text => {
-                let _ = write!(out, "<p class=\"text\">{}</p>", post_text(&part.text));
+                let _ = write!(
+                    out,
+                    "<p class=\"text\">{}</p>",
+                    post_text_as(&part.text, kind)
+                );
             }
         }
         if i == 0 && shape != Shape::Email {
-            images(out, v, instance);
-            link_card(out, v, kind);
+            media(out, v, instance, kind);
+        }
+        if carries_card == Some(i) {
+            link_card(out, v);
         }
         let thread = if post.parts.len() > 1 {
             format!("part {} of {} · ", i + 1, post.parts.len())
@@ -394,6 +410,7 @@ fn card(
             if over { " — too long" } else { "" }
         );
     }
+    out.push_str("</div>\n");
     for d in post.diagnostics.iter() {
         let _ = writeln!(
             out,
@@ -403,6 +420,46 @@ fn card(
         );
     }
     out.push_str("</article>\n");
+}
+
+/// The account a card shows its post under, as the network shows it.
+struct Who {
+    /// The letter in the round picture.
+    initial: String,
+    /// `display_name`, or the channel's name.
+    name: String,
+    /// `handle` as the network writes it, or the network's name.
+    handle: String,
+    /// "mastodon_et · Mastodon" when the header does not already say it.
+    channel: Option<String>,
+}
+
+impl Who {
+    fn of(channel: &dyn crate::channel::Channel, kind: Kind) -> Who {
+        let base = channel.base();
+        let network = kind.facts().display_name;
+        let name = base
+            .display_name
+            .clone()
+            .unwrap_or_else(|| channel.name().to_owned());
+        let handle = match (&base.handle, kind) {
+            (Some(h), Kind::Mastodon | Kind::Bluesky | Kind::X | Kind::Telegram) => {
+                format!("@{}", h.trim_start_matches('@'))
+            }
+            (Some(h), _) => h.clone(),
+            (None, _) => network.to_owned(),
+        };
+        Who {
+            initial: name
+                .chars()
+                .find(|c| c.is_alphanumeric())
+                .map_or("?".into(), |c| c.to_uppercase().collect()),
+            channel: (base.display_name.is_some() || base.handle.is_some())
+                .then(|| format!("{} · {network}", channel.name())),
+            name,
+            handle,
+        }
+    }
 }
 
 /// The headers the email will carry, one per line, as the dry run shows them.
@@ -421,7 +478,26 @@ fn email_headers(instance: &Instance, post: &Post<'_>) -> String {
         .join("\n")
 }
 
-fn images(out: &mut String, v: &crate::announcement::Variant, instance: &Instance) {
+/// The announcement's images as `kind` shows them in a post: one image in the shape the
+/// network gives it, two to four in its grid, each cut to its cell (`object-fit: cover`),
+/// then their alt texts.
+///
+/// What each network does (the preview copies it with CSS `aspect-ratio`):
+/// - Mastodon: one image in its own shape; more in a 3:2 box, two side by side, three as
+///   one tall on the left and two on the right, four as two rows of two
+///   (`MediaGallery` and `Item` in mastodon/mastodon
+///   `app/javascript/mastodon/components/media_gallery.jsx`).
+/// - Bluesky: one image in its own shape, but no narrower than 1:3 and no wider than
+///   5:1 (`MIN_ASPECT_RATIO`, `MAX_ASPECT_RATIO` in bluesky-social/social-app
+///   `src/view/com/util/images/AutoSizedImage.tsx`); more as squares: two side by side,
+///   three as one large and two small, four as two rows of two (`ImageLayoutGrid.tsx`).
+/// - X: one image in its own shape when it is 16:9 or wider, a taller one cut to 16:9;
+///   more in a 16:9 box split like Mastodon's (publer.io, "Twitter Image Sizes &
+///   Dimensions 2020").
+/// - Other networks: each image whole, one under the other (Herald has no source for
+///   how they crop).
+fn media(out: &mut String, v: &crate::announcement::Variant, instance: &Instance, kind: Kind) {
+    let mut shown = Vec::new();
     for img in &v.front.images {
         let path = instance.settings.root.join(&img.path);
         let Ok(bytes) = crate::limits::read_limited(&path, crate::limits::IMAGE_BYTES, "image")
@@ -440,21 +516,77 @@ fn images(out: &mut String, v: &crate::announcement::Variant, instance: &Instanc
             Some("webp") => "image/webp",
             _ => "image/jpeg",
         };
+        let size = imagesize::blob_size(&bytes)
+            .ok()
+            .filter(|s| s.width > 0 && s.height > 0)
+            .map(|s| (s.width, s.height));
         let data = base64::engine::general_purpose::STANDARD.encode(bytes);
-        let _ = write!(
-            out,
-            "<figure><img src=\"data:{mime};base64,{data}\" alt=\"{}\"><figcaption>Alt text: {}</figcaption></figure>",
-            esc(&img.alt),
-            esc(&img.alt)
-        );
+        shown.push((format!("data:{mime};base64,{data}"), &img.alt, size));
+    }
+    if shown.is_empty() {
+        return;
+    }
+    let n = shown.len().min(4);
+    let layout = match (kind, n) {
+        (Kind::Mastodon | Kind::X | Kind::Bluesky, 1) => shown[0].2.map(|(w, h)| {
+            let own = w as f64 / h as f64;
+            let ratio = match kind {
+                Kind::Bluesky => own.clamp(1.0 / 3.0, 5.0),
+                Kind::X => own.max(16.0 / 9.0),
+                _ => own,
+            };
+            format!("{ratio:.4}")
+        }),
+        (Kind::Mastodon, _) => Some("3 / 2".into()),
+        (Kind::X, _) => Some("16 / 9".into()),
+        (Kind::Bluesky, 2) => Some("2 / 1".into()),
+        (Kind::Bluesky, 3) => Some("3 / 2".into()),
+        (Kind::Bluesky, _) => Some("1 / 1".into()),
+        _ => None,
+    };
+    let _ = write!(
+        out,
+        "<div class=\"media{} n-{n}\"{}>",
+        if layout.is_some() { " fitted" } else { "" },
+        layout
+            .map(|r| format!(" style=\"aspect-ratio: {r}\""))
+            .unwrap_or_default()
+    );
+    for (src, alt, _) in &shown {
+        let _ = write!(out, "<img src=\"{src}\" alt=\"{}\">", esc(alt));
+    }
+    out.push_str("</div><ul class=\"alts\">");
+    for (_, alt, _) in &shown {
+        let _ = write!(out, "<li>Alt text: {}</li>", esc(alt));
+    }
+    out.push_str("</ul>");
+}
+
+/// Which part (0-based) carries the link card `kind` shows for `v`, if any: the first
+/// part where Herald sends the card apart from the text (Facebook's link, LinkedIn's
+/// article, and Bluesky's and Discord's embeds: `Outgoing::card`, part 1 only), else
+/// the part whose text has the link, from which the network builds it (Mastodon, X,
+/// Telegram).
+fn card_part(v: &crate::announcement::Variant, kind: Kind, post: &Post<'_>) -> Option<usize> {
+    link_card_domain(v, kind)?;
+    let link = v.front.link.as_deref()?;
+    match (kind.card(), kind) {
+        (crate::platform::Card::Link | crate::platform::Card::Article, _)
+        | (_, Kind::Bluesky | Kind::Discord) => (!post.parts.is_empty()).then_some(0),
+        _ => post.parts.iter().position(|p| p.text.contains(link)),
     }
 }
 
 /// The link card platforms build (or Herald supplies) for the announcement's link.
-fn link_card(out: &mut String, v: &crate::announcement::Variant, kind: Kind) {
-    let Some(domain) = link_card_domain(v, kind) else {
+fn link_card(out: &mut String, v: &crate::announcement::Variant) {
+    let Some(link) = v.front.link.as_deref() else {
         return;
     };
+    let domain = link
+        .split("//")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .unwrap_or(link);
     let _ = write!(
         out,
         "<div class=\"link-card\"><span class=\"domain\">{}</span><strong>{}</strong>{}</div>",
