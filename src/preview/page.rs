@@ -1,6 +1,8 @@
 //! The preview page: one self-contained HTML file (inline CSS, images as data: URIs, no
-//! scripts, no external requests) that shows, for people, what goes out where and when,
-//! and for a post that went out and changed, what its correction or retraction does.
+//! external requests, no script but [`FIT`], which sizes the email and feed frames to
+//! their content) that shows, for people, what goes out where and when, each post as its
+//! network shows it, and for a post that went out and changed, what its correction or
+//! retraction does.
 
 use super::html::{esc, post_text, post_text_as};
 use crate::approval::State;
@@ -13,6 +15,28 @@ use base64::Engine;
 use std::fmt::Write;
 
 const STYLE: &str = include_str!("preview.css");
+
+/// The `onload` of an email or feed frame: makes it as high as its document, now and
+/// whenever the window's width changes, so nothing in it is cut off or scrolls. A
+/// document wider than the frame (an email whose long link does not wrap) is shrunk to
+/// the frame's width, as phone mail apps shrink a wide email to the screen. The frame is
+/// `sandbox="allow-same-origin"` without `allow-scripts`, so the page can read and fit
+/// the frame's document while the email itself still runs nothing; the page's Content
+/// Security Policy allows this one handler by its hash and no other script.
+const FIT: &str = "var f=this,d=f.contentDocument;if(!d)return;var e=d.documentElement,fit=function(){\
+e.style.zoom='';f.style.height='0';var w=e.scrollWidth,c=e.clientWidth;if(w>c)e.style.zoom=c/w;\
+f.style.height=(e.scrollHeight+f.offsetHeight-f.clientHeight)+'px'};\
+window.addEventListener('resize',fit);fit()";
+
+/// [`FIT`]'s hash as the Content Security Policy names it (`'sha256-…'`).
+fn fit_hash() -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(FIT.as_bytes());
+    format!(
+        "'sha256-{}'",
+        base64::engine::general_purpose::STANDARD.encode(digest)
+    )
+}
 
 /// Builds the page for `plan` at `instance.now`.
 /// What a post's fate is decided from, beside the instance: the ledger and the whole plan.
@@ -39,9 +63,10 @@ pub fn page(instance: &Instance, plan: &[Planned<'_>], history: &History) -> Str
         out,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-src 'self' about:; child-src about:\">\n\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-hashes' {}; frame-src 'self' about:; child-src about:\">\n\
          <title>Herald preview</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<header>\n\
          <h1>What Herald will publish</h1>\n<p class=\"meta\">As of {} · {} announcement files · {} posts · {}</p>\n</header>\n<main>",
+        fit_hash(),
         esc(&now),
         plan.len(),
         posts,
@@ -363,7 +388,7 @@ fn card(
             Shape::Email => {
                 let _ = write!(
                     out,
-                    "<iframe class=\"email-frame\" sandbox=\"\" title=\"The email as subscribers see it\" srcdoc=\"{}\"></iframe>\
+                    "<iframe class=\"email-frame\" sandbox=\"allow-same-origin\" onload=\"{FIT}\" title=\"The email as subscribers see it\" srcdoc=\"{}\"></iframe>\
                      <details class=\"email-text\"><summary>Plain-text version</summary><pre>{}</pre></details>\
                      <details class=\"email-headers\"><summary>Headers</summary><pre>{}</pre></details>",
                     esc(post.html.as_deref().unwrap_or_default()),
@@ -374,7 +399,7 @@ fn card(
             Shape::Feed => {
                 let _ = write!(
                     out,
-                    "<iframe class=\"feed-frame\" sandbox=\"\" title=\"The feed entry\" srcdoc=\"{}\"></iframe>",
+                    "<iframe class=\"feed-frame\" sandbox=\"allow-same-origin\" onload=\"{FIT}\" title=\"The feed entry\" srcdoc=\"{}\"></iframe>",
                     esc(&part.text)
                 );
             }
