@@ -1,7 +1,7 @@
 //! `herald preview`: the Markdown summary (the pull-request comment) and the page's basic
 //! promises.
 
-use crate::harness::Repo;
+use crate::harness::{Repo, TINY_PNG};
 
 fn fixture() -> Repo {
     let repo = Repo::new();
@@ -362,4 +362,70 @@ fn a_thread_is_joined_and_the_link_card_is_on_the_part_the_network_shows_it_on()
         shape(card_of(&page, "bluesky_en")),
         ["div class=\"parts thread\"", "part", "card", "part"]
     );
+}
+
+#[test]
+fn images_take_the_shape_and_crop_of_each_network() {
+    let repo = Repo::with_config(NETWORKS);
+    std::fs::create_dir_all(repo.path().join("announcements/images")).unwrap();
+    std::fs::write(repo.path().join("announcements/images/a.png"), TINY_PNG).unwrap();
+    std::fs::write(repo.path().join("announcements/images/b.png"), TINY_PNG).unwrap();
+    let images = |n: usize| {
+        (0..n)
+            .map(|i| {
+                format!(
+                    "  - path: announcements/images/{}.png\n    alt: Dot {i}\n",
+                    ["a", "b"][i]
+                )
+            })
+            .collect::<String>()
+    };
+    for (id, n) in [("one", 1), ("two", 2)] {
+        repo.write(
+            &format!("announcements/{id}.en.md"),
+            &format!(
+                "---\ntitle: {id}\npublish_at: 2026-06-30 10:00\nchannels: [x_en, mastodon_en, bluesky_en]\nimages:\n{}---\nText.\n",
+                images(n)
+            ),
+        );
+    }
+    let page = page_of(&repo, "2026-06-30 09:00");
+    let media = |id: &str, channel: &str| -> String {
+        let card = page
+            .split("<article ")
+            .find(|a| {
+                a.contains(&format!("data-id=\"{id}\""))
+                    && a.contains(&format!("data-channel=\"{channel}\""))
+            })
+            .unwrap_or_else(|| panic!("no card {id} {channel}"));
+        let start = card.find("<div class=\"media").expect("media");
+        card[start..start + card[start..].find('>').unwrap() + 1].to_owned()
+    };
+    // One square image: X cuts it to 16:9, Mastodon and Bluesky show it square.
+    assert_eq!(
+        media("one", "x_en"),
+        "<div class=\"media fitted n-1\" style=\"aspect-ratio: 1.7778\">"
+    );
+    assert_eq!(
+        media("one", "mastodon_en"),
+        "<div class=\"media fitted n-1\" style=\"aspect-ratio: 1.0000\">"
+    );
+    assert_eq!(
+        media("one", "bluesky_en"),
+        "<div class=\"media fitted n-1\" style=\"aspect-ratio: 1.0000\">"
+    );
+    // Two: each network's grid.
+    assert_eq!(
+        media("two", "x_en"),
+        "<div class=\"media fitted n-2\" style=\"aspect-ratio: 16 / 9\">"
+    );
+    assert_eq!(
+        media("two", "mastodon_en"),
+        "<div class=\"media fitted n-2\" style=\"aspect-ratio: 3 / 2\">"
+    );
+    assert_eq!(
+        media("two", "bluesky_en"),
+        "<div class=\"media fitted n-2\" style=\"aspect-ratio: 2 / 1\">"
+    );
+    assert!(page.contains("<li>Alt text: Dot 1</li>"), "{page}");
 }
