@@ -154,6 +154,12 @@ pub struct Base {
     /// `correction`: what to do where a post cannot be edited (`None`: the default for
     /// what the channel can do, [`Correction::default_for`]).
     pub correction: Option<Correction>,
+    /// `display_name`: the account's name as the network shows it above a post ("Tartu
+    /// linn"), for the preview only (`None`: the preview shows the channel's name).
+    pub display_name: Option<String>,
+    /// `handle`: the account as the network writes it (`herald@mastodon.social`,
+    /// `city.bsky.social`, `city`), with or without the leading `@`, for the preview only.
+    pub handle: Option<String>,
 }
 
 /// `correction = "…"`: what a channel does with an approved change to a post that went
@@ -364,13 +370,29 @@ pub fn from_config(
             None
         }
     };
-    let (Some(kind), Some(lang), Some(correction)) = (kind, lang, correction) else {
+    let display_name = shown_text(&mut table, &mut problems, "display_name", "Tartu linn");
+    let handle = shown_text(&mut table, &mut problems, "handle", "@tartulinn");
+    if let Some(Some(h)) = &handle
+        && h.trim_start_matches('@').chars().any(char::is_whitespace)
+    {
+        problems.push(ConfigProblem::at(
+            "handle",
+            format!(
+                "`handle` is the account's name without spaces, as the network writes it (such as \"@tartulinn\"), found \"{h}\""
+            ),
+        ));
+    }
+    let (Some(kind), Some(lang), Some(correction), Some(display_name), Some(handle)) =
+        (kind, lang, correction, display_name, handle)
+    else {
         return Err(problems);
     };
     let base = Base {
         name: name.to_owned(),
         lang,
         correction,
+        display_name,
+        handle,
     };
     let built = match kind {
         Kind::Mastodon => mastodon::Mastodon::build(base, table),
@@ -391,6 +413,39 @@ pub fn from_config(
         Err(more) => {
             problems.extend(more);
             Err(problems)
+        }
+    }
+}
+
+/// An optional key of text that the preview shows (`display_name`, `handle`): absent
+/// (`Some(None)`), one line of text (`Some(Some(text))`), or a problem (`None`).
+fn shown_text(
+    table: &mut Map<String, Value>,
+    problems: &mut Vec<ConfigProblem>,
+    key: &str,
+    example: &str,
+) -> Option<Option<String>> {
+    match table.remove(key) {
+        None => Some(None),
+        Some(Value::String(s)) if !s.trim().is_empty() && !s.chars().any(char::is_control) => {
+            Some(Some(s.trim().to_owned()))
+        }
+        Some(Value::String(_)) => {
+            problems.push(ConfigProblem::at(
+                key,
+                format!("`{key}` must be one line of text such as \"{example}\", or left out"),
+            ));
+            None
+        }
+        Some(other) => {
+            problems.push(ConfigProblem::at(
+                key,
+                format!(
+                    "`{key}` must be text in quotes such as \"{example}\", found {}",
+                    crate::diagnostic::plain_found(&serde_found(&other))
+                ),
+            ));
+            None
         }
     }
 }
@@ -453,6 +508,57 @@ pub fn upload_id(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn record(extra: Value) -> Result<Box<dyn Channel>, Vec<ConfigProblem>> {
+        let mut table = serde_json::json!({"kind": "record", "lang": "et", "file": "out.jsonl"});
+        table
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        from_config("record_et", table.as_object().unwrap().clone())
+    }
+
+    #[test]
+    fn the_name_and_handle_the_preview_shows_are_optional_lines_of_text() {
+        let c = record(serde_json::json!({})).unwrap_or_else(|_| panic!("valid"));
+        assert_eq!((&c.base().display_name, &c.base().handle), (&None, &None));
+        let c = record(serde_json::json!({"display_name": " Tartu linn ", "handle": "@tartulinn"}))
+            .unwrap_or_else(|_| panic!("valid"));
+        assert_eq!(c.base().display_name.as_deref(), Some("Tartu linn"));
+        assert_eq!(c.base().handle.as_deref(), Some("@tartulinn"));
+        let refused = |extra: Value| match record(extra) {
+            Ok(_) => panic!("accepted"),
+            Err(problems) => problems,
+        };
+        assert_eq!(
+            refused(serde_json::json!({"display_name": 7, "handle": "a\nb"})),
+            [
+                ConfigProblem::at(
+                    "display_name",
+                    "`display_name` must be text in quotes such as \"Tartu linn\", found the number 7"
+                ),
+                ConfigProblem::at(
+                    "handle",
+                    "`handle` must be one line of text such as \"@tartulinn\", or left out"
+                ),
+            ]
+        );
+        assert_eq!(
+            refused(serde_json::json!({"handle": "tartu linn"})),
+            [ConfigProblem::at(
+                "handle",
+                "`handle` is the account's name without spaces, as the network writes it (such as \"@tartulinn\"), found \"tartu linn\""
+            )]
+        );
+        // A key that is not one of them is still an unknown key.
+        let problems = refused(serde_json::json!({"display_nam": "x"}));
+        assert!(
+            problems[0]
+                .message
+                .starts_with("unknown field `display_nam`"),
+            "{problems:?}"
+        );
+    }
 
     #[test]
     fn a_channel_that_edits_for_a_while_answers_by_default_once_it_cannot() {

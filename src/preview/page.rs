@@ -1,8 +1,10 @@
 //! The preview page: one self-contained HTML file (inline CSS, images as data: URIs, no
-//! scripts, no external requests) that shows, for people, what goes out where and when,
-//! and for a post that went out and changed, what its correction or retraction does.
+//! external requests, no script but [`FIT`], which sizes the email and feed frames to
+//! their content) that shows, for people, what goes out where and when, each post as its
+//! network shows it, and for a post that went out and changed, what its correction or
+//! retraction does.
 
-use super::html::{esc, post_text};
+use super::html::{esc, post_text, post_text_as};
 use crate::approval::State;
 use crate::ledger::History;
 use crate::plan::fate;
@@ -13,6 +15,28 @@ use base64::Engine;
 use std::fmt::Write;
 
 const STYLE: &str = include_str!("preview.css");
+
+/// The `onload` of an email or feed frame: makes it as high as its document, now and
+/// whenever the window's width changes, so nothing in it is cut off or scrolls. A
+/// document wider than the frame (an email whose long link does not wrap) is shrunk to
+/// the frame's width, as phone mail apps shrink a wide email to the screen. The frame is
+/// `sandbox="allow-same-origin"` without `allow-scripts`, so the page can read and fit
+/// the frame's document while the email itself still runs nothing; the page's Content
+/// Security Policy allows this one handler by its hash and no other script.
+const FIT: &str = "var f=this,d=f.contentDocument;if(!d)return;var e=d.documentElement,fit=function(){\
+e.style.zoom='';f.style.height='0';var w=e.scrollWidth,c=e.clientWidth;if(w>c)e.style.zoom=c/w;\
+f.style.height=(e.scrollHeight+f.offsetHeight-f.clientHeight)+'px'};\
+window.addEventListener('resize',fit);fit()";
+
+/// [`FIT`]'s hash as the Content Security Policy names it (`'sha256-…'`).
+fn fit_hash() -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(FIT.as_bytes());
+    format!(
+        "'sha256-{}'",
+        base64::engine::general_purpose::STANDARD.encode(digest)
+    )
+}
 
 /// Builds the page for `plan` at `instance.now`.
 /// What a post's fate is decided from, beside the instance: the ledger and the whole plan.
@@ -39,9 +63,10 @@ pub fn page(instance: &Instance, plan: &[Planned<'_>], history: &History) -> Str
         out,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-src 'self' about:; child-src about:\">\n\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-hashes' {}; frame-src 'self' about:; child-src about:\">\n\
          <title>Herald preview</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<header>\n\
          <h1>What Herald will publish</h1>\n<p class=\"meta\">As of {} · {} announcement files · {} posts · {}</p>\n</header>\n<main>",
+        fit_hash(),
         esc(&now),
         plan.len(),
         posts,
@@ -242,23 +267,56 @@ fn variant(out: &mut String, instance: &Instance, p: &Planned<'_>, history: &Fac
             .map(|t| crate::time::human_in(t, tz))
             .unwrap_or_else(|| "no publish_at".into())),
     );
-    if !p.diagnostics.is_empty() {
-        out.push_str("<ul class=\"diagnostics\">");
-        for d in &p.diagnostics {
-            let _ = write!(
-                out,
-                "<li class=\"{}\">{}</li>",
-                if d.is_error() { "bad" } else { "warn" },
-                esc(&d.to_string())
-            );
-        }
-        out.push_str("</ul>\n");
-    }
+    problems(out, &p.diagnostics);
     out.push_str("<div class=\"cards\">\n");
     for post in p.posts.iter().filter(|x| !x.skipped) {
         card(out, instance, p, post, history);
     }
     out.push_str("</div>\n</section>\n");
+}
+
+/// The problems of a file, errors first: each a sentence with its place in words and
+/// what to do ([`problem`]), in a box headed by what it means for the announcement.
+fn problems(out: &mut String, diagnostics: &[crate::diagnostic::Diagnostic]) {
+    let (errors, warnings): (Vec<_>, Vec<_>) = diagnostics.iter().partition(|d| d.is_error());
+    for (list, class, heading) in [
+        (errors, "bad", "To fix before it can go out"),
+        (warnings, "warn", "Worth a look"),
+    ] {
+        if list.is_empty() {
+            continue;
+        }
+        let _ = write!(
+            out,
+            "<div class=\"diagnostics {class}\"><h3>{heading}</h3><ul>"
+        );
+        for d in list {
+            let _ = write!(out, "<li class=\"{class}\">{}</li>", problem(d));
+        }
+        out.push_str("</ul></div>\n");
+    }
+}
+
+/// One problem for people: "Line 9, column 11 of `announcements/x.md`: what is wrong;
+/// how to fix it", then the place as editors and CI logs write it
+/// (`announcements/x.md:9:11`), for finding it.
+fn problem(d: &crate::diagnostic::Diagnostic) -> String {
+    let file = format!("<code>{}</code>", esc(&d.path));
+    let place = match (d.line, d.column) {
+        (Some(l), Some(c)) if c > 1 => format!("Line {l}, column {c} of {file}"),
+        (Some(l), _) => format!("Line {l} of {file}"),
+        _ => format!("In {file}"),
+    };
+    let at = match (d.line, d.column) {
+        (Some(l), Some(c)) => format!("{}:{l}:{c}", d.path),
+        (Some(l), None) => format!("{}:{l}", d.path),
+        _ => d.path.clone(),
+    };
+    format!(
+        "<span class=\"what\">{place}: {}</span> <span class=\"where\">{}</span>",
+        super::md::html_message(&d.message),
+        esc(&at)
+    )
 }
 
 fn card(
@@ -274,19 +332,23 @@ fn card(
     let shape = c.rules().shape;
     let fate = post_fate(instance, p, post, history);
     let (status_class, status) = status_of(instance, p, &fate);
+    let who = Who::of(instance.channel_of(post), kind);
     let _ = writeln!(
         out,
         "<article class=\"card kind-{k}\" data-id=\"{}\" data-lang=\"{}\" data-channel=\"{}\" data-kind=\"{k}\" data-state=\"{}\">\n\
-         <header><span class=\"avatar\" aria-hidden=\"true\">{}</span><span class=\"who\"><strong>{}</strong> <span class=\"network\">{}</span></span>\
-         <span class=\"state {status_class}\">{}</span></header>",
+         <header><span class=\"avatar\" aria-hidden=\"true\">{}</span><span class=\"who\"><strong class=\"name\">{}</strong> <span class=\"handle\">{}</span></span></header>\n\
+         <p class=\"status\"><span class=\"state {status_class}\">{}</span>{}</p>",
         esc(&v.id),
         esc(&v.lang),
         esc(c.name()),
         p.state.name(),
-        esc(&kind.name()[..1].to_uppercase()),
-        esc(c.name()),
-        kind.facts().display_name,
+        esc(&who.initial),
+        esc(&who.name),
+        esc(&who.handle),
         esc(&status),
+        who.channel
+            .map(|line| format!(" <span class=\"channel\">{}</span>", esc(&line)))
+            .unwrap_or_default(),
         k = kind.name(),
     );
     if let fate::Fate::Change { change, .. } = &fate {
@@ -300,6 +362,12 @@ fn card(
         );
     }
     let unit = c.rules().counter.unit();
+    let carries_card = card_part(v, kind, post);
+    let _ = write!(
+        out,
+        "<div class=\"parts{}\">",
+        if post.parts.len() > 1 { " thread" } else { "" }
+    );
     for (i, part) in post.parts.iter().enumerate() {
         let over = part.limit.is_some_and(|l| part.length > l);
         let limit_attr = part
@@ -320,7 +388,7 @@ fn card(
             Shape::Email => {
                 let _ = write!(
                     out,
-                    "<iframe class=\"email-frame\" sandbox=\"\" title=\"The email as subscribers see it\" srcdoc=\"{}\"></iframe>\
+                    "<iframe class=\"email-frame\" sandbox=\"allow-same-origin\" onload=\"{FIT}\" title=\"The email as subscribers see it\" srcdoc=\"{}\"></iframe>\
                      <details class=\"email-text\"><summary>Plain-text version</summary><pre>{}</pre></details>\
                      <details class=\"email-headers\"><summary>Headers</summary><pre>{}</pre></details>",
                     esc(post.html.as_deref().unwrap_or_default()),
@@ -331,7 +399,7 @@ fn card(
             Shape::Feed => {
                 let _ = write!(
                     out,
-                    "<iframe class=\"feed-frame\" sandbox=\"\" title=\"The feed entry\" srcdoc=\"{}\"></iframe>",
+                    "<iframe class=\"feed-frame\" sandbox=\"allow-same-origin\" onload=\"{FIT}\" title=\"The feed entry\" srcdoc=\"{}\"></iframe>",
                     esc(&part.text)
                 );
             }
@@ -339,16 +407,22 @@ fn card(
                 let _ = write!(
                     out,
                     "<p class=\"text\">{}</p>",
-                    post_text(&crate::render::visible_text(&part.text))
+                    post_text_as(&crate::render::visible_text(&part.text), kind)
                 );
             }
             Shape::Text => {
-                let _ = write!(out, "<p class=\"text\">{}</p>", post_text(&part.text));
+                let _ = write!(
+                    out,
+                    "<p class=\"text\">{}</p>",
+                    post_text_as(&part.text, kind)
+                );
             }
         }
         if i == 0 && shape != Shape::Email {
-            images(out, v, instance);
-            link_card(out, v, kind);
+            media(out, v, instance, kind);
+        }
+        if carries_card == Some(i) {
+            link_card(out, v);
         }
         let thread = if post.parts.len() > 1 {
             format!("part {} of {} · ", i + 1, post.parts.len())
@@ -361,6 +435,7 @@ fn card(
             if over { " — too long" } else { "" }
         );
     }
+    out.push_str("</div>\n");
     for d in post.diagnostics.iter() {
         let _ = writeln!(
             out,
@@ -370,6 +445,46 @@ fn card(
         );
     }
     out.push_str("</article>\n");
+}
+
+/// The account a card shows its post under, as the network shows it.
+struct Who {
+    /// The letter in the round picture.
+    initial: String,
+    /// `display_name`, or the channel's name.
+    name: String,
+    /// `handle` as the network writes it, or the network's name.
+    handle: String,
+    /// "mastodon_et · Mastodon" when the header does not already say it.
+    channel: Option<String>,
+}
+
+impl Who {
+    fn of(channel: &dyn crate::channel::Channel, kind: Kind) -> Who {
+        let base = channel.base();
+        let network = kind.facts().display_name;
+        let name = base
+            .display_name
+            .clone()
+            .unwrap_or_else(|| channel.name().to_owned());
+        let handle = match (&base.handle, kind) {
+            (Some(h), Kind::Mastodon | Kind::Bluesky | Kind::X | Kind::Telegram) => {
+                format!("@{}", h.trim_start_matches('@'))
+            }
+            (Some(h), _) => h.clone(),
+            (None, _) => network.to_owned(),
+        };
+        Who {
+            initial: name
+                .chars()
+                .find(|c| c.is_alphanumeric())
+                .map_or("?".into(), |c| c.to_uppercase().collect()),
+            channel: (base.display_name.is_some() || base.handle.is_some())
+                .then(|| format!("{} · {network}", channel.name())),
+            name,
+            handle,
+        }
+    }
 }
 
 /// The headers the email will carry, one per line, as the dry run shows them.
@@ -388,7 +503,26 @@ fn email_headers(instance: &Instance, post: &Post<'_>) -> String {
         .join("\n")
 }
 
-fn images(out: &mut String, v: &crate::announcement::Variant, instance: &Instance) {
+/// The announcement's images as `kind` shows them in a post: one image in the shape the
+/// network gives it, two to four in its grid, each cut to its cell (`object-fit: cover`),
+/// then their alt texts.
+///
+/// What each network does (the preview copies it with CSS `aspect-ratio`):
+/// - Mastodon: one image in its own shape; more in a 3:2 box, two side by side, three as
+///   one tall on the left and two on the right, four as two rows of two
+///   (`MediaGallery` and `Item` in mastodon/mastodon
+///   `app/javascript/mastodon/components/media_gallery.jsx`).
+/// - Bluesky: one image in its own shape, but no narrower than 1:3 and no wider than
+///   5:1 (`MIN_ASPECT_RATIO`, `MAX_ASPECT_RATIO` in bluesky-social/social-app
+///   `src/view/com/util/images/AutoSizedImage.tsx`); more as squares: two side by side,
+///   three as one large and two small, four as two rows of two (`ImageLayoutGrid.tsx`).
+/// - X: one image in its own shape when it is 16:9 or wider, a taller one cut to 16:9;
+///   more in a 16:9 box split like Mastodon's (publer.io, "Twitter Image Sizes &
+///   Dimensions 2020").
+/// - Other networks: each image whole, one under the other (Herald has no source for
+///   how they crop).
+fn media(out: &mut String, v: &crate::announcement::Variant, instance: &Instance, kind: Kind) {
+    let mut shown = Vec::new();
     for img in &v.front.images {
         let path = instance.settings.root.join(&img.path);
         let Ok(bytes) = crate::limits::read_limited(&path, crate::limits::IMAGE_BYTES, "image")
@@ -407,21 +541,77 @@ fn images(out: &mut String, v: &crate::announcement::Variant, instance: &Instanc
             Some("webp") => "image/webp",
             _ => "image/jpeg",
         };
+        let size = imagesize::blob_size(&bytes)
+            .ok()
+            .filter(|s| s.width > 0 && s.height > 0)
+            .map(|s| (s.width, s.height));
         let data = base64::engine::general_purpose::STANDARD.encode(bytes);
-        let _ = write!(
-            out,
-            "<figure><img src=\"data:{mime};base64,{data}\" alt=\"{}\"><figcaption>Alt text: {}</figcaption></figure>",
-            esc(&img.alt),
-            esc(&img.alt)
-        );
+        shown.push((format!("data:{mime};base64,{data}"), &img.alt, size));
+    }
+    if shown.is_empty() {
+        return;
+    }
+    let n = shown.len().min(4);
+    let layout = match (kind, n) {
+        (Kind::Mastodon | Kind::X | Kind::Bluesky, 1) => shown[0].2.map(|(w, h)| {
+            let own = w as f64 / h as f64;
+            let ratio = match kind {
+                Kind::Bluesky => own.clamp(1.0 / 3.0, 5.0),
+                Kind::X => own.max(16.0 / 9.0),
+                _ => own,
+            };
+            format!("{ratio:.4}")
+        }),
+        (Kind::Mastodon, _) => Some("3 / 2".into()),
+        (Kind::X, _) => Some("16 / 9".into()),
+        (Kind::Bluesky, 2) => Some("2 / 1".into()),
+        (Kind::Bluesky, 3) => Some("3 / 2".into()),
+        (Kind::Bluesky, _) => Some("1 / 1".into()),
+        _ => None,
+    };
+    let _ = write!(
+        out,
+        "<div class=\"media{} n-{n}\"{}>",
+        if layout.is_some() { " fitted" } else { "" },
+        layout
+            .map(|r| format!(" style=\"aspect-ratio: {r}\""))
+            .unwrap_or_default()
+    );
+    for (src, alt, _) in &shown {
+        let _ = write!(out, "<img src=\"{src}\" alt=\"{}\">", esc(alt));
+    }
+    out.push_str("</div><ul class=\"alts\">");
+    for (_, alt, _) in &shown {
+        let _ = write!(out, "<li>Alt text: {}</li>", esc(alt));
+    }
+    out.push_str("</ul>");
+}
+
+/// Which part (0-based) carries the link card `kind` shows for `v`, if any: the first
+/// part where Herald sends the card apart from the text (Facebook's link, LinkedIn's
+/// article, and Bluesky's and Discord's embeds: `Outgoing::card`, part 1 only), else
+/// the part whose text has the link, from which the network builds it (Mastodon, X,
+/// Telegram).
+fn card_part(v: &crate::announcement::Variant, kind: Kind, post: &Post<'_>) -> Option<usize> {
+    link_card_domain(v, kind)?;
+    let link = v.front.link.as_deref()?;
+    match (kind.card(), kind) {
+        (crate::platform::Card::Link | crate::platform::Card::Article, _)
+        | (_, Kind::Bluesky | Kind::Discord) => (!post.parts.is_empty()).then_some(0),
+        _ => post.parts.iter().position(|p| p.text.contains(link)),
     }
 }
 
 /// The link card platforms build (or Herald supplies) for the announcement's link.
-fn link_card(out: &mut String, v: &crate::announcement::Variant, kind: Kind) {
-    let Some(domain) = link_card_domain(v, kind) else {
+fn link_card(out: &mut String, v: &crate::announcement::Variant) {
+    let Some(link) = v.front.link.as_deref() else {
         return;
     };
+    let domain = link
+        .split("//")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .unwrap_or(link);
     let _ = write!(
         out,
         "<div class=\"link-card\"><span class=\"domain\">{}</span><strong>{}</strong>{}</div>",
@@ -448,4 +638,36 @@ pub(super) fn link_card_domain(v: &crate::announcement::Variant, kind: Kind) -> 
             .and_then(|r| r.split('/').next())
             .unwrap_or(link),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::diagnostic::{Diagnostic, Pos};
+
+    #[test]
+    fn a_problem_says_its_place_in_words_then_as_editors_write_it() {
+        let d = Diagnostic::error(
+            "announcements/x.md",
+            Some(Pos::new(9, 11)),
+            "`publish_at` must be a date and time such as `2026-06-30 10:00`, found <soon>",
+        );
+        assert_eq!(
+            super::problem(&d),
+            "<span class=\"what\">Line 9, column 11 of <code>announcements/x.md</code>: \
+             <code>publish_at</code> must be a date and time such as <code>2026-06-30 10:00</code>, \
+             found &lt;soon&gt;</span> <span class=\"where\">announcements/x.md:9:11</span>"
+        );
+        let d = Diagnostic::warning("announcements/x.md", Some(Pos::START), "w");
+        assert_eq!(
+            super::problem(&d),
+            "<span class=\"what\">Line 1 of <code>announcements/x.md</code>: w</span> \
+             <span class=\"where\">announcements/x.md:1:1</span>"
+        );
+        let d = Diagnostic::error("config/herald.toml", None, "e");
+        assert_eq!(
+            super::problem(&d),
+            "<span class=\"what\">In <code>config/herald.toml</code>: e</span> \
+             <span class=\"where\">config/herald.toml</span>"
+        );
+    }
 }

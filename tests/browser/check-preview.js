@@ -3,7 +3,9 @@
 // shows every post that `herald check --format json` reported, as the preview's DOM
 // contract says, without a single request leaving the page's own file.
 //
-//   node check-preview.js <path/to/index.html> <path/to/check.json> <path/to/screenshot.png>
+//   node check-preview.js <path/to/index.html> <path/to/check.json> <path/to/screenshot-prefix>
+//
+// writes <prefix>-1280.png and <prefix>-390.png, full-page screenshots at both widths.
 //
 // Uses Debian's Chromium (/usr/bin/chromium) through playwright-core; it never
 // downloads a browser. Exit codes: 0 all checks passed, 1 a check failed,
@@ -48,10 +50,10 @@ function fatal(message) {
 // ---------------------------------------------------------------------------
 // Arguments and inputs
 
-const [pagePath, checkPath, screenshotPath] = process.argv.slice(2);
+const [pagePath, checkPath, screenshotPrefix] = process.argv.slice(2);
 if (process.argv.length !== 5) {
   fatal(
-    'usage: node check-preview.js <path/to/index.html> <path/to/check.json> <path/to/screenshot.png>',
+    'usage: node check-preview.js <path/to/index.html> <path/to/check.json> <path/to/screenshot-prefix>',
   );
 }
 const pageFile = path.resolve(pagePath);
@@ -196,8 +198,12 @@ function checkCards(dom) {
         problem(`${where}: expected one iframe.email-frame, found ${card.frames.length}`);
       }
       for (const frame of card.frames) {
-        if (frame.sandbox !== '') {
-          problem(`${where}: the email iframe's sandbox attribute is ${describe(frame.sandbox)}, expected "" (fully sandboxed)`);
+        // allow-same-origin lets the page read the frame's height to fit it; without
+        // allow-scripts the email still cannot run anything.
+        if (frame.sandbox === null) {
+          problem(`${where}: the email iframe has no sandbox attribute`);
+        } else if (frame.sandbox.split(/\s+/).includes('allow-scripts')) {
+          problem(`${where}: the email iframe's sandbox ${describe(frame.sandbox)} lets the email run scripts`);
         }
         if (!frame.srcdoc) {
           problem(`${where}: the email iframe has no srcdoc`);
@@ -333,6 +339,59 @@ function readOverflow() {
   return { scrollWidth, culprits };
 }
 
+// What a person would see wrong in the layout, at the current width: email frames
+// narrower than their card's text or with a scrollbar of their own, card headers on more
+// than one line, and text squeezed into a column of a few letters.
+function readLayout() {
+  const describeEl = (el) => {
+    let s = el.tagName.toLowerCase();
+    if (el.classList.length) s += `.${[...el.classList].join('.')}`;
+    const card = el.closest('.card');
+    if (card && card !== el) s += ` in the card of ${card.getAttribute('data-id')} (${card.getAttribute('data-lang')}) on ${card.getAttribute('data-channel')}`;
+    return s;
+  };
+  const out = [];
+  for (const f of document.querySelectorAll('iframe.email-frame, iframe.feed-frame')) {
+    const part = f.closest('.part');
+    const cs = getComputedStyle(part);
+    const text = part.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+    const width = f.getBoundingClientRect().width;
+    if (width + 1 < text) out.push(`${describeEl(f)} is ${Math.round(width)}px wide, its card's text ${Math.round(text)}px`);
+    const d = f.contentDocument;
+    if (!d) {
+      out.push(`${describeEl(f)}: the page cannot read the frame's document to fit its height`);
+      continue;
+    }
+    const e = d.documentElement;
+    if (e.scrollHeight > f.clientHeight) out.push(`${describeEl(f)} scrolls: its content is ${e.scrollHeight}px high, the frame ${f.clientHeight}px`);
+    if (e.scrollWidth > f.clientWidth) out.push(`${describeEl(f)} scrolls sideways: its content is ${e.scrollWidth}px wide, the frame ${f.clientWidth}px`);
+  }
+  for (const h of document.querySelectorAll('.card > header')) {
+    const lh = parseFloat(getComputedStyle(h).lineHeight) || 1.2 * parseFloat(getComputedStyle(h).fontSize);
+    const height = h.getBoundingClientRect().height;
+    const tops = [...h.children].map((c) => c.getBoundingClientRect());
+    const oneLine = tops.every((r) => r.top < tops[0].bottom && r.bottom > tops[0].top);
+    if (height >= 2 * lh || !oneLine) out.push(`${describeEl(h)} takes more than one line (${Math.round(height)}px high, line height ${Math.round(lh)}px)`);
+  }
+  // Text squeezed narrower than about three characters and broken over lines.
+  for (const el of document.querySelectorAll('body *')) {
+    const own = [...el.childNodes].some((n) => n.nodeType === Node.TEXT_NODE && n.textContent.trim() !== '');
+    if (!own || !el.checkVisibility()) continue;
+    const style = getComputedStyle(el);
+    const font = parseFloat(style.fontSize);
+    const lh = parseFloat(style.lineHeight) || 1.2 * font;
+    const r = el.getBoundingClientRect();
+    if (r.width > 0 && r.width < 1.8 * font && r.height > 1.5 * lh) {
+      out.push(`${describeEl(el)} is ${Math.round(r.width)}px wide and ${Math.round(r.height / lh)} lines high: "${el.textContent.trim().slice(0, 40)}"`);
+    }
+  }
+  return out;
+}
+
+// Waits until the page has laid itself out again (and the frames were fitted) after a
+// change of width or of the open details.
+const settled = () => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+
 // ---------------------------------------------------------------------------
 // Main
 
@@ -434,22 +493,31 @@ async function main() {
       if (!img.complete || img.naturalWidth === 0) problem(`${at} (${img.src}...): did not load (naturalWidth ${img.naturalWidth})`);
     }
 
-    for (const width of [PHONE_WIDTH, DESKTOP_WIDTH]) {
-      step = `checking for a horizontal scrollbar at ${width}px`;
-      await page.setViewportSize({ width, height: VIEWPORT_HEIGHT });
-      const { scrollWidth, culprits } = await page.evaluate(readOverflow);
-      if (scrollWidth > width) {
-        problem(
-          `horizontal scrollbar at ${width}px wide: the page is ${scrollWidth}px wide` +
-            (culprits.length ? `; sticking out: ${culprits.join('; ')}` : ''),
-        );
+    const screenshots = [];
+    for (const width of [DESKTOP_WIDTH, PHONE_WIDTH]) {
+      for (const open of [false, true]) {
+        const how = `at ${width}px wide${open ? ' with every details open' : ''}`;
+        step = `checking the layout ${how}`;
+        await page.setViewportSize({ width, height: VIEWPORT_HEIGHT });
+        await page.evaluate((o) => document.querySelectorAll('details').forEach((d) => { d.open = o; }), open);
+        await page.evaluate(settled);
+        const { scrollWidth, culprits } = await page.evaluate(readOverflow);
+        if (scrollWidth > width) {
+          problem(
+            `horizontal scrollbar ${how}: the page is ${scrollWidth}px wide` +
+              (culprits.length ? `; sticking out: ${culprits.join('; ')}` : ''),
+          );
+        }
+        for (const p of await page.evaluate(readLayout)) problem(`${how}: ${p}`);
+        if (!open) {
+          const file = `${screenshotPrefix}-${width}.png`;
+          step = `saving the screenshot to ${file}`;
+          fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+          await page.screenshot({ path: file, fullPage: true });
+          screenshots.push(file);
+        }
       }
     }
-
-    step = `saving the screenshot to ${screenshotPath}`;
-    await page.setViewportSize({ width: DESKTOP_WIDTH, height: VIEWPORT_HEIGHT });
-    fs.mkdirSync(path.dirname(path.resolve(screenshotPath)), { recursive: true });
-    await page.screenshot({ path: screenshotPath, fullPage: true });
 
     for (const message of pageErrors) problem(`script error in the page: ${message}`);
     const badRequests = requests
@@ -463,15 +531,15 @@ async function main() {
     if (problems.length > 0) {
       console.error(`${PREFIX} FAILED: ${problems.length} problem(s) in ${pageFile}`);
       for (const p of problems) console.error(`  - ${p}`);
-      console.error(`  (screenshot: ${screenshotPath})`);
+      console.error(`  (screenshots: ${screenshots.join(', ')})`);
       return 1;
     }
     const variants = check.announcements.filter((a) => (a.posts || []).length > 0).length;
     console.log(
       `${PREFIX} ok: ${dom.cards.length} cards for ${expected.length} posts of ${variants} announcement variants, ` +
         `${parts} parts, ${emailFrames} email frames, ${images.length} images loaded, ` +
-        `${requests.length} request(s), all local; no horizontal scroll at ${PHONE_WIDTH}px or ${DESKTOP_WIDTH}px; ` +
-        `screenshot ${screenshotPath}`,
+        `${requests.length} request(s), all local; at ${DESKTOP_WIDTH}px and ${PHONE_WIDTH}px, with details closed and open: ` +
+        `no horizontal scroll, frames fitted, headers on one line, no squeezed text; screenshots ${screenshots.join(', ')}`,
     );
     return 0;
   } finally {
