@@ -2,7 +2,9 @@
 //!
 //! Each part takes as many words as fit, then ends at the best place in it: a paragraph
 //! break in its second half, else a sentence end (or line break) in its second half,
-//! else a clause end (`;`, `:`, `,`) in its last third, else between words. A word (a
+//! else a clause end (`;`, `:`, `,`) in its last third, else between words. Where the
+//! rest of the text after a paragraph or sentence in the part's last two thirds fits in
+//! one last part, the part ends there rather than inside a sentence. A word (a
 //! URL, say) is never cut unless it alone is over the limit. Every part, with its ` 1/3`
 //! marker at its end, is measured with the platform's own counter.
 
@@ -120,6 +122,11 @@ fn fill(
 ) -> Vec<String> {
     let mut parts = Vec::new();
     let mut current = String::new();
+    // The bytes of the text from each word on (a cheap bound before measuring a rest).
+    let mut rest_bytes = vec![0; words.len() + 1];
+    for (i, t) in words.iter().enumerate().rev() {
+        rest_bytes[i] = rest_bytes[i + 1] + t.sep.len() + t.word.len();
+    }
     // For each word in `current`: the bytes and the length of the part up to its end.
     let mut ends: Vec<(usize, usize)> = Vec::new();
     let mut first = 0;
@@ -146,7 +153,13 @@ fn fill(
             i += 1;
             continue;
         }
-        let keep = best_end(&words[first..first + ends.len() + 1], &ends, budget);
+        let keep = best_end(
+            &words[first..],
+            &ends,
+            budget,
+            measure,
+            &rest_bytes[first..],
+        );
         current.truncate(ends[keep - 1].0);
         parts.push(std::mem::take(&mut current));
         i = first + keep;
@@ -157,15 +170,26 @@ fn fill(
     parts
 }
 
-/// How many of a full part's words to keep when `words[ends.len()]` no longer fits:
-/// the part ends at its last paragraph break if that is at least half-way, else at its
-/// last sentence end or line break if that is at least half-way, else at its last
-/// clause end (`;`, `:`, `,`) in its last third, else before the word that does not
-/// fit. `ends[k]` is the part's length up to `words[k]`.
-fn best_end(words: &[Token<'_>], ends: &[(usize, usize)], budget: usize) -> usize {
+/// How many of a full part's words to keep when `words[ends.len()]` no longer fits.
+/// `words` runs from the part's first word to the end of the text, `ends[k]` is the
+/// part's length up to `words[k]`, and `rest_bytes[k]` the bytes from `words[k]` on.
+///
+/// The part ends at its last paragraph break if that is at least half-way; else, when
+/// the rest of the text after a paragraph break (or else a sentence end) from a third of
+/// the way on fits in one part, there: the thread has as many parts either way, and its
+/// last paragraph or sentence stays whole; else at its last sentence end or line break
+/// if that is at least half-way, else at its last clause end (`;`, `:`, `,`) in its last
+/// third, else before the word that does not fit.
+fn best_end(
+    words: &[Token<'_>],
+    ends: &[(usize, usize)],
+    budget: usize,
+    measure: &dyn Fn(&str) -> usize,
+    rest_bytes: &[usize],
+) -> usize {
     // Keeping `k` words ends the part after `words[k - 1]`, before `words[k]`.
     let last = |at_least: (usize, usize), good: &dyn Fn(usize) -> bool| {
-        (1..ends.len())
+        (1..=ends.len())
             .rev()
             .take_while(|&k| ends[k - 1].1 * at_least.1 >= budget * at_least.0)
             .find(|&k| good(k))
@@ -174,7 +198,21 @@ fn best_end(words: &[Token<'_>], ends: &[(usize, usize)], budget: usize) -> usiz
     let sentence =
         |k: usize| words[k].sep == "\n" || ends_sentence(words[k - 1].word, words[k].word);
     let clause = |k: usize| ends_clause(words[k - 1].word);
+    // Bytes bound what a counter can count only loosely (a short URL counts 23 on
+    // Mastodon), so this only skips measuring rests that are far too long.
+    let rest_fits = |k: usize| {
+        rest_bytes[k] <= budget.saturating_mul(4) && {
+            let mut rest = words[k].word.to_owned();
+            for t in &words[k + 1..] {
+                rest.push_str(t.sep);
+                rest.push_str(t.word);
+            }
+            measure(&rest) <= budget
+        }
+    };
     last((1, 2), &paragraph)
+        .or_else(|| last((1, 3), &|k| paragraph(k) && rest_fits(k)))
+        .or_else(|| last((1, 3), &|k| sentence(k) && rest_fits(k)))
         .or_else(|| last((1, 2), &sentence))
         .or_else(|| last((2, 3), &clause))
         .unwrap_or(ends.len())
