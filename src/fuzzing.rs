@@ -137,8 +137,10 @@ pub fn thread(data: &[u8]) {
     ];
     let counter = counters[usize::from(first) % counters.len()];
     let limit = 20 + usize::from(first) * 2;
+    // Telegram's HTML keeps `<…>` whole.
+    let tags = first >= 128;
     let measure = |s: &str| counter.count(s);
-    let parts = crate::render::thread::split(text, limit, &measure, false);
+    let parts = crate::render::thread::split(text, limit, &measure, tags);
     let mut words = Vec::new();
     for (i, part) in parts.iter().enumerate() {
         let marker = format!(" {}/{}", i + 1, parts.len());

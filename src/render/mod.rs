@@ -4,6 +4,7 @@
 //! What a channel is to rendering is its [`Target`]: its name, kind, language and rules
 //! as plain values. Rendering never sees how a channel sends.
 
+mod link;
 mod templates;
 pub mod thread;
 mod view;

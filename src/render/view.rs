@@ -1,9 +1,13 @@
 //! What templates see: a borrowed, serialise-only view of one variant for one channel.
 //! Templates never see Herald's internal types, so those can change freely.
+//!
+//! The view also decides, once for every template, whether a post appends the
+//! announcement's link: `link` is empty on the social kinds when the text already shows
+//! it (see [`super::link`]).
 
 use crate::announcement::{Image, Variant};
-use crate::platform::Target;
 use crate::platform::media::{self, ImageInfo};
+use crate::platform::{Shape, Target};
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -16,7 +20,14 @@ pub struct View<'a> {
     pub text: &'a str,
     pub body_text: &'a str,
     pub body_html: &'a str,
+    /// The link to append after the text: the `link` field, or nothing where the kind
+    /// appends it to a post (every kind but email and feed) and the title or `text`
+    /// already shows it.
     pub link: Option<&'a str>,
+    /// The `link` field as written, whether or not the text shows it.
+    pub canonical_link: Option<&'a str>,
+    /// The title or `text` already shows the `link` (as the same address).
+    pub link_in_text: bool,
     pub tags: &'a [String],
     /// `#One #Two`.
     pub hashtags: String,
@@ -84,6 +95,13 @@ impl Prepared {
     }
 
     pub fn view<'a>(&'a self, v: &'a Variant, channel: Target<'a>, text: &'a str) -> View<'a> {
+        let canonical_link = v.front.link.as_deref();
+        let link_in_text = canonical_link
+            .is_some_and(|l| super::link::shows(&v.front.title, l) || super::link::shows(text, l));
+        // An email ends with its "read more" link even when the body links the page in
+        // its words: a long letter is read to its end, and the HTML body shows the
+        // words, not the address. A feed entry is the link itself.
+        let appends = !matches!(channel.rules().shape, Shape::Email | Shape::Feed);
         View {
             id: &v.id,
             lang: &v.lang,
@@ -92,7 +110,9 @@ impl Prepared {
             text,
             body_text: &self.body_text,
             body_html: &self.body_html,
-            link: v.front.link.as_deref(),
+            link: canonical_link.filter(|_| !(appends && link_in_text)),
+            canonical_link,
+            link_in_text,
             tags: &v.front.tags,
             hashtags: self.hashtags.clone(),
             images: &v.front.images,

@@ -312,6 +312,72 @@ fn a_long_post_becomes_a_thread_with_reply_refs_facets_mentions_and_the_image() 
     }
 }
 
+/// Issue 19: a link the body already shows is not appended again. In a thread it is
+/// where the text has it (part 2 here), a link facet exactly on it; the link card stays
+/// on the first part, as the dry run says.
+#[test]
+fn a_link_in_the_second_part_of_a_thread_is_faceted_there_once_with_the_card_on_the_first() {
+    let account = Account::create("linkpart");
+    let repo = Repo::with_config(&channel("bsky", "et", &account, "BSKY_PASSWORD"));
+    let link = "https://www.tartu.ee/et/uudised/talvelaat";
+    let first = "Raekoja platsil avatakse laupäeval talvelaat, kus kohalikud meistrid \
+                 müüvad käsitööd ja piparkooke. Laat on avatud iga päev kella kümnest \
+                 kuueni ning pühapäeviti laulab keskpäeval koor.";
+    let second =
+        format!("Kava ja kaart on linna kodulehel {link} ning seal saab ka registreeruda.");
+    repo.write(
+        "announcements/talvelaat.et.md",
+        &format!(
+            "---\ntitle: Talvelaat\npublish_at: 2026-06-30 10:00\nchannels: [bsky]\nlink: {link}\nthread: auto\n---\n{first}\n\n{second}\n"
+        ),
+    );
+    repo.approve("announcements/talvelaat.et.md");
+    let env = vec![("BSKY_PASSWORD".to_owned(), account.app_password.clone())];
+    let at = "2026-06-30 10:05";
+    let dry = publish_on(&repo, &env, "bsky", at, true)
+        .assert_code(0)
+        .json();
+    let planned = planned_records(&dry).remove("talvelaat").unwrap();
+    let texts: Vec<&str> = planned
+        .iter()
+        .map(|r| r["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        texts,
+        [format!("Talvelaat\n\n{first} 1/2"), format!("{second} 2/2")]
+    );
+    let start = second.find(link).unwrap();
+    assert_eq!(
+        planned[1]["facets"],
+        serde_json::json!([{
+            "index": { "byteStart": start, "byteEnd": start + link.len() },
+            "features": [{ "$type": "app.bsky.richtext.facet#link", "uri": link }]
+        }])
+    );
+    assert_eq!(planned[0]["embed"]["$type"], "app.bsky.embed.external");
+    assert_eq!(planned[0]["embed"]["external"]["uri"], link);
+    assert!(planned[1].get("embed").is_none(), "{:#}", planned[1]);
+    let report = publish_on(&repo, &env, "bsky", at, false)
+        .assert_code(0)
+        .json();
+    let urls = report["rows"][0]["urls"].as_array().unwrap();
+    let mut thread = Vec::new();
+    for (url, planned) in urls.iter().zip(&planned) {
+        let stored = account.record(&at_uri(url.as_str().unwrap()));
+        assert_facets_on_target(&stored["value"]);
+        assert_same_post(
+            planned,
+            &stored["value"],
+            &account,
+            &[],
+            &thread,
+            "2026-06-30T07:00:00Z".parse().unwrap(),
+        );
+        thread.push(stored);
+    }
+    assert_eq!(thread.len(), 2);
+}
+
 #[test]
 fn a_mention_that_does_not_resolve_goes_out_as_plain_text_exactly_as_the_dry_run_said() {
     let account = Account::create("unres");
