@@ -40,6 +40,7 @@ mod feed;
 mod files;
 mod front_matter;
 mod github_review;
+mod ids;
 mod json;
 mod linkedin;
 mod links;
