@@ -45,7 +45,7 @@ async fn telegram_checks_the_bot_and_that_it_can_see_the_channel() {
             "\n[channels.tg]\nkind = \"telegram\"\nlang = \"et\"\nchat_id = \"{chat}\"\ntoken_env = \"TG_TOKEN\"\napi_url = \"{}\"\n",
             server.uri()
         ));
-        let run = repo.run_env(&["--channel", "tg", "doctor"], &[("TG_TOKEN", TG_TOKEN)]);
+        let run = repo.run_env(&["doctor", "--channel", "tg"], &[("TG_TOKEN", TG_TOKEN)]);
         run.assert_code(code);
         assert!(
             run.stdout
@@ -85,7 +85,7 @@ async fn discord_reads_the_webhook_without_posting() {
         "\n[channels.dc]\nkind = \"discord\"\nlang = \"et\"\nwebhook_url_env = \"DC_URL\"\n",
     );
     let good = format!("{}/api/webhooks/111/good-token", server.uri());
-    let run = repo.run_env(&["--channel", "dc", "doctor"], &[("DC_URL", &good)]);
+    let run = repo.run_env(&["doctor", "--channel", "dc"], &[("DC_URL", &good)]);
     run.assert_code(0);
     assert!(
         run.stdout
@@ -95,7 +95,7 @@ async fn discord_reads_the_webhook_without_posting() {
     );
     let gone = format!("{}/api/webhooks/111/gone", server.uri());
     let run = repo.run_env(
-        &["--channel", "dc", "doctor", "--format", "json"],
+        &["doctor", "--channel", "dc", "--format", "json"],
         &[("DC_URL", &gone)],
     );
     run.assert_code(1);
