@@ -49,7 +49,7 @@ done
 AT="2026-12-01 10:00"
 hyperfine --warmup 1 --min-runs 5 \
     --export-json "$OUT/publish.json" --export-markdown "$OUT/publish.md" \
-    -n "ledger 0" "$HERALD -q --root $OUT/publish-0 publish --at '$AT'" \
-    -n "ledger 10k" "$HERALD -q --root $OUT/publish-10000 publish --at '$AT'" \
-    -n "ledger 100k" "$HERALD -q --root $OUT/publish-100000 publish --at '$AT'" \
+    -n "ledger 0" "$HERALD --root $OUT/publish-0 publish -q --at '$AT'" \
+    -n "ledger 10k" "$HERALD --root $OUT/publish-10000 publish -q --at '$AT'" \
+    -n "ledger 100k" "$HERALD --root $OUT/publish-100000 publish -q --at '$AT'" \
     -n "check" "$HERALD check -q --root $SITE"

@@ -1,5 +1,7 @@
 //! Command-line arguments, as typed: no validation beyond what clap does. Settings are
-//! validated once, in [`crate::settings`].
+//! validated once, in [`crate::settings`]. Each command takes only the flags it uses (so
+//! its `--help` lists only those); `--root` and `--config` go with every command.
+//! [`Cli::global`] gathers them into the one [`Global`] the commands read.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -13,13 +15,15 @@ use std::path::PathBuf;
 )]
 pub struct Cli {
     #[command(flatten)]
-    pub global: Global,
+    pub repository: Repository,
     #[command(subcommand)]
     pub command: Command,
 }
 
+/// Where the instance is: every command reads it, so these two are given before or
+/// after the command's name.
 #[derive(Debug, Args)]
-pub struct Global {
+pub struct Repository {
     /// The repository folder (default: the current folder or the nearest one above it
     /// with `config/herald.toml`).
     #[arg(long, global = true, value_name = "DIR")]
@@ -27,24 +31,141 @@ pub struct Global {
     /// The configuration file, relative to the root (default: config/herald.toml).
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Pretend the time is TIME (`2026-06-30 10:00` local, or RFC 3339).
-    #[arg(long, global = true, value_name = "TIME")]
+}
+
+/// The flags every command reads, gathered once from where each was given (the
+/// repository before or after the command, the rest on the commands that take them);
+/// a flag a command does not take is its default here.
+#[derive(Debug, Clone)]
+pub struct Global {
+    pub root: Option<PathBuf>,
+    pub config: Option<PathBuf>,
     pub at: Option<String>,
-    /// Only this announcement (its id, the file name without `.<lang>.md`).
-    #[arg(long, global = true, value_name = "ID")]
     pub only: Option<String>,
-    /// Only this channel.
-    #[arg(long, global = true, value_name = "NAME")]
     pub channel: Option<String>,
-    /// Output format.
-    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Print only problems.
-    #[arg(short, long, global = true)]
     pub quiet: bool,
-    /// Print more detail (the request bodies in a dry run).
-    #[arg(short, long, global = true)]
     pub verbose: bool,
+}
+
+/// `--at TIME`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct AtArg {
+    /// Pretend the time is TIME (`2026-06-30 10:00` local, or RFC 3339).
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+}
+
+/// `--only ID`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct OnlyArg {
+    /// Only this announcement (its id, the file name without `.<lang>.md`).
+    #[arg(long, value_name = "ID")]
+    pub only: Option<String>,
+}
+
+/// `--channel NAME`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ChannelArg {
+    /// Only this channel.
+    #[arg(long, value_name = "NAME")]
+    pub channel: Option<String>,
+}
+
+/// `--format`.
+#[derive(Debug, Clone, Args)]
+pub struct FormatArg {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// `-q`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct QuietArg {
+    /// Print only problems.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// `-v`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct VerboseArg {
+    /// Print more detail (the request bodies in a dry run).
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+impl Cli {
+    /// The flags as the commands read them (see [`Global`]).
+    pub fn global(&self) -> Global {
+        let none = (
+            &AtArg::default(),
+            &OnlyArg::default(),
+            &ChannelArg::default(),
+            None,
+            &QuietArg::default(),
+            &VerboseArg::default(),
+        );
+        let (at, only, channel, format, quiet, verbose) = match &self.command {
+            Command::Check {
+                at,
+                only,
+                channel,
+                format,
+                quiet,
+            } => (at, only, channel, Some(format), quiet, none.5),
+            Command::Publish {
+                at,
+                only,
+                channel,
+                format,
+                quiet,
+                verbose,
+                ..
+            } => (at, only, channel, Some(format), quiet, verbose),
+            Command::Preview {
+                at,
+                only,
+                channel,
+                format,
+                ..
+            } => (at, only, channel, Some(format), none.4, none.5),
+            Command::Doctor {
+                channel,
+                format,
+                quiet,
+            } => (none.0, none.1, channel, Some(format), quiet, none.5),
+            Command::Status {
+                at,
+                only,
+                channel,
+                format,
+            } => (at, only, channel, Some(format), none.4, none.5),
+            Command::Audit {
+                only,
+                channel,
+                format,
+                quiet,
+                ..
+            } => (none.0, only, channel, Some(format), quiet, none.5),
+            Command::New { at, .. } => (at, none.1, none.2, none.3, none.4, none.5),
+            Command::Resolve { .. } => none,
+            Command::Approve {
+                at, only, quiet, ..
+            } => (at, only, none.2, none.3, quiet, none.5),
+        };
+        Global {
+            root: self.repository.root.clone(),
+            config: self.repository.config.clone(),
+            at: at.at.clone(),
+            only: only.only.clone(),
+            channel: channel.channel.clone(),
+            format: format.map_or(Format::Text, |f| f.format),
+            quiet: quiet.quiet,
+            verbose: verbose.verbose,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -58,7 +179,18 @@ pub enum Format {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check every announcement, template and the configuration; render every post.
-    Check,
+    Check {
+        #[command(flatten)]
+        at: AtArg,
+        #[command(flatten)]
+        only: OnlyArg,
+        #[command(flatten)]
+        channel: ChannelArg,
+        #[command(flatten)]
+        format: FormatArg,
+        #[command(flatten)]
+        quiet: QuietArg,
+    },
     /// Publish what is due; with --dry-run, print exactly what would be sent.
     Publish {
         /// Print what would be sent; send nothing and write nothing.
@@ -71,6 +203,18 @@ pub enum Command {
         /// everything else is a dry run. With --only ID, also before it is due or approved.
         #[arg(long, value_name = "ADDRESS")]
         test_to: Option<String>,
+        #[command(flatten)]
+        at: AtArg,
+        #[command(flatten)]
+        only: OnlyArg,
+        #[command(flatten)]
+        channel: ChannelArg,
+        #[command(flatten)]
+        format: FormatArg,
+        #[command(flatten)]
+        quiet: QuietArg,
+        #[command(flatten)]
+        verbose: VerboseArg,
     },
     /// Check, then write a page showing every post as it will look (or a Markdown summary).
     Preview {
@@ -88,11 +232,35 @@ pub enum Command {
         /// The address of the full preview page, linked from the comment.
         #[arg(long, value_name = "URL")]
         page_url: Option<String>,
+        #[command(flatten)]
+        at: AtArg,
+        #[command(flatten)]
+        only: OnlyArg,
+        #[command(flatten)]
+        channel: ChannelArg,
+        #[command(flatten)]
+        format: FormatArg,
     },
     /// Check each channel against its platform, read-only: credentials, account, limits.
-    Doctor,
+    Doctor {
+        #[command(flatten)]
+        channel: ChannelArg,
+        #[command(flatten)]
+        format: FormatArg,
+        #[command(flatten)]
+        quiet: QuietArg,
+    },
     /// Show, per announcement and channel, what has happened and what will.
-    Status,
+    Status {
+        #[command(flatten)]
+        at: AtArg,
+        #[command(flatten)]
+        only: OnlyArg,
+        #[command(flatten)]
+        channel: ChannelArg,
+        #[command(flatten)]
+        format: FormatArg,
+    },
     /// For every post that went out: its history (published, corrected, retracted), who
     /// approved each step, the content hashes, and its addresses as they are now.
     Audit {
@@ -100,6 +268,14 @@ pub enum Command {
         /// missing): `<id>.json` and a readable `<id>.html` with the exact texts.
         #[arg(long, value_name = "DIR")]
         archive: Option<PathBuf>,
+        #[command(flatten)]
+        only: OnlyArg,
+        #[command(flatten)]
+        channel: ChannelArg,
+        #[command(flatten)]
+        format: FormatArg,
+        #[command(flatten)]
+        quiet: QuietArg,
     },
     /// Create a new announcement file (one per language).
     New {
@@ -108,6 +284,8 @@ pub enum Command {
         /// Languages to create variants for (default: the configured default language).
         #[arg(long, value_delimiter = ',')]
         lang: Vec<String>,
+        #[command(flatten)]
+        at: AtArg,
     },
     /// Record what a person found out about a post that is in doubt or failed.
     #[command(group(clap::ArgGroup::new("outcome").required(true).args(["posted", "not_posted", "resend_in_doubt", "drop_in_doubt"])))]
@@ -151,5 +329,11 @@ pub enum Command {
         /// Your email address as listed in `approvers` (default: git config user.email).
         #[arg(long, value_name = "EMAIL")]
         by: Option<String>,
+        #[command(flatten)]
+        at: AtArg,
+        #[command(flatten)]
+        only: OnlyArg,
+        #[command(flatten)]
+        quiet: QuietArg,
     },
 }

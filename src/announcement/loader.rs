@@ -144,10 +144,7 @@ fn load_variant(ctx: &LoadContext<'_>, rel: &Path) -> Variant {
         diags.push(Diagnostic::error(
             rel,
             None,
-            format!(
-                "the file name `{file_name}` should be `<id>.md` or `<id>.<lang>.md`, with an id \
-                 of letters, digits, `-` and `_` (e.g. `2026-06-30-city-news.et.md`)"
-            ),
+            unsafe_id_message(&file_name, id),
         ));
     }
 
@@ -212,6 +209,35 @@ fn load_variant(ctx: &LoadContext<'_>, rel: &Path) -> Variant {
     variant.body_line = split.body_line;
     variant.diagnostics = diags;
     variant
+}
+
+/// Why the file name's `id` (which holds something besides ASCII letters, digits, `-`
+/// and `_`) cannot be an id, and the name to rename the file to when the one
+/// transliteration ([`super::id::safe_id`]) gives one.
+fn unsafe_id_message(file_name: &str, id: &str) -> String {
+    let rest = &file_name[id.len()..];
+    let odd: Vec<char> = id
+        .chars()
+        .filter(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
+        .fold(Vec::new(), |mut seen, c| {
+            if !seen.contains(&c) {
+                seen.push(c);
+            }
+            seen
+        });
+    let odd = super::id::Unsafe(odd).listed();
+    match super::id::safe_id(id) {
+        Ok(safe) => format!(
+            "the file name `{file_name}` has {odd}, which an id cannot hold (ids go into web \
+             addresses and email headers): rename the file to `{}{rest}`",
+            safe.id
+        ),
+        Err(_) => format!(
+            "the file name `{file_name}` has {odd}, which an id cannot hold (ids go into web \
+             addresses and email headers): name it `<id>.md` or `<id>.<lang>.md` with an id of \
+             letters, digits, `-` and `_` (e.g. `2026-06-30-city-news.et.md`)"
+        ),
+    }
 }
 
 /// Reads a file as UTF-8 with `\n` line endings; invalid UTF-8 is located by line and column.

@@ -5,6 +5,7 @@
 //! file never hides the others.
 
 mod front_matter;
+pub mod id;
 mod loader;
 pub mod markdown;
 pub mod placeholder;

@@ -649,7 +649,11 @@ impl Sender for BlueskySender {
         Box::pin(async move {
             let session = match self.session().await {
                 Ok(s) => s,
-                Err(e) => return vec![Finding::error(format!("cannot sign in: {e}"))],
+                Err(e) => {
+                    return vec![crate::channel::send::doctor_error(&e, "`service`", || {
+                        format!("cannot sign in: {e}")
+                    })];
+                }
             };
             let mut findings = vec![Finding::ok(format!(
                 "the app password works: signed in as @{} ({})",

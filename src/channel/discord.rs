@@ -184,7 +184,10 @@ impl Sender for DiscordSender {
             {
                 Ok(a) => a,
                 Err(e) => {
-                    return vec![Finding::error(format!("cannot reach Discord: {e}"))];
+                    let address = format!("the variable `{}`", self.settings.webhook_url_env);
+                    return vec![crate::channel::send::doctor_error(&e, &address, || {
+                        format!("cannot reach Discord: {e}")
+                    })];
                 }
             };
             let status = answer.status;

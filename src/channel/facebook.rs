@@ -254,11 +254,13 @@ impl FacebookSender {
                 ),
                 retry_after: wait,
                 maybe_sent: false,
+                unreached: None,
             },
             1 | 2 => SendError::Transient {
                 message: format!("Facebook had a temporary problem (code {code}: {message})"),
                 retry_after: wait,
                 maybe_sent: status != 503,
+                unreached: None,
             },
             10 | 200..=299 => SendError::permanent(format!(
                 "the Facebook Page token lacks a permission (code {code}: {message}); create it \
@@ -296,6 +298,7 @@ impl FacebookSender {
                 message: format!("Facebook did not confirm the {what} (no \"success\": true)"),
                 retry_after: None,
                 maybe_sent: true,
+                unreached: None,
             })
         }
     }
@@ -468,7 +471,11 @@ impl Sender for FacebookSender {
         Box::pin(async move {
             let me = match self.get("me", &[("fields", "id,name")]).await {
                 Ok(me) => me,
-                Err(e) => return vec![Finding::error(e.to_string())],
+                Err(e) => {
+                    return vec![crate::channel::send::doctor_error(&e, "`api_url`", || {
+                        e.to_string()
+                    })];
+                }
             };
             let id = me["id"].as_str().unwrap_or_default();
             let name = me["name"].as_str().unwrap_or("?");

@@ -167,6 +167,7 @@ fn failed(doing: String) -> impl FnOnce(std::io::Error) -> SendError {
                 message,
                 retry_after: None,
                 maybe_sent: true,
+                unreached: None,
             }
         }
     }

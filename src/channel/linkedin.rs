@@ -302,6 +302,7 @@ impl LinkedinSender {
                 ),
                 retry_after: wait.or_else(until_midnight_utc),
                 maybe_sent: false,
+                unreached: None,
             },
             400 | 422 => SendError::permanent(format!(
                 "LinkedIn rejected the request ({status}: {message})"
@@ -371,6 +372,7 @@ impl LinkedinSender {
             message: "LinkedIn is still processing the image; it is tried again later".into(),
             retry_after: None,
             maybe_sent: false,
+            unreached: None,
         })
     }
 
@@ -532,6 +534,7 @@ impl Sender for LinkedinSender {
                     ),
                     retry_after: None,
                     maybe_sent: true,
+                    unreached: None,
                 });
             }
             Ok(receipt(&live.remote_id))
@@ -576,7 +579,7 @@ impl Sender for LinkedinSender {
                          was lost cannot be checked (add the r_organization_social scope): {message}"
                     ))
                 }
-                Err(e) => Finding::error(e.to_string()),
+                Err(e) => crate::channel::send::doctor_error(&e, "`api_url`", || e.to_string()),
             });
             findings
         })

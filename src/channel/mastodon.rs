@@ -246,6 +246,7 @@ impl MastodonSender {
                     ),
                     retry_after: None,
                     maybe_sent: false,
+                    unreached: None,
                 });
             }
             tokio::time::sleep(wait).await;
@@ -393,9 +394,22 @@ impl Sender for MastodonSender {
                     "the access token works: signed in as @{}",
                     me["acct"].as_str().unwrap_or("?")
                 ))),
-                Err(e) => findings.push(Finding::error(format!(
-                    "the access token does not work: {e}; create a new one under Preferences → Development with the scopes write:statuses, write:media and read:accounts"
-                ))),
+                Err(e) => {
+                    let unreached = matches!(
+                        e,
+                        SendError::Transient {
+                            unreached: Some(_),
+                            ..
+                        }
+                    );
+                    findings.push(crate::channel::send::doctor_error(&e, "`base_url`", || format!(
+                        "the access token does not work: {e}; create a new one under Preferences → Development with the scopes write:statuses, write:media and read:accounts"
+                    )));
+                    if unreached {
+                        // The limits are behind the same address: one line says it all.
+                        return findings;
+                    }
+                }
             }
             match self.get("/api/v2/instance").await {
                 Ok(instance) => findings.extend(instance_limits(&self.settings, &instance)),

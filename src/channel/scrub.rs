@@ -215,10 +215,12 @@ impl Scrubbed {
                 message,
                 retry_after,
                 maybe_sent,
+                unreached,
             } => SendError::Transient {
                 message: self.text(&message),
                 retry_after,
                 maybe_sent,
+                unreached,
             },
             SendError::Permanent { message, status } => SendError::Permanent {
                 message: self.text(&message),

@@ -157,6 +157,10 @@ pub enum SendError {
         retry_after: Option<Duration>,
         /// The request may have been processed (a timeout after sending, a lost answer).
         maybe_sent: bool,
+        /// The platform gave no HTTP answer at all (no such name, nothing listening, no
+        /// answer in time, a failed TLS handshake): what it says about the credentials
+        /// is nothing. `None` for every answer the platform gave.
+        unreached: Option<Unreached>,
     },
     /// Will not succeed as it is: other 4xx, a missing secret. `status`: the HTTP status
     /// the platform refused with, if it was one.
@@ -173,6 +177,82 @@ impl SendError {
             message: message.into(),
             status: None,
         }
+    }
+}
+
+/// Why a request got no HTTP answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoAnswer {
+    /// The host name does not resolve.
+    Dns,
+    /// Nothing listens at that address (connection refused).
+    Refused,
+    /// No answer in time.
+    Timeout,
+    /// The secure connection could not be set up (certificate, protocol).
+    Tls,
+    /// The connection broke some other way.
+    Connection,
+}
+
+/// A platform that was not reached: why, and where (scheme, host and port only; the
+/// path can hold a secret, as Telegram's bot token).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreached {
+    pub why: NoAnswer,
+    /// `mastodon.social`, `127.0.0.1:9`.
+    pub host: String,
+    /// `https://mastodon.social`.
+    pub origin: String,
+}
+
+impl Unreached {
+    /// What `herald doctor` says: "cannot reach mastodon.social
+    /// (https://mastodon.social/…): the name is not found (DNS); check the network
+    /// connection, the address in the configuration (`base_url`), or a proxy". `address`
+    /// is where the configuration gives the address: a key (`` `base_url` ``) or the
+    /// variable that holds it.
+    pub fn doctor_message(&self, address: &str) -> String {
+        let Unreached { host, origin, why } = self;
+        let why = match why {
+            NoAnswer::Dns => format!("the name {} is not found (DNS)", host_name(host)),
+            NoAnswer::Refused => "nothing answers at that address (connection refused)".into(),
+            NoAnswer::Timeout => "no answer in time (timed out)".into(),
+            NoAnswer::Tls => {
+                return format!(
+                    "cannot reach {host} ({origin}/…) securely: the TLS handshake failed; check \
+                     the address in the configuration ({address}), the system's certificates, \
+                     or a proxy that intercepts HTTPS"
+                );
+            }
+            NoAnswer::Connection => "the connection failed".into(),
+        };
+        format!(
+            "cannot reach {host} ({origin}/…): {why}; check the network connection, the address \
+             in the configuration ({address}), or a proxy"
+        )
+    }
+}
+
+/// `host` without its `:port`.
+fn host_name(host: &str) -> &str {
+    match host.rsplit_once(':') {
+        Some((name, port)) if port.chars().all(|c| c.is_ascii_digit()) && !name.ends_with(':') => {
+            name
+        }
+        _ => host,
+    }
+}
+
+/// A doctor check's error: that the platform was not reached when it was not (see
+/// [`Unreached::doctor_message`]), else `otherwise` (what an answer of the platform
+/// means: "the access token does not work: …").
+pub fn doctor_error(e: &SendError, address: &str, otherwise: impl FnOnce() -> String) -> Finding {
+    match e {
+        SendError::Transient {
+            unreached: Some(u), ..
+        } => Finding::error(u.doctor_message(address)),
+        _ => Finding::error(otherwise()),
     }
 }
 
@@ -341,7 +421,8 @@ pub fn http_client(timeout: Duration) -> reqwest::Client {
         .expect("the HTTP client builds")
 }
 
-/// Classifies a transport error. The URL is left out: some platforms put secrets in it.
+/// Classifies a transport error. The URL is left out of the message (some platforms put
+/// secrets in it); `unreached` keeps only its scheme, host and port.
 pub fn from_reqwest(e: reqwest::Error) -> SendError {
     let maybe_sent = !e.is_connect();
     let what = if e.is_timeout() {
@@ -351,12 +432,65 @@ pub fn from_reqwest(e: reqwest::Error) -> SendError {
     } else {
         "the connection failed"
     };
+    let unreached = unreached(&e);
     let detail = e.without_url().to_string();
     SendError::Transient {
         message: format!("{what}: {detail}"),
         retry_after: None,
         maybe_sent,
+        unreached,
     }
+}
+
+/// Whether `e` is a TLS error, or an I/O error that carries one inside it (`get_ref`,
+/// which is not its `source`), however deep.
+fn is_tls(e: &(dyn std::error::Error + 'static)) -> bool {
+    if e.downcast_ref::<rustls::Error>().is_some() {
+        return true;
+    }
+    e.downcast_ref::<std::io::Error>()
+        .and_then(|io| io.get_ref())
+        .is_some_and(|inner| is_tls(inner))
+}
+
+/// Why `e` got no HTTP answer, when it got none. reqwest says whether it timed out or
+/// could not connect; the cause chain says the rest: a `rustls::Error` is TLS, an I/O
+/// error `ConnectionRefused` is nothing listening, and hyper's connector names a failed
+/// name lookup "dns error".
+fn unreached(e: &reqwest::Error) -> Option<Unreached> {
+    let url = e.url()?;
+    let mut causes = Vec::new();
+    let mut next: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(c) = next {
+        causes.push(c);
+        next = c.source();
+    }
+    let why = if causes.iter().any(|c| is_tls(*c)) {
+        NoAnswer::Tls
+    } else if e.is_timeout() {
+        NoAnswer::Timeout
+    } else if causes.iter().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
+    }) {
+        NoAnswer::Refused
+    } else if causes.iter().any(|c| c.to_string() == "dns error") {
+        NoAnswer::Dns
+    } else if e.is_connect() || e.is_request() {
+        NoAnswer::Connection
+    } else {
+        return None;
+    };
+    let host = match (url.host_str(), url.port()) {
+        (Some(h), Some(p)) => format!("{h}:{p}"),
+        (Some(h), None) => h.to_owned(),
+        (None, _) => return None,
+    };
+    Some(Unreached {
+        why,
+        origin: format!("{}://{host}", url.scheme()),
+        host,
+    })
 }
 
 /// Classifies an HTTP error status. `429` and `503` mean the request was not processed;
@@ -368,11 +502,13 @@ pub fn from_status(status: u16, retry_after: Option<Duration>, body: &str) -> Se
             message: format!("rate limited (429): {detail}"),
             retry_after,
             maybe_sent: false,
+            unreached: None,
         },
         500..=599 => SendError::Transient {
             message: format!("server error ({status}): {detail}"),
             retry_after,
             maybe_sent: status != 503,
+            unreached: None,
         },
         _ => SendError::Permanent {
             message: format!("refused ({status}): {detail}"),
@@ -411,6 +547,7 @@ pub fn accepted_without_id(platform: &str, problem: &str) -> SendError {
         message: format!("{platform} accepted the post but its answer {problem}"),
         retry_after: None,
         maybe_sent: true,
+        unreached: None,
     }
 }
 
@@ -426,11 +563,13 @@ pub fn before_posting(e: SendError) -> SendError {
         SendError::Transient {
             message,
             retry_after,
+            unreached,
             ..
         } => SendError::Transient {
             message,
             retry_after,
             maybe_sent: false,
+            unreached,
         },
         other => other,
     }

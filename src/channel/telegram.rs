@@ -201,23 +201,22 @@ impl TelegramSender {
 
 impl TelegramSender {
     /// A read-only Bot API call; `Err` carries Telegram's own description.
-    async fn call(&self, method: &str, query: &[(&str, &str)]) -> Result<Value, String> {
+    async fn call(&self, method: &str, query: &[(&str, &str)]) -> Result<Value, SendError> {
         let response = self
             .http
             .get(send::with_query(&self.url(method), query))
             .step()
             .send()
-            .await
-            .map_err(|e| e.to_string())?;
-        let answer: Value = serde_json::from_str(&response.text)
-            .map_err(|_| "Telegram answered with something that is not JSON".to_owned())?;
+            .await?;
+        let answer: Value = serde_json::from_str(&response.text).map_err(|_| {
+            SendError::permanent("Telegram answered with something that is not JSON")
+        })?;
         if answer["ok"] == true {
             Ok(answer["result"].clone())
         } else {
-            Err(answer["description"]
-                .as_str()
-                .unwrap_or("no description")
-                .to_owned())
+            Err(SendError::permanent(
+                answer["description"].as_str().unwrap_or("no description"),
+            ))
         }
     }
 }
@@ -228,9 +227,11 @@ impl Sender for TelegramSender {
             let bot = match self.call("getMe", &[]).await {
                 Ok(me) => me,
                 Err(e) => {
-                    return vec![Finding::error(format!(
-                        "the bot token does not work ({e}); ask @BotFather for the token of the city's bot"
-                    ))];
+                    return vec![crate::channel::send::doctor_error(&e, "`api_url`", || {
+                        format!(
+                            "the bot token does not work ({e}); ask @BotFather for the token of the city's bot"
+                        )
+                    })];
                 }
             };
             let name = bot["username"].as_str().unwrap_or("?");

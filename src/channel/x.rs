@@ -365,11 +365,13 @@ impl XSender {
                 ),
                 retry_after: wait,
                 maybe_sent: false,
+                unreached: None,
             },
             429 => SendError::Transient {
                 message: format!("X rate limit reached (429: {detail})"),
                 retry_after: wait,
                 maybe_sent: false,
+                unreached: None,
             },
             400 => SendError::permanent(format!("X rejected the request (400: {detail})")),
             _ => from_status(status, wait, &detail),
@@ -576,6 +578,7 @@ impl Sender for XSender {
                     message: "X did not confirm the delete (no \"deleted\": true)".into(),
                     retry_after: None,
                     maybe_sent: true,
+                    unreached: None,
                 })
             }
         })
@@ -600,7 +603,9 @@ impl Sender for XSender {
                     }
                     findings
                 }
-                Err(e) => vec![Finding::error(e.to_string())],
+                Err(e) => vec![crate::channel::send::doctor_error(&e, "`api_url`", || {
+                    e.to_string()
+                })],
             }
         })
     }

@@ -99,46 +99,50 @@ fn find_root(cwd: &Path, config: Option<&Path>) -> anyhow::Result<PathBuf> {
 
 /// Runs the command `cli` names.
 pub fn run(cli: Cli, env: &BTreeMap<String, String>) -> anyhow::Result<Exit> {
-    let root = match &cli.global.root {
+    let global = cli.global();
+    let root = match &global.root {
         Some(root) => root.clone(),
-        None => find_root(&std::env::current_dir()?, cli.global.config.as_deref())?,
+        None => find_root(&std::env::current_dir()?, global.config.as_deref())?,
     };
-    if let Command::New { slug, lang } = &cli.command {
-        let settings = load_settings(&cli.global, &root, env)?;
-        return new::run(&settings, slug, lang, &cli.global);
+    if let Command::New { slug, lang, .. } = &cli.command {
+        let settings = load_settings(&global, &root, env)?;
+        return new::run(&settings, slug, lang, &global);
     }
     // Publishing (and its dry run, which must see what the real run sees) fetches the
     // history that proving an approval needs; other commands stay off the network.
     let deepen = matches!(cli.command, Command::Publish { .. });
-    let instance = Instance::load(&cli.global, root, env, deepen)?;
+    let instance = Instance::load(&global, root, env, deepen)?;
     match cli.command {
-        Command::Check => check::run(&instance, &cli.global, env),
+        Command::Check { .. } => check::run(&instance, &global, env),
         Command::Publish {
             test_to: Some(address),
             allow_late,
             ..
-        } => publish::test_to(&instance, &cli.global, env, allow_late, &address),
+        } => publish::test_to(&instance, &global, env, allow_late, &address),
         Command::Publish {
             dry_run: true,
             allow_late,
             test_to: None,
-        } => publish::dry_run(&instance, &cli.global, env, allow_late),
+            ..
+        } => publish::dry_run(&instance, &global, env, allow_late),
         Command::Publish {
             dry_run: false,
             allow_late,
             test_to: None,
-        } => publish::run(&instance, &cli.global, env, allow_late),
-        Command::Status => status::run(&instance, &cli.global, env),
-        Command::Doctor => doctor::run(&instance, &cli.global, env),
-        Command::Audit { archive } => audit::run(&instance, &cli.global, archive.as_deref()),
+            ..
+        } => publish::run(&instance, &global, env, allow_late),
+        Command::Status { .. } => status::run(&instance, &global, env),
+        Command::Doctor { .. } => doctor::run(&instance, &global, env),
+        Command::Audit { archive, .. } => audit::run(&instance, &global, archive.as_deref()),
         Command::Preview {
             out,
             outside_root,
             comment,
             page_url,
+            ..
         } => preview::run(
             &instance,
-            &cli.global,
+            &global,
             &preview::Options {
                 out_dir: out.as_deref(),
                 outside_root,
@@ -152,6 +156,7 @@ pub fn run(cli: Cli, env: &BTreeMap<String, String>) -> anyhow::Result<Exit> {
             by,
             all_pending,
             yes,
+            ..
         } => {
             let request = approve::Request {
                 files: &files,
@@ -159,7 +164,7 @@ pub fn run(cli: Cli, env: &BTreeMap<String, String>) -> anyhow::Result<Exit> {
                 all_pending,
                 yes,
             };
-            approve::run(&instance, &request, &cli.global)
+            approve::run(&instance, &request, &global)
         }
         Command::Resolve {
             id,

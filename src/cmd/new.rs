@@ -1,4 +1,6 @@
-//! `herald new SLUG`: scaffold an announcement, one file per language.
+//! `herald new SLUG`: scaffold an announcement, one file per language. The slug may be
+//! written as staff write it (`Jõulutuli`); it becomes the id by the one transliteration
+//! in [`crate::announcement::id`], and `new` says what it chose.
 
 use super::{Exit, UsageError};
 use crate::cli::Global;
@@ -11,16 +13,17 @@ pub fn run(
     langs: &[String],
     global: &Global,
 ) -> anyhow::Result<Exit> {
-    if slug.is_empty()
-        || !slug
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-    {
-        return Err(UsageError(vec![format!(
-            "the name `{slug}` should be lowercase letters, digits and `-`, e.g. `summer-festival`"
-        )])
-        .into());
-    }
+    let safe = crate::announcement::id::safe_id(slug).map_err(|bad| {
+        UsageError(vec![if bad.0.is_empty() {
+            "the name is empty: give a short name for the file, e.g. `summer-festival`".to_owned()
+        } else {
+            format!(
+                "the name `{slug}` has {}, which an id cannot hold: ids go into web addresses \
+                 and email headers, so use letters, digits, spaces and `-`, e.g. `summer-festival`",
+                bad.listed()
+            )
+        }])
+    })?;
     let langs: Vec<String> = if langs.is_empty() {
         vec![settings.default_lang.clone()]
     } else {
@@ -44,6 +47,9 @@ pub fn run(
         .date()
         .tomorrow()
         .map_err(|e| anyhow::anyhow!("date out of range: {e}"))?;
+    // The slug as an id (`jõulutuli` → `joulutuli`): the file name, and every place the
+    // id goes (Message-ID, record keys, tag URIs, feed links), use only this.
+    let slug = safe.id.as_str();
     let id = format!("{}-{slug}", tomorrow.strftime("%Y-%m-%d"));
     let dir = settings.root.join(&settings.announcements_dir);
     std::fs::create_dir_all(&dir)?;
@@ -88,6 +94,9 @@ pub fn run(
         created.push(rel);
     }
     let mut out = anstream::stdout().lock();
+    if let Some(why) = safe.reason() {
+        writeln!(out, "the id is `{id}`: {why}")?;
+    }
     for rel in &created {
         writeln!(out, "created {}", crate::diagnostic::display_path(rel))?;
     }

@@ -425,7 +425,7 @@ fn a_mention_that_does_not_resolve_goes_out_as_plain_text_exactly_as_the_dry_run
     // The text dry run says it too.
     let envs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let text = repo.run_env(
-        &["--channel", "bsky", "publish", "--dry-run", "--at", at],
+        &["publish", "--channel", "bsky", "--dry-run", "--at", at],
         &envs,
     );
     assert!(
@@ -454,7 +454,7 @@ fn a_mention_that_does_not_resolve_goes_out_as_plain_text_exactly_as_the_dry_run
 fn run_and_kill(repo: &Repo, env: &[(String, String)], delay: Duration) {
     crate::harness::run_and_kill(
         repo,
-        &["--channel", "bsky", "publish", "--at", "2026-06-30 10:05"],
+        &["publish", "--channel", "bsky", "--at", "2026-06-30 10:05"],
         env,
         delay,
     );

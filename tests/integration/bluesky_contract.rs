@@ -26,9 +26,9 @@ fn repo(server: &MockServer, body: &str) -> Repo {
 fn publish(repo: &Repo) -> crate::harness::Run {
     repo.run_env(
         &[
+            "publish",
             "--channel",
             "bsky",
-            "publish",
             "--format",
             "json",
             "--at",

@@ -164,3 +164,115 @@ fn approve_ends_with_the_next_step() {
     none.assert_code(1);
     assert!(!none.stdout.contains("Next:"), "{}", none.stdout);
 }
+
+/// The flags a `--help` lists: each option line's long name (with its short one).
+fn flags_in_help(help: &str) -> Vec<String> {
+    help.lines()
+        .filter_map(|l| {
+            let l = l.trim_start();
+            let l = match l.strip_prefix('-') {
+                Some(rest) if !rest.starts_with('-') => l.split_once(", ")?.1,
+                _ => l,
+            };
+            let name = l.strip_prefix("--")?.split([' ', '=', '[', '<']).next()?;
+            Some(format!("--{name}"))
+        })
+        .collect()
+}
+
+/// Each command's `--help` lists only the flags that command uses (issue 19); `--root`
+/// and `--config` go with every command.
+#[test]
+fn each_commands_help_lists_only_its_own_flags() {
+    let repo = Repo::new();
+    let every = ["--root", "--config", "--help", "--version"];
+    let cases: [(&str, &[&str]); 9] = [
+        (
+            "check",
+            &["--at", "--only", "--channel", "--format", "--quiet"],
+        ),
+        (
+            "publish",
+            &[
+                "--dry-run",
+                "--allow-late",
+                "--test-to",
+                "--at",
+                "--only",
+                "--channel",
+                "--format",
+                "--quiet",
+                "--verbose",
+            ],
+        ),
+        (
+            "preview",
+            &[
+                "--out",
+                "--outside-root",
+                "--comment",
+                "--page-url",
+                "--at",
+                "--only",
+                "--channel",
+                "--format",
+            ],
+        ),
+        ("doctor", &["--channel", "--format", "--quiet"]),
+        ("status", &["--at", "--only", "--channel", "--format"]),
+        (
+            "audit",
+            &["--archive", "--only", "--channel", "--format", "--quiet"],
+        ),
+        ("new", &["--lang", "--at"]),
+        (
+            "resolve",
+            &[
+                "--posted",
+                "--not-posted",
+                "--resend-in-doubt",
+                "--drop-in-doubt",
+                "--lang",
+                "--part",
+            ],
+        ),
+        (
+            "approve",
+            &[
+                "--all-pending",
+                "--yes",
+                "--by",
+                "--at",
+                "--only",
+                "--quiet",
+            ],
+        ),
+    ];
+    for (command, own) in cases {
+        let run = repo.run(&[command, "--help"]);
+        run.assert_code(0);
+        let mut listed = flags_in_help(&run.stdout);
+        listed.sort();
+        let mut want: Vec<String> = own.iter().chain(&every).map(|f| f.to_string()).collect();
+        want.sort();
+        assert_eq!(listed, want, "herald {command} --help:\n{}", run.stdout);
+    }
+    // A flag another command takes is refused, and said so.
+    let run = repo.run(&["doctor", "--at", "2026-06-30 10:00"]);
+    run.assert_code(2);
+    assert!(
+        run.stderr
+            .starts_with("error: unexpected argument '--at' found\n"),
+        "{}",
+        run.stderr
+    );
+    // `--root` and `--config` work before the command as after it.
+    let root = repo.path().to_str().unwrap().to_owned();
+    let outside = tempfile::tempdir().unwrap();
+    for args in [
+        vec!["--root", &root, "--config", "config/herald.toml", "check"],
+        vec!["check", "--root", &root, "--config", "config/herald.toml"],
+    ] {
+        run_from(outside.path(), &args, &[]).assert_code(0);
+    }
+}

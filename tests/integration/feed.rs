@@ -329,9 +329,9 @@ fn a_feed_folder_that_links_out_of_the_repository_is_not_written() {
     let outside = tempfile::tempdir().unwrap();
     std::os::unix::fs::symlink(outside.path(), repo.path().join("public")).unwrap();
     let run = repo.run(&[
+        "publish",
         "--channel",
         "website_en",
-        "publish",
         "--format",
         "json",
         "--at",

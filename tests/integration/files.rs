@@ -436,9 +436,9 @@ fn feed_files_that_link_out_are_not_written() {
         let run = run_bounded(
             repo.path(),
             &[
+                "publish",
                 "--channel",
                 "website_en",
-                "publish",
                 "--at",
                 "2022-06-30 10:30",
             ],

@@ -276,8 +276,11 @@ impl Site {
         let _ = std::fs::remove_file(&summary);
         let env = self.gh.env("schedule", &event, summary.to_str().unwrap());
         let env = pairs(&env);
-        let mut all = vec!["--at", AT];
-        all.extend(args);
+        let mut all = args.to_vec();
+        // `audit` does not read the time; every other command here takes `--at`.
+        if args.first() != Some(&"audit") {
+            all.extend(["--at", AT]);
+        }
         let run = run_in(runner, &all, &env);
         let summary = std::fs::read_to_string(&summary).unwrap_or_default();
         (run, summary)
@@ -692,7 +695,7 @@ fn publishing_refuses_to_run_for_a_pull_request() {
         let path = site.event(&runner, r#"{"pull_request": {"number": 12}}"#);
         let env = site.gh.env(event, &path, "/dev/null");
         let env = pairs(&env);
-        let run = run_in(&runner, &["--at", AT, "publish"], &env);
+        let run = run_in(&runner, &["publish", "--at", AT], &env);
         run.assert_code(2);
         assert!(
             run.stderr.contains("does not run in a pull request"),
@@ -754,9 +757,9 @@ fn preview_comment(site: &Site, runner: &Path, env: &[(String, String)]) -> Run 
     let _ = site;
     let env = pairs(env);
     let args = [
+        "preview",
         "--at",
         AT,
-        "preview",
         "--format",
         "markdown",
         "--comment",
@@ -852,7 +855,7 @@ fn a_pull_request_from_a_fork_gets_the_preview_in_the_job_summary_only() {
         let env_ref = pairs(&env);
         let run = run_in(
             &runner,
-            &["--at", AT, "preview", "--format", "markdown", "--comment"],
+            &["preview", "--at", AT, "--format", "markdown", "--comment"],
             &env_ref,
         );
         run.assert_code(0);
@@ -890,9 +893,9 @@ fn the_preview_shows_an_approval_of_the_pull_requests_newest_commit_and_only_tha
         let run = run_in(
             &runner,
             &[
+                "preview",
                 "--at",
                 "2026-06-29 10:00",
-                "preview",
                 "--format",
                 "markdown",
                 "--comment",
@@ -1070,8 +1073,8 @@ fn what_missed_its_time_costs_no_requests_unless_the_run_sends_late_posts() {
         vec!["status"],
         vec!["publish", "--dry-run"],
     ] {
-        let mut all = vec!["--at", late];
-        all.extend(&args);
+        let mut all = args.clone();
+        all.extend(["--at", late]);
         run_in(&runner, &all, &env);
         assert!(
             site.gh.requests().is_empty(),
@@ -1079,7 +1082,7 @@ fn what_missed_its_time_costs_no_requests_unless_the_run_sends_late_posts() {
             site.gh.requests()
         );
     }
-    let run = run_in(&runner, &["--at", late, "publish", "--allow-late"], &env);
+    let run = run_in(&runner, &["publish", "--at", late, "--allow-late"], &env);
     run.assert_code(0);
     assert_eq!(Site::recorded(&runner).lines().count(), 1, "{}", run.stdout);
     assert!(!site.gh.requests().is_empty());

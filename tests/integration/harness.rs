@@ -509,7 +509,7 @@ pub fn env_pairs(pairs: &[(String, String)]) -> Vec<(&str, &str)> {
         .collect()
 }
 
-/// `herald --channel CHANNEL publish --format json --at AT` (with `--dry-run` if `dry`).
+/// `herald publish --channel CHANNEL --format json --at AT` (with `--dry-run` if `dry`).
 pub fn publish_on(
     repo: &Repo,
     env: &[(String, String)],
@@ -518,9 +518,9 @@ pub fn publish_on(
     dry: bool,
 ) -> Run {
     let mut args = vec![
+        "publish",
         "--channel",
         channel,
-        "publish",
         "--format",
         "json",
         "--at",

@@ -42,6 +42,7 @@ mod files;
 mod front_matter;
 mod github_review;
 mod house_rules;
+mod ids;
 mod json;
 mod linkedin;
 mod links;

@@ -355,7 +355,7 @@ fn doctor_checks_the_token_and_shows_the_instance_limits_without_posting() {
     let account = Account::create(&base);
     let (repo, env) = one_post_repo(&base, &account, "Teade.");
     let run = repo.run_env(
-        &["--channel", "mastodon_et", "doctor"],
+        &["doctor", "--channel", "mastodon_et"],
         &crate::harness::env_pairs(&env),
     );
     run.assert_code(0);
@@ -377,7 +377,7 @@ fn doctor_checks_the_token_and_shows_the_instance_limits_without_posting() {
     let mut bad = env.clone();
     bad[1].1 = "wrong-token".to_owned();
     let run = repo.run_env(
-        &["--channel", "mastodon_et", "doctor"],
+        &["doctor", "--channel", "mastodon_et"],
         &crate::harness::env_pairs(&bad),
     );
     run.assert_code(1);

@@ -127,7 +127,7 @@ fn no_secret_or_subscriber_address_appears_in_any_output_or_file() {
     let preview_arg = preview.path().display().to_string();
     let at = ["--at", "2026-06-30 10:05"];
     let commands: Vec<Vec<&str>> = vec![
-        vec!["check", "-v"],
+        vec!["check"],
         vec!["check", "--format", "json"],
         vec!["preview", "--out", &preview_arg, "--outside-root"],
         vec!["preview", "--format", "markdown"],
@@ -135,10 +135,10 @@ fn no_secret_or_subscriber_address_appears_in_any_output_or_file() {
         vec!["publish", "--dry-run", "--format", "json", at[0], at[1]],
         vec!["publish", "-v", at[0], at[1]],
         vec!["publish", "--format", "json", at[0], at[1]],
-        vec!["status", "-v"],
+        vec!["status"],
         vec!["status", "--format", "json"],
         vec!["audit", "--format", "json"],
-        vec!["doctor", "-v"],
+        vec!["doctor"],
         vec!["doctor", "--format", "json"],
     ];
     let mut printed = String::new();
@@ -385,10 +385,10 @@ webhook_url_env = "ECHO_SLACK"
         for args in [
             vec!["publish", "-v", at[0], at[1]],
             vec!["publish", "--format", "json", at[0], at[1]],
-            vec!["status", "-v"],
+            vec!["status"],
             vec!["status", "--format", "json"],
             vec!["audit", "--format", "json"],
-            vec!["doctor", "-v"],
+            vec!["doctor"],
             vec!["doctor", "--format", "json"],
         ] {
             let run = repo.run_env(&args, &env);
