@@ -40,7 +40,7 @@ pub fn load_all(ctx: &LoadContext<'_>) -> (Vec<Announcement>, Diagnostics) {
                     &pair[1].path,
                     None,
                     format!(
-                        "`{}` is also a `{}` variant of `{id}`; keep one file per language",
+                        "`{}` is also the `{}` file of `{id}`; keep one file per language",
                         crate::diagnostic::display_path(&pair[0].path),
                         pair[1].lang
                     ),

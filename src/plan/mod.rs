@@ -381,7 +381,7 @@ fn check_languages(settings: &Settings, v: &mut Variant) {
                 &v.path,
                 pos,
                 format!(
-                    "channel `{name}` posts in `{}`, but this variant is `{}`; list it in the `{}` variant instead",
+                    "channel `{name}` posts in `{}`, but this file is in `{}`; list the channel in the `{}` file instead",
                     c.lang(),
                     v.lang,
                     c.lang()
@@ -458,7 +458,7 @@ fn check_reach(settings: &Settings, v: &mut Variant) {
         &v.path,
         at,
         format!(
-            "this variant is in `{}`, but no channel posts in `{}` and no email list takes it, so it goes nowhere: {have}{typo}",
+            "this file is in `{}`, but no channel posts in `{}` and no email list takes it, so it goes nowhere: {have}{typo}",
             v.lang, v.lang
         ),
     ));

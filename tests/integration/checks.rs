@@ -253,13 +253,13 @@ fn a_variant_in_a_language_no_channel_posts_in_is_named_with_the_languages_there
         0,
         &[
             &format!(
-                "announcements/uudis.ru.md:1:1: warning: this variant is in `ru`, but no channel posts in `ru` and no email list takes it, so it goes nowhere: {have}"
+                "announcements/uudis.ru.md:1:1: warning: this file is in `ru`, but no channel posts in `ru` and no email list takes it, so it goes nowhere: {have}"
             ),
             &format!(
-                "announcements/uudis.eng.md:1:1: warning: this variant is in `eng`, but no channel posts in `eng` and no email list takes it, so it goes nowhere: {have}; did you mean `en`? (then name the file `uudis.en.md`)"
+                "announcements/uudis.eng.md:1:1: warning: this file is in `eng`, but no channel posts in `eng` and no email list takes it, so it goes nowhere: {have}; did you mean `en`? (then name the file `uudis.en.md`)"
             ),
             &format!(
-                "announcements/teine.md:3:7: warning: this variant is in `de`, but no channel posts in `de` and no email list takes it, so it goes nowhere: {have}"
+                "announcements/teine.md:3:7: warning: this file is in `de`, but no channel posts in `de` and no email list takes it, so it goes nowhere: {have}"
             ),
         ],
         "0 errors, 4 warnings",
@@ -283,7 +283,7 @@ fn a_channel_whose_lang_is_a_misspelling_is_named() {
         &repo,
         0,
         &[
-            "announcements/news.en.md:1:1: warning: this variant is in `en`, but no channel posts in `en` and no email list takes it, so it goes nowhere: the channels post in `eng` (`record_en`); `et` (`mastodon_et`, `record_et`); channel `record_en` has `lang = \"eng\"`: did you mean `en`?",
+            "announcements/news.en.md:1:1: warning: this file is in `en`, but no channel posts in `en` and no email list takes it, so it goes nowhere: the channels post in `eng` (`record_en`); `et` (`mastodon_et`, `record_et`); channel `record_en` has `lang = \"eng\"`: did you mean `en`?",
         ],
         "0 errors, 2 warnings",
     );

@@ -105,6 +105,12 @@ impl List {
             let name = to.split('@').next().unwrap().to_owned();
             out.entry(name).or_default().push(m);
         }
+        // The Maildir's order is not the order of arrival within one second (its file
+        // names sort so), so each person's original comes first by what it is: the one
+        // message that answers none.
+        for messages in out.values_mut() {
+            messages.sort_by_key(|m| header(m, "In-Reply-To").is_some());
+        }
         out
     }
 }

@@ -150,7 +150,7 @@ fn a_channel_of_another_language_is_an_error_at_its_position() {
     let doc = repo.json(&["check"], 1);
     assert!(
         message_at(&doc, "announcements/mixed.et.md", 5, 5)
-            .contains("posts in `en`, but this variant is `et`")
+            .contains("posts in `en`, but this file is in `et`")
     );
 }
 

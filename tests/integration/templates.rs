@@ -141,9 +141,9 @@ fn a_link_the_text_already_shows_is_not_appended_again() {
             false,
         ),
         (
-            "https://example.org/news/",
-            "Read [the news](https://example.org/news) today.",
-            Some("Read the news (https://example.org/news) today."),
+            "https://example.org/blog/",
+            "Read [the news](https://example.org/blog) today.",
+            Some("Read the news (https://example.org/blog) today."),
             false,
         ),
         (
