@@ -97,28 +97,31 @@ pub fn run(
                             writeln!(out, "  {name:<16} {DIM}skipped (overrides){DIM:#}")?;
                             continue;
                         }
-                        let unit = post.channel.rules().counter.unit();
-                        let lengths: Vec<String> = post
-                            .parts
-                            .iter()
-                            .map(|part| match part.limit {
-                                Some(l) => format!("{}/{l}", part.length),
-                                None => format!("{}", part.length),
-                            })
-                            .collect();
+                        let counter = post.channel.rules().counter;
                         let mark = if post.ok() {
                             format!("{GOOD}ok{GOOD:#}")
                         } else {
                             format!("{ERROR}problem{ERROR:#}")
                         };
-                        let shape = if post.parts.len() > 1 {
-                            format!(
-                                "thread of {}: {} {unit}",
-                                post.parts.len(),
-                                lengths.join(", ")
-                            )
-                        } else {
-                            format!("{} {unit}", lengths.join(""))
+                        // "155 of 500 characters"; a thread: "thread of 2 parts: 270 of
+                        // 280, 96 of 280 characters as X counts them".
+                        let shape = match &post.parts[..] {
+                            [one] => counter.of(one.length, one.limit),
+                            parts => {
+                                let lengths: Vec<String> = parts
+                                    .iter()
+                                    .map(|part| match part.limit {
+                                        Some(l) => format!("{} of {l}", part.length),
+                                        None => part.length.to_string(),
+                                    })
+                                    .collect();
+                                format!(
+                                    "thread of {} parts: {} {}",
+                                    parts.len(),
+                                    lengths.join(", "),
+                                    counter.unit()
+                                )
+                            }
                         };
                         writeln!(out, "  {name:<16} {mark}  {shape}")?;
                     }

@@ -170,4 +170,33 @@ fn lengths_are_said_in_plain_words_on_every_network() {
         }
     }
     assert!(page.contains("characters as X counts them"), "{page}");
+    // `check` says each post's length the same way: "N of LIMIT characters", a thread
+    // part by part, with no bare "N/LIMIT".
+    let rows: Vec<&str> = check
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("  ") && (l.contains(" ok  ") || l.contains(" problem  ")))
+        .collect();
+    assert!(rows.len() >= 10, "{}", check.stdout);
+    for row in &rows {
+        let shape = row
+            .split_once(" ok  ")
+            .or_else(|| row.split_once(" problem  "))
+            .unwrap()
+            .1;
+        let words = shape.split(' ').collect::<Vec<_>>();
+        assert!(
+            !shape.contains('/')
+                && (shape.starts_with("thread of ")
+                    || (words[0].parse::<usize>().is_ok()
+                        && (words[1] == "characters"
+                            || (words[1] == "of" && words[2].parse::<usize>().is_ok())))),
+            "{row}"
+        );
+    }
+    let x = rows
+        .iter()
+        .find(|r| r.trim_start().starts_with("x_en"))
+        .expect("an x_en row");
+    assert!(x.ends_with(" of 280 characters as X counts them"), "{x}");
 }
