@@ -590,18 +590,34 @@ pub fn check(rules: &[Rule], post: &Post<'_>, root: &Path) -> Vec<Diagnostic> {
             Check::Phrase(phrases) => match phrases.get(&v.lang) {
                 Some(phrase) if !contains_phrase(&text, phrase) => out.push(rule.diagnostic(
                     v,
-                    body_start,
-                    format!(
-                        "the post for `{}` does not say \"{phrase}\"; add it to the text",
-                        c.name()
-                    ),
+                    if post.from_summary {
+                        v.front.summary_position.or(body_start)
+                    } else {
+                        body_start
+                    },
+                    if v.front.overrides.get(c.name()).is_some_and(|o| o.text.is_some()) {
+                        format!(
+                            "the post for `{}` does not say \"{phrase}\"; its text is the one in `overrides`: add it there",
+                            c.name()
+                        )
+                    } else if post.from_summary {
+                        format!(
+                            "the post for `{}` does not say \"{phrase}\"; the text is too long for it, so it is made from the `summary`: add it to the summary",
+                            c.name()
+                        )
+                    } else {
+                        format!(
+                            "the post for `{}` does not say \"{phrase}\"; add it to the text",
+                            c.name()
+                        )
+                    },
                 )),
                 Some(_) => {}
                 None => out.push(rule.diagnostic(
                     v,
                     body_start,
                     format!(
-                        "`{}` gets this `{}` variant, but the rule has no phrase in `{}`; add one to `phrase` in the configuration",
+                        "`{}` gets this `{}` file, but the rule has no phrase in `{}`; add one to `phrase` in the configuration",
                         c.name(),
                         v.lang,
                         v.lang

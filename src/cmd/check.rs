@@ -130,7 +130,8 @@ pub fn run(
             }
             let files = instance.variants().count();
             let summary = format!(
-                "checked {files} announcement files: {}",
+                "checked {files} announcement {}: {}",
+                if files == 1 { "file" } else { "files" },
                 output::counts(errors, warnings)
             );
             if errors > 0 {

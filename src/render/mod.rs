@@ -32,6 +32,8 @@ pub struct Post<'a> {
     pub html: Option<String>,
     /// `overrides.<channel>.skip`.
     pub skipped: bool,
+    /// The text was too long for the channel, so the post is made from the `summary`.
+    pub from_summary: bool,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -64,6 +66,7 @@ pub fn render<'a>(
         subject: None,
         html: None,
         skipped: false,
+        from_summary: false,
         diagnostics: Vec::new(),
     };
     let over = variant.front.overrides.get(channel.name());
@@ -134,6 +137,7 @@ pub fn render<'a>(
                 let text = if fits(&full) || overridden.is_some() {
                     full
                 } else if let Some(summary) = &variant.front.summary {
+                    post.from_summary = true;
                     render(file, summary).map(|t| tidy(&t))?
                 } else {
                     full

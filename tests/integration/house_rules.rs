@@ -50,6 +50,31 @@ fn refused(config: &str, expected: &[&str]) {
 }
 
 #[test]
+fn a_post_made_from_the_summary_is_told_to_carry_the_phrase_in_the_summary() {
+    // The record channel takes 500 characters: this text is longer, so its post is the
+    // summary, which lacks the phrase the text has; the error points at the summary.
+    let repo = Repo::with_config(EU);
+    let long = "Linn ehitab uue pargi jõe äärde. ".repeat(16);
+    repo.write(
+        "announcements/park.et.md",
+        &format!("---\ntitle: Uus park\nsummary: Linn ehitab pargi.\nchannels: [record_et]\n---\n{long}\n\nRahastatud Euroopa Liidu poolt.\n"),
+    );
+    // With the phrase in the summary it is fine.
+    repo.write(
+        "announcements/muu.et.md",
+        &format!("---\ntitle: Uus park\nsummary: Linn ehitab pargi. Rahastatud Euroopa Liidu poolt.\nchannels: [record_et]\n---\n{long}\n"),
+    );
+    reports(
+        &repo,
+        1,
+        &[
+            "announcements/park.et.md:3:10: error: the post for `record_et` does not say \"Rahastatud Euroopa Liidu poolt\"; the text is too long for it, so it is made from the `summary`: add it to the summary (house rule `eu_funding`)",
+        ],
+        "1 error, 1 warning",
+    );
+}
+
+#[test]
 fn a_phrase_every_post_must_carry_in_its_language() {
     let repo = Repo::with_config(EU);
     repo.write(
@@ -76,7 +101,7 @@ fn a_phrase_every_post_must_carry_in_its_language() {
         &[
             "announcements/raha.et.md:5:1: error: the post for `record_et` does not say \"Rahastatud Euroopa Liidu poolt\"; add it to the text (house rule `eu_funding`)",
             "announcements/teine.en.md:5:1: error: the post for `record_en` does not say \"Funded by the European Union\"; add it to the text (house rule `eu_funding`)",
-            "announcements/kolmas.et.md:8:1: error: the post for `record_et` does not say \"Rahastatud Euroopa Liidu poolt\"; add it to the text (house rule `eu_funding`)",
+            "announcements/kolmas.et.md:8:1: error: the post for `record_et` does not say \"Rahastatud Euroopa Liidu poolt\"; its text is the one in `overrides`: add it there (house rule `eu_funding`)",
         ],
         "3 errors, 1 warning",
     );
@@ -347,7 +372,7 @@ fn an_email_list_that_gets_a_language_without_a_phrase_is_told_so() {
         &repo,
         1,
         &[
-            "announcements/park.ru.md:5:1: error: `list` gets this `ru` variant, but the rule has no phrase in `ru`; add one to `phrase` in the configuration (house rule `eu_funding`)",
+            "announcements/park.ru.md:5:1: error: `list` gets this `ru` file, but the rule has no phrase in `ru`; add one to `phrase` in the configuration (house rule `eu_funding`)",
             "announcements/park.et.md:5:1: error: the post for `list` does not say \"Rahastatud Euroopa Liidu poolt\"; add it to the text (house rule `eu_funding`)",
             "announcements/park.et.md:5:1: error: the post for `record_et` does not say \"Rahastatud Euroopa Liidu poolt\"; add it to the text (house rule `eu_funding`)",
         ],
