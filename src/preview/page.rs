@@ -375,7 +375,7 @@ fn card(
             .map(|l| format!(" data-limit=\"{l}\""))
             .unwrap_or_default();
         let count = match part.limit {
-            Some(l) => format!("{} / {l}", part.length),
+            Some(l) => format!("{} of {l}", part.length),
             None => part.length.to_string(),
         };
         let _ = write!(
@@ -441,7 +441,7 @@ fn card(
             out,
             "<p class=\"diag {}\">{}</p>",
             if d.is_error() { "bad" } else { "warn" },
-            esc(&d.message)
+            super::md::html_message(&d.message)
         );
     }
     out.push_str("</article>\n");

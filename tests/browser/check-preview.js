@@ -119,12 +119,14 @@ function requestProblem(url) {
   return 'outside the page (only file:, data: and about: are allowed)';
 }
 
-// Whether a .count text shows "LENGTH / LIMIT" (or, with no limit, LENGTH and no
-// "/"), as whole numbers; words around them ("part 1 of 2 ·", "characters") are fine.
+// Whether a .count text shows "LENGTH of LIMIT" in plain words (or, with no limit,
+// LENGTH), as whole numbers and never as "LENGTH / LIMIT"; words around them ("part 1 of
+// 2 ·", "characters as X counts them") are fine.
 function countShows(text, length, limit) {
   const number = (n) => `(?<!\\d|\\d[.,])${n}(?!\\d|[.,]\\d)`;
-  if (limit === null) return !text.includes('/') && new RegExp(number(length)).test(text);
-  return new RegExp(`${number(length)} / ${number(limit)}`).test(text);
+  if (text.includes('/')) return false;
+  if (limit === null) return new RegExp(number(length)).test(text);
+  return new RegExp(`${number(length)} of ${number(limit)}`).test(text);
 }
 
 function describe(value) {
@@ -182,7 +184,7 @@ function checkCards(dom) {
       if (got.limit !== wantLimit) {
         problem(`${at}: data-limit is ${describe(got.limit)}, expected ${wantLimit === null ? 'absent (no limit)' : describe(wantLimit)}`);
       }
-      const wantCount = wantLimit === null ? wantLength : `${wantLength} / ${wantLimit}`;
+      const wantCount = wantLimit === null ? wantLength : `${wantLength} of ${wantLimit}`;
       const shows = (c) => countShows(c.text, wantLength, wantLimit);
       if (got.counts.length === 0) {
         problem(`${at}: no .count element (expected one showing "${wantCount}")`);

@@ -108,7 +108,7 @@ fn the_page_is_self_contained_and_written_even_when_check_fails() {
     assert!(page.contains("<h1>What Herald will publish</h1>"));
     assert_eq!(page.matches("<article class=\"card").count(), 3);
     assert!(page.contains("Kutse | linnapäevale"));
-    assert!(page.contains("605 / 500"));
+    assert!(page.contains("605 of 500"));
     assert!(page.contains("scheduled for 2026-06-30 10:00 (+03:00)"));
     // Nothing is fetched from anywhere: no external URLs in src/href attributes.
     for attr in ["src=\"http", "href=\"http", "<script", "<link "] {
@@ -282,7 +282,7 @@ fn a_card_looks_like_the_networks_post() {
         )
     );
     // The count is what X counts (a link is 23), whatever the link looks like.
-    assert!(x.contains("<span>93 / 280</span>"), "{x}");
+    assert!(x.contains("<span>93 of 280</span>"), "{x}");
     let mastodon = card_of(&page, "mastodon_en");
     assert_eq!(
         lines(mastodon, "<header>"),
