@@ -51,7 +51,7 @@ site "$SMALL"
 site "$LARGE"
 
 hyperfine --style basic --runs "$RUNS" --export-json "$OUT/hyperfine.json" \
-    --prepare "rm -rf $OUT/site-$SMALL/state $OUT/site-$LARGE/state" \
+    --prepare "rm -rf $OUT/site-$SMALL/state" --prepare "rm -rf $OUT/site-$LARGE/state" \
     -n "$SMALL posts" "$HERALD --root $OUT/site-$SMALL publish -q --at '$AT'" \
     -n "$LARGE posts" "$HERALD --root $OUT/site-$LARGE publish -q --at '$AT'"
 
@@ -65,8 +65,11 @@ python3 - "$OUT/hyperfine.json" "$SMALL" "$LARGE" <<'PY' | tee "$OUT/summary.txt
 import json, sys
 res = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
 small, large = int(sys.argv[2]), int(sys.argv[3])
+for n in (small, large):
+    r = res[f"{n} posts"]
+    print(f"{n} posts: {r['mean']:.2f} s, {r['mean'] / n * 1000:.2f} ms a post "
+          f"(CPU {r['user'] / n * 1000:.2f} ms user + {r['system'] / n * 1000:.2f} ms system; "
+          f"the rest is waiting for the disk's flushes)")
 a, b = res[f"{small} posts"]["mean"], res[f"{large} posts"]["mean"]
-print(f"{small} posts: {a:.2f} s, {a / small * 1000:.2f} ms a post")
-print(f"{large} posts: {b:.2f} s, {b / large * 1000:.2f} ms a post")
 print(f"per post, {large} against {small}: {b / large / (a / small):.2f}x (1.0 is linear)")
 PY
