@@ -50,10 +50,18 @@ PY
 site "$SMALL"
 site "$LARGE"
 
+# BEFORE=path/to/an/older/herald adds the same two runs with that binary (the peer).
+EXTRA=()
+if [ -n "${BEFORE:-}" ]; then
+    EXTRA=(--prepare "rm -rf $OUT/site-$SMALL/state" --prepare "rm -rf $OUT/site-$LARGE/state"
+        -n "$SMALL posts, before" "$BEFORE --root $OUT/site-$SMALL publish -q --at '$AT'"
+        -n "$LARGE posts, before" "$BEFORE --root $OUT/site-$LARGE publish -q --at '$AT'")
+fi
 hyperfine --style basic --runs "$RUNS" --export-json "$OUT/hyperfine.json" \
     --prepare "rm -rf $OUT/site-$SMALL/state" --prepare "rm -rf $OUT/site-$LARGE/state" \
     -n "$SMALL posts" "$HERALD --root $OUT/site-$SMALL publish -q --at '$AT'" \
-    -n "$LARGE posts" "$HERALD --root $OUT/site-$LARGE publish -q --at '$AT'"
+    -n "$LARGE posts" "$HERALD --root $OUT/site-$LARGE publish -q --at '$AT'" \
+    "${EXTRA[@]}"
 
 # Every post went out once.
 for n in "$SMALL" "$LARGE"; do
@@ -65,11 +73,18 @@ python3 - "$OUT/hyperfine.json" "$SMALL" "$LARGE" <<'PY' | tee "$OUT/summary.txt
 import json, sys
 res = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
 small, large = int(sys.argv[2]), int(sys.argv[3])
-for n in (small, large):
-    r = res[f"{n} posts"]
-    print(f"{n} posts: {r['mean']:.2f} s, {r['mean'] / n * 1000:.2f} ms a post "
-          f"(CPU {r['user'] / n * 1000:.2f} ms user + {r['system'] / n * 1000:.2f} ms system; "
-          f"the rest is waiting for the disk's flushes)")
-a, b = res[f"{small} posts"]["mean"], res[f"{large} posts"]["mean"]
-print(f"per post, {large} against {small}: {b / large / (a / small):.2f}x (1.0 is linear)")
+for suffix in ("", ", before"):
+    if f"{small} posts{suffix}" not in res:
+        continue
+    for n in (small, large):
+        r = res[f"{n} posts{suffix}"]
+        print(f"{n} posts{suffix}: {r['mean']:.2f} s, {r['mean'] / n * 1000:.2f} ms a post "
+              f"(CPU {r['user'] / n * 1000:.2f} ms user + {r['system'] / n * 1000:.2f} ms system; "
+              f"the rest is waiting for the disk's flushes)")
+    a, b = res[f"{small} posts{suffix}"]["mean"], res[f"{large} posts{suffix}"]["mean"]
+    print(f"per post{suffix}, {large} against {small}: {b / large / (a / small):.2f}x (1.0 is linear)")
+if f"{large} posts, before" in res:
+    now, before = res[f"{large} posts"], res[f"{large} posts, before"]
+    print(f"{large} posts, before / now: {before['mean'] / now['mean']:.2f}x wall, "
+          f"{(before['user'] + before['system']) / (now['user'] + now['system']):.2f}x CPU")
 PY
