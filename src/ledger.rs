@@ -23,6 +23,12 @@ use std::io::{BufRead, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 pub const LEDGER_FILE: &str = "ledger.jsonl";
+
+/// The commands by which a person settles a post that may or may not have gone out,
+/// as every message that asks for them writes them.
+pub fn settle_commands(id: &str, channel: &str) -> String {
+    format!("`herald resolve {id} {channel} --posted URL` or `--not-posted`")
+}
 const LOCK_FILE: &str = ".publish.lock";
 
 /// What one line records.

@@ -588,30 +588,32 @@ pub fn check(rules: &[Rule], post: &Post<'_>, root: &Path) -> Vec<Diagnostic> {
     for rule in covering {
         match &rule.check {
             Check::Phrase(phrases) => match phrases.get(&v.lang) {
-                Some(phrase) if !contains_phrase(&text, phrase) => out.push(rule.diagnostic(
-                    v,
-                    if post.from_summary {
-                        v.front.summary_position.or(body_start)
-                    } else {
-                        body_start
-                    },
-                    if v.front.overrides.get(c.name()).is_some_and(|o| o.text.is_some()) {
-                        format!(
-                            "the post for `{}` does not say \"{phrase}\"; its text is the one in `overrides`: add it there",
-                            c.name()
-                        )
+                Some(phrase) if !contains_phrase(&text, phrase) => {
+                    // Where the post's text comes from, and so where the phrase goes.
+                    let (at, fix) = if v
+                        .front
+                        .overrides
+                        .get(c.name())
+                        .is_some_and(|o| o.text.is_some())
+                    {
+                        (body_start, "its text is the one in `overrides`: add it there")
                     } else if post.from_summary {
-                        format!(
-                            "the post for `{}` does not say \"{phrase}\"; the text is too long for it, so it is made from the `summary`: add it to the summary",
-                            c.name()
+                        (
+                            v.front.summary_position.or(body_start),
+                            "the text is too long for it, so it is made from the `summary`: add it to the summary",
                         )
                     } else {
+                        (body_start, "add it to the text")
+                    };
+                    out.push(rule.diagnostic(
+                        v,
+                        at,
                         format!(
-                            "the post for `{}` does not say \"{phrase}\"; add it to the text",
+                            "the post for `{}` does not say \"{phrase}\"; {fix}",
                             c.name()
-                        )
-                    },
-                )),
+                        ),
+                    ))
+                }
                 Some(_) => {}
                 None => out.push(rule.diagnostic(
                     v,

@@ -131,8 +131,9 @@ pub fn in_doubt(
     };
     if list.email().is_none() {
         return refuse(format!(
-            "{flag} is for email lists, and `{channel}` is a {} channel; for a post in doubt there, look at the account, then run `herald resolve {id} {channel} --posted URL` or `--not-posted`",
-            list.kind()
+            "{flag} is for email lists, and `{channel}` is a {} channel; for a post in doubt there, look at the account, then run {}",
+            list.kind(),
+            crate::ledger::settle_commands(id, channel)
         ));
     }
     let store = super::open_state(s, crate::state::Fetch::Required)?;

@@ -96,18 +96,27 @@ fn list_doubt(
     }
 }
 
+/// How a person tells Herald whether a post that may have gone out is there.
+fn tell(id: &str, channel: &str) -> String {
+    format!(
+        "`herald resolve {id} {channel} --posted URL` if the post is there, `herald resolve {id} {channel} --not-posted` if it is not"
+    )
+}
+
 /// The detail line `status` shows under a channel, from its fate.
 fn detail(fate: &Fate, id: &str, channel: &str, tz: &jiff::tz::TimeZone) -> Option<String> {
     match fate {
         Fate::InDoubt {
             since, retry: true, ..
         } => Some(format!(
-            "a run stopped at {} before the network answered. The next run asks the network, where the network lets it, and posts it only if it is not there; where it cannot ask, check the account, then tell Herald: `herald resolve {id} {channel} --posted URL` if the post is there, `herald resolve {id} {channel} --not-posted` if it is not",
-            crate::time::human_in(*since, tz)
+            "a run stopped at {} before the network answered. The next run asks the network, where the network lets it, and posts it only if it is not there; where it cannot ask, check the account, then tell Herald: {}",
+            crate::time::human_in(*since, tz),
+            tell(id, channel)
         )),
         Fate::InDoubt { since, .. } => Some(format!(
-            "a run stopped at {} before the network answered, so Herald cannot tell whether it went out, and does not post it again. Check the account; then tell Herald: `herald resolve {id} {channel} --posted URL` if the post is there, `herald resolve {id} {channel} --not-posted` if it is not",
-            crate::time::human_in(*since, tz)
+            "a run stopped at {} before the network answered, so Herald cannot tell whether it went out, and does not post it again. Check the account; then tell Herald: {}",
+            crate::time::human_in(*since, tz),
+            tell(id, channel)
         )),
         Fate::Failed {
             attempts, message, ..

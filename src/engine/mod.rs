@@ -459,8 +459,9 @@ async fn before_sending(
                 Ok(Lookup::Unsupported) => Earlier::Stop(
                     Outcome::InDoubt,
                     format!(
-                        "{part}an earlier run may have posted this (it stopped before the answer came) and `{}` offers no way to check; look at the account, then run `herald resolve {} {} --posted URL` or `--not-posted`",
-                        job.channel, job.id, job.channel
+                        "{part}an earlier run may have posted this (it stopped before the answer came) and `{}` offers no way to check; look at the account, then run {}",
+                        job.channel,
+                        crate::ledger::settle_commands(&job.id, &job.channel)
                     ),
                 ),
                 Err(e) => Earlier::Stop(
@@ -724,8 +725,8 @@ where
             return Err((
                 Outcome::InDoubt,
                 format!(
-                    "{error}; it may have been posted, so it is not sent again: check the account, then run `herald resolve {} {} --posted URL` or `--not-posted`",
-                    k.id, k.channel
+                    "{error}; it may have been posted, so it is not sent again: check the account, then run {}",
+                    crate::ledger::settle_commands(&k.id, &k.channel)
                 ),
             ));
         }

@@ -216,9 +216,9 @@ pub fn select(
                     name.clone(),
                     Outcome::InDoubt,
                     format!(
-                        "not sure it went out: a run stopped at {} before the network answered, and it is not due now, so Herald neither asks nor posts it again; check the account, then run `herald resolve {} {name} --posted URL` or `--not-posted`",
+                        "not sure it went out: a run stopped at {} before the network answered, and it is not due now, so Herald neither asks nor posts it again; check the account, then run {}",
                         crate::time::human_in(since, tz),
-                        v.id
+                        crate::ledger::settle_commands(&v.id, &name)
                     ),
                 )),
                 // Posted, skipped, not approved and not due, not due yet: nothing to say.
